@@ -1,0 +1,220 @@
+"""The `extauthz` command.
+
+Exit codes: 0 success / allow, 1 deny (check) or a failed target (eval), 2 usage
+or configuration error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Callable
+
+from extauthz.config import Config, ConfigError, load_config
+
+EXIT_OK, EXIT_DENY, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path = getattr(args, "config", None) or os.environ.get("EXTAUTHZ_CONFIG") or None
+    return load_config(path)
+
+
+# ---------------------------------------------------------------- serve
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from extauthz.server.grpc_server import options_from, serve_forever
+
+    config = _config(args)
+    workers = args.workers or config.server.workers
+    config_path = args.config or os.environ.get("EXTAUTHZ_CONFIG") or None
+    if workers > 1 and not args.worker:
+        from extauthz.server.supervisor import supervise
+
+        child = ["serve", "--worker", "--workers", "1", "--log-level", args.log_level]
+        if config_path:
+            child += ["--config", config_path]
+        child += ["--listen", args.listen or config.server.listen]
+        return supervise(child, workers, config.server.drain_seconds)
+    options = options_from(config, config_path, args.listen, reuse_port=args.worker)
+    try:
+        return serve_forever(config, options)
+    except OSError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# ---------------------------------------------------------------- check
+
+
+def _request_from_args(args: argparse.Namespace):
+    from extauthz.corpus import request_from_record
+
+    if args.json is not None:
+        text = sys.stdin.read() if args.json == "-" else args.json
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--json: not a JSON object ({exc.msg})") from None
+        return request_from_record(obj, "--json", args.service)
+    if not args.uri:
+        raise UsageError("give a URI (e.g. '/search?q=1') or --json LINE")
+    headers = []
+    for h in args.header or []:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"--header {h!r}: expected 'Name: value'")
+        headers.append([name.strip(), value.strip()])
+    obj = {"method": args.method, "uri": args.uri if args.uri.startswith("/") else "/" + args.uri,
+           "headers": headers, "body": args.data or "", "hop": args.hop,
+           "source_principal": args.source_principal, "destination_principal": args.destination_principal}
+    return request_from_record(obj, "command line", args.service)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from extauthz.corpus import CorpusError
+    from extauthz.engine import Engine
+
+    config = _config(args)
+    try:
+        request = _request_from_args(args)
+    except CorpusError as exc:
+        raise UsageError(str(exc)) from None
+    verdict = Engine(config).check(request)
+    if args.output == "json":
+        print(json.dumps(verdict.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(f"{verdict.decision.value.upper()} ({verdict.action.value}) score {verdict.score}/{verdict.threshold}"
+              f"  service={verdict.service} policy={verdict.policy} hop={verdict.hop.value} event={verdict.event_id}")
+        if verdict.reason:
+            print(f"  {verdict.reason}")
+        for f in verdict.findings:
+            chain = f" via {'>'.join(f.chain)}" if f.chain else ""
+            print(f"  - {f.severity.name.lower():8} {f.rule:32} {f.location}{chain}  {f.excerpt}")
+    return EXIT_DENY if verdict.denied else EXIT_OK
+
+
+# ---------------------------------------------------------------- eval
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from extauthz.corpus import CorpusError
+    from extauthz.eval import evaluate, format_report
+
+    config = _config(args)
+    errors = open(args.errors, "w", encoding="utf-8") if args.errors else None
+    try:
+        result = evaluate(args.corpus, config, via=args.via, jobs=args.jobs, errors=errors,
+                          state_dir=getattr(args, "state", None),
+                          progress=None if args.json else sys.stderr)
+    except CorpusError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if errors:
+            errors.close()
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        format_report(result)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- config
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from extauthz.config import reference
+
+    if args.action == "reference":
+        rows = reference()
+        print("| key | type | default | meaning |\n|---|---|---|---|")
+        for key, typ, default, text in rows:
+            print(f"| `{key}` | {typ} | `{default}` | {text} |" if default else f"| `{key}` | {typ} | | {text} |")
+        return EXIT_OK
+    config = _config(args)
+    from extauthz.engine import Engine
+
+    Engine(config)  # compiles detectors and policies: catches what typing alone cannot
+    if args.action == "validate":
+        print("ok")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- parser
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="extauthz", description="A WAF for service meshes: Envoy ext_authz server.")
+    p.add_argument("--log-level", default=os.environ.get("EXTAUTHZ_LOG_LEVEL", "info"))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the ext_authz gRPC server")
+    s.add_argument("--config", help="YAML config file (default: built-in defaults; env EXTAUTHZ_CONFIG)")
+    s.add_argument("--listen", help="HOST:PORT (default from config: 127.0.0.1:9001)")
+    s.add_argument("--workers", type=int, help="worker processes (default from config: 1)")
+    s.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_serve)
+
+    c = sub.add_parser("check", help="score one request and print the verdict (exit 0 allow, 1 deny)")
+    c.add_argument("uri", nargs="?", help="request target, e.g. '/search?q=x'")
+    c.add_argument("--config")
+    c.add_argument("-X", "--method", default="GET")
+    c.add_argument("-H", "--header", action="append", help="'Name: value' (repeatable)")
+    c.add_argument("-d", "--data", help="request body")
+    c.add_argument("--json", help="one corpus-format JSON line ('-' reads stdin)")
+    c.add_argument("--service", help="service name (default: from the Host header)")
+    c.add_argument("--hop", default="edge", choices=["edge", "gateway", "sidecar-inbound", "sidecar-outbound"])
+    c.add_argument("--source-principal", default="")
+    c.add_argument("--destination-principal", default="")
+    c.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    c.set_defaults(func=cmd_check)
+
+    e = sub.add_parser("eval", help="measure detection on labelled corpora")
+    e.add_argument("corpus", nargs="+", help="corpus files (.jsonl or .jsonl.gz)")
+    e.add_argument("--config")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.add_argument("--errors", help="write misjudged requests (JSON lines) to this file")
+    e.add_argument("--via", help="send requests over HTTP to a running Envoy, e.g. http://127.0.0.1:8080")
+    e.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (processes; connections with --via)")
+    e.set_defaults(func=cmd_eval)
+
+    g = sub.add_parser("config", help="validate a config or print the configuration reference")
+    g.add_argument("action", choices=["validate", "reference"])
+    g.add_argument("--config")
+    g.set_defaults(func=cmd_config)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.log_level)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"extauthz: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"extauthz: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,358 @@
+"""Configuration: one YAML document, validated into frozen dataclasses.
+
+Every key is typed by the dataclass that holds it; unknown keys, wrong types and
+out-of-range values are errors that name the key's full path. Per-service
+policies inherit every key they do not set from `defaults`.
+
+Each section documents its keys in field metadata (`doc`), which is also what
+`extauthz config reference` prints, so the reference cannot drift from the code.
+"""
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import enum
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration document that cannot be used; the message names the key."""
+
+    def __init__(self, message: str, key: str = "", source: str = "") -> None:
+        self.message = message
+        self.key = key
+        self.source = source
+        where = f"{source}: " if source else ""
+        at = f"{key}: " if key else ""
+        super().__init__(f"{where}{at}{message}")
+
+
+def doc(text: str, **kw: Any) -> dict:
+    """Field metadata: a one-line description and optional checks."""
+    return {"doc": text, **kw}
+
+
+def _positive(v: float) -> str | None:
+    return None if v > 0 else "must be greater than 0"
+
+
+def _non_negative(v: float) -> str | None:
+    return None if v >= 0 else "must not be negative"
+
+
+def _http_status(v: int) -> str | None:
+    return None if 200 <= v <= 599 else "must be an HTTP status between 200 and 599"
+
+
+def _address(v: str) -> str | None:
+    host, sep, port = v.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        return "must be HOST:PORT, e.g. 127.0.0.1:9001"
+    return None
+
+
+# ---------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Silence findings precisely: rules × services × routes × parameters.
+
+    An exclusion applies when every list that is set matches (an empty list
+    matches anything). Rules match a rule id exactly, a class name (`sqli`), or a
+    prefix ending in `*` (`sqli.quote-*`). Routes are path globs where `*` is one
+    segment and `**` the rest of the path. Parameters are locations
+    (`query:q`, `json:$.comment`, `header:referer`), `*` allowed at the end.
+    """
+
+    rules: tuple[str, ...] = field(default=(), metadata=doc("rule ids, classes or `prefix*`; empty = all rules"))
+    services: tuple[str, ...] = field(default=(), metadata=doc("service names; empty = the policy's service(s)"))
+    routes: tuple[str, ...] = field(default=(), metadata=doc("path globs (`/api/*/notes`, `/static/**`)"))
+    parameters: tuple[str, ...] = field(default=(), metadata=doc("input locations (`query:q`, `form:comment`, `json:$.bio`, `header:*`)"))
+    reason: str = field(default="", metadata=doc("why (kept for reviewers; shown in `config show`)"))
+
+
+@dataclass(frozen=True)
+class UpstreamHeaders:
+    """Headers added to allowed requests on their way upstream."""
+
+    score: str = field(default="", metadata=doc("header carrying the request score, e.g. x-extauthz-score; empty = none"))
+    event_id: str = field(default="", metadata=doc("header carrying the event id when there were findings; empty = none"))
+    decision: str = field(default="", metadata=doc("header carrying allow/monitor; empty = none"))
+
+
+@dataclass(frozen=True)
+class ServicePolicy:
+    """What to do with one service's requests (or, under `defaults`, everyone's)."""
+
+    mode: Literal["block", "monitor", "off"] = field(
+        default="block", metadata=doc("block: deny at the threshold; monitor: allow but record; off: allow, inspect nothing"))
+    threshold: int = field(default=8, metadata=doc("score at which a request is denied (one HIGH finding = 8 points)", check=_positive))
+    body_limit: int = field(default=131072, metadata=doc("bytes of body inspected; the rest is not, and a limit finding says so", check=_non_negative))
+    failure: Literal["deny", "allow"] = field(
+        default="deny", metadata=doc("decision when the engine fails internally on a request"))
+    deny_status: int = field(default=403, metadata=doc("HTTP status of a deny", check=_http_status))
+    detectors: Mapping[str, bool] = field(default_factory=dict, metadata=doc("detector name → enabled; unlisted detectors are on"))
+    exclusions: tuple[Exclusion, ...] = field(default=(), metadata=doc("findings to silence (added to the defaults' list)"))
+    upstream_headers: UpstreamHeaders = field(default_factory=UpstreamHeaders, metadata=doc("headers added to allowed requests"))
+    aliases: tuple[str, ...] = field(default=(), metadata=doc("other names that select this policy: hosts, SPIFFE principals"))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    listen: str = field(default="127.0.0.1:9001", metadata=doc("gRPC listen address (ext_authz and grpc.health.v1)", check=_address))
+    workers: int = field(default=1, metadata=doc("worker processes sharing the port (SO_REUSEPORT)", check=_positive))
+    threads: int = field(default=8, metadata=doc("gRPC handler threads per worker", check=_positive))
+    drain_seconds: float = field(default=10.0, metadata=doc("on SIGTERM: time given to in-flight checks", check=_non_negative))
+    max_message_bytes: int = field(default=8 * 1024 * 1024, metadata=doc("largest CheckRequest accepted", check=_positive))
+
+
+@dataclass(frozen=True)
+class Config:
+    version: int = field(default=1, metadata=doc("document format version; this release reads 1"))
+    server: ServerSettings = field(default_factory=ServerSettings, metadata=doc("the gRPC server"))
+    defaults: ServicePolicy = field(default_factory=ServicePolicy, metadata=doc("policy for every service not listed under `services`"))
+    services: Mapping[str, ServicePolicy] = field(default_factory=dict, metadata=doc("per-service policies; unset keys come from `defaults`"))
+
+
+
+SUPPORTED_VERSION = 1
+
+# ---------------------------------------------------------------- loading
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and validate a config file; None gives the built-in defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror or exc}", source=str(p)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("config file is not UTF-8 text", source=str(p)) from None
+    return parse_config(text, source=str(p))
+
+
+def parse_config(text: str, source: str = "<config>") -> Config:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", source=source) from None
+    if data is None:
+        data = {}
+    return config_from_dict(data, source)
+
+
+def config_from_dict(data: Any, source: str = "<config>") -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"the document must be a mapping, not {_kind(data)}", source=source)
+    try:
+        version = data.get("version", SUPPORTED_VERSION)
+        if version != SUPPORTED_VERSION:
+            raise ConfigError(f"this extauthz reads format version {SUPPORTED_VERSION}, got {version!r}", "version")
+        defaults_raw = data.get("defaults", {}) or {}
+        services_raw = data.get("services", {}) or {}
+        if not isinstance(services_raw, dict):
+            raise ConfigError(f"expected a mapping of service name to policy, got {_kind(services_raw)}", "services")
+        merged = dict(data)
+        merged["services"] = {
+            str(name): _merge_policy(defaults_raw, body, f"services.{name}")
+            for name, body in services_raw.items()
+        }
+        cfg = _convert(Config, merged, "")
+    except ConfigError as exc:
+        if not exc.source:
+            raise ConfigError(exc.message, exc.key, source) from None
+        raise
+    _check_aliases(cfg)
+    return cfg
+
+
+def _merge_policy(defaults: Any, body: Any, key: str) -> Any:
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise ConfigError(f"expected a mapping, got {_kind(body)}", key)
+    if not isinstance(defaults, dict):
+        return body  # the defaults' own error is reported at `defaults`
+    out = dict(defaults)
+    for k, v in body.items():
+        if k == "exclusions" and isinstance(v, list) and isinstance(defaults.get(k), list):
+            out[k] = list(defaults[k]) + v
+        elif isinstance(v, dict) and isinstance(defaults.get(k), dict):
+            out[k] = {**defaults[k], **v}
+        else:
+            out[k] = v
+    if "aliases" not in body:
+        out.pop("aliases", None)  # aliases name one service; they are never inherited
+    return out
+
+
+def _check_aliases(cfg: Config) -> None:
+    seen: dict[str, str] = {}
+    for name in cfg.services:
+        seen[name] = name
+    for name, pol in cfg.services.items():
+        for alias in pol.aliases:
+            if alias in seen and seen[alias] != name:
+                raise ConfigError(f"alias {alias!r} already names service {seen[alias]!r}", f"services.{name}.aliases")
+            seen[alias] = name
+
+
+def _kind(v: Any) -> str:
+    if v is None:
+        return "nothing (null)"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+            int: "an integer", float: "a number"}.get(type(v), type(v).__name__)
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _convert(tp: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _convert_dataclass(tp, value, path)
+    if origin is Literal:
+        if value not in args:
+            choices = ", ".join(str(a) for a in args)
+            raise ConfigError(f"expected one of {choices}; got {value!r}", path)
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, path)
+    if origin in (tuple, list):
+        if value is None:
+            return ()
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ConfigError(f"expected a list, got {_kind(value)}", path)
+        return tuple(_convert(args[0], v, _join(path, i)) for i, v in enumerate(value))
+    if origin in (dict, Mapping, collections.abc.Mapping) or tp is dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"expected a mapping, got {_kind(value)}", path)
+        ktype, vtype = args if args else (str, Any)
+        return {_convert(ktype, k, path): _convert(vtype, v, _join(path, str(k))) for k, v in value.items()}
+    if tp is Any:
+        return value
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(value)
+        except ValueError:
+            choices = ", ".join(str(m.value) for m in tp)
+            raise ConfigError(f"expected one of {choices}; got {value!r}", path) from None
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"expected true or false, got {_kind(value)}", path)
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"expected an integer, got {_kind(value)}", path)
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"expected a number, got {_kind(value)}", path)
+        return float(value)
+    if tp is str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            raise ConfigError(f"expected a string, got {_kind(value)}", path)
+        return value
+    raise ConfigError(f"unsupported type {tp!r} (a bug in extauthz)", path)
+
+
+def _convert_dataclass(tp: Any, value: Any, path: str) -> Any:
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"expected a mapping, got {_kind(value)}", path)
+    hints = typing.get_type_hints(tp)
+    fields = {f.name: f for f in dataclasses.fields(tp)}
+    unknown = [k for k in value if k not in fields]
+    if unknown:
+        known = ", ".join(sorted(fields))
+        raise ConfigError(f"unknown key (known keys here: {known})", _join(path, str(unknown[0])))
+    kwargs = {}
+    for name, v in value.items():
+        f = fields[name]
+        key = _join(path, name)
+        converted = _convert(hints[name], v, key)
+        check = f.metadata.get("check")
+        if check is not None:
+            problem = check(converted)
+            if problem:
+                raise ConfigError(problem, key)
+        kwargs[name] = converted
+    return tp(**kwargs)
+
+
+def reference(tp: Any = Config, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) rows for every key, for docs and `config reference`."""
+    rows = []
+    hints = typing.get_type_hints(tp)
+    for f in dataclasses.fields(tp):
+        key = _join(prefix, f.name)
+        hint = hints[f.name]
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc]
+        else:
+            default = None
+        if dataclasses.is_dataclass(hint):
+            rows.append((key, "mapping", "", f.metadata.get("doc", "")))
+            rows.extend(reference(hint, key))
+            continue
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) in (dict, Mapping, collections.abc.Mapping) and args and dataclasses.is_dataclass(args[1]):
+            rows.append((key, "mapping", "{}", f.metadata.get("doc", "")))
+            rows.extend(reference(args[1], f"{key}.<name>"))
+            continue
+        if typing.get_origin(hint) in (tuple, list) and args and dataclasses.is_dataclass(args[0]):
+            rows.append((key, "list", "[]", f.metadata.get("doc", "")))
+            rows.extend(reference(args[0], f"{key}[]"))
+            continue
+        rows.append((key, _type_name(hint), _default_text(default), f.metadata.get("doc", "")))
+    return rows
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(str(a) for a in typing.get_args(tp))
+    if origin in (tuple, list):
+        return f"list of {_type_name(typing.get_args(tp)[0])}"
+    if origin in (dict, Mapping, collections.abc.Mapping):
+        k, v = typing.get_args(tp)
+        return f"mapping {_type_name(k)} → {_type_name(v)}"
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "one of " + ", ".join(str(m.value) for m in tp)
+    return getattr(tp, "__name__", str(tp))
+
+
+def _default_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v == () or v == {}:
+        return "[]" if v == () else "{}"
+    if isinstance(v, str):
+        return f'"{v}"' if v else '""'
+    return str(v)

@@ -1,0 +1,13 @@
+"""Attack detectors, one small module each, registered by name.
+
+Adding a detector: write extauthz/detect/<name>.py with a `@register`ed
+Detector subclass and add one import line below.
+"""
+from __future__ import annotations
+
+from extauthz.detect.base import REGISTRY, Detector, register
+from extauthz.detect.pipeline import DetectorSet
+
+# Registry: one line per detector module.
+
+__all__ = ["REGISTRY", "Detector", "DetectorSet", "register"]

@@ -1,0 +1,48 @@
+"""One Hyperscan pass per Input tells which detectors need to look at it."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import hyperscan
+
+from extauthz.detect.base import Detector
+
+
+class Prefilter:
+    """Compiled trigger patterns of a set of detectors.
+
+    `candidates(value)` returns the indexes (into the detector list given at
+    construction) of detectors whose triggers occur in `value`, plus those that
+    have no triggers and so always run.
+    """
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        self.always = frozenset(i for i, d in enumerate(detectors) if d.triggers is None)
+        expressions: list[bytes] = []
+        owners: list[int] = []
+        for i, d in enumerate(detectors):
+            for pattern in d.triggers or ():
+                expressions.append(pattern.encode("utf-8"))
+                owners.append(i)
+        self._owners = owners
+        self._db = None
+        if expressions:
+            db = hyperscan.Database()
+            flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
+            try:
+                db.compile(expressions=expressions, ids=list(range(len(expressions))),
+                           elements=len(expressions), flags=[flags] * len(expressions))
+            except hyperscan.error as exc:
+                raise ValueError(f"a detector trigger does not compile: {exc}") from None
+            self._db = db
+
+    def candidates(self, value: str) -> set[int]:
+        hits = set(self.always)
+        if self._db is not None and value:
+            owners = self._owners
+
+            def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: None) -> None:
+                hits.add(owners[pattern_id])
+
+            self._db.scan(value.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+        return hits

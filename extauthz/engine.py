@@ -1,0 +1,142 @@
+"""The engine: Request → Inputs → Findings → Verdict, with no gRPC or Envoy in it.
+
+One Engine holds one compiled configuration. Reloading builds a new Engine and
+swaps a single reference; checks in flight finish on the old one.
+
+Stages run in order over a CheckContext. Each may add findings, or settle the
+decision outright (an allow-listed or blocked actor); after the verdict, every
+stage sees it (`observe`) to learn or to update risk.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+from extauthz.config import Config, ConfigError, ServicePolicy
+from extauthz.decode import DecodeLimits, Input, extract
+from extauthz.detect import DetectorSet
+from extauthz.finding import Finding
+from extauthz.request import Request
+from extauthz.verdict import Action, Decision, PolicyDecider, Verdict
+
+log = logging.getLogger("extauthz.engine")
+
+
+@dataclass(slots=True)
+class CheckContext:
+    request: Request
+    policy: PolicyDecider
+    now: float
+    inputs: list[Input] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    # A stage that settles the decision sets this; later inspecting stages are skipped.
+    settled: tuple[Decision, Action, str] | None = None
+    scratch: dict[str, Any] = field(default_factory=dict)  # per-check data shared by stages
+
+
+class Stage(Protocol):
+    name: str
+
+    def inspect(self, ctx: CheckContext) -> None: ...
+
+    def observe(self, ctx: CheckContext, verdict: Verdict) -> None: ...
+
+
+class DetectionStage:
+    """Parse and decode the request, then run the policy's detectors on its Inputs."""
+
+    name = "detect"
+
+    def __init__(self, config: Config, limits: DecodeLimits = DecodeLimits()) -> None:
+        self.limits = limits
+        self._sets: dict[tuple[tuple[str, bool], ...], DetectorSet] = {}
+        for key, pol in [("defaults", config.defaults), *((f"services.{n}", p) for n, p in config.services.items())]:
+            self.detectors_for(pol, key)  # compile all up front: a bad toggle fails the load
+
+    def detectors_for(self, policy: ServicePolicy, key: str = "") -> DetectorSet:
+        toggles = tuple(sorted(policy.detectors.items()))
+        ds = self._sets.get(toggles)
+        if ds is None:
+            try:
+                ds = DetectorSet.from_toggles(dict(toggles))
+            except KeyError as exc:
+                from extauthz.detect import REGISTRY
+                raise ConfigError(f"no detector named {exc.args[0]!r} (known: {', '.join(sorted(REGISTRY))})",
+                                  f"{key}.detectors") from None
+            self._sets[toggles] = ds
+        return ds
+
+    def inspect(self, ctx: CheckContext) -> None:
+        pol = ctx.policy.policy
+        extraction = extract(ctx.request, self.limits, pol.body_limit)
+        ctx.inputs = extraction.inputs
+        ctx.findings.extend(extraction.findings)
+        ctx.findings.extend(self.detectors_for(pol).scan(ctx.request, extraction.inputs))
+
+    def observe(self, ctx: CheckContext, verdict: Verdict) -> None:
+        pass
+
+
+StageFactory = Callable[[Config], Stage]
+
+
+class Engine:
+    def __init__(self, config: Config, *, stages: Sequence[Stage] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self._deciders: dict[str, PolicyDecider] = {}
+        self._default = PolicyDecider.of("defaults", config.defaults)
+        for name, pol in config.services.items():
+            d = PolicyDecider.of(name, pol)
+            self._deciders[name] = d
+            for alias in pol.aliases:
+                self._deciders.setdefault(alias, d)
+        self.stages: list[Stage] = list(stages) if stages is not None else [DetectionStage(config)]
+        self.failures: collections.Counter[str] = collections.Counter()
+        self._failures_lock = threading.Lock()
+
+    def decider_for(self, service: str) -> PolicyDecider:
+        return self._deciders.get(service, self._default)
+
+    def check(self, request: Request) -> Verdict:
+        decider = self.decider_for(request.service)
+        if decider.policy.mode == "off":
+            verdict = decider.fixed(request, Decision.ALLOW, Action.OFF, "policy mode is off")
+        else:
+            try:
+                verdict = self._run(request, decider)
+            except Exception as exc:  # the engine must never take the server down
+                verdict = self.failure_verdict(request, decider, exc)
+        return verdict
+
+    def _run(self, request: Request, decider: PolicyDecider) -> Verdict:
+        ctx = CheckContext(request, decider, request.received_at or self.clock())
+        for stage in self.stages:
+            stage.inspect(ctx)
+            if ctx.settled is not None:
+                break
+        if ctx.settled is not None:
+            decision, action, reason = ctx.settled
+            verdict = decider.fixed(request, decision, action, reason, ctx.findings)
+        else:
+            verdict = decider.decide(request, ctx.findings)
+        for stage in self.stages:
+            stage.observe(ctx, verdict)
+        return verdict
+
+    def failure_verdict(self, request: Request, decider: PolicyDecider | None, exc: BaseException,
+                        kind: str = "engine") -> Verdict:
+        decider = decider or self._default
+        with self._failures_lock:
+            self.failures[kind] += 1
+        log.error("check failed (%s) for service %r: %s: %s; applying failure decision %r",
+                  kind, request.service, type(exc).__name__, exc, decider.policy.failure, exc_info=exc)
+        decision = Decision.DENY if decider.policy.failure == "deny" else Decision.ALLOW
+        return decider.fixed(request, decision, Action.FAILURE,
+                             f"internal error ({type(exc).__name__}); failure decision {decider.policy.failure}")
+

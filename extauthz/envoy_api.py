@@ -1,0 +1,174 @@
+"""The Envoy adapter: CheckRequest → Request, Verdict → CheckResponse.
+
+The only module that knows Envoy's protobufs (our wire-compatible subset in
+extauthz._wire). Everything it produces is plain Python.
+
+Service resolution: context_extensions["service"], then the destination's mTLS
+principal, then the authority's host (port dropped, lower-cased).
+Hop: context_extensions["hop"] (edge | gateway | sidecar-inbound |
+sidecar-outbound); when absent, a request whose source presented an mTLS
+identity is `sidecar-inbound` (east-west), anything else `edge`.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+from google.protobuf import struct_pb2
+
+from extauthz._wire import ext_authz_pb2 as pb
+from extauthz.config import UpstreamHeaders
+from extauthz.request import Hop, Peer, Request, decode_text, split_uri
+from extauthz.verdict import Action, Verdict
+
+GRPC_OK = 0
+GRPC_PERMISSION_DENIED = 7
+GRPC_UNAVAILABLE = 14
+
+# HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD: a client cannot
+# pre-set the headers we add upstream.
+_OVERWRITE = 2
+
+HOP_NAMES = {h.value: h for h in Hop if h is not Hop.UNKNOWN}
+PARTIAL_BODY_HEADER = "x-envoy-auth-partial-body"
+EVENT_ID_HEADER = "x-extauthz-event-id"
+
+
+def _peer(p: pb.Peer) -> Peer:
+    sa = p.address.socket_address
+    if not (sa.address or p.principal or p.service or p.labels):
+        return Peer()
+    return Peer(sa.address, sa.port_value, p.principal, p.service, dict(p.labels) if p.labels else {})
+
+
+def _host(authority: str) -> str:
+    if authority.startswith("["):  # [v6]:port
+        return authority[1:].split("]", 1)[0].lower()
+    return authority.rsplit(":", 1)[0].lower() if authority.count(":") == 1 else authority.lower()
+
+
+def resolve_service(context: dict[str, str], destination: Peer, authority: str) -> str:
+    return context.get("service") or destination.principal or _host(authority)
+
+
+def infer_hop(context: dict[str, str], source: Peer) -> Hop:
+    named = context.get("hop")
+    if named:
+        return HOP_NAMES.get(named.strip().lower(), Hop.UNKNOWN)
+    return Hop.SIDECAR_INBOUND if source.principal else Hop.EDGE
+
+
+def to_request(msg: pb.CheckRequest) -> Request:
+    """Build the engine's Request from whatever Envoy sent, however incomplete."""
+    attrs = msg.attributes
+    http = attrs.request.http
+    bad: list[str] = []
+    headers: dict[str, list[str]] = {}
+    pseudo: dict[str, str] = {}
+
+    def add(name: str, raw: bytes) -> None:
+        name = name.lower()
+        text = decode_text(raw, f"header:{name}", bad)
+        if name.startswith(":"):
+            pseudo[name] = text
+        else:
+            headers.setdefault(name, []).append(text)
+
+    if http.header_map.headers:  # encode_raw_headers: true keeps repeats and raw bytes
+        for hv in http.header_map.headers:
+            add(hv.key, hv.raw_value or hv.value)
+    else:
+        for name, raw in http.headers.items():
+            add(name, raw)
+
+    target = decode_text(http.path, "path", bad) if http.path else pseudo.get(":path", "/")
+    path, query = split_uri(target)
+    body = http.raw_body or http.body
+    context = dict(attrs.context_extensions)
+    source, destination = _peer(attrs.source), _peer(attrs.destination)
+    authority = http.host or pseudo.get(":authority", "") or (headers.get("host") or [""])[0]
+    truncated = (headers.get(PARTIAL_BODY_HEADER) or [""])[0].strip().lower() == "true"
+    if PARTIAL_BODY_HEADER in headers:
+        del headers[PARTIAL_BODY_HEADER]  # Envoy's own header, not the client's
+    size = http.size if http.size > 0 else _content_length(headers)
+    t = attrs.request.time
+    return Request(
+        method=(http.method or pseudo.get(":method", "")).upper(),
+        path=path,
+        query=query,
+        headers={k: tuple(v) for k, v in headers.items()},
+        body=body,
+        body_truncated=truncated,
+        body_size=size,
+        scheme=http.scheme or pseudo.get(":scheme", "http"),
+        authority=authority,
+        protocol=http.protocol,
+        hop=infer_hop(context, source),
+        service=resolve_service(context, destination, authority),
+        source=source,
+        destination=destination,
+        request_id=http.id or (headers.get("x-request-id") or [""])[0],
+        context=context,
+        invalid_utf8=tuple(bad),
+        received_at=t.seconds + t.nanos / 1e9 if t.seconds else 0.0,
+    )
+
+
+def _content_length(headers: dict[str, list[str]]) -> int:
+    value = (headers.get("content-length") or [""])[0].strip()
+    return int(value) if value.isdigit() and len(value) < 19 else -1
+
+
+def _header(name: str, value: str) -> pb.HeaderValueOption:
+    return pb.HeaderValueOption(header=pb.HeaderValue(key=name, value=value.encode()), append_action=_OVERWRITE)
+
+
+def _metadata(v: Verdict) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update({
+        "decision": v.decision.value,
+        "action": v.action.value,
+        "score": v.score,
+        "event_id": v.event_id,
+        "service": v.service,
+        "hop": v.hop.value,
+        "classes": ",".join(v.classes),
+        "rules": ",".join(v.rules),
+    })
+    return s
+
+
+def deny_body(v: Verdict) -> str:
+    message = "blocked actor" if v.action is Action.ACTOR_BLOCKED else "request blocked"
+    return json.dumps({"error": message, "event_id": v.event_id, "status": v.status},
+                      separators=(",", ":"))
+
+
+def to_response(v: Verdict, upstream: UpstreamHeaders | None = None) -> pb.CheckResponse:
+    if v.denied:
+        return pb.CheckResponse(
+            status=pb.Status(code=GRPC_PERMISSION_DENIED, message=v.reason or "denied"),
+            denied_response=pb.DeniedHttpResponse(
+                status=pb.HttpStatus(code=v.status),
+                headers=[_header("content-type", "application/json"), _header(EVENT_ID_HEADER, v.event_id)],
+                body=deny_body(v),
+            ),
+            dynamic_metadata=_metadata(v),
+        )
+    ok = pb.OkHttpResponse()
+    if upstream is not None:
+        ok.headers.extend(_upstream_headers(v, upstream))
+    return pb.CheckResponse(status=pb.Status(code=GRPC_OK), ok_response=ok, dynamic_metadata=_metadata(v))
+
+
+def _upstream_headers(v: Verdict, upstream: UpstreamHeaders) -> Iterable[pb.HeaderValueOption]:
+    if upstream.score:
+        yield _header(upstream.score, str(v.score))
+    if upstream.event_id and v.findings:
+        yield _header(upstream.event_id, v.event_id)
+    if upstream.decision:
+        yield _header(upstream.decision, v.action.value)
+
+
+def parse_check_request(data: bytes) -> pb.CheckRequest:
+    return pb.CheckRequest.FromString(data)
