@@ -116,7 +116,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     errors = open(args.errors, "w", encoding="utf-8") if args.errors else None
     try:
         result = evaluate(args.corpus, config, via=args.via, jobs=args.jobs, errors=errors,
-                          state_dir=getattr(args, "state", None),
+                          state_dir=getattr(args, "state", None), split=args.split,
                           progress=None if args.json else sys.stderr)
     except CorpusError as exc:
         raise UsageError(str(exc)) from None
@@ -188,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--errors", help="write misjudged requests (JSON lines) to this file")
     e.add_argument("--via", help="send requests over HTTP to a running Envoy, e.g. http://127.0.0.1:8080")
+    e.add_argument("--split", choices=["all", "dev", "holdout"], default="all",
+                   help="dev: the 80%% to tune on; holdout: the fixed 20%% kept unseen for reported figures")
     e.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (processes; connections with --via)")
     e.set_defaults(func=cmd_eval)
 

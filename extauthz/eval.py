@@ -240,7 +240,7 @@ def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
 
 def evaluate(files: list[str], config: Config, *, via: str | None = None, jobs: int = 1,
              errors: TextIO | None = None, state_dir: str | None = None,
-             progress: TextIO | None = None) -> dict:
+             split: str = "all", progress: TextIO | None = None) -> dict:
     result: dict = {"files": {}}
     overall = Tally()
     pool = None
@@ -259,7 +259,7 @@ def evaluate(files: list[str], config: Config, *, via: str | None = None, jobs: 
     try:
         for path in files:
             tally = Tally()
-            for batch, outs in _paired(path, pool, run):
+            for batch, outs in _paired(path, split, pool, run):
                 for rec, (hit, info) in zip(batch, outs):
                     if info and info.get("status") in ENVOY_REJECT_STATUSES:
                         tally.envoy_rejected += 1
@@ -283,15 +283,16 @@ def evaluate(files: list[str], config: Config, *, via: str | None = None, jobs: 
     result["overall"] = overall.summary()
     result["seconds"] = round(time.monotonic() - t0, 2)
     result["mode"] = f"via {via}" if via else "in-process"
+    result["split"] = split
     return result
 
 
-def _paired(path: str, pool, run) -> Iterator[tuple[list[Record], list]]:
+def _paired(path: str, split: str, pool, run) -> Iterator[tuple[list[Record], list]]:
     if pool is None:
-        for batch in _batches(read_corpus(path), 256):
+        for batch in _batches(read_corpus(path, split=split), 256):
             yield batch, run(batch)
         return
-    batches = list(_batches(read_corpus(path), 256))
+    batches = list(_batches(read_corpus(path, split=split), 256))
     yield from zip(batches, pool.imap(_worker_batch, batches))
 
 
@@ -317,7 +318,7 @@ def format_report(result: dict, out: TextIO = sys.stdout) -> None:
         block(name, s)
     if len(result["files"]) > 1:
         block("overall", result["overall"])
-    out.write(f"\n{result['mode']}, {result['seconds']}s\n")
+    out.write(f"\n{result['mode']}, split {result['split']}, {result['seconds']}s\n")
 
 
 __all__ = ["CorpusError", "evaluate", "format_report"]
