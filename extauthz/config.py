@@ -170,11 +170,11 @@ def config_from_dict(data: Any, source: str = "<config>") -> Config:
             for name, body in services_raw.items()
         }
         cfg = _convert(Config, merged, "")
+        _check_aliases(cfg)
     except ConfigError as exc:
         if not exc.source:
             raise ConfigError(exc.message, exc.key, source) from None
         raise
-    _check_aliases(cfg)
     return cfg
 
 
