@@ -105,7 +105,7 @@ class Engine:
 
     def check(self, request: Request) -> Verdict:
         decider = self.decider_for(request.service)
-        if decider.policy.mode == "off":
+        if decider.mode_for(request) == "off":
             verdict = decider.fixed(request, Decision.ALLOW, Action.OFF, "policy mode is off")
         else:
             try:
