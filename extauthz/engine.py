@@ -99,11 +99,17 @@ def _detection(config: Config, runtime: "Runtime | None") -> Stage:
     return DetectionStage(config)
 
 
+def _profile(config: Config, runtime: "Runtime | None") -> "Stage | None":
+    from extauthz.profile.stage import profile_stage  # learned behaviour; needs a Runtime
+    return profile_stage(config, runtime)
+
+
 # The engine's stages in order. Adding a stage: write its module and add its
 # factory here. Order matters: a stage that settles the decision early (e.g. a
 # blocked actor) must come before the stages it saves the cost of.
 STAGE_FACTORIES: list[StageFactory] = [
     _detection,
+    _profile,
 ]
 
 

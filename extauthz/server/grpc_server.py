@@ -21,6 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from extauthz.config import Config, ConfigError, load_config
 from extauthz.engine import Engine
 from extauthz.events import EventLog
+from extauthz.runtime import build_runtime
 from extauthz.server.service import SERVICE_NAME, CheckService, grpc_handler
 
 log = logging.getLogger("extauthz.server")
@@ -40,10 +41,12 @@ class ServingProcess:
     """A running gRPC server around a swappable Engine."""
 
     def __init__(self, config: Config, options: ServeOptions,
-                 engine_factory: Callable[[Config], Engine] = Engine) -> None:
+                 engine_factory: Callable[[Config], Engine] | None = None) -> None:
         self.options = options
-        self.engine_factory = engine_factory
-        self.service = CheckService(engine_factory(config))
+        # one Runtime per process: learned state outlives every reloaded Engine
+        self.runtime = build_runtime(config)
+        self.engine_factory = engine_factory or (lambda cfg: Engine(cfg, runtime=self.runtime))
+        self.service = CheckService(self.engine_factory(config))
         events = EventLog.open(config.events.output)
         if events is not None:
             self.service.observers.append(events)
@@ -104,6 +107,7 @@ class ServingProcess:
         close = getattr(self.service.engine, "close", None)
         if close is not None:
             close()
+        self.runtime.close()  # writes what was learned
         log.info("stopped")
 
 
