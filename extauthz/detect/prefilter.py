@@ -1,6 +1,7 @@
 """One Hyperscan pass per Input tells which detectors need to look at it."""
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 import hyperscan
@@ -26,6 +27,9 @@ class Prefilter:
                 owners.append(i)
         self._owners = owners
         self._db = None
+        # Hyperscan scratch space may be used by one scan at a time, and scans run
+        # without the GIL on the server's handler threads: one scratch per thread.
+        self._local = threading.local()
         if expressions:
             db = hyperscan.Database()
             flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
@@ -44,5 +48,8 @@ class Prefilter:
             def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: None) -> None:
                 hits.add(owners[pattern_id])
 
-            self._db.scan(value.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = hyperscan.Scratch(self._db)
+            self._db.scan(value.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
         return hits

@@ -34,7 +34,7 @@ from extauthz.events import EventLog, adopt_recent
 from extauthz.finding import set_secret_names
 from extauthz.server.service import SERVICE_NAME, CheckService, grpc_handler
 from extauthz.server.watch import ConfigWatcher
-from extauthz.telemetry import CheckTelemetry
+from extauthz.telemetry import CheckTelemetry, tracing_wanted
 
 log = logging.getLogger("extauthz.server")
 
@@ -121,8 +121,6 @@ class ServingProcess:
     # ------------------------------------------------------------ parts
 
     def _tracer(self, config: Config):
-        from extauthz.telemetry.tracing import tracing_wanted
-
         if not tracing_wanted(config.tracing):
             return None
         from extauthz.telemetry.tracing import CheckTracer

@@ -13,8 +13,10 @@ event needs it, so an allowed request with tracing off parses nothing.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Mapping
 
+from extauthz.config import TracingSettings
 from extauthz.events import EventLog, TraceIds, actor_hash, actor_of, redact
 from extauthz.metrics import CheckMetrics
 from extauthz.request import Request
@@ -24,7 +26,17 @@ from extauthz.verdict import Verdict
 if TYPE_CHECKING:
     from extauthz.telemetry.tracing import CheckTracer
 
-__all__ = ["CheckTelemetry", "TraceParent", "choose_parent"]
+__all__ = ["CheckTelemetry", "TraceParent", "choose_parent", "tracing_wanted"]
+
+
+def tracing_wanted(settings: TracingSettings, environ: Mapping[str, str] = os.environ) -> bool:
+    """The config turns tracing on; the standard OTEL_* variables can force it either way."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    exporter = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter == "none":
+        return False
+    return settings.enabled or exporter == "otlp"
 
 
 class CheckTelemetry:

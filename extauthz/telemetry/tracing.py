@@ -36,16 +36,6 @@ SPAN_NAME = "envoy.service.auth.v3.Authorization/Check"
 _SAMPLED, _NOT_SAMPLED = TraceFlags(TraceFlags.SAMPLED), TraceFlags(TraceFlags.DEFAULT)
 
 
-def tracing_wanted(settings: TracingSettings, environ: dict | os._Environ = os.environ) -> bool:
-    """The config turns tracing on; the standard OTEL_* variables can force it either way."""
-    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-        return False
-    exporter = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-    if exporter == "none":
-        return False
-    return settings.enabled or exporter == "otlp"
-
-
 def _exporter(settings: TracingSettings) -> SpanExporter:
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
