@@ -21,10 +21,9 @@ tokens), so hostile input costs time linear in its capped length. No `re`.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NamedTuple
 
-import yaml
+from extauthz.rules import rule_yaml
 
 # Token kinds, one character each so that a token sequence prints as a short
 # "shape" string (useful in tests and debugging): "s&1o1c" = string, logic
@@ -73,13 +72,7 @@ class SqlToken(NamedTuple):
     flags: int = 0
 
 
-def _load_vocabulary() -> dict:
-    path = Path(__file__).resolve().parent.parent / "rules" / "sql.yaml"
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-VOCAB = _load_vocabulary()
+VOCAB: dict = rule_yaml("sql.yaml")
 
 
 def _word_kinds(vocab: dict) -> dict[str, str]:
