@@ -9,5 +9,6 @@ from extauthz.detect.base import REGISTRY, Detector, register
 from extauthz.detect.pipeline import DetectorSet
 
 # Registry: one line per detector module.
+from extauthz.detect import cmdi  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "Detector", "DetectorSet", "register"]
