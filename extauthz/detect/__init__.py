@@ -10,5 +10,8 @@ from extauthz.detect.pipeline import DetectorSet
 
 # Registry: one line per detector module.
 from extauthz.detect import cmdi  # noqa: E402,F401
+from extauthz.detect import log4shell  # noqa: E402,F401
+from extauthz.detect import shellshock  # noqa: E402,F401
+from extauthz.detect import ssi  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "Detector", "DetectorSet", "register"]
