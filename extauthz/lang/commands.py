@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from extauthz.lang.glob import glob_match, has_magic
-
-RULES = Path(__file__).resolve().parent.parent / "rules"
+from extauthz.rules import rule_lines
 
 # Directories whose presence before a command name is evidence by itself
 # (/bin/ls, /usr/bin/id, C:\Windows\System32\cmd.exe).
@@ -35,12 +33,9 @@ class CommandInfo:
 
 
 class CommandTable:
-    def __init__(self, path: Path = RULES / "shell_commands.txt") -> None:
+    def __init__(self, lines: tuple[str, ...]) -> None:
         self.by_name: dict[str, CommandInfo] = {}
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-            if not line:
-                continue
+        for line in lines:
             name, _, flags = line.partition(" ")
             name = name.lower()
             flags = flags.strip()
@@ -102,13 +97,11 @@ def _glob_width(pattern: str) -> int:
 class PathList:
     """Sensitive paths; entries ending in a separator are prefixes."""
 
-    def __init__(self, path: Path = RULES / "shell_paths.txt") -> None:
+    def __init__(self, lines: tuple[str, ...]) -> None:
         self.exact: set[str] = set()
         self.prefixes: list[str] = []
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            line = raw.strip().lower()
-            if not line or line.startswith("#"):
-                continue
+        for raw in lines:
+            line = raw.lower()
             if line.endswith("/") or line.endswith("\\"):
                 self.prefixes.append(line)
             else:
@@ -165,9 +158,9 @@ def is_bin_dir(directory: str) -> bool:
 
 @lru_cache(maxsize=1)
 def command_table() -> CommandTable:
-    return CommandTable()
+    return CommandTable(rule_lines("shell_commands.txt"))
 
 
 @lru_cache(maxsize=1)
 def path_list() -> PathList:
-    return PathList()
+    return PathList(rule_lines("shell_paths.txt"))
