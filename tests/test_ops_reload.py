@@ -155,7 +155,7 @@ def envoy_and_server(envoy_bin, tmp_path):
     srv.stop()
 
 
-def wait_until(cond, timeout: float = 10.0, what: str = "") -> None:
+def wait_until(cond, timeout: float = 60.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
