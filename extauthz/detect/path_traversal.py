@@ -1,0 +1,138 @@
+"""Path traversal and local file inclusion, decided on where a path resolves.
+
+A value is split into path-like tokens (pathnorm.path_tokens), each token is
+resolved (pathnorm.resolve: residual encodings, lookalikes, `\\`, `....//`,
+`..;/`, NUL truncation undone), and the verdict depends on the result:
+
+- climbing above the token's starting point (`../` that has nothing left to
+  pop) is traversal: no benign corpus we have carries it in a parameter, and a
+  client never sends it in a request path (they normalise);
+- reaching a restricted file (rules/lfi_files.yaml) is a file read, whether by
+  climbing (critical), by an absolute path, or by naming it.
+
+Also applies to the request path itself, where climbing above the web root is
+traversal and a restricted file is a restricted-file probe.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from extauthz.decode import Input
+from extauthz.detect.base import Detector, register
+from extauthz.detect.pathnorm import ResolvedPath, path_tokens, resolve, strip_once
+from extauthz.detect.restricted_files import RestrictedEntry, restricted_files
+from extauthz.finding import Finding, Severity, excerpt
+from extauthz.rules import rule_yaml
+
+
+def _triggers() -> tuple[str, ...]:
+    """Prefilter: dot-dot and its spellings, plus each restricted entry's key segment."""
+    out = {r"\.\.", r"0x2e", r"0x5c", r"0x2f", r"%2e", r"%c0%ae", r"%c0%af", r"%c1%9c",
+           "\uff0e", "\u2025", "\u2026", r"%u002e", r"%uff0e"}
+    for items in rule_yaml("lfi_files.yaml").values():
+        for text in items:
+            t = text.strip().lower()
+            directory = t.endswith("/")
+            segs = [s for s in t.strip("/").split("/") if s and s != "*"]
+            key = segs[-1].rstrip("*")
+            lit = re.escape(key)  # trusted rule data, compile time only
+            out.add(lit + r"[/\\]" if directory else lit)
+            if directory:
+                out.add(lit + "$")
+    return tuple(sorted(out))
+
+
+def _weaker(sev: Severity) -> Severity:
+    return Severity.MEDIUM if sev >= Severity.HIGH else Severity.LOW
+
+
+@register
+class PathTraversal(Detector):
+    name = "path_traversal"
+    triggers = _triggers()
+    kinds = None
+
+    def __init__(self) -> None:
+        self.files = restricted_files()
+
+    def scan_input(self, inp: Input) -> Iterable[Finding]:
+        value = inp.value
+        tokens = [value] if inp.kind == "path" else path_tokens(value)
+        if inp.kind != "path" and not tokens and value:
+            # a bare name (`.htaccess`, `win.ini`) has no separator to find it by
+            tokens = [value.strip()]
+        best: Finding | None = None
+        for tok in tokens:
+            f = self._judge(inp, tok)
+            if f is not None and (best is None or f.severity > best.severity):
+                best = f
+                if f.severity >= Severity.CRITICAL:
+                    break
+        return (best,) if best is not None else ()
+
+    def _judge(self, inp: Input, tok: str) -> Finding | None:
+        if tok.strip(".") == "" and len(tok) > 2:
+            return None  # an ellipsis, not a path
+        r = resolve(tok)
+        if "../" in tok or "..\\" in tok:
+            alt = resolve(strip_once(tok))
+            if alt.climb > r.climb:
+                r = ResolvedPath(alt.segments, alt.climb, alt.parents, alt.absolute, alt.nul, True)
+        target = self.files.match(r.segments)
+        is_path = inp.kind == "path"
+        if r.climb > 0 and target is not None:
+            return self._finding(inp, tok, "lfi.traversal.restricted-file", Severity.CRITICAL,
+                                 f"climbs {r.climb} level(s) and reaches {target.text}")
+        if r.climb > 0:
+            where = "the web root" if is_path else "its starting directory"
+            return self._finding(inp, tok, "lfi.traversal", Severity.HIGH,
+                                 f"climbs {r.climb} level(s) above {where}")
+        if target is not None:
+            return self._restricted(inp, tok, r, target)
+        if r.absolute and len(r.segments) == 1 and not is_path:
+            # `c:windowswin.ini`: separators lost on the way, the file name is still there
+            glued = self.files.match_glued(r.segments[0])
+            if glued is not None:
+                return self._finding(inp, tok, "lfi.restricted-file", glued.severity, f"ends with {glued.text}")
+        if r.parents and (r.obfuscated or r.nul) and not is_path:
+            return self._finding(inp, tok, "lfi.traversal.obfuscated", Severity.MEDIUM,
+                                 "encoded or odd parent steps")
+        return None
+
+    def _restricted(self, inp: Input, tok: str, r: ResolvedPath, target: RestrictedEntry) -> Finding:
+        """Naming a restricted file without climbing to it.
+
+        In a parameter, a bare name (`.htpasswd`) or a directory with nothing
+        below it (`c:\\inetpub`) reads no file by itself: search boxes see
+        such text. One step weaker than a path to the file.
+        """
+        sev = target.severity
+        if inp.kind == "path":
+            rule = "lfi.restricted-file.path"
+        elif len(r.segments) > 1 or (r.absolute and not target.directory):
+            rule = "lfi.restricted-file"
+            if target.directory and r.segments[-1] == target.pattern[-1]:
+                sev = _weaker(sev)
+        else:
+            rule = "lfi.restricted-file.name"
+            sev = _weaker(sev)
+        if r.nul and sev < Severity.HIGH:
+            sev = Severity.HIGH
+        return self._finding(inp, tok, rule, sev, f"reaches {target.text}")
+
+    def scan_request(self, request, inputs) -> Iterable[Finding]:
+        """Parameter *names* can carry a path too (`?/sys/class=x`); values are scanned by the prefilter."""
+        for inp in inputs:
+            name = inp.name
+            if inp.kind not in ("path", "xml") and name and ("/" in name or ".." in name or "\\" in name):
+                f = self._judge(Input(inp.kind, inp.name, name, inp.chain), name)
+                if f is not None:
+                    yield f
+
+    @staticmethod
+    def _finding(inp: Input, tok: str, rule: str, sev: Severity, detail: str) -> Finding:
+        start = inp.value.find(tok)
+        start = max(start, 0)
+        return Finding("lfi", rule, sev, inp.location, excerpt(inp.value, start, start + len(tok), inp.location),
+                       inp.chain, detail=detail)

@@ -1,0 +1,147 @@
+"""SSRF and remote file inclusion: URLs in values, judged by what they point at.
+
+One parse (urlparts.find_urls) serves both classes:
+
+- ssrf: the URL's host, as *any* lenient parser would read it, is internal
+  (loopback in all its spellings, private and link-local ranges, cloud
+  metadata, *.internal / *.svc.cluster.local, DNS-rebinding names), or is an
+  IP written in a spelling nobody uses honestly (decimal, hex, octal, mapped
+  IPv6, lookalike digits);
+- rfi: a scheme a fetcher should never follow (file, gopher, dict, php, jar,
+  expect, ...), a `?` that swallows the suffix the app appends, a remote
+  script, an IP-literal host, `@`/backslash tricks that make parsers disagree,
+  or a remote URL in a parameter that a server includes (`page`, `file`,
+  `template`, ...). A plain off-site URL elsewhere is common and benign
+  (links, redirects) and is not reported.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from extauthz.decode import Input
+from extauthz.detect.base import Detector, register
+from extauthz.detect.urlparts import (DANGEROUS_SCHEMES, FETCH_SCHEMES, INTERNAL_KINDS, KNOWN_SCHEMES,
+                                      HostInfo, HostKind, UrlRef, classify_host, find_urls)
+from extauthz.finding import Finding, Severity, excerpt
+from extauthz.request import Request
+from extauthz.rules import rule_yaml
+
+_DATA = rule_yaml("urls.yaml")
+INCLUDE_PARAMS = frozenset(_DATA["include_params"])
+REDIRECT_PARAMS = frozenset(_DATA["redirect_params"])
+SCRIPT_EXTENSIONS = (".php", ".php3", ".php4", ".php5", ".php7", ".phtml", ".phar", ".inc", ".txt",
+                     ".pl", ".py", ".sh", ".cgi", ".jsp", ".jspx", ".asp", ".aspx", ".cfm", ".rb")
+
+
+def _leaf(name: str) -> str:
+    """Last component of an Input name (`$.a.file` → file, `x[page]` → page), lower-case."""
+    leaf = name.rsplit(".", 1)[-1].rsplit("/", 1)[-1].lower()
+    if leaf.endswith("]") and "[" in leaf:
+        inner = leaf[leaf.rfind("[") + 1:-1]
+        if inner and not inner.isdigit():
+            return inner if inner not in ("", "0") else leaf
+    return leaf
+
+
+def _scheme_trigger() -> str:
+    names = sorted(KNOWN_SCHEMES, key=len, reverse=True)
+    alt = "|".join(n.replace(".", r"\.").replace("+", r"\+") for n in names)
+    return rf"(?:^|[^a-z0-9+.\-])(?:{alt})\s*:"
+
+
+@register
+class SsrfRfi(Detector):
+    name = "ssrf_rfi"
+    triggers = (r"://", r"%3a%2f%2f", _scheme_trigger(), r"^\s*(?:file|ftps?|https?)\?+\s*$")
+    kinds = None
+
+    def scan_input(self, inp: Input) -> Iterable[Finding]:
+        value = inp.value
+        bare = value.strip().rstrip("?").lower()
+        if bare != value.strip().lower() and bare in FETCH_SCHEMES | {"file"}:
+            # `file?`, `http?`: the start of an RFI payload whose `?` cuts off the app's suffix
+            return (Finding("rfi", "rfi.trailing-question", Severity.HIGH, inp.location,
+                            excerpt(value, 0, len(value), inp.location), inp.chain,
+                            detail="scheme followed by `?`"),)
+        lead = len(value) - len(value.lstrip())
+        best: Finding | None = None
+        for ref in find_urls(value):
+            whole = ref.start <= lead
+            f = self._judge(inp, ref, whole)
+            if f is not None and (best is None or f.severity > best.severity):
+                best = f
+        return (best,) if best is not None else ()
+
+    def _judge(self, inp: Input, ref: UrlRef, whole: bool) -> Finding | None:
+        is_path = inp.kind == "path"
+        leaf = _leaf(inp.name)
+        hosts = ((ref.host,) if ref.host else ()) + ref.other_hosts
+        infos = [classify_host(h) for h in hosts[:5]]
+        internal = _worst_internal(infos)
+        if internal is not None:
+            if internal.kind is HostKind.METADATA:
+                return self._f(inp, ref, "ssrf", "ssrf.metadata", Severity.CRITICAL,
+                               f"cloud metadata service {internal.name}")
+            if leaf in REDIRECT_PARAMS and internal.kind in (HostKind.LOOPBACK, HostKind.PRIVATE) \
+                    and not internal.obfuscated and not ref.confused:
+                return self._f(inp, ref, "ssrf", "ssrf.internal-redirect", Severity.LOW,
+                               f"redirect back to {internal.kind.value} host")
+            return self._f(inp, ref, "ssrf", "ssrf.internal-host", Severity.HIGH,
+                           f"{internal.kind.value} host {internal.name}")
+        if any(i.obfuscated and i.ip_literal for i in infos):
+            return self._f(inp, ref, "ssrf", "ssrf.obfuscated-ip", Severity.HIGH, "IP address in an unusual spelling")
+        if ref.scheme in DANGEROUS_SCHEMES and (ref.authority or ref.path[:1] in ("/", "\\") or ":" in ref.path):
+            return self._f(inp, ref, "rfi", "rfi.dangerous-scheme", Severity.HIGH, f"{ref.scheme}: URL")
+        if ref.confused:
+            return self._f(inp, ref, "rfi", "rfi.url-confusion", Severity.HIGH,
+                           "userinfo or `@` placement that parsers read differently")
+        if ref.scheme not in FETCH_SCHEMES or not (whole or is_path):
+            return None
+        if is_path:
+            return self._f(inp, ref, "rfi", "rfi.url-in-path", Severity.MEDIUM, "a URL inside the request path")
+        if ref.trailing_question:
+            return self._f(inp, ref, "rfi", "rfi.trailing-question", Severity.HIGH,
+                           "remote URL ending in `?` (cuts off what the app appends)")
+        if ref.authority and infos and infos[0].ip_literal:
+            return self._f(inp, ref, "rfi", "rfi.ip-host", Severity.HIGH, "remote URL to an IP address")
+        if ref.authority and leaf in INCLUDE_PARAMS:
+            return self._f(inp, ref, "rfi", "rfi.include-param", Severity.HIGH,
+                           f"remote URL in include parameter {leaf!r}")
+        if ref.path.endswith(SCRIPT_EXTENSIONS):
+            return self._f(inp, ref, "rfi", "rfi.remote-script", Severity.MEDIUM, "remote URL to a script or text file")
+        return None
+
+    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
+        """URLs in parameter *names* (`?http://2852039166/`); values go through the prefilter.
+
+        Also notes (LOW, for the analyst) a whole-value URL to another site
+        than the request's own host: common in benign traffic (links,
+        redirects), so it never blocks on its own.
+        """
+        own = (request.authority or request.header("host") or "").lower().rsplit(":", 1)[0]
+        for inp in inputs:
+            name = inp.name
+            if inp.kind in ("query", "form", "cookie") and name and ":" in name:
+                yield from self.scan_input(Input(inp.kind, name, name, inp.chain))
+            v = inp.value
+            if own and inp.kind != "path" and v[:8].lower().startswith(("http://", "https://")):
+                refs = find_urls(v)
+                if refs and refs[0].authority and refs[0].host and refs[0].start == 0:
+                    host = refs[0].host
+                    if host != own and not host.endswith("." + own) and not own.endswith("." + host):
+                        yield self._f(inp, refs[0], "rfi", "rfi.offsite-url", Severity.LOW,
+                                      f"URL to another site ({host})")
+
+    @staticmethod
+    def _f(inp: Input, ref: UrlRef, cls: str, rule: str, sev: Severity, detail: str) -> Finding:
+        return Finding(cls, rule, sev, inp.location, excerpt(inp.value, ref.start, ref.end, inp.location),
+                       inp.chain, detail=detail)
+
+
+def _worst_internal(infos: list[HostInfo]) -> HostInfo | None:
+    best = None
+    for i in infos:
+        if i.kind in INTERNAL_KINDS:
+            if best is None or (i.kind is HostKind.METADATA and best.kind is not HostKind.METADATA):
+                best = i
+    return best

@@ -1,0 +1,94 @@
+from hypothesis import given, settings, strategies as st
+
+from extauthz.decode import Input
+from extauthz.detect.path_traversal import PathTraversal
+from extauthz.detect.pathnorm import MAX_SEGMENTS, path_tokens, resolve
+from extauthz.detect.restricted_files import restricted_files
+from extauthz.finding import Severity
+
+DET = PathTraversal()
+
+
+def scan(value, kind="query", name="file"):
+    return list(DET.scan_input(Input(kind, name, value)))
+
+
+def rules(value, kind="query"):
+    return {(f.rule, f.severity) for f in scan(value, kind)}
+
+
+def test_resolve_sees_through_spellings():
+    for tok in ("../../etc/passwd", "..\\..\\etc\\passwd", "....//....//etc/passwd",
+                "..;/..;/etc/passwd", "0x2e0x2e/0x2e0x2e/etc/passwd", "%2e%2e/%2e%2e/etc/passwd",
+                "\uff0e\uff0e/\uff0e\uff0e/etc/passwd", "..%c0%af..%c0%afetc/passwd"):
+        r = resolve(tok)
+        assert r.climb == 2 and r.segments == ("etc", "passwd"), tok
+
+
+def test_nul_truncates_and_drive_letters_are_absolute():
+    r = resolve("../../boot.ini\x00.html")
+    assert r.nul and r.segments == ("boot.ini",)
+    assert resolve("C:\\Windows\\win.ini").absolute
+
+
+def test_climbing_with_restricted_target_is_critical():
+    assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules("../../../etc/passwd")
+    assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules("x/../../WEB-INF/web.xml")
+
+
+def test_climbing_alone_is_high_and_staying_inside_is_not():
+    assert rules("..\\pineapple") == {("lfi.traversal", Severity.HIGH)}
+    assert rules("a/b/../c") == set()
+    assert rules("see ... for details") == set()
+
+
+def test_restricted_files_named_in_text():
+    assert ("lfi.restricted-file", Severity.HIGH) in rules("cat /etc/passwd")
+    assert ("lfi.restricted-file", Severity.HIGH) in rules("cat /etc/subuid-")  # backup copy
+    assert rules("/path/to/.docker/secrets")
+    assert rules(".htaccess") == {("lfi.restricted-file.name", Severity.MEDIUM)}
+    assert {sev for _, sev in rules("c:\\inetpub")} == {Severity.MEDIUM}
+    assert rules("c:windowswin.ini")
+
+
+def test_benign_lookalikes_pass():
+    for v in ("firstname.dockery@host.tld", ">/test.environment", "history.history", "/get/foo../1234",
+              "https://example.com/a/b.html", "etc.", "1/2/3", "jquery.history.min.js"):
+        assert rules(v) == set(), v
+
+
+def test_request_path():
+    assert rules("/../../etc/passwd", "path") == {("lfi.traversal.restricted-file", Severity.CRITICAL)}
+    assert rules("/get/..", "path") == set()
+    assert rules("/.env", "path") == {("lfi.restricted-file.path", Severity.HIGH)}
+    assert rules("/.git/config", "path") == {("lfi.restricted-file.path", Severity.HIGH)}
+    assert rules("/api/continue/session", "path") == set()
+
+
+def test_parameter_names_are_checked():
+    found = list(DET.scan_request(None, [Input("query", "/sys/class", "test")]))
+    assert found and found[0].cls == "lfi"
+
+
+def test_restricted_list_wildcards():
+    files = restricted_files()
+    assert files.match(("proc", "1234", "environ")).text == "proc/*/environ"
+    assert files.match(("x", ".env.production")) is not None
+    assert files.match(("x", ".environment")) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600))
+def test_resolve_never_raises_bounded_deterministic(s):
+    r1, r2 = resolve(s), resolve(s)
+    assert r1 == r2
+    assert len(r1.segments) <= MAX_SEGMENTS and r1.climb <= MAX_SEGMENTS
+    assert len(path_tokens(s)) <= 32
+    assert list(DET.scan_input(Input("query", "q", s))) == list(DET.scan_input(Input("query", "q", s)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["..", ".", "a", "", "%2e%2e", "0x2e0x2e", "..;", "\\", "etc", "passwd"]), max_size=40))
+def test_resolve_on_path_alphabet(parts):
+    r = resolve("/".join(parts))
+    assert r.climb <= r.parents

@@ -1,0 +1,92 @@
+from hypothesis import given, settings, strategies as st
+
+from extauthz.decode import Input
+from extauthz.detect.ssrf_rfi import SsrfRfi
+from extauthz.detect.urlparts import MAX_URLS, HostKind, classify_host, find_urls, parse_ipv4_loose
+from extauthz.finding import Severity
+from extauthz.request import Request
+
+DET = SsrfRfi()
+
+
+def rules(value, name="url", kind="query"):
+    return {(f.rule, f.severity) for f in DET.scan_input(Input(kind, name, value))}
+
+
+def test_loopback_in_all_spellings():
+    for host in ("127.0.0.1", "0x7f000001", "2130706433", "0177.0.0.1", "0x7f.1", "127.1", "[::1]", "localhost",
+                 "LOCALHOST.", "[::ffff:127.0.0.1]", "[0:0:0:0:0:ffff:7f00:1]", "①②⑦.⓪.⓪.①", "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ"):
+        assert classify_host(host).kind is HostKind.LOOPBACK, host
+    assert classify_host("0.0.0.0").kind is HostKind.UNSPECIFIED
+    assert classify_host("[::]").kind is HostKind.UNSPECIFIED
+
+
+def test_metadata_and_internal_hosts():
+    for host in ("169.254.169.254", "2852039166", "0xA9FEA9FE", "0251.0376.0251.0376", "169.254.43518",
+                 "0x41414141A9FEA9FE", "7147006462", "[::ffff:a9fe:a9fe]", "[fd00:ec2::254]",
+                 "metadata.google.internal", "169。254。169。254"):
+        assert classify_host(host).kind is HostKind.METADATA, host
+    assert classify_host("10.1.2.3").kind is HostKind.PRIVATE
+    assert classify_host("[fe80::1%eth0]").kind is HostKind.LINK_LOCAL
+    assert classify_host("orders.shop.svc.cluster.local").kind is HostKind.INTERNAL_NAME
+    assert classify_host("127.0.0.1.nip.io").kind is HostKind.REBINDING
+    assert classify_host("example.com").kind is HostKind.NAME
+    assert classify_host("8.8.8.8").kind is HostKind.PUBLIC_IP
+
+
+def test_ipv4_loose_parser():
+    assert parse_ipv4_loose("1.2.3.4") == (0x01020304, False)
+    assert parse_ipv4_loose("1.2.772") == (0x01020304, True)
+    assert parse_ipv4_loose("08.1.1.1") is None
+    assert parse_ipv4_loose("256.1.1.1") is None
+
+
+def test_ssrf_findings():
+    assert ("ssrf.metadata", Severity.CRITICAL) in rules("http://169.254.169.254/latest/meta-data/")
+    assert ("ssrf.internal-host", Severity.HIGH) in rules("gopher://0x7f000001:6379/_")
+    assert ("ssrf.internal-host", Severity.HIGH) in rules("http:127.0.0.1")
+    assert ("ssrf.internal-host", Severity.HIGH) in rules("http://google.com:80 &@google.com:80# @127.88.23.245:22/")
+    assert ("ssrf.internal-host", Severity.HIGH) in rules("http://\\l\\o\\c\\a\\l\\h\\o\\s\\t/")
+    assert rules("text mentioning http://10.0.0.5/admin inside")  # embedded URLs count for SSRF
+
+
+def test_loopback_redirect_of_native_app_is_only_noted():
+    assert rules("http://127.0.0.1:51234/callback", name="redirect_uri") == {("ssrf.internal-redirect", Severity.LOW)}
+
+
+def test_rfi_findings():
+    assert ("rfi.dangerous-scheme", Severity.HIGH) in rules("file:///etc/passwd")
+    assert ("rfi.dangerous-scheme", Severity.HIGH) in rules("jar:http://evil.co/b.zip!a")
+    assert ("rfi.dangerous-scheme", Severity.HIGH) in rules("php://filter/convert.base64-encode/resource=index")
+    assert rules("http://evil.example/shell.txt?") == {("rfi.trailing-question", Severity.HIGH)}
+    assert rules("https?") == {("rfi.trailing-question", Severity.HIGH)}
+    assert rules("http://66.240.183.75/crash.php") == {("rfi.ip-host", Severity.HIGH)}
+    assert rules("https://foo.bar", name="mosConfig_absolute_path") == {("rfi.include-param", Severity.HIGH)}
+    assert rules("http://example.com%2f@evil.com/".replace("%2f", "/")) == {("rfi.url-confusion", Severity.HIGH)}
+
+
+def test_benign_urls_pass():
+    for v in ("https://example.com/", "http://www.example.com/some/path", "http://foo:bar@example.com/",
+              "https://foo.bar?foo=bar", "https://medium.com/@user/post", "12:30:45", "note: see url: below",
+              "redis: connection refused", "data://text/plain;base64,SSBsb3ZlIFBIUAo="):
+        assert rules(v) == set(), v
+
+
+def test_offsite_url_is_low_and_names_are_scanned():
+    req = Request(authority="example.com")
+    found = list(DET.scan_request(req, [Input("query", "x", "https://evil.example/"),
+                                        Input("query", "http://2852039166/", "")]))
+    assert {(f.rule, f.severity) for f in found} == {("rfi.offsite-url", Severity.LOW),
+                                                     ("ssrf.metadata", Severity.CRITICAL)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("htpfile:/\\@[]%.0x7fa9:1;?# ①ⓛ")) , max_size=300) | st.text(max_size=300))
+def test_parser_never_raises_bounded_deterministic(s):
+    refs = find_urls(s)
+    assert len(refs) <= MAX_URLS and refs == find_urls(s)
+    for r in refs:
+        classify_host(r.host)
+        for h in r.other_hosts:
+            classify_host(h)
+    assert list(DET.scan_input(Input("query", "q", s))) == list(DET.scan_input(Input("query", "q", s)))
