@@ -1,8 +1,10 @@
 """Pathological requests: each decided within 20 ms of engine time, with the limit hit recorded.
 
 Engine time is this thread's CPU time (time.thread_time), as bench/engine_cost.py
-measures it, so a busy machine does not fail the tests; the time budget is
-set out of reach so that the other limits, not the clock, must do the bounding.
+measures it, so a busy machine does not fail the tests; the best of three runs
+counts, so that a garbage-collector pass over the whole test process is not
+billed to the request. The time budget is set out of reach so that the other
+limits, not the clock, must do the bounding.
 """
 from __future__ import annotations
 
@@ -56,9 +58,11 @@ CASES = {
 def test_pathological_request_is_decided_fast_with_the_limit_recorded(name):
     request, rule = CASES[name]
     ENGINE.check(request)  # warm caches
-    t0 = time.thread_time()
-    verdict = ENGINE.check(request)
-    spent = time.thread_time() - t0
+    spent = float("inf")
+    for _ in range(3):
+        t0 = time.thread_time()
+        verdict = ENGINE.check(request)
+        spent = min(spent, time.thread_time() - t0)
     assert verdict.action.value != "failure", verdict
     assert rule in {f.rule for f in verdict.findings}, [f.rule for f in verdict.findings]
     assert spent < BUDGET_S, f"{name}: {spent * 1000:.1f} ms"
