@@ -6,6 +6,7 @@ so wheels, sdists and editable installs all carry them; they are not committed.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from setuptools import Command, setup
@@ -48,9 +49,18 @@ class GenProto(Command):
 
 
 class BuildPyWithProto(build_py):
+    """Compile the protos, and ship envoy/ and examples/ inside the package
+    (extauthz/_assets) so an installed `extauthz demo` finds the same files."""
+
     def run(self) -> None:
         compile_protos()
         super().run()
+        if not getattr(self, "editable_mode", False):
+            for name in ("envoy", "examples"):
+                src = ROOT / name
+                if src.is_dir():
+                    shutil.copytree(src, Path(self.build_lib) / "extauthz" / "_assets" / name,
+                                    dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
 
 
 setup(cmdclass={"build_py": BuildPyWithProto, "gen_proto": GenProto})

@@ -43,7 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1 and not args.worker:
         from extauthz.server.supervisor import supervise
 
-        child = ["serve", "--worker", "--workers", "1", "--log-level", args.log_level]
+        child = ["--log-level", args.log_level, "serve", "--worker", "--workers", "1"]
         if config_path:
             child += ["--config", config_path]
         child += ["--listen", args.listen or config.server.listen]
@@ -132,15 +132,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- config
 
+README_START, README_END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 
-def cmd_config(args: argparse.Namespace) -> int:
+
+def reference_table() -> str:
     from extauthz.config import reference
 
+    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for key, typ, default, text in reference():
+        lines.append(f"| `{key}` | {typ} | `{default}` | {text} |" if default else f"| `{key}` | {typ} | | {text} |")
+    return "\n".join(lines)
+
+
+def replace_readme_section(path: str, table: str) -> None:
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    head, sep, rest = text.partition(README_START)
+    _, sep2, tail = rest.partition(README_END)
+    if not (sep and sep2):
+        raise UsageError(f"{path}: no {README_START} ... {README_END} section")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(f"{head}{README_START}\n{table}\n{README_END}{tail}")
+
+
+def cmd_config(args: argparse.Namespace) -> int:
     if args.action == "reference":
-        rows = reference()
-        print("| key | type | default | meaning |\n|---|---|---|---|")
-        for key, typ, default, text in rows:
-            print(f"| `{key}` | {typ} | `{default}` | {text} |" if default else f"| `{key}` | {typ} | | {text} |")
+        table = reference_table()
+        if args.write_readme:
+            replace_readme_section(args.write_readme, table)
+        else:
+            print(table)
         return EXIT_OK
     config = _config(args)
     from extauthz.engine import Engine
@@ -196,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("config", help="validate a config or print the configuration reference")
     g.add_argument("action", choices=["validate", "reference"])
     g.add_argument("--config")
+    g.add_argument("--write-readme", metavar="README", help="reference: update the README's generated section")
     g.set_defaults(func=cmd_config)
     return p
 

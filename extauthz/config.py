@@ -50,6 +50,14 @@ def _http_status(v: int) -> str | None:
     return None if 200 <= v <= 599 else "must be an HTTP status between 200 and 599"
 
 
+HOP_NAMES = ("edge", "gateway", "sidecar-inbound", "sidecar-outbound", "unknown")
+
+
+def _hop_keys(v: Mapping[str, str]) -> str | None:
+    bad = [k for k in v if k not in HOP_NAMES]
+    return f"unknown hop {bad[0]!r} (hops: {', '.join(HOP_NAMES)})" if bad else None
+
+
 def _address(v: str) -> str | None:
     host, sep, port = v.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
@@ -75,7 +83,7 @@ class Exclusion:
     services: tuple[str, ...] = field(default=(), metadata=doc("service names; empty = the policy's service(s)"))
     routes: tuple[str, ...] = field(default=(), metadata=doc("path globs (`/api/*/notes`, `/static/**`)"))
     parameters: tuple[str, ...] = field(default=(), metadata=doc("input locations (`query:q`, `form:comment`, `json:$.bio`, `header:*`)"))
-    reason: str = field(default="", metadata=doc("why (kept for reviewers; shown in `config show`)"))
+    reason: str = field(default="", metadata=doc("why (for reviewers of the config)"))
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,9 @@ class ServicePolicy:
         default="block", metadata=doc("block: deny at the threshold; monitor: allow but record; off: allow, inspect nothing"))
     threshold: int = field(default=8, metadata=doc("score at which a request is denied (one HIGH finding = 8 points)", check=_positive))
     body_limit: int = field(default=131072, metadata=doc("bytes of body inspected; the rest is not, and a limit finding says so", check=_non_negative))
+    hop_modes: Mapping[str, Literal["block", "monitor", "off"]] = field(
+        default_factory=dict, metadata=doc("mode per hop, overriding `mode`; e.g. {sidecar-outbound: monitor} blocks "
+                                           "at the destination's sidecar and only records at the caller's", check=_hop_keys))
     failure: Literal["deny", "allow"] = field(
         default="deny", metadata=doc("decision when the engine fails internally on a request"))
     deny_status: int = field(default=403, metadata=doc("HTTP status of a deny", check=_http_status))
@@ -114,11 +125,17 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class EventSettings:
+    output: str = field(default="stderr", metadata=doc("where security events go: stderr, stdout, off, or a file path"))
+
+
+@dataclass(frozen=True)
 class Config:
     version: int = field(default=1, metadata=doc("document format version; this release reads 1"))
     server: ServerSettings = field(default_factory=ServerSettings, metadata=doc("the gRPC server"))
     defaults: ServicePolicy = field(default_factory=ServicePolicy, metadata=doc("policy for every service not listed under `services`"))
     services: Mapping[str, ServicePolicy] = field(default_factory=dict, metadata=doc("per-service policies; unset keys come from `defaults`"))
+    events: EventSettings = field(default_factory=EventSettings, metadata=doc("the security event log"))
 
 
 
@@ -304,8 +321,13 @@ def _convert_dataclass(tp: Any, value: Any, path: str) -> Any:
     return tp(**kwargs)
 
 
-def reference(tp: Any = Config, prefix: str = "") -> list[tuple[str, str, str, str]]:
-    """(key, type, default, description) rows for every key, for docs and `config reference`."""
+def reference(tp: Any = Config, prefix: str = "", _seen: dict | None = None) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) rows for every key, for docs and `config reference`.
+
+    A section type that appears twice (a service policy is a `defaults` policy)
+    is expanded once; later places refer to the first.
+    """
+    seen = {} if _seen is None else _seen
     rows = []
     hints = typing.get_type_hints(tp)
     for f in dataclasses.fields(tp):
@@ -317,18 +339,23 @@ def reference(tp: Any = Config, prefix: str = "") -> list[tuple[str, str, str, s
             default = f.default_factory()  # type: ignore[misc]
         else:
             default = None
-        if dataclasses.is_dataclass(hint):
-            rows.append((key, "mapping", "", f.metadata.get("doc", "")))
-            rows.extend(reference(hint, key))
-            continue
+        text = f.metadata.get("doc", "")
         args = typing.get_args(hint)
-        if typing.get_origin(hint) in (dict, Mapping, collections.abc.Mapping) and args and dataclasses.is_dataclass(args[1]):
-            rows.append((key, "mapping", "{}", f.metadata.get("doc", "")))
-            rows.extend(reference(args[1], f"{key}.<name>"))
-            continue
-        if typing.get_origin(hint) in (tuple, list) and args and dataclasses.is_dataclass(args[0]):
-            rows.append((key, "list", "[]", f.metadata.get("doc", "")))
-            rows.extend(reference(args[0], f"{key}[]"))
+        origin = typing.get_origin(hint)
+        section, kind, sub, empty = None, "", "", ""
+        if dataclasses.is_dataclass(hint):
+            section, kind, sub = hint, "mapping", key
+        elif origin in (dict, Mapping, collections.abc.Mapping) and args and dataclasses.is_dataclass(args[1]):
+            section, kind, sub, empty = args[1], "mapping", f"{key}.<name>", "{}"
+        elif origin in (tuple, list) and args and dataclasses.is_dataclass(args[0]):
+            section, kind, sub, empty = args[0], "list", f"{key}[]", "[]"
+        if section is not None:
+            if section in seen:
+                rows.append((key, kind, empty, f"{text} (keys as under `{seen[section]}`)"))
+            else:
+                seen[section] = sub
+                rows.append((key, kind, empty, text))
+                rows.extend(reference(section, sub, seen))
             continue
         rows.append((key, _type_name(hint), _default_text(default), f.metadata.get("doc", "")))
     return rows

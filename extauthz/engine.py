@@ -81,12 +81,35 @@ class DetectionStage:
         pass
 
 
-StageFactory = Callable[[Config], Stage]
+class Runtime(Protocol):
+    """Long-lived state shared by successive Engines (a reload swaps the Engine, not this).
+
+    Holds the stores (extauthz.store) and anything else that must survive a
+    config reload; built once per process by the server (or eval, or a test).
+    """
+
+    def close(self) -> None: ...
+
+
+# Builds one stage from the config, or None when the config leaves it out.
+StageFactory = Callable[[Config, "Runtime | None"], "Stage | None"]
+
+
+def _detection(config: Config, runtime: "Runtime | None") -> Stage:
+    return DetectionStage(config)
+
+
+# The engine's stages in order. Adding a stage: write its module and add its
+# factory here. Order matters: a stage that settles the decision early (e.g. a
+# blocked actor) must come before the stages it saves the cost of.
+STAGE_FACTORIES: list[StageFactory] = [
+    _detection,
+]
 
 
 class Engine:
     def __init__(self, config: Config, *, stages: Sequence[Stage] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, runtime: "Runtime | None" = None) -> None:
         self.config = config
         self.clock = clock
         self._deciders: dict[str, PolicyDecider] = {}
@@ -96,16 +119,26 @@ class Engine:
             self._deciders[name] = d
             for alias in pol.aliases:
                 self._deciders.setdefault(alias, d)
-        self.stages: list[Stage] = list(stages) if stages is not None else [DetectionStage(config)]
+        self.runtime = runtime
+        if stages is None:
+            stages = [s for s in (factory(config, runtime) for factory in STAGE_FACTORIES) if s is not None]
+        self.stages: list[Stage] = list(stages)
         self.failures: collections.Counter[str] = collections.Counter()
         self._failures_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Flush what the stages hold (called when the server stops, not on reload)."""
+        for stage in self.stages:
+            close = getattr(stage, "close", None)
+            if close is not None:
+                close()
 
     def decider_for(self, service: str) -> PolicyDecider:
         return self._deciders.get(service, self._default)
 
     def check(self, request: Request) -> Verdict:
         decider = self.decider_for(request.service)
-        if decider.policy.mode == "off":
+        if decider.mode_for(request) == "off":
             verdict = decider.fixed(request, Decision.ALLOW, Action.OFF, "policy mode is off")
         else:
             try:

@@ -8,6 +8,8 @@ principal, then the authority's host (port dropped, lower-cased).
 Hop: context_extensions["hop"] (edge | gateway | sidecar-inbound |
 sidecar-outbound); when absent, a request whose source presented an mTLS
 identity is `sidecar-inbound` (east-west), anything else `edge`.
+Source workload on outbound hops: context_extensions["source"] (the calling
+workload's name, which an outbound sidecar knows but cannot prove by mTLS).
 """
 from __future__ import annotations
 
@@ -86,6 +88,8 @@ def to_request(msg: pb.CheckRequest) -> Request:
     body = http.raw_body or http.body
     context = dict(attrs.context_extensions)
     source, destination = _peer(attrs.source), _peer(attrs.destination)
+    if context.get("source") and not source.service:  # outbound hop: the calling workload, named by its sidecar
+        source = Peer(source.address, source.port, source.principal, context["source"], source.labels)
     authority = http.host or pseudo.get(":authority", "") or (headers.get("host") or [""])[0]
     truncated = (headers.get(PARTIAL_BODY_HEADER) or [""])[0].strip().lower() == "true"
     if PARTIAL_BODY_HEADER in headers:

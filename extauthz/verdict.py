@@ -169,12 +169,17 @@ class PolicyDecider:
         return [f for f in findings
                 if not any(x.applies(f, request.service, request.path) for x in self.exclusions)]
 
+    def mode_for(self, request: Request) -> str:
+        return self.policy.hop_modes.get(request.hop.value, self.policy.mode) if self.policy.hop_modes \
+            else self.policy.mode
+
     def decide(self, request: Request, findings: Sequence[Finding]) -> Verdict:
         kept = self.keep(findings, request)
         total = score(kept)
         p = self.policy
+        mode = self.mode_for(request)
         over = total >= p.threshold
-        if over and p.mode == "block":
+        if over and mode == "block":
             decision, action = Decision.DENY, Action.DENY
             reason = f"score {total} reached threshold {p.threshold}"
         elif over:
@@ -184,12 +189,12 @@ class PolicyDecider:
             decision, action = Decision.ALLOW, Action.ALLOW
             reason = ""
         return Verdict(decision, action, total, p.threshold, tuple(kept), new_event_id(),
-                       request.service, self.name, p.mode, request.hop, p.deny_status, reason)
+                       request.service, self.name, mode, request.hop, p.deny_status, reason)
 
     def fixed(self, request: Request, decision: Decision, action: Action, reason: str,
               findings: Sequence[Finding] = ()) -> Verdict:
         """A verdict that does not come from scoring (off, failure, lists, blocked actor)."""
         return Verdict(decision, action, score(findings), self.policy.threshold, tuple(findings),
-                       new_event_id(), request.service, self.name, self.policy.mode, request.hop,
+                       new_event_id(), request.service, self.name, self.mode_for(request), request.hop,
                        self.policy.deny_status, reason)
 

@@ -20,6 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from extauthz.config import Config, ConfigError, load_config
 from extauthz.engine import Engine
+from extauthz.events import EventLog
 from extauthz.server.service import SERVICE_NAME, CheckService, grpc_handler
 
 log = logging.getLogger("extauthz.server")
@@ -43,6 +44,9 @@ class ServingProcess:
         self.options = options
         self.engine_factory = engine_factory
         self.service = CheckService(engine_factory(config))
+        events = EventLog.open(config.events.output)
+        if events is not None:
+            self.service.observers.append(events)
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="check"),
             options=[
