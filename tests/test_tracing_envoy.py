@@ -65,7 +65,7 @@ def wait_parent(receiver: OtlpReceiver, span) -> object:
 
 def test_blocked_request_is_explained_inside_envoys_trace(traced):
     mesh, receiver = traced
-    status, headers, body = get(mesh.url() + "/api/products?file=../../../../etc/passwd",
+    status, headers, body = get(mesh.url() + "/api/products?file=..%2f..%2f..%2f..%2fetc%2fpasswd",
                                 {"authorization": "Bearer s3cr3t-token-value", "x-tenant-secret": "hunter2"})
     assert status == 403
     event_id = json.loads(body)["event_id"]
