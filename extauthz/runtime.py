@@ -5,7 +5,11 @@ A config reload builds a new Engine and swaps it in; what the stages learned
 that state in a named *part* of the Runtime, created on first use by the stage
 factory and shared by every later Engine of the process:
 
-    book = runtime.part("profile", open_profile_book)
+    book = runtime.part("profiles", open_profile_book)
+
+Parts are also attributes (`runtime.profiles`), which is how the admin API
+finds the ones it serves (extauthz/admin/providers.py: actors, lists, profiles);
+an attribute for a part not built (yet) is None.
 
 `build_runtime` is the one place a process creates its Runtime (the server once
 at start, `eval` and `check` read-only, `learn` for bootstrapping); closing it
@@ -43,6 +47,11 @@ class EngineRuntime:
 
     def has(self, name: str) -> bool:
         return name in self._parts
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.__dict__.get("_parts", {}).get(name)
 
     def close(self) -> None:
         with self._lock:

@@ -43,7 +43,7 @@ class Shop:
         self.config = cfg or config()
         self.runtime = build_runtime(self.config, state_dir=str(state_dir) if state_dir else "", learning=learning)
         self.engine = Engine(self.config, runtime=self.runtime)
-        self.book = self.runtime.part("profile", open_profile_book)
+        self.book = self.runtime.part("profiles", open_profile_book)
 
     def check(self, request: Request):
         return self.engine.check(request)

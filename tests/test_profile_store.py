@@ -46,7 +46,7 @@ def test_documents_from_a_newer_format_or_corrupt_are_refused_with_a_reason():
 def _learned(values: list[str], client_of=lambda i: None) -> ParamStats:
     p = ParamStats()
     for i, v in enumerate(values):
-        p.learn(v, features(v), shape(v), client_of(i), LearnLimits())
+        p.learn(v, features(v), shape(v), 1 if i % 7 == 0 else 0, client_of(i), LearnLimits())
     return p
 
 
@@ -56,7 +56,7 @@ def test_merging_two_halves_equals_learning_the_whole():
     whole = _learned(values)
     a, b = _learned(values[:90]), _learned(values[90:])
     a.merge(b, LearnLimits())
-    for attr in ("n", "lmin", "lmax", "mask", "mask2", "always", "type", "values", "shapes", "punct"):
+    for attr in ("n", "lmin", "lmax", "mask", "mask2", "always", "encs", "type", "values", "shapes", "punct"):
         assert getattr(a, attr) == getattr(whole, attr), attr
 
 

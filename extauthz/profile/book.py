@@ -22,6 +22,7 @@ import time
 import zlib
 from typing import Callable
 
+from extauthz.config import ProfilePolicy
 from extauthz.profile.document import DocumentError, decode, encode
 from extauthz.profile.examine import Observation
 from extauthz.profile.model import EndpointStats, LearnLimits, ParamStats, ServiceProfile, _add_bounded
@@ -61,6 +62,8 @@ class ProfileBook:
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # the profile policy of a service under the current config (set by each new ProfileStage)
+        self.policy_of: Callable[[str], ProfilePolicy] = lambda service: ProfilePolicy()
         self.dropped_services = 0  # requests of services beyond max_services
         self.learned = 0  # requests learned since start
         self.flush_errors = 0
@@ -72,6 +75,18 @@ class ProfileBook:
 
     def services(self) -> list[str]:
         return sorted(self._live)
+
+    # ------------------------------------------------------------ the admin API (ProfileAdmin)
+
+    def profile_services(self) -> list[str]:
+        return self.services()
+
+    def profile(self, service: str) -> dict | None:
+        """What `extauthz profile show SERVICE --json` prints, under the latest config's policy."""
+        from extauthz.profile.report import describe
+
+        live = self._live.get(service)
+        return describe(live, self.policy_of(service)) if live is not None else None
 
     def rate_baseline(self, service: str, method: str, path: str) -> RateBaseline | None:
         """The learned per-client and total request rate of the endpoint a request goes to.
@@ -215,7 +230,7 @@ class ProfileBook:
         grew = False
         dropped = 0
         seen: set[str] = set()
-        for key, _loc, value, feats, shp in items:
+        for key, _loc, value, feats, shp, enc in items:
             p = table.get(key)
             live_p = live_table.get(key) if live_table is not None else None
             if p is None:
@@ -230,7 +245,7 @@ class ProfileBook:
                         p.values = None
                     if live_p.shapes is None:
                         p.shapes = None
-            if p.learn(value, feats, shp, confirm, limits, live_p):
+            if p.learn(value, feats, shp, enc, confirm, limits, live_p):
                 grew = True
             if count_presence and key not in seen:
                 seen.add(key)

@@ -58,7 +58,7 @@ def learn_corpora(files: list[str], config: Config, state_dir: str, *, service: 
     report = LearnReport()
     try:
         engine = Engine(config, runtime=runtime)
-        book = runtime.part("profile", open_profile_book)
+        book = runtime.part("profiles", open_profile_book)
         for path in files:
             for rec in read_corpus(path, service=service, split=split):
                 report.records += 1

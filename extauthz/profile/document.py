@@ -63,7 +63,7 @@ def _length(v: int) -> int | None:
 
 def _param_dict(p: ParamStats) -> dict:
     out: dict[str, Any] = {"n": p.n, "present": p.present, "len": [_length(p.lmin), p.lmax],
-                           "mask": p.mask, "mask2": p.mask2, "always": p.always, "type": p.type, "values": p.values, "shapes": p.shapes}
+                           "mask": p.mask, "mask2": p.mask2, "always": p.always, "encs": p.encs, "type": p.type, "values": p.values, "shapes": p.shapes}
     if p.punct is not None:
         out["punct"] = p.punct.hex()
     if p.pending:
@@ -103,7 +103,7 @@ def _param_from(d: dict) -> ParamStats:
     p.n, p.present = int(d["n"]), int(d["present"])
     lo, hi = d["len"]
     p.lmin, p.lmax = (LENGTH_NONE if lo is None else int(lo)), int(hi)
-    p.mask, p.mask2, p.always = int(d["mask"]), int(d["mask2"]), int(d["always"])
+    p.mask, p.mask2, p.always, p.encs = int(d["mask"]), int(d["mask2"]), int(d["always"]), int(d["encs"])
     p.punct = bytearray.fromhex(d["punct"]) if d.get("punct") else None
     p.type = int(d["type"]) if d["type"] is not None else NO_TYPE
     p.values, p.shapes = _table(d["values"]), _table(d["shapes"])

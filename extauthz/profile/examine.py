@@ -20,8 +20,8 @@ from typing import Sequence
 
 from extauthz.decode import Input
 from extauthz.finding import Severity
-from extauthz.profile.features import (PUNCT_BIT, PUNCTUATION, SHAPE_MAX_VALUE, SYNTAX_CLASSES, TYPE_NAMES, Features, accepts,
-                                       class_names, features, shape)
+from extauthz.profile.features import (ENCODING_BITS, PUNCT_BIT, PUNCTUATION, SHAPE_MAX_VALUE, SYNTAX_CLASSES, TYPE_NAMES, Features, accepts,
+                                       class_names, encoding_bits, encoding_names, features, shape)
 from extauthz.profile.model import CHECK_MIN_SAMPLES, EndpointStats, ParamStats, ServiceProfile
 from extauthz.profile.paths import normalize_name, template
 from extauthz.request import Request
@@ -36,12 +36,14 @@ FULL_SAMPLES = CHECK_MIN_SAMPLES
 WEAK_SAMPLES = 5
 STRONG_SAMPLES = 100  # from here a breach of a settled model is HIGH
 SETTLED_RATIO = 200  # classes seen once, per sample: at most 1 in 200 for "settled"
+# Layers ordinary values come through (URL encoding; compatibility forms like º): never a sign alone.
+NATURAL_ENCODINGS = ENCODING_BITS["percent"] | ENCODING_BITS["nfkc"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WEAKER = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW,
           Severity.LOW: Severity.LOW, Severity.INFO: Severity.INFO}
 
-# (key, location, value, features, shape or None)
-Observed = tuple[str, str, str, Features, "str | None"]
+# (key, location, value, features, shape or None, encoding bits)
+Observed = tuple[str, str, str, Features, "str | None", int]
 
 
 @dataclass(slots=True)
@@ -90,7 +92,9 @@ def caller_of(request: Request, aliases: dict[str, str]) -> str:
 
 
 def examine(profile: ServiceProfile | None, service: str, request: Request, inputs: Sequence[Input],
-            client: int | None, caller: str, want_shapes: bool) -> tuple[Observation, list[Anomaly]]:
+            client: int | None, caller: str, want_shapes: bool,
+            complete: bool = True) -> tuple[Observation, list[Anomaly]]:
+    """`complete` is False when the decoder stopped at a limit: absent parameters then prove nothing."""
     tpl = profile.template_of(request.path) if profile is not None else template(request.path)
     obs = Observation(service, request.method, tpl, client, caller, ctype=media_type(request),
                       body_size=len(request.body) if request.body_size < 0 else request.body_size)
@@ -104,8 +108,15 @@ def examine(profile: ServiceProfile | None, service: str, request: Request, inpu
     eparams = ep.params if ep is not None else None
     seen_keys: set[str] = set()
     n_params = n_headers = 0
+    previous = None
     for inp in inputs:
         kind = inp.kind
+        # The decoder may hand over a value twice, before and after a speculative layer
+        # (base64, entities): the profile models the value as sent, once.
+        same = (kind, inp.name, inp.raw)
+        if same == previous:
+            continue
+        previous = same
         if kind in ENDPOINT_KINDS:
             if n_params >= MAX_PARAMS_PER_REQUEST or getattr(inp, "role", "value") != "value":
                 continue
@@ -130,7 +141,7 @@ def examine(profile: ServiceProfile | None, service: str, request: Request, inpu
                 shp = shape(value) if want_shapes else None
             elif known.shapes is not None and (want_shapes or known.closed_shapes(FULL_SAMPLES)):
                 shp = shape(value)
-        item = (key, inp.location, value, feats, shp)
+        item = (key, inp.location, value, feats, shp, encoding_bits(inp.chain))
         if service_wide:
             obs.headers.append(item)
             if known is not None:
@@ -143,7 +154,7 @@ def examine(profile: ServiceProfile | None, service: str, request: Request, inpu
             elif ep is not None and ep.param_overflow == 0 and ep.n >= FULL_SAMPLES:
                 anomalies.append(Anomaly("profile.param.unknown", Severity.MEDIUM, inp.location, value,
                                          f"parameter {key} never seen on {request.method} {tpl}"))
-    if ep is not None and ep.n >= FULL_SAMPLES:
+    if ep is not None and ep.n >= FULL_SAMPLES and complete:
         for key, p in ep.params.items():
             if p.present == ep.n and key not in seen_keys:
                 anomalies.append(Anomaly("profile.param.missing", Severity.MEDIUM, key, "",
@@ -197,7 +208,7 @@ def _value_checks(p: ParamStats, item: Observed, anomalies: list[Anomaly], prefi
     """
     if p.n < WEAK_SAMPLES:
         return
-    key, location, value, (length, mask, vtype, punct), shp = item
+    key, location, value, (length, mask, vtype, punct), shp, enc = item
     strong = p.n >= STRONG_SAMPLES
     found: list[Anomaly] = []
     values = p.enum_values()
@@ -213,6 +224,10 @@ def _value_checks(p: ParamStats, item: Observed, anomalies: list[Anomaly], prefi
         sev = Severity.HIGH if new & SYNTAX_CLASSES or settled else Severity.MEDIUM
         found.append(Anomaly(f"{prefix}.charset", sev, location, value,
                              f"{key}: characters never seen here: {' '.join(class_names(new))}"))
+    new_enc = enc & ~p.encs & ~NATURAL_ENCODINGS
+    if new_enc:
+        found.append(Anomaly(f"{prefix}.encoding", Severity.HIGH if strong else Severity.MEDIUM, location, value,
+                             f"{key}: encoded in a way never seen here: {' '.join(encoding_names(new_enc))}"))
     if punct and p.punct is not None:
         most = p.punct
         over = [(i, c, most[i]) for i, c in punct if 0 < most[i] < c]

@@ -272,6 +272,37 @@ def _is_base64(v: str, mask: int) -> bool:
     return len(v) % 4 == 0 or v == body  # padded to 4, or unpadded (base64url)
 
 
+# ---------------------------------------------------------------- encodings
+
+# The decoding layers a value came through (Input.chain), as bits: a parameter
+# whose values were never double percent-encoded (or JS-escaped) and suddenly
+# are is being probed, even when the decoded value looks ordinary.
+ENCODING_BITS = {"percent": 1, "js": 2, "html": 4, "nfkc": 8, "base64": 16}
+ENC_OTHER = 32
+ENC_DOUBLE = 64  # one layer applied more than once (%2520)
+ENC_NAMES = {**{bit: name for name, bit in ENCODING_BITS.items()}, ENC_OTHER: "other", ENC_DOUBLE: "double"}
+_ENC_CACHE: dict[tuple[str, ...], int] = {}
+
+
+def encoding_bits(chain: tuple[str, ...]) -> int:
+    if not chain:
+        return 0
+    bits = _ENC_CACHE.get(chain)
+    if bits is None:
+        bits = 0
+        for layer in chain:
+            bits |= ENCODING_BITS.get(layer, ENC_OTHER)
+        if len(set(chain)) < len(chain):
+            bits |= ENC_DOUBLE
+        if len(_ENC_CACHE) < 256:
+            _ENC_CACHE[chain] = bits
+    return bits
+
+
+def encoding_names(bits: int) -> list[str]:
+    return [name for bit, name in ENC_NAMES.items() if bits & bit]
+
+
 # ---------------------------------------------------------------- one value
 
 # (length, class mask, type, punctuation counts); shape is computed on demand (it costs more).

@@ -96,8 +96,8 @@ def _merge_members(table: dict, other: dict, cap: int, limits: "LearnLimits") ->
 class ParamStats:
     """One parameter of one endpoint (or one header/cookie of a service)."""
 
-    __slots__ = ("n", "present", "lmin", "lmax", "mask", "mask2", "always", "punct", "type", "values", "shapes",
-                 "pending")
+    __slots__ = ("n", "present", "lmin", "lmax", "mask", "mask2", "always", "punct", "encs", "type", "values",
+                 "shapes", "pending")
 
     def __init__(self) -> None:
         self.n = 0  # values learned
@@ -108,6 +108,7 @@ class ParamStats:
         self.mask2 = 0  # ... seen in at least two values (mask & ~mask2: seen once, Good-Turing's N1)
         self.always = ALL_CLASSES  # ... present in every value (the @ of an e-mail, the - of a date)
         self.punct: bytearray | None = None  # most occurrences of each punctuation character in one value
+        self.encs = 0  # decoding layers seen (features.ENCODING_BITS)
         self.type = NO_TYPE
         self.values: dict[str, int] | None = {}
         self.shapes: dict[str, int] | None = {}
@@ -132,7 +133,7 @@ class ParamStats:
             return True
         return False
 
-    def learn(self, value: str, feats: tuple[int, int, int], shape: str | None,
+    def learn(self, value: str, feats: tuple, shape: str | None, enc: int,
               client: int | None, limits: LearnLimits, live: "ParamStats | None" = None) -> bool:
         """Add one value; True when the checks would now accept something neither it nor `live` did.
 
@@ -173,6 +174,14 @@ class ParamStats:
                     if client is not None:  # confirmed: two values had it
                         self.mask2 |= bit
                     grew = True
+        new_enc = enc & ~self.encs
+        if new_enc:
+            if live is not None:
+                self.encs |= new_enc & live.encs
+                new_enc &= ~live.encs
+            if new_enc and self._confirmed(f"e{new_enc}", client, limits):
+                self.encs |= new_enc
+                grew = True
         if vtype != NO_TYPE:
             joined = join(self.type, vtype)
             if joined != self.type:
@@ -212,6 +221,8 @@ class ParamStats:
             self.mask2 |= 1 << int(rest)
         elif kind == "t":
             self.type = join(self.type, int(rest))
+        elif kind == "e":
+            self.encs |= int(rest)
         elif kind == "v":
             self.values = _add_bounded(self.values, rest, 2, limits.max_values)
         elif kind == "s":
@@ -221,7 +232,7 @@ class ParamStats:
 
     def merge(self, other: "ParamStats", limits: LearnLimits) -> bool:
         """Add another summary of the same parameter; True when the checks now accept more."""
-        mask0, type0 = self.mask, self.type
+        mask0, type0, encs0 = self.mask, self.type, self.encs
         values0 = self.enum_values()
         shapes0 = self.closed_shapes()
         nvalues0 = len(values0) if values0 is not None else 0
@@ -233,6 +244,7 @@ class ParamStats:
         self.mask2 |= other.mask2 | (self.mask & other.mask)
         self.mask |= other.mask
         self.always &= other.always
+        self.encs |= other.encs
         if other.punct is not None:
             if self.punct is None:
                 self.punct = bytearray(other.punct)
@@ -254,7 +266,7 @@ class ParamStats:
             self.pending = mine or None
         if self.pending:  # drop what the merge made redundant
             self.pending = {k: c for k, c in self.pending.items() if not self._known(k)} or None
-        return (self.mask != mask0 or self.type != type0
+        return (self.mask != mask0 or self.type != type0 or self.encs != encs0
                 or (values0 is not None and (self.values is None or len(self.values) != nvalues0))
                 or (shapes0 is not None and (self.shapes is None or len(self.shapes) != nshapes0)))
 
@@ -264,6 +276,8 @@ class ParamStats:
             return bool(self.mask >> int(rest) & 1)
         if kind == "t":
             return join(self.type, int(rest)) == self.type
+        if kind == "e":
+            return not int(rest) & ~self.encs
         if kind == "v":
             return self.values is None or rest in self.values
         return self.shapes is None or rest in self.shapes

@@ -35,7 +35,7 @@ GATED_RULES = frozenset({"profile.endpoint.unknown", "profile.endpoint.method"})
 
 
 def open_profile_book(runtime) -> ProfileBook:
-    """The Runtime part "profile": the book over the state directory's store (or memory)."""
+    """The Runtime part "profiles": the book over the state directory's store (or memory)."""
     from extauthz.store.sqlite import SqliteProfileStore
 
     config: Config = runtime.config
@@ -61,6 +61,7 @@ class ProfileStage:
 
     def __init__(self, config: Config, book: ProfileBook) -> None:
         self.book = book
+        book.policy_of = lambda service: config.services.get(service, config.defaults).profile
         # mTLS principals and hosts that name a configured service: callers are shown by that name
         self.aliases = {alias: name for name, pol in config.services.items() for alias in pol.aliases}
 
@@ -78,8 +79,9 @@ class ProfileStage:
         if live is None and not learning:
             return
         request = ctx.request
+        complete = not any(f.rule.startswith("limit.") for f in ctx.findings)
         obs, anomalies = examine(live, service, request, ctx.inputs, client_of(request),
-                                 caller_of(request, self.aliases), learning)
+                                 caller_of(request, self.aliases), learning, complete)
         if learning:
             ctx.scratch["profile"] = obs
         if not anomalies or pol.mode == "learn" or live is None:
@@ -152,4 +154,4 @@ def profile_stage(config: Config, runtime) -> ProfileStage | None:
     """STAGE_FACTORIES entry: profiles need a Runtime (their state outlives Engines)."""
     if runtime is None:
         return None
-    return ProfileStage(config, runtime.part("profile", open_profile_book))
+    return ProfileStage(config, runtime.part("profiles", open_profile_book))
