@@ -172,6 +172,19 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from extauthz import demo
+    from extauthz.mesh import MeshError
+
+    try:
+        return demo.run(edge_port=args.port, config=args.config, envoy=args.envoy)
+    except MeshError as exc:
+        raise UsageError(str(exc)) from None
+
+
 # ---------------------------------------------------------------- parser
 
 Command = Callable[[argparse.Namespace], int]
@@ -219,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--config")
     g.add_argument("--write-readme", metavar="README", help="reference: update the README's generated section")
     g.set_defaults(func=cmd_config)
+    d = sub.add_parser("demo", help="run edge, sidecars, demo services and extauthz on loopback (needs Envoy)")
+    d.add_argument("--port", type=int, default=8080, help="edge port on 127.0.0.1 (default 8080)")
+    d.add_argument("--config", help="extauthz config (default: the demo policy, examples/extauthz-demo.yaml)")
+    d.add_argument("--envoy", help="Envoy binary (default: $EXTAUTHZ_ENVOY, .tools/envoy, or envoy on PATH)")
+    d.set_defaults(func=cmd_demo)
     return p
 
 
