@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the ext_authz gRPC server")
     s.add_argument("--config", help="YAML config file (default: built-in defaults; env EXTAUTHZ_CONFIG)")
-    s.add_argument("--listen", help="HOST:PORT (default from config: 127.0.0.1:9001)")
+    s.add_argument("--listen", default=os.environ.get("EXTAUTHZ_LISTEN") or None,
+                   help="HOST:PORT (default: env EXTAUTHZ_LISTEN, else from config: 127.0.0.1:9001)")
     s.add_argument("--workers", type=int, help="worker processes (default from config: 1)")
     s.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)

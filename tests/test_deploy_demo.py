@@ -23,6 +23,7 @@ import pytest
 from extauthz.demo import EAST_WEST_ATTACK, EDGE_ATTACK
 from extauthz.mesh import free_port
 
+ROOT = Path(__file__).resolve().parents[1]
 READY = "Ctrl-C stops everything."
 
 
@@ -158,7 +159,15 @@ def test_demo_blocks_at_the_edge_and_east_west_and_stops_clean_on_sigterm(envoy_
                      rf"from=spiffe://cluster.local/ns/demo/sa/frontend event={inbound_event}")
     # ... after the caller's outbound sidecar recorded it (monitor)
     demo.wait_output(r"\[allow/monitor\] hop=sidecar-outbound service=backend .*classes=sqli")
-    assert "hop=edge" not in demo.output().split(edge_event, 1)[1], "benign traffic produced an event"
+    # the east-west command README gives for docker-compose (`docker compose exec frontend python
+    # /app/frontend.py --call ...`): the app's own client, through the same outbound sidecar
+    call = subprocess.run([sys.executable, str(ROOT / "examples" / "frontend.py"), "--backend", outbound,
+                           "--call", "/products?q=1; DROP TABLE orders--"], capture_output=True, text=True, timeout=30)
+    assert call.returncode == 1 and call.stdout.startswith("403 ") and "request blocked" in call.stdout
+    benign = subprocess.run([sys.executable, str(ROOT / "examples" / "frontend.py"), "--backend", outbound,
+                             "--call", "/products?q=rain jacket"], capture_output=True, text=True, timeout=30)
+    assert benign.returncode == 0 and benign.stdout.startswith("200 ") and "Rain jacket" in benign.stdout
+    assert demo.output().count("hop=edge ") == 1, "benign traffic produced a security event at the edge"
 
     workdir = Path(re.search(r"work directory (\S+)\)", banner).group(1))
     out = stop_and_check_nothing_left(demo, signal.SIGTERM)
