@@ -35,16 +35,21 @@ RUN groupadd --system --gid 10001 extauthz \
  && useradd --system --uid 10001 --gid extauthz --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin extauthz
 COPY --from=build /opt/extauthz /opt/extauthz
-# EXTAUTHZ_LISTEN: the server's own default is 127.0.0.1:9001, unreachable from
-# outside a container. EXTAUTHZ_CONFIG: mount a policy there (unset = built-in
-# policy: block at threshold 8). Events go to stderr as JSON lines.
+# EXTAUTHZ_LISTEN / EXTAUTHZ_ADMIN_LISTEN: the server's own defaults are
+# 127.0.0.1:9001 and 127.0.0.1:9002, unreachable from outside a container.
+# The admin port serves /healthz, /readyz, /metrics (Prometheus) openly and the
+# /v1/* endpoints only with the bearer token in EXTAUTHZ_ADMIN_TOKEN (none set:
+# 401). EXTAUTHZ_CONFIG: mount a policy and point here (unset: the built-in
+# policy, block at threshold 8). Tracing: OTEL_TRACES_EXPORTER=otlp and
+# OTEL_EXPORTER_OTLP_ENDPOINT. Security events go to stderr as JSON lines.
 ENV PATH=/opt/extauthz/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     EXTAUTHZ_LISTEN=0.0.0.0:9001 \
+    EXTAUTHZ_ADMIN_LISTEN=0.0.0.0:9002 \
     EXTAUTHZ_LOG_LEVEL=info
 USER 10001:10001
-EXPOSE 9001
+EXPOSE 9001 9002
 # gRPC health (grpc.health.v1): NOT_SERVING while draining after SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-m", "extauthz.healthcheck"]

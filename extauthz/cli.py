@@ -206,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--listen", default=os.environ.get("EXTAUTHZ_LISTEN") or None,
                    help="HOST:PORT (default: env EXTAUTHZ_LISTEN, else from config: 127.0.0.1:9001)")
     s.add_argument("--workers", type=int, help="worker processes (default from config: 1)")
-    s.add_argument("--admin-listen", help="admin API HOST:PORT or 'off' (default from config: 127.0.0.1:9002)")
+    s.add_argument("--admin-listen", default=os.environ.get("EXTAUTHZ_ADMIN_LISTEN") or None,
+                   help="admin API HOST:PORT or 'off' (default: env EXTAUTHZ_ADMIN_LISTEN, else from config: 127.0.0.1:9002)")
     s.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
 

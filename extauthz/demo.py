@@ -64,6 +64,7 @@ def banner(mesh: LocalMesh, envoy: str) -> str:
         f"  edge (north-south)              {mesh.url('edge')}",
         f"  frontend's outbound sidecar     {mesh.url('frontend_out')}   (send Host: backend)",
         f"  extauthz (gRPC)                 {mesh.extauthz_address}",
+        f"  extauthz admin API              {mesh.url('extauthz_admin')}/metrics  (also /healthz, /readyz)",
         f"  envoy                           {envoy}",
         f"  logs                            {mesh.workdir}  (extauthz.log: security events; envoy-*.log: access logs)",
         "",

@@ -97,12 +97,12 @@ def host_port(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def extauthz_listen(model: dict) -> tuple[str, int]:
+def extauthz_listen(model: dict, variable: str = "EXTAUTHZ_LISTEN") -> tuple[str, int]:
+    """From the service's environment, else the image's ENV (Dockerfile)."""
     from dockerfile_parse import DockerfileParser
 
     env = model["services"]["extauthz"].get("environment") or {}
-    listen = env.get("EXTAUTHZ_LISTEN") or DockerfileParser(str(ROOT / "Dockerfile")).envs["EXTAUTHZ_LISTEN"]
-    return host_port(listen)
+    return host_port(env.get(variable) or DockerfileParser(str(ROOT / "Dockerfile")).envs[variable])
 
 
 def collector_grpc_listen(model: dict) -> tuple[str, int]:
@@ -132,6 +132,7 @@ def namespaces(model: dict) -> dict[str, Namespace]:
         if argv_option(argv, "--listen"):
             listen(name, *host_port(argv_option(argv, "--listen")), "app")
     listen("extauthz", *extauthz_listen(model), "ext_authz gRPC")
+    listen("extauthz", *extauthz_listen(model, "EXTAUTHZ_ADMIN_LISTEN"), "admin API")
     listen("otel-collector", *collector_grpc_listen(model), "OTLP gRPC")
     listen("jaeger", "0.0.0.0", 4317, "OTLP gRPC (Jaeger's default)")
     return spaces

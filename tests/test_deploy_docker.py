@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,9 @@ def test_multi_stage_slim_non_root_with_grpc_healthcheck():
     assert exec_form(health.split("CMD", 1)[1]) == ["python", "-m", "extauthz.healthcheck"]
     env = df.envs
     assert env["EXTAUTHZ_LISTEN"].startswith("0.0.0.0:")
-    exposed = {ins["value"] for ins in final if ins["instruction"] == "EXPOSE"}
-    assert env["EXTAUTHZ_LISTEN"].rsplit(":", 1)[1] in exposed
+    exposed = {port for ins in final if ins["instruction"] == "EXPOSE" for port in ins["value"].split()}
+    assert env["EXTAUTHZ_ADMIN_LISTEN"].startswith("0.0.0.0:")
+    assert {env["EXTAUTHZ_LISTEN"].rsplit(":", 1)[1], env["EXTAUTHZ_ADMIN_LISTEN"].rsplit(":", 1)[1]} == exposed
 
 
 def test_build_context_has_what_the_build_copies():
@@ -108,8 +110,9 @@ def test_entrypoint_serves_with_the_image_env_and_healthcheck_follows_it(tmp_pat
     argv = exec_form(next(i["value"] for i in final if i["instruction"] == "ENTRYPOINT")) + \
         exec_form(next(i["value"] for i in final if i["instruction"] == "CMD"))
     health = exec_form(next(i["value"] for i in final if i["instruction"] == "HEALTHCHECK").split("CMD", 1)[1])
-    port = free_port()
-    env = {**os.environ, **image_env(df), "EXTAUTHZ_LISTEN": f"127.0.0.1:{port}"}
+    port, admin = free_port(), free_port()
+    env = {**os.environ, **image_env(df), "EXTAUTHZ_LISTEN": f"127.0.0.1:{port}",
+           "EXTAUTHZ_ADMIN_LISTEN": f"127.0.0.1:{admin}"}
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"  # `extauthz` and `python` of this venv
     log = open(tmp_path / "serve.log", "wb")
     server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -120,6 +123,9 @@ def test_entrypoint_serves_with_the_image_env_and_healthcheck_follows_it(tmp_pat
             time.sleep(0.2)
         ok = subprocess.run(health, env=env, capture_output=True, text=True, timeout=30)
         assert ok.returncode == 0 and ok.stdout.strip() == f"127.0.0.1:{port} SERVING"
+        # the admin port from the image's EXTAUTHZ_ADMIN_LISTEN: Prometheus metrics, open
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=10) as r:
+            assert r.status == 200 and b"# TYPE" in r.read()
         # the wildcard listen of the image is probed on loopback
         wildcard = subprocess.run(health, env={**env, "EXTAUTHZ_LISTEN": f"0.0.0.0:{port}"}, capture_output=True,
                                   text=True, timeout=30)
