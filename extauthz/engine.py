@@ -25,6 +25,9 @@ from extauthz.verdict import Action, Decision, PolicyDecider, Verdict
 
 log = logging.getLogger("extauthz.engine")
 
+# Called with the kind of every failure (engine, adapter, response): the server's metrics.
+FAILURE_LISTENERS: list[Callable[[str], None]] = []
+
 
 @dataclass(slots=True)
 class CheckContext:
@@ -51,8 +54,8 @@ class DetectionStage:
 
     name = "detect"
 
-    def __init__(self, config: Config, limits: DecodeLimits = DecodeLimits()) -> None:
-        self.limits = limits
+    def __init__(self, config: Config, limits: DecodeLimits | None = None) -> None:
+        self.limits = limits if limits is not None else config.limits
         self._sets: dict[tuple[tuple[str, bool], ...], DetectorSet] = {}
         for key, pol in [("defaults", config.defaults), *((f"services.{n}", p) for n, p in config.services.items())]:
             self.detectors_for(pol, key)  # compile all up front: a bad toggle fails the load
@@ -167,6 +170,8 @@ class Engine:
         decider = decider or self._default
         with self._failures_lock:
             self.failures[kind] += 1
+        for listener in FAILURE_LISTENERS:
+            listener(kind)
         log.error("check failed (%s) for service %r: %s: %s; applying failure decision %r",
                   kind, request.service, type(exc).__name__, exc, decider.policy.failure, exc_info=exc)
         decision = Decision.DENY if decider.policy.failure == "deny" else Decision.ALLOW
