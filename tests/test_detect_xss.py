@@ -187,9 +187,9 @@ def test_prefilter_skips_plain_text() -> None:
 def test_long_hostile_input_is_bounded() -> None:
     for value in ("<a " * 4000, "<" * 8000, "'" + "-alert(1)" * 900, "{{" * 4000, "&#" * 4000,
                   '<x y="' * 2000, "javascript:" * 700):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         analyse(value)
-        assert time.perf_counter() - t0 < 0.5, value[:20]
+        assert time.thread_time() - t0 < 0.5, value[:20]
 
 
 @settings(max_examples=300, deadline=None)
@@ -213,6 +213,6 @@ HTML_ALPHABET = st.sampled_from(["<", ">", "/", " ", "=", '"', "'", "`", "script
 @given(st.lists(HTML_ALPHABET, max_size=200))
 def test_markup_shaped_noise_never_raises_and_is_fast(parts: list[str]) -> None:
     value = "".join(parts)
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     analyse(value)
-    assert time.perf_counter() - t0 < 0.25
+    assert time.thread_time() - t0 < 0.25
