@@ -132,7 +132,8 @@ class SsrfRfi(Detector):
             if inp.kind in ("query", "form", "cookie") and name and ":" in name:
                 yield from self.scan_input(Input(inp.kind, name, name, inp.chain))
             v = inp.value
-            if own and inp.kind not in ("path", "header") and v[:8].lower().startswith(("http://", "https://")):
+            if own and v[:4] in ("http", "HTTP", "Http") and inp.kind not in ("path", "header") \
+                    and v[:8].lower().startswith(("http://", "https://")):
                 refs = find_urls(v)
                 if refs and refs[0].authority and refs[0].host and refs[0].start == 0:
                     host = refs[0].host
