@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from extauthz.lang.escapes import numeric_escape
+
 MAX_INPUT = 8192
 MAX_TOKENS = 4096
 
@@ -124,20 +126,10 @@ def _double_quoted(s: str, i: int, quote: str) -> tuple[str, int]:
                 out.append(_DQ_ESCAPES[e])
                 i += 2
                 continue
-            if e == "x":
-                j = i + 2
-                while j < n and j < i + 4 and s[j] in "0123456789abcdefABCDEF":
-                    j += 1
-                if j > i + 2:
-                    out.append(chr(int(s[i + 2:j], 16)))
-                    i = j
-                    continue
-            if e in "01234567":
-                j = i + 1
-                while j < n and j < i + 4 and s[j] in "01234567":
-                    j += 1
-                out.append(chr(int(s[i + 1:j], 8) & 0xFF))
-                i = j
+            decoded = numeric_escape(s, i)
+            if decoded is not None:
+                out.append(decoded[0])
+                i = decoded[1]
                 continue
             if e == quote:
                 out.append(e)
