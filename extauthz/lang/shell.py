@@ -15,9 +15,9 @@ loop advances the position, so the cost is linear in the (capped) input.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from extauthz.lang.escapes import numeric_escape, field
+from extauthz.lang.escapes import numeric_escape
 
 MAX_INPUT = 4096  # characters read; the rest of a value is ignored
 MAX_DEPTH = 6  # nested substitutions / groups
