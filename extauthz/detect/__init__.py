@@ -10,6 +10,7 @@ from extauthz.detect.pipeline import DetectorSet
 
 # Registry: one line per detector module.
 from extauthz.detect import cmdi  # noqa: E402,F401
+from extauthz.detect import java  # noqa: E402,F401
 from extauthz.detect import log4shell  # noqa: E402,F401
 from extauthz.detect import path_traversal  # noqa: F401,E402
 from extauthz.detect import php  # noqa: E402,F401
