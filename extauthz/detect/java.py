@@ -29,7 +29,8 @@ from typing import Iterable
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
-from extauthz.finding import Finding, Severity, excerpt
+from extauthz.detect.hits import Hit, finding
+from extauthz.finding import Finding, Severity
 from extauthz.rules import rule_lines
 
 MAX_SCAN = 16384
@@ -45,14 +46,6 @@ OGNL_MARKERS = ("#_memberaccess", "@ognl.", "default_member_access", "#context["
                 "ognlcontext", "#attr[", "#request[", "#application[", "#session[", "#parameters[",
                 "excludedclasses", "excludedpackagenames")
 
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    severity: Severity
-    rule: str
-    start: int
-    end: int
-    detail: str
 
 
 class Vocabulary:
@@ -326,8 +319,4 @@ class JavaInjection(Detector):
     triggers = _trigger_patterns()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        h = assess(inp.value)
-        if h is None:
-            return ()
-        return (Finding("rce", h.rule, h.severity, inp.location, excerpt(inp.value, h.start, h.end, inp.location),
-                        inp.chain, detail=h.detail),)
+        return finding("rce", assess(inp.value), inp)

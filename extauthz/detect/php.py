@@ -22,13 +22,13 @@ extauthz/rules/php_*.txt.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
-from extauthz.finding import Finding, Severity, excerpt
+from extauthz.detect.hits import Hit, finding
+from extauthz.finding import Finding, Severity
 from extauthz.lang.php import Token, matching, matching_back, next_solid, prev_solid, tokenize
 from extauthz.rules import rule_lines
 
@@ -41,14 +41,6 @@ WRAPPERS_HIGH = ("php://filter", "php://input", "php://stdin", "php://fd", "php:
                  "ssh2.tunnel://", "ssh2.sftp://", "ssh2.scp://", "zlib://", "bzip2://")
 PLURAL_ARGS = frozenset({"s", "es", "ies", "S", "ES"})
 
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    severity: Severity
-    rule: str
-    start: int
-    end: int
-    detail: str
 
 
 class Vocabulary:
@@ -394,8 +386,4 @@ class PhpInjection(Detector):
     triggers = _trigger_patterns()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        h = assess(inp.value, code=inp.kind != "path")
-        if h is None:
-            return ()
-        return (Finding("rce", h.rule, h.severity, inp.location, excerpt(inp.value, h.start, h.end, inp.location),
-                        inp.chain, detail=h.detail),)
+        return finding("rce", assess(inp.value, code=inp.kind != "path"), inp)
