@@ -128,11 +128,17 @@ def _wrapper(value: str) -> Hit | None:
         at = low.find(w)
         if at >= 0 and (at == 0 or not low[at - 1].isalnum()):
             return Hit(Severity.HIGH, "php.wrapper", at, at + len(w) + 16, f"PHP stream wrapper {w}")
-    at = low.find("data://")
-    if at >= 0:
-        rest = low[at:at + 256]
-        sev = Severity.HIGH if ("base64," in rest or "<?" in rest) else Severity.MEDIUM
-        return Hit(sev, "php.wrapper", at, at + 32, "data:// stream")
+    at = low.find("data:")
+    while 0 <= at < 4096:
+        if at == 0 or not low[at - 1].isalnum():
+            rest = low[at + 5:at + 256].lstrip("/")
+            mime = rest.split(";", 1)[0].split(",", 1)[0]
+            # data:image/png;base64 is an ordinary inline image; text and code are what gets included
+            if "/" in mime and mime.split("/", 1)[0] in ("text", "application"):
+                sev = Severity.HIGH if ("base64," in rest or "<" in rest or low[at + 5:at + 7] == "//") \
+                    else Severity.MEDIUM
+                return Hit(sev, "php.wrapper", at, at + 32, f"data: stream ({mime[:30]})")
+        at = low.find("data:", at + 5)
     return None
 
 
@@ -288,6 +294,8 @@ def _dynamic_calls(tokens: list[Token]) -> Hit | None:
             if q >= 0 and tokens[q].kind == "punct" and tokens[q].text == "$" and tokens[head].text == "{" \
                     and _non_empty(tokens, head, matching(tokens, head)):
                 return Hit(Severity.HIGH, "php.dynamic-call", tokens[q].start, t.end, "call through ${…}")
+            if tokens[head].text == "[" and not any(x.kind in ("string", "number") for x in tokens[head:p + 1]):
+                continue  # [text](url): a Markdown link, not an array callable
             name = _reduce_name(tokens, head, p + 1)
             if name and vocab.tier(name) in ("danger", "php") and len(name) >= 3:
                 return Hit(Severity.HIGH, "php.dynamic-call", tokens[head].start, t.end, f"call through ({name})")
@@ -373,7 +381,7 @@ def _trigger_patterns() -> tuple[str, ...]:
     return (
         r"[a-z_][a-z0-9_]*[ \t\r\n\x0b]*\(", r"[a-z0-9_][ \t]*/\*[^*]{0,200}\*/", r"[a-z0-9_][ \t]*(?:#|//)[^\n]{0,200}\n",
         r"<\?", r"[\[{][/\\]?php[\]}]", r"[oc]:\d+:\"", r"(?:php|phar|zip|rar|expect|glob|ogg|data|zlib|bzip2)://",
-        r"compress\.[a-z0-9]+://", r"ssh2\.[a-z]+://", r"\$[a-z_][a-z0-9_]*[ \t\r\n]*[\[{(]",
+        r"data:", r"compress\.[a-z0-9]+://", r"ssh2\.[a-z]+://", r"\$[a-z_][a-z0-9_]*[ \t\r\n]*[\[{(]",
         r"\$[ \t]*\{", r"\$\$", r"['\"][ \t]*\(", r"[)\]}][ \t]*(?:/\*[^*]*\*/[ \t]*)?\(", r"\$_[a-z]", r"\$globals",
         r"\$http_[a-z]+_vars", r"->[ \t]*\$", r"::[ \t]*\$", r"['\"][ \t]*\.[ \t]*['\"]",
         r"^[ \t]*[a-z0-9_.]{3,60}[ \t]*=",
