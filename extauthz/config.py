@@ -20,6 +20,8 @@ from typing import Any, Literal, Mapping
 
 import yaml
 
+from extauthz.decode.limits import DecodeLimits
+
 
 class ConfigError(ValueError):
     """A configuration document that cannot be used; the message names the key."""
@@ -136,6 +138,7 @@ class Config:
     defaults: ServicePolicy = field(default_factory=ServicePolicy, metadata=doc("policy for every service not listed under `services`"))
     services: Mapping[str, ServicePolicy] = field(default_factory=dict, metadata=doc("per-service policies; unset keys come from `defaults`"))
     events: EventSettings = field(default_factory=EventSettings, metadata=doc("the security event log"))
+    limits: DecodeLimits = field(default_factory=DecodeLimits, metadata=doc("bounds on parsing and decoding each request (a hit is a limit.* finding)"))
 
 
 

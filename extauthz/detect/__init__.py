@@ -16,7 +16,9 @@ from extauthz.detect import node  # noqa: E402,F401
 from extauthz.detect import path_traversal  # noqa: F401,E402
 from extauthz.detect import perlruby  # noqa: E402,F401
 from extauthz.detect import php  # noqa: E402,F401
+from extauthz.detect import scanner  # noqa: F401,E402
 from extauthz.detect import shellshock  # noqa: E402,F401
+from extauthz.detect import sqli  # noqa: F401,E402
 from extauthz.detect import ssi  # noqa: E402,F401
 from extauthz.detect import ssti  # noqa: E402,F401
 from extauthz.detect import ssrf_rfi  # noqa: F401,E402
