@@ -41,7 +41,16 @@ class Collector:
         self.inputs: list[Input] = []
         self.stopped = ""  # the limit that stopped extraction, if any
         self._clock = clock
-        self._deadline = clock() + limits.time_budget_ms / 1000.0
+        # The time budget is this thread's CPU time, not wall time: on a busy
+        # machine, or while other handler threads hold the GIL, wall time runs on
+        # without this request doing any work, and a wall-clock limit would make
+        # inspection stop early (an attack past the cut would pass). The cheap
+        # wall clock is checked first; the CPU clock (a syscall, ~2 µs) only when
+        # the wall deadline has passed. A clock passed in (tests) serves as both.
+        self._cpu_clock = time.thread_time if clock is time.perf_counter else clock
+        self._budget = limits.time_budget_ms / 1000.0
+        self._cpu0 = self._cpu_clock()
+        self._deadline = clock() + self._budget
         self._items = 0
         self._ticks = 0
         self._bytes = 0
@@ -80,12 +89,21 @@ class Collector:
 
     # ------------------------------------------------------------ limits
 
+    def _late(self) -> bool:
+        if self._clock() <= self._deadline:
+            return False
+        used = self._cpu_clock() - self._cpu0
+        if used >= self._budget:
+            return True
+        self._deadline = self._clock() + (self._budget - used)
+        return False
+
     def room(self, kind: str, name: str) -> bool:
         """Count one more item examined; False once a limit stops extraction."""
         if self.stopped:
             return False
         self._items += 1
-        if self._items > self._max_items or self._clock() > self._deadline:
+        if self._items > self._max_items or self._late():
             self._over(kind, name)
             return False
         return True
@@ -109,7 +127,7 @@ class Collector:
         if self._ticks > self._max_ticks:
             self.stop("inputs", location_of(kind, name))
             return False
-        if not self._ticks & 15 and self._clock() > self._deadline:
+        if not self._ticks & 15 and self._late():
             self.stop("time", location_of(kind, name))
             return False
         return True
@@ -133,7 +151,7 @@ class Collector:
         n = len(raw)
         self._items += 1
         self._bytes += n if n <= self._max_value else self._max_value  # what is inspected
-        if self._items > self._max_items or self._bytes > self._max_bytes or self._clock() > self._deadline:
+        if self._items > self._max_items or self._bytes > self._max_bytes or self._late():
             self._over(kind, name)
             return
         if n <= self._max_value:
