@@ -95,6 +95,8 @@ def _parse(c: Collector, fmt: str, text: str, params: dict[str, str], path: str)
 
 def collect_body(c: Collector, request: Request, body_limit: int) -> None:
     body = request.body
+    if not body and not request.body_truncated:
+        return
     ctypes = request.headers.get("content-type", ())
     media = parse_media_type(ctypes[0] if ctypes else "")
     if len({parse_media_type(t).mime for t in ctypes}) > 1:

@@ -26,11 +26,9 @@ _WHITESPACE = str.maketrans("", "", "\t\r\n")
 def is_candidate(text: str) -> bool:
     """Cheap test: could this be base64 of a payload? (No decoding yet.)"""
     n = len(text)
-    if n < MIN_LENGTH or n % 4 == 1:
+    if n < MIN_LENGTH or n % 4 == 1 or text.strip(_ALPHABET):  # strip stops at the first outsider
         return False
-    if text.strip(_ALPHABET) or not text.strip(_HEX):
-        return False
-    return True
+    return not (text.islower() or not text.strip(_HEX))
 
 
 def decode_text(text: str) -> str | None:
