@@ -33,6 +33,7 @@ _SPACE = frozenset(" \t\r\n")
 _LAYERS = ordered()
 _B64_MIN = b64.MIN_LENGTH
 _b64_candidate = b64.is_candidate
+_data_uri = b64.has_data_uri
 
 
 def _cut(text: str, at: int) -> int:
@@ -182,7 +183,7 @@ class Collector:
             if wire is not None and ("%" in v or "+" in v):
                 v, ch = wire(self, kind, name, v, ch)
             if ("%" in v or "&" in v or "\\" in v or not v.isascii()
-                    or (len(v) >= _B64_MIN and _b64_candidate(v))):
+                    or (len(v) >= _B64_MIN and (_b64_candidate(v) or _data_uri(v)))):
                 self._peel(kind, name, v, raw, role, ch, depth, nest)
                 continue
             if "\x00" in v:
