@@ -21,6 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from extauthz.config import Config, ConfigError, load_config
 from extauthz.engine import Engine
 from extauthz.events import EventLog
+from extauthz.runtime import build_runtime
 from extauthz.server.service import SERVICE_NAME, CheckService, grpc_handler
 
 log = logging.getLogger("extauthz.server")
@@ -40,10 +41,12 @@ class ServingProcess:
     """A running gRPC server around a swappable Engine."""
 
     def __init__(self, config: Config, options: ServeOptions,
-                 engine_factory: Callable[[Config], Engine] = Engine) -> None:
+                 engine_factory: Callable[[Config], Engine] | None = None) -> None:
         self.options = options
-        self.engine_factory = engine_factory
-        self.service = CheckService(engine_factory(config))
+        # Long-lived state (stores) lives in the runtime, built once; reloads keep it.
+        self.runtime = build_runtime(config)
+        self.engine_factory = engine_factory or (lambda cfg: Engine(cfg, runtime=self.runtime))
+        self.service = CheckService(self.engine_factory(config))
         events = EventLog.open(config.events.output)
         if events is not None:
             self.service.observers.append(events)
@@ -86,6 +89,8 @@ class ServingProcess:
                 log.error("reload rejected, keeping the running config: %s", exc)
                 return False, str(exc)
             self.service.swap(engine)
+        if config.store != self.runtime.store_settings:
+            log.warning("store settings changed: they take effect at the next restart")
         log.info("configuration reloaded from %s", self.options.config_path)
         return True, "reloaded"
 
@@ -104,6 +109,7 @@ class ServingProcess:
         close = getattr(self.service.engine, "close", None)
         if close is not None:
             close()
+        self.runtime.close()
         log.info("stopped")
 
 

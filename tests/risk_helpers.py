@@ -1,0 +1,37 @@
+"""Shared by the risk tests: a controllable clock and request builders."""
+from __future__ import annotations
+
+from extauthz.config import parse_config
+from extauthz.engine import Engine
+from extauthz.request import Hop, Peer, Request, split_uri
+from extauthz.runtime import build_runtime
+
+T0 = 1_700_000_000.0
+ATTACK = "/download?file=../../../../etc/passwd"
+CLEAN = "/download?file=report.pdf"
+
+
+class Clock:
+    def __init__(self, t: float = T0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def engine(config_text: str = "", clock: Clock | None = None, runtime=None):
+    cfg = parse_config(config_text)
+    clock = clock or Clock()
+    rt = runtime or build_runtime(cfg)
+    return Engine(cfg, clock=clock, runtime=rt), clock, rt
+
+
+def req(uri: str = CLEAN, ip: str = "198.51.100.9", ua: str = "Mozilla/5.0", hop: Hop = Hop.EDGE,
+        principal: str = "", service: str = "shop", headers: dict | None = None, method: str = "GET") -> Request:
+    path, query = split_uri(uri)
+    h = {"user-agent": (ua,), **{k: (v,) if isinstance(v, str) else v for k, v in (headers or {}).items()}}
+    return Request(method=method, path=path, query=query, headers=h, hop=hop, service=service,
+                   source=Peer(ip, 40000, principal))
