@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -112,3 +113,73 @@ def test_failure_modes_when_extauthz_is_down(mesh):
         mesh.wait_extauthz()
     status, _, _ = http(mesh.url() + "/api/products?q=back-up")
     assert status == 200
+
+
+ATTACK = "/api/products?q=" + urllib.parse.quote("shoes' UNION SELECT username, password FROM users--")
+
+
+def test_plain_attack_is_denied_at_the_edge(mesh):
+    status, headers, body = http(mesh.url() + ATTACK)
+    assert status == 403
+    doc = json.loads(body)
+    assert doc["error"] == "request blocked" and doc["status"] == 403
+    assert headers.get("x-extauthz-event-id") == doc["event_id"]
+    edge = [x for x in access_log(mesh, "edge", "UNION") if "UNION" in (x.get("path") or "")]
+    assert edge[-1]["waf_action"] == "deny" and edge[-1]["waf_event"] == doc["event_id"]
+    assert "sqli" in edge[-1]["waf_classes"]
+    # it never got past the edge
+    assert not any("UNION" in (x.get("path") or "") for x in access_log(mesh, "frontend-inbound"))
+    event = next(e for e in events(mesh) if e["event_id"] == doc["event_id"])
+    assert event["hop"] == "edge" and event["service"] == "frontend" and event["decision"] == "deny"
+    assert any(f["class"] == "sqli" and f["location"] == "query:q" for f in event["findings"])
+
+
+def test_east_west_attack_is_denied_at_the_destination_sidecar(mesh):
+    """A compromised frontend calls the backend with an injection through its own outbound sidecar.
+
+    The backend's policy only records on its callers' outbound hops (hop_modes) and blocks at
+    its own inbound sidecar, where the verdict carries both mesh identities.
+    """
+    payload = "/products?q=" + urllib.parse.quote("1; DROP TABLE orders--")
+    status, headers, body = http(mesh.url("frontend_out") + payload, headers={"host": "backend"})
+    assert status == 403
+    event_id = json.loads(body)["event_id"]
+    ev = {e["event_id"]: e for e in events(mesh)}
+    denied = ev[event_id]
+    assert denied["hop"] == "sidecar-inbound" and denied["direction"] == "east-west"
+    assert denied["decision"] == "deny" and denied["policy"] == "backend"
+    assert denied["source"]["principal"] == devcerts.spiffe_id("frontend")
+    assert denied["destination"]["principal"] == devcerts.spiffe_id("backend")
+    # the caller's outbound sidecar saw it first: monitor mode let it through but recorded it
+    outbound = [x for x in access_log(mesh, "frontend-outbound", "DROP") if "DROP" in (x.get("path") or "")]
+    assert outbound[-1]["waf_action"] == "monitor" and outbound[-1]["status"] == 403
+    recorded = ev[outbound[-1]["waf_event"]]
+    assert recorded["hop"] == "sidecar-outbound" and recorded["action"] == "monitor"
+    assert recorded["decision"] == "allow" and recorded["source"]["service"] == "frontend"
+    assert any(f["class"] == "sqli" for f in recorded["findings"])
+    # the backend app never saw it
+    inbound = [x for x in access_log(mesh, "backend-inbound", "DROP") if "DROP" in (x.get("path") or "")]
+    assert inbound[-1]["waf_action"] == "deny" and inbound[-1]["status"] == 403
+
+
+def test_eval_via_envoy_counts_403_as_blocked(mesh, tmp_path):
+    from extauthz.config import Config
+    from extauthz.eval import evaluate
+
+    lines = [
+        {"id": "b1", "label": "benign", "category": "benign", "method": "GET", "uri": "/api/products?q=rain+jacket",
+         "headers": [["Host", "shop"]], "body": ""},
+        {"id": "b2", "label": "benign", "category": "benign", "method": "POST", "uri": "/api/orders",
+         "headers": [["Content-Type", "application/json"]], "body": "{\"item\": 3, \"note\": \"O'Brien\"}"},
+        {"id": "a1", "label": "attack", "category": "sqli", "method": "GET",
+         "uri": "/api/products?q=1%27%20OR%20%271%27%3D%271", "headers": [], "body": ""},
+        {"id": "a2", "label": "attack", "category": "sqli", "method": "GET",
+         "uri": "/api/products?id=1%20UNION%20SELECT%20null,version()--", "headers": [], "body": ""},
+    ]
+    corpus = tmp_path / "mini.jsonl"
+    corpus.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    result = evaluate([str(corpus)], Config(), via=mesh.url(), jobs=2)
+    overall = result["overall"]
+    assert (overall["attack"], overall["benign"]) == (2, 2)
+    assert overall["tpr"] == 1.0 and overall["fpr"] == 0.0
+    assert result["mode"] == f"via {mesh.url()}"

