@@ -20,7 +20,7 @@ lists:
     principals: ["spiffe://cluster.local/ns/ops/*"]
   deny:
     cidrs: [203.0.113.0/24, "2001:db8::/32"]
-    user_agents: ["*sqlmap*", "nikto"]
+    user_agents: ["*sqlmap*", "badbot"]
   services:
     admin:
       allow: {cidrs: [203.0.113.7/32]}
@@ -37,7 +37,7 @@ def test_deny_list_denies_and_says_why():
     assert v.action is Action.LISTED_DENY
     v = eng.check(req(CLEAN, ua="Mozilla/5.0 sqlmap/1.7 (https://sqlmap.org)"))
     assert v.action is Action.LISTED_DENY and "user-agent *sqlmap*" in v.reason
-    assert eng.check(req(CLEAN, ua="nikto-ish")).action is Action.ALLOW  # no `*`: the whole value
+    assert eng.check(req(CLEAN, ua="badbot-ish")).action is Action.ALLOW  # no `*`: the whole value
 
 
 def test_allow_list_skips_inspection_and_risk():
