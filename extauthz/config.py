@@ -20,6 +20,8 @@ from typing import Any, Literal, Mapping
 
 import yaml
 
+from extauthz.decode.limits import DecodeLimits
+
 
 class ConfigError(ValueError):
     """A configuration document that cannot be used; the message names the key."""
@@ -252,6 +254,7 @@ class Config:
     defaults: ServicePolicy = field(default_factory=ServicePolicy, metadata=doc("policy for every service not listed under `services`"))
     services: Mapping[str, ServicePolicy] = field(default_factory=dict, metadata=doc("per-service policies; unset keys come from `defaults`"))
     events: EventSettings = field(default_factory=EventSettings, metadata=doc("the security event log"))
+    limits: DecodeLimits = field(default_factory=DecodeLimits, metadata=doc("bounds on parsing and decoding each request (a hit is a limit.* finding)"))
     risk: RiskSettings = field(default_factory=RiskSettings, metadata=doc("actor risk (extauthz/risk)"))
     lists: ListSettings = field(default_factory=ListSettings, metadata=doc("allow and deny lists"))
     store: StoreSettings = field(default_factory=StoreSettings, metadata=doc("where risk, rates and blocks live (extauthz/store)"))

@@ -51,8 +51,8 @@ class DetectionStage:
 
     name = "detect"
 
-    def __init__(self, config: Config, limits: DecodeLimits = DecodeLimits()) -> None:
-        self.limits = limits
+    def __init__(self, config: Config, limits: DecodeLimits | None = None) -> None:
+        self.limits = limits if limits is not None else config.limits
         self._sets: dict[tuple[tuple[str, bool], ...], DetectorSet] = {}
         for key, pol in [("defaults", config.defaults), *((f"services.{n}", p) for n, p in config.services.items())]:
             self.detectors_for(pol, key)  # compile all up front: a bad toggle fails the load

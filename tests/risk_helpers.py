@@ -22,11 +22,28 @@ class Clock:
         self.t += seconds
 
 
+_DETECTION: dict[str, object] = {}
+
+
 def engine(config_text: str = "", clock: Clock | None = None, runtime=None):
+    """An Engine with the real stages from STAGE_FACTORIES; the detection stage (slow to
+    compile, stateless) is shared between tests whose configs give it the same input."""
+    from extauthz.engine import STAGE_FACTORIES
     cfg = parse_config(config_text)
     clock = clock or Clock()
     rt = runtime or build_runtime(cfg)
-    return Engine(cfg, clock=clock, runtime=rt), clock, rt
+    stages = []
+    for factory in STAGE_FACTORIES:
+        if getattr(factory, "__name__", "") == "_detection":
+            key = repr((cfg.defaults, cfg.services, getattr(cfg, "limits", None)))
+            if key not in _DETECTION:
+                _DETECTION[key] = factory(cfg, rt)
+            stage = _DETECTION[key]
+        else:
+            stage = factory(cfg, rt)
+        if stage is not None:
+            stages.append(stage)
+    return Engine(cfg, clock=clock, runtime=rt, stages=stages), clock, rt
 
 
 def req(uri: str = CLEAN, ip: str = "198.51.100.9", ua: str = "Mozilla/5.0", hop: Hop = Hop.EDGE,

@@ -1,22 +1,27 @@
-"""Input, DecodeLimits and the extraction entry point."""
+"""Input and Extraction: what the decode stage hands to the detectors."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from urllib.parse import unquote_plus
+from typing import NamedTuple
 
-from extauthz.finding import Finding, Severity, Source
-from extauthz.request import Request
+from extauthz.finding import Finding
 
 
-@dataclass(frozen=True, slots=True)
-class Input:
+class Input(NamedTuple):
     """One attacker-controlled value, decoded.
 
-    `kind` is the part of the request it came from (query, path, header, cookie,
+    Immutable like a frozen dataclass, but a NamedTuple: a request yields
+    dozens of Inputs and building a frozen dataclass costs four times as much
+    (about 1.3 µs against 0.3 µs), a quarter of the decode budget of a GET.
+
+    `kind` is the part of the request it came from (path, query, header, cookie,
     form, json, xml, multipart, graphql, body); `location` is `kind:name`.
-    `chain` lists the decoding layers undone, outermost first, e.g.
-    ("percent", "base64").
+    `value` is the text after the decoding layers in `chain` were undone,
+    outermost first, e.g. ("percent", "base64"); `raw` is the value as sent.
+
+    `role` says what the value is: "value" (the usual), or "key" for a name an
+    attacker chose that may carry an attack itself: a JSON member name
+    (`$gt`, `__proto__`), an unusual parameter or cookie name (`a[$ne]`).
     """
 
     kind: str
@@ -24,41 +29,19 @@ class Input:
     value: str
     chain: tuple[str, ...] = ()
     raw: str = ""
+    role: str = "value"
 
     @property
     def location(self) -> str:
         return f"{self.kind}:{self.name}" if self.name else self.kind
 
 
-@dataclass(frozen=True)
-class DecodeLimits:
-    max_inputs: int = 2048
-    max_depth: int = 32
-    max_value_bytes: int = 65536
-    max_total_bytes: int = 1 << 20
-    max_layers: int = 4
-    time_budget_ms: float = 15.0
+def location_of(kind: str, name: str) -> str:
+    """The location string of an Input of this kind and name."""
+    return f"{kind}:{name}" if name else kind
 
 
 @dataclass(slots=True)
 class Extraction:
     inputs: list[Input] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-
-def limit_finding(rule: str, location: str, detail: str) -> Finding:
-    return Finding("protocol", f"limit.{rule}", Severity.LOW, location, detail=detail, source=Source.DECODER)
-
-
-def extract(request: Request, limits: DecodeLimits = DecodeLimits(), body_limit: int = 131072) -> Extraction:
-    """Provisional extraction: query parameters and path only (replaced by the decode stage)."""
-    out = Extraction()
-    deadline = time.perf_counter() + limits.time_budget_ms / 1000.0
-    out.inputs.append(Input("path", "", unquote_plus(request.path), ("percent",), request.path))
-    for pair in request.query.split("&") if request.query else ():
-        if len(out.inputs) >= limits.max_inputs or time.perf_counter() > deadline:
-            out.findings.append(limit_finding("inputs", "query", "too many query parameters"))
-            break
-        name, _, value = pair.partition("=")
-        out.inputs.append(Input("query", unquote_plus(name), unquote_plus(value), ("percent",), value))
-    return out

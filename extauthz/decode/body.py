@@ -1,0 +1,137 @@
+"""The request body: choose its parser by content type, or by sniffing when
+the type is missing, unknown, or wrong.
+
+- Only the first `body_limit` bytes (the policy's) are inspected; a longer
+  body is reported (limit.body: MEDIUM for text formats, where padding is
+  the evasion; LOW for multipart and binary types, where large uploads are
+  normal). A body Envoy truncated (Request.body_truncated) is reported as
+  limit.body-truncated. A truncated JSON document cannot be parsed; its text
+  is then inspected as one value.
+- Text is decoded by the content type's charset when it is one we know
+  (UTF-8, UTF-16/32 with or without BOM, latin-1, UTF-7), else as UTF-8 with
+  latin-1 for stray bytes.
+- A declared JSON/XML/form/GraphQL body that does not parse is reported
+  (decode.malformed-body) and sniffed; a body of an unknown or binary type
+  that sniffs as JSON/XML/form is parsed as that and reported
+  (decode.content-type-mismatch). `text/*` bodies are sniffed silently
+  (text/plain JSON is common in CORS-simple requests).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from extauthz.decode.media import format_of, parse_media_type
+from extauthz.decode.parsers import PARSERS, Where
+from extauthz.decode.parsers.graphql import is_graphql_request, walk_request
+from extauthz.decode.parsers.jsondoc import TOO_DEEP, load, walk
+from extauthz.decode.utf8 import bytes_to_text
+from extauthz.finding import Severity
+from extauthz.request import Request
+
+if TYPE_CHECKING:
+    from extauthz.decode.collector import Collector
+
+_CHARSETS = {
+    "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be",
+    "utf-32": "utf-32", "utf-32le": "utf-32-le", "utf-32be": "utf-32-be",
+    "iso-8859-1": "latin-1", "latin1": "latin-1", "latin-1": "latin-1", "us-ascii": "latin-1",
+    "windows-1252": "cp1252", "cp1252": "cp1252", "utf-7": "utf-7",
+}
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_BINARY_PREFIXES = ("image/", "audio/", "video/", "font/")
+_BINARY_TYPES = frozenset({"application/octet-stream", "application/pdf", "application/zip",
+                           "application/gzip", "application/x-protobuf", "application/protobuf",
+                           "application/grpc", "application/x-tar"})
+
+
+def body_text(c: Collector, body: bytes, charset: str) -> str:
+    codec = _CHARSETS.get(charset.lower().strip()) if charset else None
+    if codec is None:
+        for bom, name in _BOMS:
+            if body.startswith(bom):
+                codec = name
+                break
+    if codec is not None:
+        return body.decode(codec, "replace")
+    decoded = bytes_to_text(body)
+    if decoded.overlong:
+        c.note("decode.overlong-utf8", "body")
+    return decoded.text
+
+
+def sniff(text: str) -> str:
+    """The format a body's text looks like: json, xml, urlencoded or text."""
+    s = text.lstrip()[:1]
+    if s == "{" or s == "[":
+        return "json"
+    if s == "<":
+        return "xml"
+    head = text[:256]
+    name, eq, _ = head.partition("=")
+    if eq and name and not name.strip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[]%+"):
+        return "urlencoded"
+    return "text"
+
+
+def _parse(c: Collector, fmt: str, text: str, params: dict[str, str], path: str) -> bool:
+    parser = PARSERS[fmt]
+    if fmt != "json":
+        return parser.parse(c, text, Where(parser.kind, params=params))
+    doc = load(c, text, Where("json"))
+    if doc is None:
+        return False
+    if doc is TOO_DEEP:
+        c.add("json", "$", text, nest=False)
+    elif is_graphql_request(doc) or ("graphql" in path.lower() and isinstance(doc, list | dict)):
+        if is_graphql_request(doc):
+            walk_request(c, doc, Where("json"))
+        else:
+            walk(c, doc, Where("json"), "$")
+    else:
+        walk(c, doc, Where("json"), "$")
+    return True
+
+
+def collect_body(c: Collector, request: Request, body_limit: int) -> None:
+    body = request.body
+    ctypes = request.headers.get("content-type", ())
+    media = parse_media_type(ctypes[0] if ctypes else "")
+    if len({parse_media_type(t).mime for t in ctypes}) > 1:
+        c.note("decode.content-type-conflict", "header:content-type", " | ".join(ctypes))
+    if media.malformed:
+        c.note("decode.content-type-mismatch", "header:content-type", ctypes[0])
+    declared = format_of(media.mime)
+    binary = media.mime in _BINARY_TYPES or media.mime.startswith(_BINARY_PREFIXES)
+    if request.body_truncated:
+        c.note("limit.body-truncated", "body")
+    if not body:
+        return
+    if len(body) > body_limit:
+        c.note("limit.body", "body", severity=Severity.LOW if declared == "multipart" or binary else Severity.MEDIUM)
+        body = body[:body_limit]
+        if not body:
+            return
+    cut = request.body_truncated or len(request.body) > body_limit
+    if declared == "multipart":
+        if PARSERS["multipart"].parse(c, body.decode("latin-1"), Where("multipart", params=media.params)):
+            return
+        c.note("decode.malformed-body", "body", body[:64].decode("latin-1"))
+        declared = None
+    text = body_text(c, body, media.params.get("charset", ""))
+    found = sniff(text)
+    if declared == "urlencoded" and found in ("json", "xml") and _parse(c, found, text, media.params, request.path):
+        c.note("decode.content-type-mismatch", "body", text)
+        return
+    if declared in ("json", "xml", "urlencoded", "graphql"):
+        if _parse(c, declared, text, media.params, request.path):
+            return
+        if not cut:
+            c.note("decode.malformed-body", "body", text)
+    if found != "text" and found != declared and _parse(c, found, text, media.params, request.path):
+        if declared not in ("text", None) or binary or media.malformed:
+            c.note("decode.content-type-mismatch", "body", text)
+        return
+    if binary:
+        return
+    PARSERS["text"].parse(c, text, Where("body"))

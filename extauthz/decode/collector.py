@@ -1,0 +1,208 @@
+"""Collector: where parsers hand over values; it decodes them into Inputs within the limits.
+
+Parsers (extauthz.decode.parsers) find values in the request's structure and
+call `add()`. The collector counts every value against DecodeLimits, undoes
+the wire encoding and then the registered decoding layers, emits the Inputs,
+descends into formats found inside values (JSON or XML in a parameter, base64
+of JSON in a cookie) and records encoding anomalies and limit hits, each rule
+once per request with the first location and a count.
+
+Variants: each value yields its fully decoded text. The text before a
+`keep_before` layer is kept too (before base64: the value may be an ordinary
+token; before HTML entities: whether `&lt;` counts depends on the context the
+value lands in), so a value yields at most three Inputs. A value that is a
+JSON container is replaced by its members (the JSON syntax itself is not a
+value an application would use).
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from extauthz.decode.anomalies import ANOMALIES, LIMITS
+from extauthz.decode.inputs import Input, location_of
+from extauthz.decode.layers import base64 as b64
+from extauthz.decode.layers import ordered
+from extauthz.decode.limits import DecodeLimits
+from extauthz.decode.parsers.base import PARSERS, Where
+from extauthz.decode.wire import Wire
+from extauthz.finding import Finding, Severity, Source, excerpt
+
+STRUCTURE_FACTOR = 4
+_SPACE = frozenset(" \t\r\n")
+_LAYERS = ordered()
+_B64_MIN = b64.MIN_LENGTH
+_b64_candidate = b64.is_candidate
+
+
+class Collector:
+    def __init__(self, limits: DecodeLimits, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.limits = limits
+        self.inputs: list[Input] = []
+        self.stopped = ""  # the limit that stopped extraction, if any
+        self._clock = clock
+        self._deadline = clock() + limits.time_budget_ms / 1000.0
+        self._items = 0
+        self._ticks = 0
+        self._bytes = 0
+        # copied out of `limits` for the hot path
+        self._max_items = limits.max_inputs
+        self._max_ticks = STRUCTURE_FACTOR * limits.max_inputs
+        self._max_bytes = limits.max_total_bytes
+        self._max_value = limits.max_value_bytes
+        self._events: dict[str, list] = {}  # rule -> [location, count, excerpt, severity]
+
+    # ------------------------------------------------------------ findings
+
+    def note(self, rule: str, location: str, sample: str = "", severity: Severity | None = None) -> None:
+        """Record an anomaly or limit hit (reported once per rule, with a count)."""
+        ev = self._events.get(rule)
+        if ev is None:
+            self._events[rule] = [location, 1, sample, severity]
+        else:
+            ev[1] += 1
+            if severity is not None and (ev[3] is None or severity > ev[3]):
+                ev[3] = severity
+
+    def stop(self, what: str, location: str) -> None:
+        if not self.stopped:
+            self.stopped = what
+            self.note(f"limit.{what}", location)
+
+    def findings(self) -> list[Finding]:
+        out = []
+        for rule, (location, count, sample, severity) in self._events.items():
+            default, text = ANOMALIES.get(rule) or LIMITS[rule]
+            detail = text if count == 1 else f"{text} ({count} times)"
+            out.append(Finding("protocol", rule, severity if severity is not None else default, location,
+                               excerpt(sample, 0, None, location) if sample else "", (), Source.DECODER, detail))
+        return out
+
+    # ------------------------------------------------------------ limits
+
+    def room(self, kind: str, name: str) -> bool:
+        """Count one more item examined; False once a limit stops extraction."""
+        if self.stopped:
+            return False
+        self._items += 1
+        if self._items > self._max_items or self._clock() > self._deadline:
+            self._over(kind, name)
+            return False
+        return True
+
+    def _over(self, kind: str, name: str) -> None:
+        """Stop on whichever limit add()/room() found exceeded."""
+        if self._items > self._max_items:
+            self.stop("inputs", location_of(kind, name))
+        elif self._bytes > self._max_bytes:
+            self.stop("total-bytes", location_of(kind, name))
+        else:
+            self.stop("time", location_of(kind, name))
+
+    def tick(self, kind: str, name: str) -> bool:
+        """Count one structural token (element, comment, container, part): these
+        cost work without being values, so they have a budget of their own,
+        STRUCTURE_FACTOR times max_inputs, reported as limit.inputs too."""
+        if self.stopped:
+            return False
+        self._ticks += 1
+        if self._ticks > self._max_ticks:
+            self.stop("inputs", location_of(kind, name))
+            return False
+        if not self._ticks & 15 and self._clock() > self._deadline:
+            self.stop("time", location_of(kind, name))
+            return False
+        return True
+
+    def depth_ok(self, depth: int, kind: str, name: str) -> bool:
+        if depth > self.limits.max_depth:
+            self.note("limit.depth", location_of(kind, name))
+            return False
+        return True
+
+    # ------------------------------------------------------------ values
+
+    def add(self, kind: str, name: str, raw: str, *, wire: Wire | None = None, role: str = "value",
+            chain: tuple[str, ...] = (), depth: int = 0, nest: bool = True) -> None:
+        """One value found by a parser; it becomes one or more Inputs.
+
+        `nest=False` for values that are markup themselves (an XML DOCTYPE),
+        which must not be parsed again as a document inside a value."""
+        if not raw or self.stopped:
+            return
+        n = len(raw)
+        self._items += 1
+        self._bytes += n if n <= self._max_value else self._max_value  # what is inspected
+        if self._items > self._max_items or self._bytes > self._max_bytes or self._clock() > self._deadline:
+            self._over(kind, name)
+            return
+        if n <= self._max_value:
+            pieces: tuple[str, ...] = (raw,)
+        else:
+            self.note("limit.value-bytes", location_of(kind, name))
+            half = self._max_value // 2
+            pieces = (raw[:half], raw[-half:])
+        for v in pieces:
+            ch = chain
+            if wire is not None:
+                v, ch = wire(self, kind, name, v, ch)
+            if ("%" in v or "&" in v or "\\" in v or not v.isascii()
+                    or (len(v) >= _B64_MIN and _b64_candidate(v))):
+                self._peel(kind, name, v, raw, role, ch, depth, nest)
+                continue
+            if "\x00" in v:
+                self.note("decode.null-byte", location_of(kind, name), v)
+            c = v[:1]
+            if nest and (c == "{" or c == "[" or c == "<" or c in _SPACE) and self._nest(kind, name, v, ch, depth):
+                continue
+            self.inputs.append(Input(kind, name, v, ch, raw, role))
+
+    def _peel(self, kind: str, name: str, v: str, raw: str, role: str, chain: tuple[str, ...],
+              depth: int, nest: bool) -> None:
+        before: list[tuple[str, tuple[str, ...]]] = []
+        kept: set[str] = set()
+        undone = 0
+        max_layers = self.limits.max_layers
+        while True:
+            applied = res = None
+            for layer in _LAYERS:
+                res = layer.decode(v)
+                if res is not None:
+                    applied = layer
+                    break
+            if applied is None or res is None:
+                break
+            if undone >= max_layers:
+                self.note("limit.layers", location_of(kind, name), raw)
+                break
+            if applied.keep_before and applied.name not in kept:
+                kept.add(applied.name)
+                before.append((v, chain))
+            for rule in res.anomalies:
+                self.note(rule, location_of(kind, name), raw)
+            v = res.value
+            chain = chain + (applied.name,)
+            undone += 1
+        if "\x00" in v:
+            self.note("decode.null-byte", location_of(kind, name), v)
+        for text, ch in before:
+            self.inputs.append(Input(kind, name, text, ch, raw, role))
+        c = v.lstrip()[:1]
+        if nest and (c == "{" or c == "[" or c == "<") and self._nest(kind, name, v, chain, depth):
+            return
+        self.inputs.append(Input(kind, name, v, chain, raw, role))
+
+    # ------------------------------------------------------------ nested formats
+
+    def _nest(self, kind: str, name: str, v: str, chain: tuple[str, ...], depth: int) -> bool:
+        """Parse a JSON or XML document found inside a value; True if it replaces the value."""
+        s = v.strip()
+        c = s[:1]
+        if (c == "{" and s[-1:] == "}") or (c == "[" and s[-1:] == "]"):
+            if not self.depth_ok(depth + 1, kind, name):
+                return False
+            return PARSERS["json"].parse(self, s, Where(kind, name, chain + ("json",), depth + 1))
+        if c == "<" and (s.startswith("<?xml") or s[:9].upper() == "<!DOCTYPE"):
+            if self.depth_ok(depth + 1, kind, name):
+                PARSERS["xml"].parse(self, s, Where(kind, name, chain + ("xml",), depth + 1))
+        return False

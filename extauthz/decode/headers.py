@@ -1,0 +1,35 @@
+"""Which request headers become Inputs (`header:user-agent`), per extauthz/rules/decode.yaml.
+
+Three groups, listed in that one file: headers never inspected (set or
+checked by the proxy, or parsed elsewhere like cookie), structural headers
+inspected only when a value leaves its grammar's character set, and all the
+rest (user-agent, referer, origin, x-forwarded-*, forwarded, custom headers),
+always inspected. Every value of a repeated header is inspected.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Mapping
+
+from extauthz.decode.policy import POLICY
+
+if TYPE_CHECKING:
+    from extauthz.decode.collector import Collector
+
+_IGNORE = POLICY.ignore
+_IGNORE_PREFIXES = POLICY.ignore_prefixes
+_STRUCTURAL = POLICY.structural
+
+
+def collect_headers(c: Collector, headers: Mapping[str, tuple[str, ...]]) -> None:
+    for name, values in headers.items():
+        if not c.tick("header", name):
+            return
+        if name in _IGNORE or name.startswith(_IGNORE_PREFIXES):
+            continue
+        clean = _STRUCTURAL.get(name)
+        for value in values:
+            if clean is not None and not value.strip(clean):
+                continue
+            c.add("header", name, value)
+        if c.stopped:
+            return

@@ -1,0 +1,43 @@
+"""DecodeLimits: the bounds on parsing and decoding (the `limits:` config section).
+
+Every loop over request data in extauthz.decode is bounded by one of these. A
+bound that is reached becomes a `limit.<what>` Finding with the location where
+it happened (see extauthz.decode.anomalies for the severities and why); the
+request is never failed and nothing is skipped silently.
+
+This module imports nothing from extauthz.config (config imports it), so the
+field metadata is spelled out here in the same shape as config.doc().
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _doc(text: str, minimum: float = 1) -> dict:
+    def check(v: float) -> str | None:
+        return None if v >= minimum else f"must be at least {minimum:g}"
+    return {"doc": text, "check": check}
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Bounds on parse and decode work for one request (all services)."""
+
+    max_inputs: int = field(default=1000, metadata=_doc(
+        "values examined per request (parameters, cookies, headers, JSON members, XML nodes, "
+        "multipart parts); the rest is not inspected and limit.inputs is reported. "
+        "1000 matches PHP's max_input_vars"))
+    max_depth: int = field(default=32, metadata=_doc(
+        "nesting depth of JSON/XML and of formats inside values (JSON in a parameter, ...); "
+        "deeper structure is not descended into (limit.depth)"))
+    max_value_bytes: int = field(default=16384, metadata=_doc(
+        "characters of one value inspected; a longer value is inspected as its first and last "
+        "halves of this size (limit.value-bytes)", minimum=16))
+    max_total_bytes: int = field(default=1 << 20, metadata=_doc(
+        "characters of all values of a request taken together (limit.total-bytes)", minimum=16))
+    max_layers: int = field(default=6, metadata=_doc(
+        "decoding layers undone on one value (percent, entities, escapes, base64, ...); "
+        "more nesting than this is evasion (limit.layers)"))
+    time_budget_ms: float = field(default=10.0, metadata=_doc(
+        "wall-clock budget for parsing and decoding one request; a backstop, the other limits "
+        "should always bind first (limit.time)", minimum=0.1))

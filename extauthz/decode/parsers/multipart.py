@@ -1,0 +1,126 @@
+"""multipart/* bodies (form-data, mixed, related): one Input set per part.
+
+For a part named `file` (content-disposition `name`; `[3]` when it has none):
+- `multipart:file` the part body, when it is text (binary files yield none);
+  a JSON or XML part is parsed as such, under that name;
+- `multipart:file.filename` the filename (RFC 8187 `filename*` preferred);
+- `multipart:file.content-type` the part's declared content type;
+- the name itself (role "key") when it is not plain.
+Line breaks may be CRLF or bare LF (clients and test suites send both). A
+part with `content-transfer-encoding: base64` or `quoted-printable` is
+decoded first. The text given here is the body decoded as latin-1, which maps
+bytes 1:1; each part's bytes are decoded as text on their own.
+"""
+from __future__ import annotations
+
+import binascii
+import quopri
+from typing import TYPE_CHECKING
+
+from extauthz.decode.media import format_of, header_params, parse_media_type
+from extauthz.decode.names import is_plain_name
+from extauthz.decode.parsers.base import PARSERS, Where, register
+from extauthz.decode.parsers.text import looks_binary
+from extauthz.decode.utf8 import bytes_to_text
+
+if TYPE_CHECKING:
+    from extauthz.decode.collector import Collector
+
+MAX_PART_HEADERS = 32
+
+
+def sniff_boundary(text: str) -> str:
+    """The boundary from the body's first delimiter line, for a content type that lacks it."""
+    start = text.lstrip("\r\n")
+    if not start.startswith("--"):
+        return ""
+    line = start[2:start.find("\n")] if "\n" in start else ""
+    return line.rstrip("\r").strip()
+
+
+def _split_part(part: str) -> tuple[str, str]:
+    """(headers, body) of one part, whatever its line breaks."""
+    if part.startswith("\r\n"):
+        return "", part[2:]
+    if part.startswith("\n"):
+        return "", part[1:]
+    crlf = part.find("\r\n\r\n")
+    lf = part.find("\n\n")
+    if lf >= 0 and (crlf < 0 or lf < crlf):
+        return part[:lf], part[lf + 2:]
+    if crlf >= 0:
+        return part[:crlf], part[crlf + 4:]
+    return part, ""
+
+
+def _part_body(raw: bytes, transfer: str) -> tuple[bytes, tuple[str, ...]]:
+    if transfer == "base64":
+        try:
+            return binascii.a2b_base64(raw), ("base64",)
+        except (binascii.Error, ValueError):
+            return raw, ()
+    if transfer == "quoted-printable":
+        return quopri.decodestring(raw), ("qp",)
+    return raw, ()
+
+
+@register("multipart", kind="multipart")
+def parse_multipart(c: Collector, text: str, at: Where) -> bool:
+    kind = at.kind
+    boundary = at.params.get("boundary", "") or sniff_boundary(text)
+    if not boundary:
+        return False
+    delim = "--" + boundary
+    first = text.find(delim)
+    if first < 0:
+        return False
+    parts = text[first + len(delim):].split(delim, c.limits.max_inputs + 1)
+    for index, part in enumerate(parts):
+        if part.startswith("--"):
+            break  # the closing delimiter
+        nl = part.find("\n")
+        if nl < 0:
+            continue
+        part = part[nl + 1:]
+        if part.endswith("\r\n"):
+            part = part[:-2]
+        elif part.endswith("\n"):
+            part = part[:-1]
+        if not c.tick(kind, f"{at.prefix}[{index}]"):
+            break
+        head, body = _split_part(part)
+        headers: dict[str, str] = {}
+        for line in head.split("\n", MAX_PART_HEADERS)[:MAX_PART_HEADERS]:
+            hname, colon, hvalue = line.partition(":")
+            if colon:
+                headers.setdefault(hname.strip().lower(), hvalue.strip())
+        _, disp, _ = header_params(headers.get("content-disposition", ""))
+        name = disp.get("name", "")
+        field = at.prefix + (name or f"[{index}]")
+        depth = at.depth
+        if name and not is_plain_name(name):
+            c.add(kind, field, name, role="key", chain=at.chain, depth=depth)
+        filename = disp.get("filename")
+        if filename:
+            c.add(kind, field + ".filename", filename, chain=at.chain, depth=depth)
+        ctype = headers.get("content-type", "")
+        if ctype:
+            c.add(kind, field + ".content-type", ctype, chain=at.chain, depth=depth)
+        if not body:
+            continue
+        raw, undone = _part_body(body.encode("latin-1", "replace"),
+                                 headers.get("content-transfer-encoding", "").lower())
+        decoded = bytes_to_text(raw)
+        chain = at.chain + undone
+        fmt = format_of(parse_media_type(ctype).mime) if ctype else None
+        if fmt in ("json", "xml") and c.depth_ok(depth + 1, kind, field):
+            if PARSERS[fmt].parse(c, decoded.text, Where(kind, field, chain + (fmt,), depth + 1)):
+                continue
+        if looks_binary(decoded.text):
+            continue
+        if decoded.invalid and not filename:
+            c.note("decode.invalid-utf8", f"{kind}:{field}", decoded.text)
+        c.add(kind, field, decoded.text, chain=chain, depth=depth)
+        if c.stopped:
+            break
+    return True

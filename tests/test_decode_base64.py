@@ -1,0 +1,48 @@
+import base64
+
+from hypothesis import given, strategies as st
+
+from extauthz.decode.layers.base64 import decode_text, is_candidate
+
+
+def b64(text: str, url: bool = False) -> str:
+    raw = text.encode()
+    return (base64.urlsafe_b64encode(raw) if url else base64.b64encode(raw)).decode()
+
+
+def test_payloads_decode():
+    for payload in ("' or 1=1--", "<script>alert(1)</script>", "../../etc/passwd", "${jndi:ldap://x/a}"):
+        assert decode_text(b64(payload)) == payload
+        assert decode_text(b64(payload).rstrip("=")) == payload
+    assert decode_text(b64("../../etc/passwd?>>", url=True)) == "../../etc/passwd?>>"
+
+
+def test_ordinary_words_and_tokens_are_not_decoded():
+    for token in ("admin", "test1234", "internationalization", "passwordpassword", "8f14e45fceea167a5a36dedd4bea2543",
+                  "1234567890123456", "AbCdEfGhIjKlMnOp", "YWRtaW4="):  # last: "admin", too short to matter
+        assert decode_text(token) is None, token
+
+
+def test_mixed_alphabets_and_bad_padding_rejected():
+    assert decode_text("PHNjcmlw+_dD4=") is None
+    assert decode_text("PHNjcmlwdD4=x=") is None
+
+
+@given(st.text(max_size=120))
+def test_never_raises_and_deterministic(text):
+    assert decode_text(text) == decode_text(text)
+
+
+@given(st.binary(min_size=9, max_size=60))
+def test_decoded_is_printable_ascii_or_nothing(raw):
+    out = decode_text(base64.b64encode(raw).decode())
+    if out is not None:
+        assert out.isascii() and out.encode() == raw
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=9, max_size=80))
+def test_printable_text_always_roundtrips(text):
+    encoded = b64(text)
+    assert is_candidate(encoded) or not encoded.strip("0123456789abcdefABCDEF")
+    if is_candidate(encoded):
+        assert decode_text(encoded) == text

@@ -1,0 +1,67 @@
+from decode_helpers import by_location, post, rules, values
+from extauthz.decode import DecodeLimits, extract
+from extauthz.finding import Severity
+from extauthz.request import Request
+
+
+def test_form_body():
+    assert by_location(post("a=1&b=%27", "application/x-www-form-urlencoded"))["form:b"] == ["'"]
+
+
+def test_missing_content_type_is_sniffed_silently():
+    ex = post('{"a": "x"}')
+    assert by_location(ex)["json:$.a"] == ["x"] and not ex.findings
+    assert by_location(post("a=1&b=2"))["form:b"] == ["2"]
+    assert by_location(post("<r><a>x</a></r>"))["xml:/r/a"] == ["x"]
+    assert values(post("just some text"), "body") == ["just some text"]
+
+
+def test_lying_content_type():
+    ex = post('{"foo": ";cat /etc/passwd"}', "application/octet-stream")
+    assert by_location(ex)["json:$.foo"] == [";cat /etc/passwd"]
+    assert "decode.content-type-mismatch" in rules(ex)
+    ex = post('{"foo": "x"}', "application/x-www-form-urlencoded")
+    assert by_location(ex)["json:$.foo"] == ["x"]
+
+
+def test_text_plain_json_is_not_a_mismatch():
+    ex = post('{"a": "b"}', "text/plain")
+    assert by_location(ex)["json:$.a"] == ["b"] and not ex.findings
+
+
+def test_malformed_declared_body():
+    ex = post("test", "application/json")
+    assert "decode.malformed-body" in rules(ex) and values(ex, "body") == ["test"]
+
+
+def test_conflicting_and_malformed_content_types():
+    ex = extract(Request(method="POST", headers={"content-type": ("application/json", "application/xml")}, body=b"{}"))
+    assert "decode.content-type-conflict" in rules(ex)
+    assert "decode.content-type-mismatch" in rules(post("x=1", "application"))
+
+
+def test_binary_body_yields_nothing():
+    ex = post(b"\x89PNG\r\n\x1a\n\x00\x00\x00\x00", "image/png")
+    assert values(ex) == ["/api"]
+
+
+def test_body_limit_and_truncation_are_findings():
+    body = b"a=1&" * 1000 + b"x=%27"
+    ex = extract(Request(method="POST", headers={"content-type": ("application/x-www-form-urlencoded",)}, body=body),
+                 DecodeLimits(), body_limit=100)
+    (f,) = [f for f in ex.findings if f.rule == "limit.body"]
+    assert f.severity == Severity.MEDIUM and "'" not in values(ex)
+    ex = extract(Request(method="POST", headers={"content-type": ("multipart/form-data; boundary=B",)}, body=body),
+                 DecodeLimits(), body_limit=100)
+    assert [f.severity for f in ex.findings if f.rule == "limit.body"] == [Severity.LOW]
+    ex = extract(Request(method="POST", headers={"content-type": ("application/json",)}, body=b'{"a": "x', body_truncated=True))
+    assert "limit.body-truncated" in rules(ex) and "decode.malformed-body" not in rules(ex)
+    assert values(ex, "body") == ['{"a": "x']
+
+
+def test_charsets():
+    ex = extract(Request(method="POST", headers={"content-type": ("application/json; charset=utf-16",)},
+                         body='{"a": "<x>"}'.encode("utf-16")))
+    assert by_location(ex)["json:$.a"] == ["<x>"]
+    ex = post("a=caf\xe9".encode("latin-1"), "application/x-www-form-urlencoded; charset=iso-8859-1")
+    assert by_location(ex)["form:a"] == ["café"]

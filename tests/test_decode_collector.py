@@ -1,0 +1,104 @@
+import base64
+
+from hypothesis import given, settings, strategies as st
+
+from decode_helpers import collector
+from extauthz.decode.collector import Collector
+from extauthz.decode.limits import DecodeLimits
+from extauthz.decode.wire import FORM
+from extauthz.finding import Severity, Source
+
+
+def inputs(c: Collector):
+    return [(i.value, i.chain) for i in c.inputs]
+
+
+def test_plain_value_fast_path():
+    c = collector()
+    c.add("query", "q", "shoes")
+    assert inputs(c) == [("shoes", ())]
+
+
+def test_variants_before_entities_and_base64_are_kept():
+    c = collector()
+    c.add("query", "h", "%26lt%3Bb%26gt%3B", wire=FORM)
+    assert inputs(c) == [("&lt;b&gt;", ("percent",)), ("<b>", ("percent", "html"))]
+    c = collector()
+    token = base64.b64encode(b"<script>alert(1)</script>").decode()
+    c.add("cookie", "t", token)
+    assert inputs(c) == [(token, ()), ("<script>alert(1)</script>", ("base64",))]
+
+
+def test_layer_limit():
+    c = collector(max_layers=2)
+    c.add("query", "x", "%25252527")
+    assert c.inputs[-1].chain == ("percent", "percent") and c.inputs[-1].value == "%2527"
+    (f,) = c.findings()
+    assert f.rule == "limit.layers" and f.severity == Severity.MEDIUM and f.source == Source.DECODER
+    assert f.cls == "protocol" and f.location == "query:x"
+
+
+def test_long_value_head_and_tail_both_inspected():
+    c = collector(max_value_bytes=100)
+    c.add("form", "comment", "a" * 1000 + "' or 1=1--")
+    assert [len(i.value) for i in c.inputs] == [50, 50]
+    assert c.inputs[1].value.endswith("' or 1=1--")
+    assert [f.rule for f in c.findings()] == ["limit.value-bytes"]
+
+
+def test_total_bytes_and_item_limits_stop_extraction():
+    c = collector(max_total_bytes=100)
+    for i in range(10):
+        c.add("query", f"a{i}", "x" * 30)
+    assert len(c.inputs) == 3 and c.stopped == "total-bytes"
+    c = collector(max_inputs=3)
+    for i in range(10):
+        c.add("query", f"a{i}", "x")
+    assert len(c.inputs) == 3 and c.stopped == "inputs"
+    assert [f.rule for f in c.findings()] == ["limit.inputs"]
+
+
+def test_time_limit_with_a_fake_clock():
+    now = [0.0]
+    c = Collector(DecodeLimits(time_budget_ms=5), clock=lambda: now[0])
+    c.add("query", "a", "1")
+    now[0] = 1.0
+    c.add("query", "b", "2")
+    assert [i.name for i in c.inputs] == ["a"] and [f.rule for f in c.findings()] == ["limit.time"]
+    assert c.findings()[0].severity == Severity.LOW
+
+
+def test_null_byte_found_after_decoding():
+    c = collector()
+    c.add("query", "f", "x.php%00.jpg", wire=FORM)
+    assert c.inputs[0].value == "x.php\x00.jpg"
+    assert [f.rule for f in c.findings()] == ["decode.null-byte"]
+
+
+def test_anomalies_once_per_rule_with_count_and_excerpt_redacted_for_secrets():
+    c = collector()
+    c.add("query", "password", "%c0%af", wire=FORM)
+    c.add("query", "b", "%c0%ae", wire=FORM)
+    (f,) = c.findings()
+    assert f.rule == "decode.overlong-utf8" and "2 times" in f.detail and f.excerpt == "[redacted]"
+
+
+def test_nested_depth_limit():
+    c = collector(max_depth=2)
+    inner = base64.b64encode(b'{"a": "x"}').decode()
+    c.add("query", "d", '{"b": {"c": {"d": "%s"}}}' % inner, depth=0)
+    assert any(f.rule == "limit.depth" for f in c.findings())
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=200), st.integers(min_value=0, max_value=8), st.integers(min_value=16, max_value=200))
+def test_any_value_never_raises_bounded_and_deterministic(text, layers, max_value):
+    runs = []
+    for _ in range(2):
+        c = collector(max_layers=layers, max_value_bytes=max_value)
+        c.add("query", "q", text, wire=FORM)
+        runs.append((c.inputs, [(f.rule, f.location) for f in c.findings()]))
+        for inp in c.inputs:
+            assert len(inp.chain) <= layers + 2  # + the wire's plus and percent
+    assert runs[0] == runs[1]
+    assert len(runs[0][0]) <= 6  # ≤ 3 variants of each of head and tail

@@ -1,0 +1,37 @@
+from hypothesis import given, strategies as st
+
+from extauthz.decode.layers.jsescape import decode_js_escapes
+
+
+def d(text):
+    res = decode_js_escapes(text)
+    return None if res is None else res.value
+
+
+def test_unicode_and_hex_escapes():
+    assert d(r"\u003cscript\x3ealert(1)") == "<script>alert(1)"
+    assert d(r"\u{1F600}") == "\U0001F600"
+
+
+def test_surrogate_pairs_join():
+    assert d(r"\ud83d\ude00") == "\U0001F600"
+
+
+def test_escaped_backslash_is_not_an_escape():
+    assert d(r"a\\u0041") is None
+    assert d(r"\\x41 \x41") == r"\x41 A"
+
+
+def test_windows_paths_and_other_escapes_stay():
+    assert d(r"C:\users\admin") is None
+    assert d(r"it\'s \n") is None
+
+
+@given(st.text(max_size=200))
+def test_never_raises_and_deterministic(text):
+    assert d(text) == d(text)
+
+
+@given(st.integers(min_value=0, max_value=0xFFFF).filter(lambda c: not 0xD800 <= c <= 0xDFFF))
+def test_roundtrip(cp):
+    assert d(f"\\u{cp:04x}") == chr(cp)
