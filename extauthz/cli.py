@@ -47,8 +47,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if config_path:
             child += ["--config", config_path]
         child += ["--listen", args.listen or config.server.listen]
-        return supervise(child, workers, config.server.drain_seconds)
-    options = options_from(config, config_path, args.listen, reuse_port=args.worker)
+        from extauthz.admin.api import load_token
+
+        try:
+            return supervise(child, workers, config.server.drain_seconds,
+                             args.admin_listen or config.admin.listen, load_token(config.admin))
+        except OSError as exc:
+            raise UsageError(str(exc)) from None
+    options = options_from(config, config_path, args.listen, reuse_port=args.worker, admin_listen=args.admin_listen)
     try:
         return serve_forever(config, options)
     except OSError as exc:
@@ -194,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", help="YAML config file (default: built-in defaults; env EXTAUTHZ_CONFIG)")
     s.add_argument("--listen", help="HOST:PORT (default from config: 127.0.0.1:9001)")
     s.add_argument("--workers", type=int, help="worker processes (default from config: 1)")
+    s.add_argument("--admin-listen", help="admin API HOST:PORT or 'off' (default from config: 127.0.0.1:9002)")
     s.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
 

@@ -60,11 +60,19 @@ def _hop_keys(v: Mapping[str, str]) -> str | None:
     return f"unknown hop {bad[0]!r} (hops: {', '.join(HOP_NAMES)})" if bad else None
 
 
+def _ratio(v: float) -> str | None:
+    return None if 0 <= v <= 1 else "must be between 0 and 1"
+
+
 def _address(v: str) -> str | None:
     host, sep, port = v.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         return "must be HOST:PORT, e.g. 127.0.0.1:9001"
     return None
+
+
+def _address_or_off(v: str) -> str | None:
+    return None if v == "off" else _address(v)
 
 
 # ---------------------------------------------------------------- sections
@@ -124,11 +132,39 @@ class ServerSettings:
     threads: int = field(default=8, metadata=doc("gRPC handler threads per worker", check=_positive))
     drain_seconds: float = field(default=10.0, metadata=doc("on SIGTERM: time given to in-flight checks", check=_non_negative))
     max_message_bytes: int = field(default=8 * 1024 * 1024, metadata=doc("largest CheckRequest accepted", check=_positive))
+    watch_config: bool = field(default=True, metadata=doc("reload when the config file changes (as SIGHUP and the admin reload do)"))
+    watch_seconds: float = field(default=1.0, metadata=doc("how often the config file is looked at", check=_positive))
 
 
 @dataclass(frozen=True)
 class EventSettings:
     output: str = field(default="stderr", metadata=doc("where security events go: stderr, stdout, off, or a file path"))
+    max_bytes: int = field(default=100 * 1024 * 1024, metadata=doc("a file output rotates at this size; 0 = never", check=_non_negative))
+    backups: int = field(default=5, metadata=doc("rotated files kept (events.jsonl.1 ... .N)", check=_non_negative))
+    redact_keys: tuple[str, ...] = field(default=(), metadata=doc(
+        "more header/cookie/parameter names whose values are secrets (added to authorization, cookie, password, token, ...)"))
+    recent: int = field(default=1000, metadata=doc("events kept in memory for the admin API", check=_non_negative))
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    enabled: bool = field(default=False, metadata=doc("export a span per check over OTLP/gRPC; OTEL_TRACES_EXPORTER=otlp also turns it on, "
+                                                      "OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none off"))
+    endpoint: str = field(default="", metadata=doc("OTLP/gRPC collector, e.g. http://otel-collector:4317; "
+                                                   "OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT wins; empty = the SDK's default"))
+    service_name: str = field(default="extauthz", metadata=doc("service.name of the spans; OTEL_SERVICE_NAME wins"))
+    sample_ratio: float = field(default=1.0, metadata=doc("share of checks without a sampled parent that start a trace "
+                                                          "(parent-based; OTEL_TRACES_SAMPLER wins)", check=_ratio))
+    max_finding_events: int = field(default=32, metadata=doc("span events per check at most (one per finding)", check=_non_negative))
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    listen: str = field(default="127.0.0.1:9002", metadata=doc("admin HTTP API address (health, metrics, events, reload, ...); "
+                                                               "\"off\" = no admin port", check=_address_or_off))
+    token_file: str = field(default="", metadata=doc("file holding the bearer token for the protected endpoints"))
+    token_env: str = field(default="EXTAUTHZ_ADMIN_TOKEN", metadata=doc(
+        "environment variable holding the token when token_file is empty; no token = protected endpoints answer 401"))
 
 
 # ---------------------------------------------------------------- actor risk, lists, shared state
@@ -255,6 +291,8 @@ class Config:
     services: Mapping[str, ServicePolicy] = field(default_factory=dict, metadata=doc("per-service policies; unset keys come from `defaults`"))
     events: EventSettings = field(default_factory=EventSettings, metadata=doc("the security event log"))
     limits: DecodeLimits = field(default_factory=DecodeLimits, metadata=doc("bounds on parsing and decoding each request (a hit is a limit.* finding)"))
+    tracing: TracingSettings = field(default_factory=TracingSettings, metadata=doc("OpenTelemetry traces"))
+    admin: AdminSettings = field(default_factory=AdminSettings, metadata=doc("the admin HTTP API"))
     risk: RiskSettings = field(default_factory=RiskSettings, metadata=doc("actor risk (extauthz/risk)"))
     lists: ListSettings = field(default_factory=ListSettings, metadata=doc("allow and deny lists"))
     store: StoreSettings = field(default_factory=StoreSettings, metadata=doc("where risk, rates and blocks live (extauthz/store)"))

@@ -25,6 +25,9 @@ from extauthz.verdict import Action, Decision, PolicyDecider, Verdict
 
 log = logging.getLogger("extauthz.engine")
 
+# Called with the kind of every failure (engine, adapter, response): the server's metrics.
+FAILURE_LISTENERS: list[Callable[[str], None]] = []
+
 
 @dataclass(slots=True)
 class CheckContext:
@@ -175,6 +178,8 @@ class Engine:
         decider = decider or self._default
         with self._failures_lock:
             self.failures[kind] += 1
+        for listener in FAILURE_LISTENERS:
+            listener(kind)
         log.error("check failed (%s) for service %r: %s: %s; applying failure decision %r",
                   kind, request.service, type(exc).__name__, exc, decider.policy.failure, exc_info=exc)
         decision = Decision.DENY if decider.policy.failure == "deny" else Decision.ALLOW

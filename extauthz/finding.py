@@ -78,13 +78,25 @@ _SECRET_NAMES = frozenset({
 })
 
 
+# More secret names from the config (`events.redact_keys`); set at load and on reload.
+_configured_names: frozenset[str] = frozenset()
+
+
+def set_secret_names(names: "frozenset[str] | set[str] | tuple[str, ...]") -> None:
+    """Add configured names to the built-in secret names (replacing the previous additions)."""
+    global _configured_names
+    _configured_names = frozenset(n.strip().lower() for n in names if n.strip())
+
+
 def is_secret_location(location: str, extra: frozenset[str] = frozenset()) -> bool:
     """True when a location names a secret (header, cookie or parameter)."""
     kind, _, name = location.partition(":")
     if kind == "cookie":
         return True
     leaf = name.rsplit(".", 1)[-1].rsplit("/", 1)[-1].strip("$[]'\"").lower()
-    return leaf in _SECRET_NAMES or leaf in extra or name.lower() in _SECRET_NAMES
+    lowered = name.lower()
+    return (leaf in _SECRET_NAMES or leaf in extra or lowered in _SECRET_NAMES
+            or leaf in _configured_names or lowered in _configured_names)
 
 
 def excerpt(value: str, start: int = 0, end: int | None = None, location: str = "") -> str:

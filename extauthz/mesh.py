@@ -139,6 +139,7 @@ class LocalMesh:
     edge_port: int = 0
     extauthz_port: int = 0
     start_extauthz: bool = True
+    extauthz_env: dict[str, str] = field(default_factory=dict)  # e.g. OTEL_* for tracing tests
     envoy: str = ""
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, Process] = field(default_factory=dict)
@@ -150,8 +151,9 @@ class LocalMesh:
             self._own_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.envoy = self.envoy or find_envoy()
-        names = ("edge", "edge_admin", "extauthz", "frontend_app", "frontend_in", "frontend_in_admin",
-                 "frontend_out", "frontend_out_admin", "backend_app", "backend_in", "backend_in_admin")
+        names = ("edge", "edge_admin", "extauthz", "extauthz_admin", "frontend_app", "frontend_in",
+                 "frontend_in_admin", "frontend_out", "frontend_out_admin", "backend_app", "backend_in",
+                 "backend_in_admin", "otel")
         for n in names:
             self.ports.setdefault(n, free_port())
         if self.edge_port:
@@ -172,7 +174,8 @@ class LocalMesh:
         """name -> (envoy/ file, address map, workload whose certificate it uses)."""
         p = self.ports
         lo = "127.0.0.1"
-        ext = {("extauthz", 9001): (lo, p["extauthz"])}
+        # the OpenTelemetry Collector of docker-compose: a test's OTLP receiver, or nothing listening
+        ext = {("extauthz", 9001): (lo, p["extauthz"]), ("otel-collector", 4317): (lo, p["otel"])}
         return {
             "edge": ("edge.yaml", {("0.0.0.0", 8080): (lo, p["edge"]), (lo, 9901): (lo, p["edge_admin"]),
                                    ("frontend", 15006): (lo, p["frontend_in"]), **ext}, "edge"),
@@ -236,11 +239,12 @@ class LocalMesh:
         if self.start_extauthz:
             self.wait_extauthz(deadline)
 
-    def start_extauthz_server(self, extra_args: list[str] | None = None) -> Process:
-        argv = [sys.executable, "-m", "extauthz", "serve", "--listen", self.extauthz_address]
+    def start_extauthz_server(self, extra_args: list[str] | None = None, env: dict[str, str] | None = None) -> Process:
+        argv = [sys.executable, "-m", "extauthz", "serve", "--listen", self.extauthz_address,
+                "--admin-listen", f"127.0.0.1:{self.ports['extauthz_admin']}"]
         if self.extauthz_config:
             argv += ["--config", str(self.extauthz_config)]
-        return self._spawn("extauthz", argv + (extra_args or []))
+        return self._spawn("extauthz", argv + (extra_args or []), {**self.extauthz_env, **(env or {})})
 
     def wait_extauthz(self, deadline: float | None = None) -> None:
         deadline = deadline or time.monotonic() + 30

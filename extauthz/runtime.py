@@ -22,14 +22,18 @@ log = logging.getLogger("extauthz.runtime")
 class ProcessRuntime:
     store_settings: StoreSettings
     state: StateStore | None = None  # None: this process tracks no actor state (eval, check)
-    profiles: ProfileStore | None = None
+    profile_store: ProfileStore | None = None
+    # The admin API (extauthz.admin.providers) looks for `actors`, `lists` and `profiles` here.
+    actors: Any = None
+    lists: Any = None
+    profiles: Any = None
     # An endpoint's learned per-client request rate (extauthz.risk.signals.RateBaseline),
     # set by the behaviour profile when it runs; actor risk falls back to a configured rate.
     rate_baseline: Any = None
     extras: dict[str, Any] = field(default_factory=dict)  # other long-lived parts, by name
 
     def close(self) -> None:
-        for part in (self.state, self.profiles, *self.extras.values()):
+        for part in (self.state, self.profile_store, *self.extras.values()):
             close = getattr(part, "close", None)
             if close is not None:
                 try:

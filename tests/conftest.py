@@ -87,15 +87,18 @@ def mesh(envoy_bin, tmp_path_factory):
 class ServerProcess:
     """`extauthz serve` as a subprocess on a free loopback port."""
 
-    def __init__(self, config: Path | None, tmp: Path, extra: list[str] | None = None) -> None:
+    def __init__(self, config: Path | None, tmp: Path, extra: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.address = f"127.0.0.1:{free_port()}"
+        self.admin_url = f"http://127.0.0.1:{free_port()}"
         self.log_path = tmp / f"extauthz-{self.address.rsplit(':', 1)[1]}.log"
-        argv = [sys.executable, "-m", "extauthz", "serve", "--listen", self.address]
+        argv = [sys.executable, "-m", "extauthz", "serve", "--listen", self.address,
+                "--admin-listen", self.admin_url.removeprefix("http://")]
         if config is not None:
             argv += ["--config", str(config)]
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv + (extra or []), stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 30
         while grpc_health(self.address) != "SERVING":
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -121,9 +124,10 @@ class ServerProcess:
 def server(tmp_path):
     started: list[ServerProcess] = []
 
-    def start(config_text: str | None = None, extra: list[str] | None = None) -> ServerProcess:
+    def start(config_text: str | None = None, extra: list[str] | None = None,
+              env: dict[str, str] | None = None) -> ServerProcess:
         cfg = write_config(tmp_path, config_text, f"cfg{len(started)}.yaml") if config_text else None
-        s = ServerProcess(cfg, tmp_path, extra)
+        s = ServerProcess(cfg, tmp_path, extra, env)
         started.append(s)
         return s
 

@@ -105,7 +105,8 @@ def test_port_in_use_is_reported(server, tmp_path):
 def test_workers_share_the_port_and_stop_together(tmp_path):
     address = f"127.0.0.1:{free_port()}"
     log = open(tmp_path / "sup.log", "wb")
-    sup = subprocess.Popen([sys.executable, "-m", "extauthz", "serve", "--workers", "2", "--listen", address],
+    sup = subprocess.Popen([sys.executable, "-m", "extauthz", "serve", "--workers", "2", "--listen", address,
+                            "--admin-listen", "off"],
                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 30

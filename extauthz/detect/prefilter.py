@@ -1,11 +1,39 @@
 """One Hyperscan pass per Input tells which detectors need to look at it."""
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 import hyperscan
 
 from extauthz.detect.base import Detector
+
+
+_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
+# Compiled databases by pattern list. Compiling all triggers takes seconds of CPU,
+# and a config reload rebuilds every Prefilter: with the same detectors it gets
+# the same (read-only, thread-safe) database back instead of compiling again.
+_CACHE: dict[tuple[bytes, ...], "hyperscan.Database"] = {}
+_CACHE_MAX = 16
+_CACHE_LOCK = threading.Lock()
+
+
+def _compiled(expressions: tuple[bytes, ...]) -> "hyperscan.Database":
+    with _CACHE_LOCK:
+        db = _CACHE.get(expressions)
+    if db is not None:
+        return db
+    db = hyperscan.Database()
+    try:
+        db.compile(expressions=list(expressions), ids=list(range(len(expressions))),
+                   elements=len(expressions), flags=[_FLAGS] * len(expressions))
+    except hyperscan.error as exc:
+        raise ValueError(f"a detector trigger does not compile: {exc}") from None
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[expressions] = db
+    return db
 
 
 class Prefilter:
@@ -26,15 +54,11 @@ class Prefilter:
                 owners.append(i)
         self._owners = owners
         self._db = None
+        # Hyperscan scratch space may be used by one scan at a time, and scans run
+        # without the GIL on the server's handler threads: one scratch per thread.
+        self._local = threading.local()
         if expressions:
-            db = hyperscan.Database()
-            flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
-            try:
-                db.compile(expressions=expressions, ids=list(range(len(expressions))),
-                           elements=len(expressions), flags=[flags] * len(expressions))
-            except hyperscan.error as exc:
-                raise ValueError(f"a detector trigger does not compile: {exc}") from None
-            self._db = db
+            self._db = _compiled(tuple(expressions))
 
     def candidates(self, value: str) -> set[int]:
         hits = set(self.always)
@@ -44,5 +68,8 @@ class Prefilter:
             def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: None) -> None:
                 hits.add(owners[pattern_id])
 
-            self._db.scan(value.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = hyperscan.Scratch(self._db)
+            self._db.scan(value.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
         return hits
