@@ -29,6 +29,8 @@ def engine(config_text: str = "", clock: Clock | None = None, runtime=None):
     """An Engine with the real stages from STAGE_FACTORIES; the detection stage (slow to
     compile, stateless) is shared between tests whose configs give it the same input."""
     from extauthz.engine import STAGE_FACTORIES
+    if "limits:" not in config_text:  # a loaded machine must not cut detection short (limit.time)
+        config_text += "\nlimits: {time_budget_ms: 2000}\n"
     cfg = parse_config(config_text)
     clock = clock or Clock()
     rt = runtime or build_runtime(cfg)
