@@ -58,4 +58,10 @@ def build_runtime(config: Config, *, state_dir: str | None = None, actor_state: 
     state_dir: where embedded stores (the profile store) keep their files.
     """
     state = build_state_store(config.store) if actor_state else None
-    return ProcessRuntime(config.store, state=state)
+    rt = ProcessRuntime(config.store, state=state)
+    if state is not None:  # the admin API's views (extauthz.admin.providers)
+        from extauthz.risk.admin import AdminActors, RiskAdmin
+        from extauthz.risk.runtime_lists import RuntimeLists
+        rt.actors = AdminActors(RiskAdmin(config, state))
+        rt.lists = RuntimeLists(config)
+    return rt

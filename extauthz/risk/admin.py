@@ -84,3 +84,50 @@ class _SubjectIdentifier(ActorIdentifier):
     def credential(self, request: Request) -> str:
         from extauthz.risk.identity import credential_hash
         return credential_hash("jwt", self.subject) if self.use_jwt else super().credential(request)
+
+
+class AdminActors:
+    """The admin API's ActorAdmin (extauthz.admin.providers) over RiskAdmin.
+
+    An `actor` is an actor id (as listed), a client address, or a principal;
+    addresses and principals name the actor they identify under risk.actor_keys.
+    """
+
+    def __init__(self, admin: RiskAdmin) -> None:
+        self.admin = admin
+
+    def _id(self, actor: str) -> tuple[str, ActorLabel]:
+        from extauthz.risk.identity import normalize_ip
+        actor = actor.strip()
+        if len(actor) == 20 and all(c in "0123456789abcdef" for c in actor):
+            return actor, ActorLabel()
+        ip = normalize_ip(actor)
+        if ip:
+            return self.admin.actor_id(ip=ip), ActorLabel(ip=ip)
+        if "://" in actor or "/" in actor:
+            return self.admin.actor_id(principal=actor), ActorLabel(principal=actor)
+        raise ValueError(f"{actor!r}: not an actor id, a client address or a principal")
+
+    def _entry(self, rec: ActorRecord) -> dict:
+        return {"actor": rec.id, **rec.as_dict(self.admin.clock())}
+
+    def list_actors(self, limit: int, blocked_only: bool) -> list[dict]:
+        records = self.admin.top(max(limit, 1000) if blocked_only else limit)
+        now = self.admin.clock()
+        if blocked_only:
+            records = [r for r in records if r.blocked_until > now]
+        return [self._entry(r) for r in records[:limit]]
+
+    def block(self, actor: str, seconds: float, reason: str) -> dict:
+        actor_id, label = self._id(actor)
+        return self._entry(self.admin.block(actor_id, seconds, label))
+
+    def unblock(self, actor: str) -> bool:
+        try:
+            actor_id, _ = self._id(actor)
+        except ValueError:
+            return False
+        rec = self.admin.get(actor_id)
+        if rec is None or rec.blocked_until <= self.admin.clock():
+            return False
+        return self.admin.unblock(actor_id)

@@ -54,7 +54,7 @@ class ListHit:
 
     @property
     def reason(self) -> str:
-        where = "global" if self.scope == "global" else f"service {self.scope}"
+        where = self.scope if self.scope in ("global", "admin") else f"service {self.scope}"
         return f"{self.verdict} list ({where}): {self.entry}"
 
 

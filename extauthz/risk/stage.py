@@ -22,6 +22,7 @@ from extauthz.verdict import Action, Decision, Verdict
 
 if TYPE_CHECKING:
     from extauthz.engine import CheckContext
+    from extauthz.risk.runtime_lists import RuntimeLists
 
 SCRATCH_KEY = "risk"
 
@@ -43,9 +44,11 @@ def _until(t: float) -> str:
 class RiskStage:
     name = "risk"
 
-    def __init__(self, config: Config, store: StateStore | None, baseline: RateBaseline | None = None) -> None:
+    def __init__(self, config: Config, store: StateStore | None, baseline: RateBaseline | None = None,
+                 runtime_lists: "RuntimeLists | None" = None) -> None:
         r = config.risk
         self.lists = ActorLists(config.lists, config.services)
+        self.runtime_lists = runtime_lists  # entries added through the admin API
         self.identifier = ActorIdentifier(r)
         self.store = store if r.enabled else None
         self.hops = frozenset(r.hops)
@@ -61,14 +64,16 @@ class RiskStage:
     def inspect(self, ctx: CheckContext) -> None:
         request = ctx.request
         tracked = self.store is not None and request.hop.value in self.hops
-        if self.lists.empty and not tracked:
+        dynamic = self.runtime_lists is not None and not self.runtime_lists.empty
+        if self.lists.empty and not tracked and not dynamic:
             return
         actor = self.identifier.identify(request)
-        if not self.lists.empty:
-            hit = self.lists.lookup(ctx.policy.name, actor.label)
-            if hit is not None:
-                self._listed(ctx, hit)
-                return
+        hit = self.lists.lookup(ctx.policy.name, actor.label) if not self.lists.empty else None
+        if hit is None and dynamic:
+            hit = self.runtime_lists.lookup(actor.label, actor.id, ctx.now)  # type: ignore[union-attr]
+        if hit is not None:
+            self._listed(ctx, hit)
+            return
         if not tracked or not actor.id:
             return
         view = self.store.touch(actor.id, ctx.now, request.path, self.tracking)  # type: ignore[union-attr]
