@@ -21,6 +21,7 @@ from extauthz.detect import shellshock  # noqa: E402,F401
 from extauthz.detect import sqli  # noqa: F401,E402
 from extauthz.detect import ssi  # noqa: E402,F401
 from extauthz.detect import ssrf_rfi  # noqa: F401,E402
+from extauthz.detect import xss  # noqa: F401,E402
 from extauthz.detect import xxe  # noqa: F401,E402
 
 __all__ = ["REGISTRY", "Detector", "DetectorSet", "register"]
