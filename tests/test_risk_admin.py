@@ -30,7 +30,7 @@ def test_runtime_list_entries_apply_at_once_and_expire():
     added = rt.lists.add_entries("deny", ["203.0.113.0/24"], "scraper", 60)
     assert added[0]["kind"] == "cidr" and added[0]["expires"] == clock() + 60
     v = eng.check(req(CLEAN, ip="203.0.113.9"))
-    assert v.action is Action.LISTED_DENY and v.reason == "deny list (admin): cidr 203.0.113.0/24 (scraper)"
+    assert v.action is Action.LISTED_DENY and v.reason == "deny list (admin API): cidr 203.0.113.0/24 (scraper)"
     rt.lists.add_entries("allow", ["spiffe://cluster.local/ns/ops/*"], "", None)
     assert eng.check(req(ATTACK, principal="spiffe://cluster.local/ns/ops/sa/probe")).action is Action.LISTED_ALLOW
     lists = rt.lists.get_lists()

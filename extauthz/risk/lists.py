@@ -49,13 +49,12 @@ class Glob:
 @dataclass(frozen=True, slots=True)
 class ListHit:
     verdict: str  # "allow" | "deny"
-    scope: str  # "global" or the service name
+    where: str  # "global", "service <name>", or "admin API" (run-time entries)
     entry: str  # e.g. "cidr 203.0.113.0/24"
 
     @property
     def reason(self) -> str:
-        where = self.scope if self.scope in ("global", "admin") else f"service {self.scope}"
-        return f"{self.verdict} list ({where}): {self.entry}"
+        return f"{self.verdict} list ({self.where}): {self.entry}"
 
 
 class CompiledList:
@@ -111,14 +110,14 @@ class ActorLists:
         if self.empty:
             return None
         ip_int = _ip_int(label.ip)
-        for scope, pair in ((policy, self.levels.get(policy)), ("global", self.global_)):
+        for where, pair in ((f"service {policy}", self.levels.get(policy)), ("global", self.global_)):
             if pair is None:
                 continue
             for verdict, lst in zip(("deny", "allow"), pair):
                 if not lst.empty:
                     entry = lst.match(label, ip_int)
                     if entry:
-                        return ListHit(verdict, scope, entry)
+                        return ListHit(verdict, where, entry)
         return None
 
 

@@ -77,7 +77,7 @@ class RuntimeLists:
         for name in ("deny", "allow"):
             for e in list(self._entries[name].values()):
                 if (e.expires is None or e.expires > now) and e.matches(label, actor_id, ip):
-                    return ListHit(name, "admin", f"{e.kind} {e.text}" + (f" ({e.reason})" if e.reason else ""))
+                    return ListHit(name, "admin API", f"{e.kind} {e.text}" + (f" ({e.reason})" if e.reason else ""))
         return None
 
     # ListAdmin
