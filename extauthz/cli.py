@@ -117,7 +117,8 @@ def _engine(config: Config, args: argparse.Namespace):
     from extauthz.engine import Engine
     from extauthz.runtime import build_runtime
 
-    return Engine(config, runtime=build_runtime(config, state_dir=getattr(args, "state", None), learning=False))
+    return Engine(config, runtime=build_runtime(config, state_dir=getattr(args, "state", None), actor_state=False,
+                                                learning=False))
 
 
 # ---------------------------------------------------------------- learn, profile
@@ -143,11 +144,12 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     from extauthz.profile.report import describe, format_text
-    from extauthz.profile.stage import open_profile_book
 
     config = _config(args)
     engine = _engine(config, args)
-    book = engine.runtime.part("profiles", open_profile_book)
+    book = engine.runtime.profiles
+    if book is None:
+        raise UsageError("behaviour profiles are off in this config (profile.mode: off everywhere)")
     names = [args.service] if args.service else book.services()
     if args.service and book.live(args.service) is None:
         raise UsageError(f"no learned profile for service {args.service!r} "
@@ -185,6 +187,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         format_report(result)
     return EXIT_OK
+
+
+# ---------------------------------------------------------------- actors
+
+
+def cmd_actors(args: argparse.Namespace) -> int:
+    from extauthz.risk.actors_cli import run_actors
+    return run_actors(_config(args), args, UsageError)
 
 
 # ---------------------------------------------------------------- config
@@ -305,6 +315,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print JSON")
     pr.add_argument("--config", help="config whose profile policies decide what is enforced")
     pr.set_defaults(func=cmd_profile)
+
+    a = sub.add_parser("actors", help="top actors by risk, block state; block or unblock one (shared store)")
+    a.add_argument("--config")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.add_argument("--limit", type=int, default=20)
+    a.add_argument("--block", metavar="ACTOR_ID", help="block this actor (see --seconds)")
+    a.add_argument("--block-ip", metavar="IP", help="block the actor with this client address (actor_keys: [ip])")
+    a.add_argument("--seconds", type=float, help="block length (default: risk.block_seconds)")
+    a.add_argument("--unblock", metavar="ACTOR_ID", help="unblock this actor and forget its risk")
+    a.set_defaults(func=cmd_actors)
 
     g = sub.add_parser("config", help="validate a config or print the configuration reference")
     g.add_argument("action", choices=["validate", "reference"])

@@ -102,6 +102,14 @@ def _detection(config: Config, runtime: "Runtime | None") -> Stage:
     return DetectionStage(config)
 
 
+def _risk(config: Config, runtime: "Runtime | None") -> "Stage | None":
+    """Lists always; actor risk only with a runtime holding a state store (extauthz.runtime)."""
+    from extauthz.risk.stage import RiskStage
+    stage = RiskStage(config, getattr(runtime, "state", None), getattr(runtime, "rate_baseline", None),
+                      getattr(runtime, "lists", None))
+    return stage if (stage.store is not None or not stage.lists.empty or stage.runtime_lists) else None
+
+
 def _profile(config: Config, runtime: "Runtime | None") -> "Stage | None":
     from extauthz.profile.stage import profile_stage  # learned behaviour; needs a Runtime
     return profile_stage(config, runtime)
@@ -111,6 +119,7 @@ def _profile(config: Config, runtime: "Runtime | None") -> "Stage | None":
 # factory here. Order matters: a stage that settles the decision early (e.g. a
 # blocked actor) must come before the stages it saves the cost of.
 STAGE_FACTORIES: list[StageFactory] = [
+    _risk,
     _detection,
     _profile,
 ]

@@ -1,68 +1,74 @@
-"""The process-wide Runtime: long-lived state that outlives any one Engine.
+"""The process runtime: long-lived state that outlives a config reload.
 
-A config reload builds a new Engine and swaps it in; what the stages learned
-(profiles, risk, rates) must not go with the old Engine. So each stage keeps
-that state in a named *part* of the Runtime, created on first use by the stage
-factory and shared by every later Engine of the process:
-
-    book = runtime.part("profiles", open_profile_book)
-
-Parts are also attributes (`runtime.profiles`), which is how the admin API
-finds the ones it serves (extauthz/admin/providers.py: actors, lists, profiles);
-an attribute for a part not built (yet) is None.
-
-`build_runtime` is the one place a process creates its Runtime (the server once
-at start, `eval` and `check` read-only, `learn` for bootstrapping); closing it
-closes every part in reverse order of creation (flushing what they hold).
-Settings a part reads when it is created (state.dir, profiles.*) therefore need
-a restart to change; per-service policy settings apply at the next reload.
+Built once per process by `build_runtime` (the server, eval, benches and tests
+all call it); every Engine built from a config (at start and on each reload)
+receives it. It holds the stores: the actor state store (risk, rates, blocks)
+and, when the behaviour profile is on, the profile store and the profiles
+learned over it. A reload keeps the runtime: changing `store:`, `state:` or
+`profiles:` takes a restart (the server logs that).
 """
 from __future__ import annotations
 
-import threading
-from typing import Any, Callable, TypeVar
+import logging
+from dataclasses import dataclass, field
+from typing import Any
 
-from extauthz.config import Config
+from extauthz.config import Config, StoreSettings
+from extauthz.store.base import ProfileStore, StateStore
 
-T = TypeVar("T")
+log = logging.getLogger("extauthz.runtime")
 
 
-class EngineRuntime:
-    def __init__(self, config: Config, *, state_dir: str | None = None, learning: bool = True) -> None:
-        self.config = config  # the config the runtime was built with (parts read it once)
-        self.state_dir = config.state.dir if state_dir is None else state_dir
-        self.learning = learning  # False: read learned state, never change it (eval, check)
-        self._parts: dict[str, Any] = {}
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def part(self, name: str, build: Callable[["EngineRuntime"], T]) -> T:
-        """The part called `name`, built by `build(runtime)` the first time it is asked for."""
-        with self._lock:
-            if name not in self._parts:
-                if self._closed:
-                    raise RuntimeError("runtime is closed")
-                self._parts[name] = build(self)
-            return self._parts[name]
-
-    def has(self, name: str) -> bool:
-        return name in self._parts
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self.__dict__.get("_parts", {}).get(name)
+@dataclass
+class ProcessRuntime:
+    store_settings: StoreSettings
+    state: StateStore | None = None  # None: this process tracks no actor state (eval, check)
+    profile_store: ProfileStore | None = None
+    # The admin API (extauthz.admin.providers) looks for `actors`, `lists` and `profiles` here.
+    actors: Any = None
+    lists: Any = None
+    profiles: Any = None  # extauthz.profile.book.ProfileBook: the learned profiles (None: profiles off)
+    # An endpoint's learned per-client request rate (extauthz.risk.signals.RateBaseline),
+    # set by the behaviour profile when it runs; actor risk falls back to a configured rate.
+    rate_baseline: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)  # other long-lived parts, by name
 
     def close(self) -> None:
-        with self._lock:
-            parts, self._parts = list(self._parts.values()), {}
-            self._closed = True
-        for part in reversed(parts):
+        # profiles first: closing them writes what was learned, into the profile store
+        for part in (self.profiles, self.state, self.profile_store, *self.extras.values()):
             close = getattr(part, "close", None)
             if close is not None:
-                close()
+                try:
+                    close()
+                except Exception:  # closing must not stop the others from closing
+                    log.exception("closing %r failed", part)
 
 
-def build_runtime(config: Config, *, state_dir: str | None = None, learning: bool = True) -> EngineRuntime:
-    """The Runtime of a process. `state_dir` overrides `state.dir`; learning=False opens state read-only."""
-    return EngineRuntime(config, state_dir=state_dir, learning=learning)
+def build_state_store(settings: StoreSettings) -> StateStore:
+    if settings.backend == "redis":
+        from extauthz.store.redis import RedisStateStore
+        return RedisStateStore.from_settings(settings.redis, max_local_actors=settings.max_actors)
+    from extauthz.store.memory import MemoryStateStore
+    return MemoryStateStore(settings.max_actors)
+
+
+def build_runtime(config: Config, *, state_dir: str | None = None, actor_state: bool = True,
+                  learning: bool = True) -> ProcessRuntime:
+    """The runtime for this process.
+
+    actor_state=False leaves actor tracking out: a replay of labelled corpora
+    from one address must judge each request alone (`extauthz eval`).
+    state_dir: where embedded stores (the profile store) keep their files;
+    default `state.dir`. learning=False opens learned profiles read-only
+    (`eval` and `check` must not change what they measure with).
+    """
+    state = build_state_store(config.store) if actor_state else None
+    rt = ProcessRuntime(config.store, state=state)
+    if state is not None:  # the admin API's views (extauthz.admin.providers)
+        from extauthz.risk.admin import AdminActors, RiskAdmin
+        from extauthz.risk.runtime_lists import RuntimeLists
+        rt.actors = AdminActors(RiskAdmin(config, state))
+        rt.lists = RuntimeLists(config)
+    from extauthz.profile.book import open_profiles
+    open_profiles(rt, config, config.state.dir if state_dir is None else state_dir, learning)
+    return rt

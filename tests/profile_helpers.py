@@ -7,7 +7,6 @@ from pathlib import Path
 from extauthz.config import Config, parse_config
 from extauthz.engine import Engine
 from extauthz.finding import Source
-from extauthz.profile.stage import open_profile_book
 from extauthz.request import Hop, Peer, Request, split_uri
 from extauthz.runtime import build_runtime
 
@@ -41,9 +40,10 @@ class Shop:
 
     def __init__(self, state_dir: Path | str | None, cfg: Config | None = None, learning: bool = True) -> None:
         self.config = cfg or config()
-        self.runtime = build_runtime(self.config, state_dir=str(state_dir) if state_dir else "", learning=learning)
+        self.runtime = build_runtime(self.config, state_dir=str(state_dir) if state_dir else "", actor_state=False,
+                                     learning=learning)
         self.engine = Engine(self.config, runtime=self.runtime)
-        self.book = self.runtime.part("profiles", open_profile_book)
+        self.book = self.runtime.profiles
 
     def check(self, request: Request):
         return self.engine.check(request)

@@ -14,7 +14,7 @@ from extauthz.profile.model import LearnLimits, ParamStats, ServiceProfile
 from extauthz.store import StoreError
 from extauthz.store.sqlite import SqliteProfileStore
 
-from profile_helpers import Shop, normal_item_request, req, train
+from profile_helpers import Shop, config, normal_item_request, req, train
 
 
 def _doc(shop: Shop, service: str = "shop") -> ServiceProfile:
@@ -163,3 +163,57 @@ def test_caps_bound_what_random_traffic_can_grow(tmp_path):
         assert live.collapsed  # the random first segments were folded into {slug}
     finally:
         s.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    from redis_helpers import RedisServer
+
+    s = RedisServer(tmp_path).start()
+    yield s
+    s.stop()
+
+
+@pytest.mark.redis
+def test_redis_profile_store_merges_concurrent_updates(redis_server):
+    import threading
+
+    from extauthz.config import RedisSettings
+    from extauthz.store.redis import RedisProfileStore
+
+    stores = [RedisProfileStore.from_settings(RedisSettings(url=redis_server.url, namespace="p", timeout=5.0)) for _ in range(3)]
+    try:
+        def add(store, tag):
+            for _ in range(30):
+                store.update("shop", lambda old: (old or b"") + tag)
+
+        threads = [threading.Thread(target=add, args=(st, t)) for st, t in zip(stores, (b"a", b"b", b"c"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        doc = stores[0].load("shop")
+        assert [doc.count(t) for t in (b"a", b"b", b"c")] == [30, 30, 30]
+        assert stores[1].versions() == {"shop": 90}
+    finally:
+        for st in stores:
+            st.close()
+
+
+@pytest.mark.redis
+def test_replicas_share_profiles_through_redis(redis_server, tmp_path):
+    cfg = config(f"""
+state: {{flush_seconds: 3600}}
+store: {{backend: redis, redis: {{url: "{redis_server.url}", namespace: prof}}}}
+defaults:
+  profile: {{mode: auto, min_samples: 40, stable_samples: 20}}
+""")
+    a, b = Shop(None, cfg), Shop(None, cfg)
+    try:
+        train(a, n=120)
+        b.flush()  # b learned nothing, but picks up what a merged
+        assert b.book.live("shop").n == a.book.live("shop").n >= 100
+        assert "profile.param.type" in b.profile_findings(req("/items/77?id=12abc&sort=asc&user=ana"))
+    finally:
+        a.close()
+        b.close()

@@ -22,7 +22,7 @@ import time
 import zlib
 from typing import Callable
 
-from extauthz.config import ProfilePolicy
+from extauthz.config import Config, ProfilePolicy
 from extauthz.profile.document import DocumentError, decode, encode
 from extauthz.profile.examine import Observation
 from extauthz.profile.model import EndpointStats, LearnLimits, ParamStats, ServiceProfile, _add_bounded
@@ -31,6 +31,53 @@ from extauthz.request import Request
 from extauthz.store.base import ProfileStore, StoreError
 
 log = logging.getLogger("extauthz.profile")
+RATE_MIN_MINUTES = 10  # active minutes before a learned rate replaces the configured one
+
+
+def open_profiles(runtime, config: Config, state_dir: str, learning: bool) -> None:
+    """Put the process's ProfileBook into the runtime (`runtime.profiles`, `runtime.rate_baseline`).
+
+    The store: Redis when `store.backend` is redis (shared by replicas), else
+    SQLite in the state directory, else none (memory only). A stored profile
+    that cannot be read stops the start (StoreError); a Redis that cannot be
+    reached does not: the book starts empty and adds up with the store once it
+    is back (merges never overwrite what is stored).
+    """
+    if all(pol.profile.mode == "off" for pol in (config.defaults, *config.services.values())):
+        return
+    s = config.profiles
+    limits = LearnLimits(max_endpoints=s.max_endpoints, max_params=s.max_params, max_headers=s.max_headers,
+                         max_literals=s.max_literals)
+    store: ProfileStore | None = None
+    if config.store.backend == "redis":
+        from extauthz.store.redis import RedisProfileStore
+        store = RedisProfileStore.from_settings(config.store.redis)
+        where = f"redis profile store ({config.store.redis.namespace})"
+    elif state_dir:
+        from extauthz.store.sqlite import SqliteProfileStore
+        store = SqliteProfileStore.in_dir(state_dir, read_only=not learning)
+        where = str(store.path)
+    else:
+        where = "memory"
+        if learning:
+            log.warning("state.dir is not set: learned profiles live in memory and are lost at restart")
+    book = ProfileBook(store, limits, learning=learning, flush_seconds=config.state.flush_seconds,
+                       max_services=s.max_services, client_share=s.client_share, where=where)
+    try:
+        book.load()
+    except StoreError as exc:
+        if config.store.backend != "redis" or isinstance(exc, UnreadableProfile):
+            if store is not None:
+                store.close()
+            raise
+        log.error("profiles could not be loaded from %s (%s); starting without them until it answers", where, exc)
+    runtime.profile_store = store
+    runtime.profiles = book
+    runtime.rate_baseline = book
+
+
+class UnreadableProfile(StoreError):
+    """A stored profile that does not decode (corrupt, or from a newer extauthz): never overwritten."""
 
 
 def client_of(request: Request) -> int | None:
@@ -62,8 +109,10 @@ class ProfileBook:
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        # the profile policy of a service under the current config (set by each new ProfileStage)
+        self._closed = False
+        # the current config's view (ProfileStage.follow): policy per service, alias -> service
         self.policy_of: Callable[[str], ProfilePolicy] = lambda service: ProfilePolicy()
+        self.aliases: dict[str, str] = {}
         self.dropped_services = 0  # requests of services beyond max_services
         self.learned = 0  # requests learned since start
         self.flush_errors = 0
@@ -76,6 +125,11 @@ class ProfileBook:
     def services(self) -> list[str]:
         return sorted(self._live)
 
+    def follow(self, config: Config, aliases: dict[str, str]) -> None:
+        """Take the policies and aliases of a (re)loaded config (the book itself outlives configs)."""
+        self.policy_of = lambda service: config.services.get(service, config.defaults).profile
+        self.aliases = aliases
+
     # ------------------------------------------------------------ the admin API (ProfileAdmin)
 
     def profile_services(self) -> list[str]:
@@ -87,6 +141,23 @@ class ProfileBook:
 
         live = self._live.get(service)
         return describe(live, self.policy_of(service)) if live is not None else None
+
+    def expected_rate(self, service: str, path: str) -> float | None:
+        """extauthz.risk.signals.RateBaseline: requests/s a busy but normal client sends to this endpoint.
+
+        The learned per-client 90th percentile over the endpoint's methods;
+        None until RATE_MIN_MINUTES active minutes back it.
+        """
+        live = self._live.get(self.aliases.get(service, service))
+        if live is None or not live.rates:
+            return None
+        tpl = live.template_of(path)
+        best = None
+        for method in live.methods_of(tpl):
+            rate = live.rates.get((method, tpl))
+            if rate is not None and rate[3] >= RATE_MIN_MINUTES and (best is None or rate[1] > best):
+                best = rate[1]
+        return best / 60.0 if best else None
 
     def rate_baseline(self, service: str, method: str, path: str) -> RateBaseline | None:
         """The learned per-client and total request rate of the endpoint a request goes to.
@@ -113,8 +184,8 @@ class ProfileBook:
             try:
                 self._live[service] = decode(doc, service)
             except DocumentError as exc:
-                raise StoreError(f"{self.where}: {exc}. The document is kept as it is; move the state "
-                                 f"aside to start without learned profiles.") from None
+                raise UnreadableProfile(f"{self.where}: {exc}. The document is kept as it is; move the state "
+                                        f"aside to start without learned profiles.") from None
         self._versions = self._store_versions() or {}
 
     def _store_versions(self) -> dict[str, int] | None:
@@ -127,6 +198,8 @@ class ProfileBook:
         """Add one clean request to the service's delta. False when caps or the client's share refused it."""
         if not self.learning:
             return False
+        if self._thread is None:
+            self.start()
         limits = self.limits
         service = obs.service
         with self._lock:
@@ -314,7 +387,7 @@ class ProfileBook:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        if self._thread is None and self.learning:
+        if self._thread is None and self.learning and not self._stop.is_set():
             self._thread = threading.Thread(target=self._run, name="profile-flush", daemon=True)
             self._thread.start()
 
@@ -326,12 +399,12 @@ class ProfileBook:
                 log.exception("profile flush failed")
 
     def close(self) -> None:
+        """Stop the flusher and write what was learned (the runtime closes the store after this)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-        if self.learning:
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+        if self.learning and not self._closed:
+            self._closed = True
             self.flush()
-        if self.store is not None:
-            self.store.close()
 

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterable, TextIO
 
-from extauthz.config import Config, ServicePolicy
+from extauthz.config import Config, ConfigError, ServicePolicy
 from extauthz.corpus import read_corpus
 from extauthz.request import EMPTY_PEER
 
@@ -50,15 +50,17 @@ class LearnReport:
 def learn_corpora(files: list[str], config: Config, state_dir: str, *, service: str | None = None,
                   split: str = "all", progress: TextIO | None = None) -> LearnReport:
     from extauthz.engine import Engine
-    from extauthz.profile.stage import open_profile_book
     from extauthz.runtime import build_runtime
 
     config = learning_config(config)
-    runtime = build_runtime(config, state_dir=state_dir, learning=True)
+    # no actor state: a corpus replayed from one address must not get that address blocked
+    runtime = build_runtime(config, state_dir=state_dir, actor_state=False, learning=True)
     report = LearnReport()
     try:
         engine = Engine(config, runtime=runtime)
-        book = runtime.part("profiles", open_profile_book)
+        book = runtime.profiles
+        if book is None:
+            raise ConfigError("profile.mode is off for every service: nothing would be learned", "defaults.profile.mode")
         for path in files:
             for rec in read_corpus(path, service=service, split=split):
                 report.records += 1

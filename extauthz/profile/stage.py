@@ -19,41 +19,15 @@ probes are not.
 """
 from __future__ import annotations
 
-import logging
-
 from extauthz.config import Config, ProfilePolicy
 from extauthz.finding import Finding, Severity, Source, excerpt
 from extauthz.profile.book import ProfileBook, client_of
 from extauthz.profile.examine import Anomaly, Observation, caller_of, examine
-from extauthz.profile.model import LearnLimits, ServiceProfile
+from extauthz.profile.model import ServiceProfile
 from extauthz.verdict import Action, Verdict
-
-log = logging.getLogger("extauthz.profile")
 
 FINDING_CLASS = "other"  # anomalies are not an attack class of their own; the rule says what
 GATED_RULES = frozenset({"profile.endpoint.unknown", "profile.endpoint.method"})
-
-
-def open_profile_book(runtime) -> ProfileBook:
-    """The Runtime part "profiles": the book over the state directory's store (or memory)."""
-    from extauthz.store.sqlite import SqliteProfileStore
-
-    config: Config = runtime.config
-    s = config.profiles
-    limits = LearnLimits(max_endpoints=s.max_endpoints, max_params=s.max_params, max_headers=s.max_headers,
-                         max_literals=s.max_literals)
-    store = None
-    where = "memory"
-    if runtime.state_dir:
-        store = SqliteProfileStore.in_dir(runtime.state_dir, read_only=not runtime.learning)
-        where = str(store.path)
-    elif runtime.learning:
-        log.warning("state.dir is not set: learned profiles live in memory and are lost at restart")
-    book = ProfileBook(store, limits, learning=runtime.learning, flush_seconds=config.state.flush_seconds,
-                       max_services=s.max_services, client_share=s.client_share, where=where)
-    book.load()
-    book.start()
-    return book
 
 
 class ProfileStage:
@@ -61,9 +35,9 @@ class ProfileStage:
 
     def __init__(self, config: Config, book: ProfileBook) -> None:
         self.book = book
-        book.policy_of = lambda service: config.services.get(service, config.defaults).profile
         # mTLS principals and hosts that name a configured service: callers are shown by that name
         self.aliases = {alias: name for name, pol in config.services.items() for alias in pol.aliases}
+        book.follow(config, self.aliases)
 
     @staticmethod
     def _service(ctx) -> str:
@@ -151,7 +125,6 @@ def trainable(verdict: Verdict) -> bool:
 
 
 def profile_stage(config: Config, runtime) -> ProfileStage | None:
-    """STAGE_FACTORIES entry: profiles need a Runtime (their state outlives Engines)."""
-    if runtime is None:
-        return None
-    return ProfileStage(config, runtime.part("profiles", open_profile_book))
+    """STAGE_FACTORIES entry: profiles live in the Runtime (they outlive Engines); none there, no stage."""
+    book = getattr(runtime, "profiles", None)
+    return ProfileStage(config, book) if book is not None else None

@@ -75,7 +75,7 @@ class ServingProcess:
     def __init__(self, config: Config, options: ServeOptions,
                  engine_factory: Callable[[Config], Engine] | None = None) -> None:
         self.options = options
-        # one Runtime per process: learned state outlives every reloaded Engine
+        # Long-lived state (stores) lives in the runtime, built once; reloads keep it.
         self.runtime = build_runtime(config)
         self.engine_factory = engine_factory or (lambda cfg: Engine(cfg, runtime=self.runtime))
         self.config = config
@@ -205,7 +205,7 @@ class ServingProcess:
             if previous is not None:
                 adopt_recent(previous, events)
                 previous.close()
-        for section in ("server", "tracing", "admin"):
+        for section in ("server", "tracing", "admin", "store"):
             if getattr(new, section) != getattr(old, section):
                 log.warning("config section %r changed: it takes effect at the next restart", section)
 
@@ -229,7 +229,7 @@ class ServingProcess:
             close = getattr(engine, "close", None)
             if close is not None:
                 close()
-            runtime = getattr(engine, "runtime", None)
+            runtime = getattr(engine, "runtime", None) or self.runtime
             if runtime is not None:
                 runtime.close()
         if self.telemetry.events is not None:
