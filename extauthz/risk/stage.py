@@ -104,7 +104,8 @@ class RiskStage:
     def _blocked(self, ctx: CheckContext, view: ActorView, location: str) -> None:
         reason = (f"actor blocked until {_until(view.blocked_until)} (risk {view.risk:.1f}, "
                   f"offence {view.offences}, cause {view.cause or 'risk'})")
-        ctx.findings.append(Finding(view.cause or "other", "risk.actor-blocked", Severity.CRITICAL, location,
+        cls = view.cause if view.cause and view.cause != "manual" else "other"  # manual: the admin API
+        ctx.findings.append(Finding(cls, "risk.actor-blocked", Severity.CRITICAL, location,
                                     source=Source.RISK, detail=reason))
         if ctx.policy.mode_for(ctx.request) == "block":
             ctx.settled = (Decision.DENY, Action.ACTOR_BLOCKED, reason)
