@@ -39,7 +39,7 @@ def test_malformed_declared_body():
 def test_conflicting_and_malformed_content_types():
     ex = extract(Request(method="POST", headers={"content-type": ("application/json", "application/xml")}, body=b"{}"))
     assert "decode.content-type-conflict" in rules(ex)
-    assert "decode.content-type-mismatch" in rules(post("x=1", "application"))
+    assert "decode.content-type-malformed" in rules(post("x=1", "application"))
 
 
 def test_binary_body_yields_nothing():

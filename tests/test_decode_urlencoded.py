@@ -58,7 +58,7 @@ def test_query_and_graphql_get():
     assert got["graphql:query.user(name)"] == ["x'"]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300), st.integers(min_value=1, max_value=50))
 def test_never_raises_respects_limits_deterministic(query, max_inputs):
     a = parse(query, max_inputs=max_inputs)

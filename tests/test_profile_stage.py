@@ -227,13 +227,18 @@ services:
 
 
 def test_rate_baseline_is_exposed_for_the_risk_stage(shop):
+    from extauthz.risk.signals import MIN_BASELINE_MINUTES, LearnedBaseline
+
     t0 = 1_700_000_000.0
-    for minute in range(5):
+    minutes = max(5, MIN_BASELINE_MINUTES)
+    for minute in range(minutes):
         for c in range(4):
             for _ in range(3 + c):  # clients do 3, 4, 5, 6 requests a minute
                 shop.check(req("/items/5?id=1&sort=asc&user=ana", client=f"198.51.100.{c}", now=t0 + 60 * minute))
-    shop.book.clock = lambda: t0 + 60 * 6
+    shop.book.clock = lambda: t0 + 60 * (minutes + 1)
     shop.flush()
     base = shop.book.rate_baseline("shop", "GET", "/items/123")
-    assert base is not None and base.minutes == 5
+    assert base is not None and base.minutes == minutes
     assert 4 <= base.client_median_rpm <= 5 and base.client_p90_rpm == 6 and base.total_rpm == 18
+    # the risk stage reads it through the runtime: requests per second of a busy normal client
+    assert LearnedBaseline(shop.runtime).expected_rate("shop", "GET", "/items/9") == pytest.approx(6 / 60)

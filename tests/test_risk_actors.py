@@ -20,6 +20,7 @@ def test_admin_blocks_and_unblocks_by_identity():
     assert rec.blocked_until == clock() + 120 and rec.cause == "manual" and rec.offences == 1
     v = eng.check(req(CLEAN, ip="198.51.100.9"))
     assert v.action is Action.ACTOR_BLOCKED and "cause manual" in v.reason
+    assert next(f for f in v.findings if f.rule == "risk.actor-blocked").cls == "other"
     assert [r.id for r in admin.top()] == [rec.id]
     assert admin.unblock(rec.id)
     assert eng.check(req(CLEAN, ip="198.51.100.9")).action is Action.ALLOW

@@ -32,6 +32,7 @@ ANOMALIES: dict[str, tuple[Severity, str]] = {
     "decode.null-byte": (MEDIUM, "a NUL character in a text value (truncation tricks)"),
     "decode.content-type-mismatch": (LOW, "the body is not what its content type says; parsed as what it is"),
     "decode.content-type-conflict": (MEDIUM, "several different content types for one body"),
+    "decode.content-type-malformed": (LOW, "a content type that is not type/subtype with parameters"),
     "decode.malformed-body": (LOW, "the body does not parse as its content type"),
 }
 

@@ -18,7 +18,7 @@ the type is missing, unknown, or wrong.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from extauthz.decode.media import codec_for, format_of, parse_media_type
 from extauthz.decode.parsers import PARSERS, Where
@@ -70,7 +70,7 @@ def sniff(text: str) -> str:
     return "text"
 
 
-def _parse(c: Collector, fmt: str, text: str, params: dict[str, str], path: str) -> bool:
+def _parse(c: Collector, fmt: str, text: str, params: Mapping[str, str]) -> bool:
     parser = PARSERS[fmt]
     if fmt != "json":
         return parser.parse(c, text, Where(parser.kind, params=params))
@@ -79,11 +79,8 @@ def _parse(c: Collector, fmt: str, text: str, params: dict[str, str], path: str)
         return False
     if doc is TOO_DEEP:
         c.add("json", "$", text, nest=False)
-    elif is_graphql_request(doc) or ("graphql" in path.lower() and isinstance(doc, list | dict)):
-        if is_graphql_request(doc):
-            walk_request(c, doc, Where("json"))
-        else:
-            walk(c, doc, Where("json"), "$")
+    elif is_graphql_request(doc):
+        walk_request(c, doc, Where("json"))
     else:
         walk(c, doc, Where("json"), "$")
     return True
@@ -98,7 +95,7 @@ def collect_body(c: Collector, request: Request, body_limit: int) -> None:
     if len({parse_media_type(t).mime for t in ctypes}) > 1:
         c.note("decode.content-type-conflict", "header:content-type", " | ".join(ctypes))
     if media.malformed:
-        c.note("decode.content-type-mismatch", "header:content-type", ctypes[0])
+        c.note("decode.content-type-malformed", "header:content-type", ctypes[0])
     declared = format_of(media.mime)
     binary = media.mime in _BINARY_TYPES or media.mime.startswith(_BINARY_PREFIXES)
     if request.body_truncated:
@@ -120,15 +117,15 @@ def collect_body(c: Collector, request: Request, body_limit: int) -> None:
     found = sniff(text)
     if found == "multipart":  # parts are read from the bytes, latin-1 keeps them 1:1
         text = body.decode("latin-1")
-    if declared == "urlencoded" and found in ("json", "xml") and _parse(c, found, text, media.params, request.path):
+    if declared == "urlencoded" and found in ("json", "xml") and _parse(c, found, text, media.params):
         c.note("decode.content-type-mismatch", "body", text)
         return
     if declared in ("json", "xml", "urlencoded", "graphql"):
-        if _parse(c, declared, text, media.params, request.path):
+        if _parse(c, declared, text, media.params):
             return
         if not cut:
             c.note("decode.malformed-body", "body", text)
-    if found != "text" and found != declared and _parse(c, found, text, media.params, request.path):
+    if found != "text" and found != declared and _parse(c, found, text, media.params):
         if declared not in ("text", None) or binary or media.malformed:
             c.note("decode.content-type-mismatch", "body", text)
         return

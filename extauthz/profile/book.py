@@ -31,11 +31,10 @@ from extauthz.request import Request
 from extauthz.store.base import ProfileStore, StoreError
 
 log = logging.getLogger("extauthz.profile")
-RATE_MIN_MINUTES = 10  # active minutes before a learned rate replaces the configured one
 
 
 def open_profiles(runtime, config: Config, state_dir: str, learning: bool) -> None:
-    """Put the process's ProfileBook into the runtime (`runtime.profiles`, `runtime.rate_baseline`).
+    """Put the process's ProfileBook into the runtime (`runtime.profiles`).
 
     The store: Redis when `store.backend` is redis (shared by replicas), else
     SQLite in the state directory, else none (memory only). A stored profile
@@ -72,8 +71,7 @@ def open_profiles(runtime, config: Config, state_dir: str, learning: bool) -> No
             raise
         log.error("profiles could not be loaded from %s (%s); starting without them until it answers", where, exc)
     runtime.profile_store = store
-    runtime.profiles = book
-    runtime.rate_baseline = book
+    runtime.profiles = book  # also the risk stage's learned rate baseline (book.rate_baseline)
 
 
 class UnreadableProfile(StoreError):
@@ -142,30 +140,14 @@ class ProfileBook:
         live = self._live.get(service)
         return describe(live, self.policy_of(service)) if live is not None else None
 
-    def expected_rate(self, service: str, path: str) -> float | None:
-        """extauthz.risk.signals.RateBaseline: requests/s a busy but normal client sends to this endpoint.
-
-        The learned per-client 90th percentile over the endpoint's methods;
-        None until RATE_MIN_MINUTES active minutes back it.
-        """
-        live = self._live.get(self.aliases.get(service, service))
-        if live is None or not live.rates:
-            return None
-        tpl = live.template_of(path)
-        best = None
-        for method in live.methods_of(tpl):
-            rate = live.rates.get((method, tpl))
-            if rate is not None and rate[3] >= RATE_MIN_MINUTES and (best is None or rate[1] > best):
-                best = rate[1]
-        return best / 60.0 if best else None
-
     def rate_baseline(self, service: str, method: str, path: str) -> RateBaseline | None:
         """The learned per-client and total request rate of the endpoint a request goes to.
 
-        For the risk stage: `book.rate_baseline(req.service, req.method, req.path)`.
-        None when the endpoint has no rate history yet.
+        For the risk stage (extauthz.risk.signals.LearnedBaseline):
+        `book.rate_baseline(req.service, req.method, req.path)`; the service may
+        be any alias of a configured one. None when the endpoint has no rate history yet.
         """
-        live = self._live.get(service)
+        live = self._live.get(self.aliases.get(service, service))
         if live is None:
             return None
         rate = live.rates.get((method, live.template_of(path)))
