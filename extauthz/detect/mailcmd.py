@@ -27,7 +27,7 @@ IMAP_COMMANDS = frozenset({"login", "authenticate", "select", "examine", "create
                            "fetch", "store", "copy", "move", "uid", "capability", "noop", "logout", "idle",
                            "starttls", "namespace", "getquota", "setacl", "quit"})
 POP3_NUMERIC = {"retr": (1, 1), "list": (0, 1), "dele": (1, 1), "top": (2, 2), "uidl": (0, 1)}
-POP3_WORDS = {"user": 1, "pass": 1, "apop": 2, "auth": 1}
+POP3_WORDS = {"user": 1, "pass": 1, "apop": 2, "auth": 2}
 POP3_ALONE = frozenset({"STAT", "UIDL", "QUIT", "RSET", "NOOP", "CAPA", "STLS", "LIST"})
 
 
@@ -72,7 +72,7 @@ def _pop3(line: str) -> bool:
         lo, hi = POP3_NUMERIC[verb]
         return lo <= len(args) <= hi and all(a.isdigit() for a in args) and (args or words[0].isupper())
     if verb in POP3_WORDS:
-        return len(args) == POP3_WORDS[verb] and words[0].isupper()
+        return 1 <= len(args) <= POP3_WORDS[verb] and words[0].isupper()
     return len(words) == 1 and words[0] in POP3_ALONE
 
 
