@@ -135,7 +135,8 @@ def _wrapper(value: str) -> Hit | None:
             mime = rest.split(";", 1)[0].split(",", 1)[0]
             # data:image/png;base64 is an ordinary inline image; text and code are what gets included
             if "/" in mime and mime.split("/", 1)[0] in ("text", "application"):
-                sev = Severity.HIGH if ("base64," in rest or "<" in rest or low[at + 5:at + 7] == "//") \
+                whole = at == 0 or not low[:at].strip(" \"'{:")  # the value is the data URI
+                sev = Severity.HIGH if ("base64," in rest or "<" in rest or low[at + 5:at + 7] == "//" or whole) \
                     else Severity.MEDIUM
                 return Hit(sev, "php.wrapper", at, at + 32, f"data: stream ({mime[:30]})")
         at = low.find("data:", at + 5)
