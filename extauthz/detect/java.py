@@ -349,6 +349,11 @@ class JavaInjection(Detector):
         so they are screened here: one trigger scan over all names joined, and a
         closer look only at names when it fires.
         """
+        if self._names is None:
+            self._names = Prefilter([self])
+        # one trigger scan over the raw names first: most requests stop here
+        if not self._names.candidates("\n".join([i.name for i in inputs[:MAX_NAMES_CHECKED]])):
+            return ()
         keys = {i.value for i in inputs if i.role == "key"}
         names: list[tuple[str, Input]] = []
         for inp in inputs[:MAX_NAMES_CHECKED]:
@@ -358,10 +363,6 @@ class JavaInjection(Detector):
             if len(n) >= 6 and n not in keys:
                 names.append((n, inp))
         if not names:
-            return ()
-        if self._names is None:
-            self._names = Prefilter([self])
-        if not self._names.candidates("\n".join(n for n, _ in names)):
             return ()
         out: list[Finding] = []
         for n, inp in names:
