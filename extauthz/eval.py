@@ -222,9 +222,11 @@ def _worker_batch(batch: list[Record]) -> list[tuple[bool, dict | None]]:
 
 
 def build_eval_engine(config: Config, state_dir: str | None = None):
-    """The engine eval uses; a state dir (learned profiles) arrives with the profile stage."""
+    """The engine eval uses. No actor state: a corpus comes from one address, and each
+    request is judged alone (actor risk has its own replay: bench/risk_replay.py)."""
     from extauthz.engine import Engine
-    return Engine(config)
+    from extauthz.runtime import build_runtime
+    return Engine(config, runtime=build_runtime(config, state_dir=state_dir, actor_state=False))
 
 
 def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
