@@ -543,6 +543,10 @@ class CommandInjection(Detector):
     name = "cmdi"
     triggers = _trigger_patterns()
 
+    def __init__(self) -> None:
+        command_table()  # rule files load with the engine, not on the first request
+        path_list()
+
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         v = assess(inp.value, inp.kind)
         if v is None or v.severity < Severity.MEDIUM:

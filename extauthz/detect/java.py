@@ -337,7 +337,9 @@ class JavaInjection(Detector):
     triggers = _trigger_patterns()
 
     def __init__(self) -> None:
-        self._names: Prefilter | None = None
+        # built with the engine, not on the first request: compiling takes a while
+        self._names = Prefilter([self])
+        vocabulary()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         return finding("rce", assess(inp.value), inp)
@@ -349,8 +351,6 @@ class JavaInjection(Detector):
         so they are screened here: one trigger scan over all names joined, and a
         closer look only at names when it fires.
         """
-        if self._names is None:
-            self._names = Prefilter([self])
         # one trigger scan over the raw names first: most requests stop here
         if not self._names.candidates("\n".join([i.name for i in inputs[:MAX_NAMES_CHECKED]])):
             return ()

@@ -394,5 +394,8 @@ class PhpInjection(Detector):
     name = "php"
     triggers = _trigger_patterns()
 
+    def __init__(self) -> None:
+        vocabulary()  # load the rule files with the engine, not on the first request
+
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         return finding("rce", assess(inp.value, code=inp.kind != "path"), inp)
