@@ -61,6 +61,13 @@ def test_body_limit_and_truncation_are_findings():
     assert values(ex, "body") == ['{"a": "x']
 
 
+def test_ebcdic_and_utf7_bodies_are_read_as_declared_and_reported():
+    ex = post("q=' or 1=1--".encode("cp037"), "application/x-www-form-urlencoded; charset=ibm037")
+    assert by_location(ex)["form:q"] == ["' or 1=1--"] and "decode.evasive-charset" in rules(ex)
+    ex = post(b'{"a": "+ADw-script+AD4-"}', "application/json; charset=utf-7")
+    assert by_location(ex)["json:$.a"] == ["<script>"]
+
+
 def test_charsets():
     ex = extract(Request(method="POST", headers={"content-type": ("application/json; charset=utf-16",)},
                          body='{"a": "<x>"}'.encode("utf-16")))

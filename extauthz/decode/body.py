@@ -23,7 +23,7 @@ from __future__ import annotations
 import zlib
 from typing import TYPE_CHECKING, Mapping
 
-from extauthz.decode.media import codec_for, format_of, parse_media_type
+from extauthz.decode.media import EVASIVE_CODECS, codec_for, format_of, parse_media_type
 from extauthz.decode.parsers import PARSERS, Where
 from extauthz.decode.parsers.graphql import is_graphql_request, walk_request
 from extauthz.decode.parsers.jsondoc import TOO_DEEP, load, walk
@@ -44,6 +44,8 @@ _BINARY_TYPES = frozenset({"application/octet-stream", "application/pdf", "appli
 
 def body_text(c: Collector, body: bytes, charset: str) -> str:
     codec = codec_for(charset)
+    if codec in EVASIVE_CODECS:
+        c.note("decode.evasive-charset", "header:content-type", charset)
     if codec is None:
         for bom, name in _BOMS:
             if body.startswith(bom):
