@@ -104,10 +104,8 @@ def _detection(config: Config, runtime: "Runtime | None") -> Stage:
 
 def _risk(config: Config, runtime: "Runtime | None") -> "Stage | None":
     """Lists always; actor risk only with a runtime holding a state store (extauthz.runtime)."""
-    from extauthz.risk.stage import RiskStage
-    stage = RiskStage(config, getattr(runtime, "state", None), getattr(runtime, "rate_baseline", None),
-                      getattr(runtime, "lists", None))
-    return stage if (stage.store is not None or not stage.lists.empty or stage.runtime_lists) else None
+    from extauthz.risk.stage import risk_stage
+    return risk_stage(config, runtime)
 
 
 # The engine's stages in order. Adding a stage: write its module and add its

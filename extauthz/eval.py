@@ -208,12 +208,10 @@ def via_judge(url: str) -> tuple[Judge, Callable[[], None]]:
 
 # ---------------------------------------------------------------- running
 
+# Set in the parent before the pool forks: workers inherit the built engine
+# (compiled once, shared copy-on-write), and a config that fails to build fails
+# in the parent, once, instead of in every respawned worker.
 _WORKER_JUDGE: Judge | None = None
-
-
-def _worker_init(config: Config, state_dir: str | None) -> None:
-    global _WORKER_JUDGE
-    _WORKER_JUDGE = engine_judge(build_eval_engine(config, state_dir))
 
 
 def _worker_batch(batch: list[Record]) -> list[tuple[bool, dict | None]]:
@@ -252,7 +250,9 @@ def evaluate(files: list[str], config: Config, *, via: str | None = None, jobs: 
         threads = ThreadPoolExecutor(max_workers=max(1, jobs))
         run = lambda batch: list(threads.map(judge, batch))  # noqa: E731
     elif jobs > 1:
-        pool = multiprocessing.get_context("fork").Pool(jobs, _worker_init, (config, state_dir))
+        global _WORKER_JUDGE
+        _WORKER_JUDGE = engine_judge(build_eval_engine(config, state_dir))
+        pool = multiprocessing.get_context("fork").Pool(jobs)
         run = None
     else:
         judge = engine_judge(build_eval_engine(config, state_dir))

@@ -57,11 +57,25 @@ def build_runtime(config: Config, *, state_dir: str | None = None, actor_state: 
     from one address must judge each request alone (`extauthz eval`).
     state_dir: where embedded stores (the profile store) keep their files.
     """
-    state = build_state_store(config.store) if actor_state else None
-    rt = ProcessRuntime(config.store, state=state)
-    if state is not None:  # the admin API's views (extauthz.admin.providers)
-        from extauthz.risk.admin import AdminActors, RiskAdmin
-        from extauthz.risk.runtime_lists import RuntimeLists
-        rt.actors = AdminActors(RiskAdmin(config, state))
-        rt.lists = RuntimeLists(config)
+    rt = ProcessRuntime(config.store)
+    if actor_state:
+        rt.state = build_state_store(config.store)
+        rt.actors, rt.lists = risk_admin_views(config, rt.state)
     return rt
+
+
+def risk_admin_views(config: Config, state: StateStore) -> tuple[Any, Any]:
+    """The admin API's views of actor risk (extauthz.admin.providers): actors, run-time lists."""
+    from extauthz.risk.admin import AdminActors, RiskAdmin
+    from extauthz.risk.runtime_lists import RuntimeLists
+    return AdminActors(RiskAdmin(config, state)), RuntimeLists(config)
+
+
+def attach_risk_parts(runtime: Any, config: Config) -> tuple[StateStore, Any]:
+    """For a runtime with named parts (`runtime.part(name, build)`): the state store and the
+    admin views as its parts `state`, `actors` and `lists`, built once per process."""
+    state = runtime.part("state", lambda rt: build_state_store(config.store))
+    views = runtime.part("_risk_views", lambda rt: risk_admin_views(config, state))
+    runtime.part("actors", lambda rt: views[0])
+    lists = runtime.part("lists", lambda rt: views[1])
+    return state, lists

@@ -50,7 +50,7 @@ def test_ten_thousand_parts_hit_the_limit():
     assert "limit.inputs" in rules(ex)
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("-B\r\n:;=\"abc xContent-Disposition")), max_size=300),
        st.integers(min_value=1, max_value=20))
 def test_never_raises_respects_limits_deterministic(text, max_inputs):
