@@ -324,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--block-ip", metavar="IP", help="block the actor with this client address (actor_keys: [ip])")
     a.add_argument("--seconds", type=float, help="block length (default: risk.block_seconds)")
     a.add_argument("--unblock", metavar="ACTOR_ID", help="unblock this actor and forget its risk")
+    a.add_argument("--admin", metavar="HOST:PORT", help="in-process store: the serving process's admin API "
+                                                          "(default: admin.listen)")
     a.set_defaults(func=cmd_actors)
 
     g = sub.add_parser("config", help="validate a config or print the configuration reference")
