@@ -250,6 +250,8 @@ def _sink_at(toks: list[JsToken], i: int) -> str:
     path = [toks[i].text]
     j = i + 1
     n = len(toks)
+    if 0 < i and j < n and toks[i - 1].text == "(" and toks[j].text == ")" and toks[i].text in GLOBALS:
+        j += 1  # (document)["cookie"]: a parenthesised head
     while j + 1 < n and len(path) < 8:
         t = toks[j]
         if t.kind == PUNCT and t.text in (".", "?.") and toks[j + 1].kind == IDENT:

@@ -706,7 +706,7 @@ class SqlContextParser:
         if k in _WORD_KINDS:
             w = t.text
             nxt = self._peek(1)
-            if nxt is not None and nxt.kind == T.LPAREN and w not in _NOT_CALLS:
+            if nxt is not None and nxt.kind == T.LPAREN and w not in _NOT_CALLS and (w[:1].isalpha() or w[:1] == "_"):
                 self.p += 1
                 return self._call(t)
             if w == "case":

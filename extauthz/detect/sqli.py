@@ -41,6 +41,7 @@ class SqliVerdict:
     severity: Severity
     rule: str
     reading: ContextReading
+    form: str  # the text read (the value, or a variant of it; offsets in `reading` refer to it)
 
 
 def read_contexts(value: str) -> list[ContextReading]:
@@ -131,14 +132,14 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
 def variants(value: str) -> list[str]:
     """The value, and the forms a lenient stack may turn it into before SQL sees it.
 
+    - the values of a query string nested in the value ("name=value", a Referer URL):
+      each one is a parameter the application behind may read;
     - "+" read as a blank: a form-encoded space that survived one decoding too many;
     - /* comments */ removed without a trace: filters that strip comments join
       "UN/**/ION" into UNION.
     """
     out = [value]
-    eq = value.find("=")
-    if 0 < eq < 64 and _is_key(value[:eq]):
-        out.append(value[eq + 1:])  # "name=value" nested in a value: read the value too
+    out.extend(nested_parameters(value))
     if "+" in value:
         out.append(value.replace("+", " "))
     if "/*" in value:
@@ -149,6 +150,25 @@ def variants(value: str) -> list[str]:
 
 
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[]@$")
+_MAX_NESTED = 8
+
+
+def nested_parameters(value: str) -> list[str]:
+    """Values of `key=value` pairs inside a value (separated by &, ? or ;), at most a few."""
+    out: list[str] = []
+    eq = value.find("=")
+    if 0 < eq < 64 and _is_key(value[:eq]):
+        out.append(value[eq + 1:])  # everything after "name=", & and all
+    while 0 < eq and len(out) < _MAX_NESTED:
+        start = max(value.rfind("&", 0, eq), value.rfind("?", 0, eq), value.rfind(";", 0, eq)) + 1
+        key = value[start:eq]
+        if 0 < len(key) < 64 and _is_key(key):
+            end = value.find("&", eq + 1)
+            part = value[eq + 1: end if end >= 0 else len(value)]
+            if part and part != value and part not in out:
+                out.append(part)
+        eq = value.find("=", eq + 1)
+    return out
 
 
 def _is_key(text: str) -> bool:
@@ -188,7 +208,7 @@ def analyse(value: str) -> SqliVerdict | None:
         for r in read_contexts(form):
             g = grade(r)
             if g is not None and (best is None or g[0] > best.severity):
-                best = SqliVerdict(g[0], g[1], r)
+                best = SqliVerdict(g[0], g[1], r, form)
         if best is not None and best.severity >= Severity.HIGH:
             break
     return best
@@ -221,5 +241,5 @@ class SqlInjectionDetector(Detector):
         if r.functions:
             detail += "; calls " + ", ".join(r.functions[:4])
         return (Finding("sqli", f"sqli.{v.rule}", v.severity, inp.location,
-                        excerpt(inp.value, r.breakout, max(r.stop, r.breakout + 1), inp.location),
+                        excerpt(v.form, r.breakout, max(r.stop, r.breakout + 1), inp.location),
                         inp.chain, detail=detail),)

@@ -62,6 +62,7 @@ class XssVerdict(NamedTuple):
     start: int
     end: int
     detail: str
+    form: str = ""  # the text read (the value or a variant; start/end refer to it)
 
 
 class _Best:
@@ -88,7 +89,10 @@ def analyse(value: str, depth: int = 0) -> XssVerdict | None:
     """The most severe XSS reading of `value`, or None."""
     best = _Best()
     for form in _variants(value):
+        before = best.v
         _read(form, best, depth)
+        if best.v is not before and best.v is not None:
+            best.v = best.v._replace(form=form)
         if best.done:
             break
     return best.v
@@ -137,7 +141,7 @@ _CSS_WORDS = ("expression", "url", "binding", "behavio", "@import", "\\", "-o-li
 
 
 def _read(v: str, best: _Best, depth: int) -> None:
-    if len(v) >= 24 and v.count("[") >= 6 and _JSFUCK.issuperset(v[:4096]):
+    if len(v) >= 12 and v.count("[") >= 3 and "![]" in v and _JSFUCK.issuperset(v[:4096]):
         best.add(Severity.HIGH, "js-code", 0, len(v), "JSFuck-encoded script ([]()!+ only)")
         return
     if "<" in v:
@@ -449,12 +453,17 @@ def _js_contexts(v: str, best: _Best) -> None:
     js = read_js(toks)
     if js.sink and js.valid_until > js.sink_index:
         t = toks[js.sink_index]
-        whole = js.valid_until == len(toks) or _ends_code(toks, js.valid_until)
+        after = _after_call(toks, js.sink_index)
+        whole = js.valid_until == len(toks) or _ends_code(toks, js.valid_until) or (
+            after is not None and (after >= len(toks) or toks[after].text in (">", "/", ";", "//", '"', "'")
+                                   or toks[after].kind in ("c", "s")))
         lead = js.first is not None and js.first.kind == PUNCT and js.first.text in (";", ")", "}", "]")
+        leak = js.sink.rstrip("=") in _GLOBAL_LEAKS and (js.sink.endswith("=") or _obfuscated(v))
         if _strong(js.sink):
-            best.add(Severity.HIGH if whole else Severity.MEDIUM, "js-code", t.start, t.end,
-                     f"script code calling {js.sink}")
-        elif whole and (lead or js.sink.endswith("=") and "." in js.sink or js.sink.rstrip("=") in _GLOBAL_LEAKS):
+            if after is not None or js.sink.startswith("${"):
+                best.add(Severity.HIGH if whole else Severity.MEDIUM, "js-code", t.start, t.end,
+                         f"script code calling {js.sink}")
+        elif whole and (lead or js.sink.endswith("=") and "." in js.sink or leak):
             # ";location.href='//evil'//" or "document.location='//evil'": navigation or data
             # written from code that the value completes.
             best.add(Severity.HIGH, "js-code", t.start, t.end, f"script code reaching {js.sink}")
@@ -469,6 +478,7 @@ def _js_contexts(v: str, best: _Best) -> None:
 _STRONG_LEAVES = frozenset({"alert", "prompt", "confirm", "eval", "execscript", "msgbox", "function",
                             "settimeout", "setinterval", "fromcharcode", "globaleval", "getscript",
                             "importscripts", "}"})
+_DOCUMENT_WRITERS = frozenset({"write", "writeln", "createelement", "appendchild", "insertadjacenthtml"})
 
 
 def _strong(sink: str) -> bool:
@@ -477,11 +487,40 @@ def _strong(sink: str) -> bool:
         return False
     leaf = sink[:-2].rsplit(".", 1)[-1]
     return (sink in STRONG_CALLS or leaf in _STRONG_LEAVES or "constructor" in sink or "[...]" in sink
-            or sink.startswith("${"))
+            or sink.startswith("${") or (sink.startswith("document.") and leaf in _DOCUMENT_WRITERS))
 
 
 _GLOBAL_LEAKS = ("document.cookie", "document.domain", "window.location", "document.location",
                  "top.location", "self.location", "parent.location", "window.name", "localstorage")
+
+
+def _after_call(toks: list, i: int) -> int | None:
+    """Index after the argument list of the call whose callee path starts at i (None: no arguments)."""
+    n = len(toks)
+    j = i
+    while j < n and toks[j].text != "(" and toks[j].kind != "t" and j - i < 24:
+        j += 1
+    if j >= n:
+        return None
+    if toks[j].kind == "t":
+        return j + 1  # tagged template
+    if j + 1 >= n:
+        return None  # "eval(" cut off before any argument: a name, not a call
+    depth = 0
+    while j < n:
+        if toks[j].text == "(":
+            depth += 1
+        elif toks[j].text == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return n  # unclosed, but with arguments: the page's text may close it
+
+
+def _obfuscated(v: str) -> bool:
+    """document['cookie'], document/**/.cookie, (document).cookie: written to dodge filters."""
+    return any(c in v for c in ("[", "(", "/*")) or " ." in v or ". " in v
 
 
 def _ends_code(toks: list, valid_until: int) -> bool:
@@ -622,5 +661,5 @@ class XssDetector(Detector):
         if v is None:
             return ()
         return (Finding("xss", f"xss.{v.rule}", v.severity, inp.location,
-                        excerpt(inp.value, v.start, max(v.end, v.start + 1), inp.location),
+                        excerpt(v.form or inp.value, v.start, max(v.end, v.start + 1), inp.location),
                         inp.chain, detail=v.detail),)
