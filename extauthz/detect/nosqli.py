@@ -104,7 +104,8 @@ class NoSqlInjection(Detector):
 
     def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
         for inp in inputs:
-            if "$" in inp.name and inp.kind in ("query", "form", "json", "multipart", "cookie"):
+            name = inp.name
+            if "$" in (name[2:] if name[:2] == "$." else name) and inp.kind in ("query", "form", "json", "multipart", "cookie"):
                 op = operator_in_name(inp.name)
                 if op is not None:
                     sev = Severity.CRITICAL if op in ("where", "function", "accumulator") else Severity.HIGH

@@ -27,7 +27,9 @@ MAX_VALUE = 8192
 
 
 def _leaf(name: str) -> str:
-    return name.rsplit("$.", 1)[-1].rsplit(".", 1)[-1].strip("[]'\"").lower() if name.startswith("$") else name.lower()
+    if name[:1] == "$":
+        name = name[name.rfind(".") + 1:].strip("[]'\"")
+    return name.lower()
 
 
 def _host_of(url: str) -> str:

@@ -97,10 +97,10 @@ class Xxe(Detector):
                         detail=detail),)
 
     def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
-        if not request.body or any(i.kind in ("xml", "body") for i in inputs):
-            return
         head = request.body[:MAX_DOC]
-        if b"<!" not in head and b"xinclude" not in head.lower():
+        if not head or (b"<!" not in head and b"xinclude" not in head.lower()):
+            return
+        if any(i.kind in ("xml", "body") for i in inputs):
             return
         text = head.decode("utf-8", "replace")
         yield from self.scan_input(Input("body", "", text))
