@@ -226,3 +226,19 @@ def test_sql_shaped_noise_never_raises_and_is_fast(parts: list[str]) -> None:
     t0 = time.thread_time()
     analyse(value)
     assert time.thread_time() - t0 < 0.25
+
+
+def test_statement_end_after_a_quote_cuts_the_query() -> None:
+    assert blocks("admin@juice-sh.op';")
+    assert not blocks("'foo';'bar';'def'")
+
+
+def test_nested_query_strings_are_read() -> None:
+    v = analyse("https://www.example.com/search?hl=en&q=testing-1 waitfor delay '0:0:15' --")
+    assert v is not None and v.rule == "time-delay"
+
+
+def test_conditional_functions_on_constants() -> None:
+    assert blocks("make_set(5679=9769,9769)")
+    assert blocks("1,iif(1440=4612,1,1/0)")
+    assert not blocks("if(a1=1,yes,no)")  # a spreadsheet formula compares cells, not constants

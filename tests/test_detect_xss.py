@@ -216,3 +216,14 @@ def test_markup_shaped_noise_never_raises_and_is_fast(parts: list[str]) -> None:
     t0 = time.thread_time()
     analyse(value)
     assert time.thread_time() - t0 < 0.25
+
+
+def test_dangling_event_handler_at_the_end() -> None:
+    assert blocks("<x onend=")
+    assert not blocks("<a title=>x</a>")
+
+
+def test_plain_property_paths_are_not_code() -> None:
+    assert not blocks("/get/javascript-manual/document.cookie")
+    assert not blocks("/get/eval(")
+    assert blocks("(document)['cookie']")

@@ -65,6 +65,7 @@ CLAUSE_CHAIN = 1 << 34  # bare value that is two or more clauses: "from t where 
 LOGIC_BOOL = 1 << 35  # AND/OR with a bare TRUE/FALSE/NULL (strong only where prose cannot be)
 LOGIC_TEXT = 1 << 36  # AND/OR with a quoted word ("'x' or 'y'"): strong only after a quote break-out
 CONDITIONAL = 1 << 37  # a conditional function deciding on a constant comparison
+STATEMENT_END = 1 << 38  # the value ends the statement with ";" (drivers that run one statement ignore the rest)
 
 FACT_NAMES = {
     UNION: "union", STACKED: "stacked", TIME_FN: "time", ERROR_FN: "error-fn",
@@ -78,7 +79,7 @@ FACT_NAMES = {
     UNSEPARATED: "unseparated-statement", NUMERIC_OPERAND: "numeric-operand",
     LEADING_LOGIC: "leading-logic", SELECT_QUERY: "select-query", CAST_ERROR: "cast-error",
     CLAUSE_CHAIN: "clause-chain", LOGIC_BOOL: "logic-bool", LOGIC_TEXT: "logic-text",
-    CONDITIONAL: "conditional",
+    CONDITIONAL: "conditional", STATEMENT_END: "statement-end",
 }
 
 
@@ -299,10 +300,12 @@ class SqlContextParser:
         t = self._peek()
         if t is None:
             return
-        if t.kind == T.STATEMENT or (t.kind == T.SETOP):
+        if_call = t.text == "if" and self._is(T.LPAREN, None, 1)  # if(cond, a, b): an expression
+        if (t.kind == T.STATEMENT and not if_call) or t.kind == T.SETOP:
             before = self.facts
             if t.kind == T.STATEMENT and t.text not in ("values", "table", "with") and self._statement(top=True) and (
-                    t.text != "select" or self.facts & ~before & SELECT_QUERY):
+                    t.text != "select" or self.facts & ~before & SELECT_QUERY) and (
+                    t.text != "if" or self.facts & ~before & (SUBQUERY | TIME_FN | ERROR_FN | CONDITIONAL)):
                 self.facts |= STATEMENT
             return
         if t.kind in (T.LOGIC, T.RPAREN, T.SEMICOLON, T.COMMA) or (t.kind == T.KEYWORD and t.text in _CLAUSE_STARTS):
@@ -355,6 +358,7 @@ class SqlContextParser:
                 while self._is(T.SEMICOLON):
                     self.p += 1
                 if self.p >= self.n:
+                    self.facts |= STATEMENT_END  # "admin';": the rest of the query is cut off
                     return
                 if not self._statement(top=False):
                     return
@@ -766,7 +770,8 @@ class SqlContextParser:
             self.facts |= SYSTEM_OBJECT
         before = self.facts
         r = self._paren(call=True)
-        if conditional and self.facts & ~before & CONST_COMPARE:
+        gained = self.facts & ~before
+        if conditional and (gained & CONST_COMPARE or gained & COMPARE and gained & HEX):
             self.facts |= CONDITIONAL  # if(1=1,...), elt(5=5,...), make_set(3=7,...): boolean probing
         return CALLED | (r & SUBQ) if r is not None else CALLED
 
@@ -976,6 +981,8 @@ class SqlContextParser:
                 self._accept_word("then")
                 if self.p < self.n and self._peek().kind in (T.STATEMENT,):
                     self._statement(top=False)
+                elif self._is(T.LPAREN, None, 1) and self._peek().kind in _WORD_KINDS:
+                    self._expr(0)  # IF (...) BENCHMARK(...): T-SQL runs the call as the statement
                 return True
             if w == "begin":
                 self.p += 1

@@ -101,6 +101,8 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
     if quoted:
         if r.placed == 0 and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
+        if f & P.STATEMENT_END and r.end != P.END_JUNK and r.placed <= 4:
+            return Severity.HIGH, "comment-truncation"  # "admin';" ends the query like "admin'--"
         if f & (P.CLAUSE | P.WHERE) and clean:
             return Severity.HIGH, "clause"
         if f & P.LOGIC and f & P.COMPARE and clean:

@@ -232,6 +232,9 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
             sev = Severity.CRITICAL if js.sink else Severity.HIGH
             best.add(sev, "event-handler", attr.start, attr.end,
                      f"<{tag} {an}=...>" + (f" reaching {js.sink}" if js.sink else ""))
+        elif attr.has_value and not v[attr.end:].strip():
+            # "<x onend=" at the very end: the page's own following text becomes the handler.
+            best.add(Severity.HIGH, "event-handler", attr.start, attr.end, f"<{tag} {an}= left open>")
         return
     if an == "style":
         hit = css_danger(decode_entities(value))
