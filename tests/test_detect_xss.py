@@ -117,6 +117,13 @@ BENIGN = [
     "user's choice: \"yes\" or \"no\"",
     ":-) ;-) <:-)",
     "price<=100 & size>=10",
+    # developer prose
+    "* testsuite/testutils.c (print_hex): New function (moved from",
+    "function (LP: #1829401)",
+    "Allow /etc/default/<script> re-define DAEMON variable",
+    "use <object> instead of <img> to embed svg",
+    "submodule URL, the url.<base>.insteadOf configuration option can be used.",
+    "      Data:",
     "",
 ]
 

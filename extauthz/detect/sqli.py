@@ -44,23 +44,34 @@ class SqliVerdict:
     form: str  # the text read (the value, or a variant of it; offsets in `reading` refer to it)
 
 
-def read_contexts(value: str) -> list[ContextReading]:
-    """The value read in every SQL context it can break out of."""
-    readings: list[ContextReading] = []
+def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
+    """The value read in every SQL context it can break out of, with `opening` and `token_data` (see grade)."""
+    readings: list[tuple[ContextReading, bool, bool]] = []
     bare = tokenize(value)
-    readings.append(SqlContextParser(bare).read("bare"))
+    readings.append((SqlContextParser(bare).read("bare"), False, True))
     for quote, chars in _CONTEXTS:
         if chars.isdisjoint(value):
             continue
         toks = tokenize(value, quote)
         if not toks or toks[0].flags & F_UNTERMINATED:
             continue  # never leaves the literal
-        readings.append(SqlContextParser(toks).read(quote, start=1))
+        data = toks[0].text
+        opening = bool(data.strip()) and data[-1:].isspace()
+        token_data = not any(c.isspace() for c in data.strip())
+        readings.append((SqlContextParser(toks).read(quote, start=1), opening, token_data))
     return readings
 
 
-def grade(r: ContextReading) -> tuple[Severity, str] | None:
-    """Severity and rule name for one context reading, or None."""
+def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> tuple[Severity, str] | None:
+    """Severity and rule name for one context reading, or None.
+
+    `opening`: the quote the value leaves through follows a blank, as an opening
+    quotation mark in prose does ('he said "#include" ...'); an injected value
+    closes the literal it sits in right after its data (admin'--). Such readings
+    only count for constructs prose does not produce. `token_data`: the data before that
+    quote is one word (admin, an e-mail, a number), not a sentence that happens to
+    contain a closing quote ('... has been modified.";').
+    """
     f = r.facts
     quoted = r.context != "bare"
     clean = r.end != P.END_JUNK
@@ -83,8 +94,13 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
         return Severity.HIGH, "stacked-query"
     if f & P.LOGIC_STRONG and (quoted or clean or f & P.CONST_COMPARE):
         return Severity.HIGH, "tautology"
-    if f & P.LOGIC_BOOL and (quoted or r.end == P.END_COMMENT or f & P.NUMERIC_OPERAND) or (
-            f & P.LOGIC_TEXT and quoted):
+    if not opening and (quoted or clean) and (
+            f & P.LOGIC_BOOL and (quoted or r.end == P.END_COMMENT or f & P.NUMERIC_OPERAND)
+            or f & P.LOGIC_TEXT and quoted and clean
+            or f & P.LOGIC_CALL and (quoted and token_data or r.end == P.END_COMMENT
+                                     or f & P.LEADING_LOGIC and f & P.SYMBOLIC_LOGIC)
+            or f & P.LOGIC_NUMBER and (quoted or r.end == P.END_COMMENT or f & P.NEGATIVE_OPERAND
+                                       or f & P.SYMBOLIC_LOGIC and f & P.LEADING_LOGIC)):
         return Severity.HIGH, "tautology"
     if f & P.LOGIC and f & P.COMPARE and f & P.HEX:
         return Severity.HIGH, "tautology"
@@ -98,6 +114,8 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
     if f & P.INFO_FN and (quoted or f & (P.CLOSE_PAREN | P.LOGIC | P.COMPARE | P.OPERATOR)) and (
             clean or f & P.COMPARE):
         return Severity.HIGH, "fingerprinting"
+    if quoted and (opening or not token_data):
+        return None  # the weak shapes below need the value to close its literal right after its data
     if quoted:
         if r.placed == 0 and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
@@ -107,7 +125,7 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
             return Severity.HIGH, "clause"
         if f & P.LOGIC and f & P.COMPARE and clean:
             return Severity.HIGH, "boolean"
-        if f & P.COMPARE and (r.end == P.END_COMMENT or clean and r.placed >= 2):
+        if f & P.COMPARE and r.end == P.END_COMMENT or f & P.BREAKOUT_COMPARE and clean:
             return Severity.HIGH, "comparison"
         if f & P.OPERATOR and r.end == P.END_COMMENT and r.placed >= 2:
             return Severity.HIGH, "comparison"
@@ -120,7 +138,9 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
             return Severity.HIGH, "clause"
         if f & P.CLAUSE and clean and f & P.NUMERIC_OPERAND:
             return Severity.HIGH, "clause"
-        if f & P.LEADING_LOGIC and f & P.COMPARE and clean:
+        if f & P.LEADING_LOGIC and f & P.COMPARE and (
+                r.end == P.END_COMMENT or f & (P.CONST_COMPARE | P.SYMBOLIC_LOGIC | P.OPEN_STRING)
+                or (clean and r.placed >= 3 and f & P.CLOSE_PAREN and f & P.HEX)):
             return Severity.HIGH, "boolean"
         if f & (P.CLAUSE | P.WHERE) and clean and after:
             return Severity.MEDIUM, "clause"
@@ -195,10 +215,10 @@ def _strip_block_comments(value: str) -> str:
 
 def looks_binary(value: str) -> bool:
     """Binary data decoded as text (protobuf, images): not a place for SQL."""
-    if value.isprintable():
+    if value.isprintable() and "\ufffd" not in value:
         return False
-    controls = sum(1 for c in value[:4096] if c < "\x20" and c not in "\t\n\r")
-    return controls > 8 and controls * 20 > min(len(value), 4096)
+    controls = sum(1 for c in value[:4096] if (c < "\x20" and c not in "\t\n\r") or c == "\ufffd")
+    return controls >= 3 and (controls > 8 or controls * 5 > len(value)) and controls * 20 > min(len(value), 4096)
 
 
 def analyse(value: str) -> SqliVerdict | None:
@@ -207,8 +227,8 @@ def analyse(value: str) -> SqliVerdict | None:
         return None
     best: SqliVerdict | None = None
     for form in variants(value):
-        for r in read_contexts(form):
-            g = grade(r)
+        for r, opening, token_data in read_contexts(form):
+            g = grade(r, opening, token_data)
             if g is not None and (best is None or g[0] > best.severity):
                 best = SqliVerdict(g[0], g[1], r, form)
         if best is not None and best.severity >= Severity.HIGH:

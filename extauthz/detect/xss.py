@@ -28,7 +28,7 @@ from extauthz.detect.html_tokens import (HtmlAttr, data_url_type, decode_entitie
                                          scan_tags, url_scheme)
 from extauthz.detect.js_tokens import COMMENT, IDENT, PUNCT, js_string_value, read_js, tokenize_js
 from extauthz.finding import Finding, Severity, excerpt
-from extauthz.rules import rule_words
+from extauthz.rules import rule_words, rule_yaml
 
 
 def _set(key: str) -> frozenset[str]:
@@ -42,6 +42,8 @@ SCRIPT_SCHEMES = _set("script_schemes")
 ACTIVE_DATA_TYPES = _set("active_data_types")
 EVENTS = _set("events")
 TEMPLATE_WORDS = _set("template_escape_words")
+EMBEDDING_NEEDS: dict[str, frozenset[str]] = {
+    str(k).lower(): frozenset(str(a).lower() for a in v) for k, v in rule_yaml("xss.yaml")["embedding_needs"].items()}
 # Calls that are an attack wherever they appear as code (not open()/write()).
 STRONG_CALLS = frozenset({"alert()", "prompt()", "confirm()", "eval()", "execscript()", "msgbox()",
                           "function()", "settimeout()", "setinterval()", "string.fromcharcode()",
@@ -174,8 +176,11 @@ def _html(v: str, best: _Best, depth: int) -> None:
                 best.add(Severity.MEDIUM, "script-close", tag.start, tag.end, "</script> ends a script block")
             continue
         if name in SCRIPT_TAGS or name.endswith(":script"):
-            best.add(Severity.CRITICAL, "script-tag", tag.start, tag.end, f"<{name}> element")
-            return
+            sev = _script_element(v, tag)
+            best.add(sev, "script-tag", tag.start, tag.end, f"<{name}> element")
+            if best.done:
+                return
+            continue
         for attr in tag.attrs:
             _tag_attribute(v, name, attr, best, depth)
         if best.v is None or best.v.severity < Severity.HIGH:
@@ -186,7 +191,10 @@ def _html(v: str, best: _Best, depth: int) -> None:
             elif "style" in raw.lower() and "expression(" in normalise_css(raw):
                 best.add(Severity.HIGH, "css", tag.start, tag.end, f"<{name} style=...expression()>")
         if name in EMBEDDING_TAGS or (name == "xml" and _attr(tag.attrs, "src")):
-            best.add(Severity.HIGH, "embedding-tag", tag.start, tag.end, f"<{name}> element")
+            needs = EMBEDDING_NEEDS.get(name)
+            loads = needs is None or any(a.name in needs and a.has_value for a in tag.attrs)
+            best.add(Severity.HIGH if loads else Severity.MEDIUM, "embedding-tag", tag.start, tag.end,
+                     f"<{name}> element" + ("" if loads else " (loading nothing)"))
         elif name == "meta":
             equiv = _attr(tag.attrs, "http-equiv").lower()
             charset = (_attr(tag.attrs, "charset") + _attr(tag.attrs, "content")).lower().replace(" ", "")
@@ -207,6 +215,9 @@ def _html(v: str, best: _Best, depth: int) -> None:
                 best.add(Severity.HIGH, "css", tag.start, tag.end, f"<style> with {hit}")
             else:
                 best.add(Severity.MEDIUM, "style-tag", tag.start, tag.end, "<style> element")
+        elif name == "param" and _attr(tag.attrs, "name").lower() in ("movie", "src", "url", "code", "filename") \
+                and _attr(tag.attrs, "value"):
+            best.add(Severity.HIGH, "embedding-tag", tag.start, tag.end, "<param> loading a plugin resource")
         elif name == "form" and _attr(tag.attrs, "action"):
             best.add(Severity.MEDIUM, "form-tag", tag.start, tag.end, "<form action=...>")
         if best.done:
@@ -214,6 +225,31 @@ def _html(v: str, best: _Best, depth: int) -> None:
     if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
         # "</title><img ...": the value ends the page's element and starts its own markup.
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
+
+
+def _script_element(v: str, tag) -> Severity:
+    """A <script> that loads or contains code is critical; "<script>" named in a sentence is not.
+
+    Code means a src, or a body that reads as JavaScript (a call or a sink), or nothing at
+    all after it (the page's own text becomes the script).
+    """
+    if any(a.name in ("src", "xlink:href", "href") and a.has_value for a in tag.attrs):
+        return Severity.CRITICAL
+    close = v.find("<", tag.end)
+    body = v[tag.end: close if close >= 0 else len(v)][:1024]
+    if "&" in body:
+        body = decode_entities(body)  # inside <svg> a script body is XML: alert&#40;1&#41; runs
+    if not body.strip() or v[:tag.start].rstrip().endswith(">"):
+        return Severity.HIGH  # nothing but the page after it, or right after a tag/attribute it closed
+    toks = tokenize_js(body, 0, 128)
+    if all(t.kind == "c" for t in toks):
+        return Severity.HIGH
+    js = read_js(toks)
+    if js.sink and js.valid_until > js.sink_index:
+        return Severity.CRITICAL
+    if js.valid_until == len(toks) and len(toks) <= 12 and any(t.kind == PUNCT for t in toks):
+        return Severity.HIGH  # short code ("<script>x=1", "<script>a(b)"); one word is a sentence
+    return Severity.MEDIUM
 
 
 def _attr(attrs: tuple[HtmlAttr, ...], name: str) -> str:
@@ -463,7 +499,9 @@ def _js_contexts(v: str, best: _Best) -> None:
         lead = js.first is not None and js.first.kind == PUNCT and js.first.text in (";", ")", "}", "]")
         leak = js.sink.rstrip("=") in _GLOBAL_LEAKS and (js.sink.endswith("=") or _obfuscated(v))
         if _strong(js.sink):
-            if after is not None or js.sink.startswith("${"):
+            call_is_code = after is not None and (js.valid_until >= after if after < len(toks)
+                                                  else js.valid_until == len(toks))
+            if call_is_code or js.sink.startswith("${"):
                 best.add(Severity.HIGH if whole else Severity.MEDIUM, "js-code", t.start, t.end,
                          f"script code calling {js.sink}")
         elif whole and (lead or js.sink.endswith("=") and "." in js.sink or leak):
