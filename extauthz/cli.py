@@ -136,6 +136,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- actors
+
+
+def cmd_actors(args: argparse.Namespace) -> int:
+    from extauthz.risk.actors_cli import run_actors
+    return run_actors(_config(args), args, UsageError)
+
+
 # ---------------------------------------------------------------- config
 
 README_START, README_END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
@@ -235,6 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dev: the 80%% to tune on; holdout: the fixed 20%% kept unseen for reported figures")
     e.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (processes; connections with --via)")
     e.set_defaults(func=cmd_eval)
+
+    a = sub.add_parser("actors", help="top actors by risk, block state; block or unblock one (shared store)")
+    a.add_argument("--config")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.add_argument("--limit", type=int, default=20)
+    a.add_argument("--block", metavar="ACTOR_ID", help="block this actor (see --seconds)")
+    a.add_argument("--block-ip", metavar="IP", help="block the actor with this client address (actor_keys: [ip])")
+    a.add_argument("--seconds", type=float, help="block length (default: risk.block_seconds)")
+    a.add_argument("--unblock", metavar="ACTOR_ID", help="unblock this actor and forget its risk")
+    a.add_argument("--admin", metavar="HOST:PORT", help="in-process store: the serving process's admin API "
+                                                          "(default: admin.listen)")
+    a.set_defaults(func=cmd_actors)
 
     g = sub.add_parser("config", help="validate a config or print the configuration reference")
     g.add_argument("action", choices=["validate", "reference"])

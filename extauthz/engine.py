@@ -102,10 +102,17 @@ def _detection(config: Config, runtime: "Runtime | None") -> Stage:
     return DetectionStage(config)
 
 
+def _risk(config: Config, runtime: "Runtime | None") -> "Stage | None":
+    """Lists always; actor risk only with a runtime holding a state store (extauthz.runtime)."""
+    from extauthz.risk.stage import risk_stage
+    return risk_stage(config, runtime)
+
+
 # The engine's stages in order. Adding a stage: write its module and add its
 # factory here. Order matters: a stage that settles the decision early (e.g. a
 # blocked actor) must come before the stages it saves the cost of.
 STAGE_FACTORIES: list[StageFactory] = [
+    _risk,
     _detection,
 ]
 

@@ -208,12 +208,10 @@ def via_judge(url: str) -> tuple[Judge, Callable[[], None]]:
 
 # ---------------------------------------------------------------- running
 
+# Set in the parent before the pool forks: workers inherit the built engine
+# (compiled once, shared copy-on-write), and a config that fails to build fails
+# in the parent, once, instead of in every respawned worker.
 _WORKER_JUDGE: Judge | None = None
-
-
-def _worker_init(config: Config, state_dir: str | None) -> None:
-    global _WORKER_JUDGE
-    _WORKER_JUDGE = engine_judge(build_eval_engine(config, state_dir))
 
 
 def _worker_batch(batch: list[Record]) -> list[tuple[bool, dict | None]]:
@@ -222,9 +220,11 @@ def _worker_batch(batch: list[Record]) -> list[tuple[bool, dict | None]]:
 
 
 def build_eval_engine(config: Config, state_dir: str | None = None):
-    """The engine eval uses; a state dir (learned profiles) arrives with the profile stage."""
+    """The engine eval uses. No actor state: a corpus comes from one address, and each
+    request is judged alone (actor risk has its own replay: bench/risk_replay.py)."""
     from extauthz.engine import Engine
-    return Engine(config)
+    from extauthz.runtime import build_runtime
+    return Engine(config, runtime=build_runtime(config, state_dir=state_dir, actor_state=False))
 
 
 def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -250,7 +250,9 @@ def evaluate(files: list[str], config: Config, *, via: str | None = None, jobs: 
         threads = ThreadPoolExecutor(max_workers=max(1, jobs))
         run = lambda batch: list(threads.map(judge, batch))  # noqa: E731
     elif jobs > 1:
-        pool = multiprocessing.get_context("fork").Pool(jobs, _worker_init, (config, state_dir))
+        global _WORKER_JUDGE
+        _WORKER_JUDGE = engine_judge(build_eval_engine(config, state_dir))
+        pool = multiprocessing.get_context("fork").Pool(jobs)
         run = None
     else:
         judge = engine_judge(build_eval_engine(config, state_dir))

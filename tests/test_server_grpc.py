@@ -109,7 +109,7 @@ def test_workers_share_the_port_and_stop_together(tmp_path):
                             "--admin-listen", "off"],
                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # startup, not speed, is under test; the machine may be loaded
         while grpc_health(address) != "SERVING":
             assert sup.poll() is None and time.monotonic() < deadline, (tmp_path / "sup.log").read_text()
             time.sleep(0.1)

@@ -10,9 +10,10 @@ Limits. Padding a request beyond a WAF's inspection limits is a known bypass,
 so a limit hit is never silent; but large legitimate requests exist (uploads,
 bulk JSON), so most limit hits are MEDIUM (block in company) rather than
 HIGH. The exceptions are LOW where benign causes dominate: one very long value,
-a multipart or binary body over `body_limit` (uploads), Envoy truncating the
-body (its max_request_bytes is a deployment choice), and the time budget (a
-backstop that depends on machine load, not on the request alone).
+a multipart or binary body over `body_limit` (uploads), and Envoy truncating
+the body (its max_request_bytes is a deployment choice). The time budget is
+on the thread's CPU time, so machine load does not trip it; only a request
+that is expensive to decode does (MEDIUM).
 """
 from __future__ import annotations
 
@@ -31,7 +32,11 @@ ANOMALIES: dict[str, tuple[Severity, str]] = {
     "decode.null-byte": (MEDIUM, "a NUL character in a text value (truncation tricks)"),
     "decode.content-type-mismatch": (LOW, "the body is not what its content type says; parsed as what it is"),
     "decode.content-type-conflict": (MEDIUM, "several different content types for one body"),
+    "decode.content-type-malformed": (LOW, "a content type that is not type/subtype with parameters"),
     "decode.malformed-body": (LOW, "the body does not parse as its content type"),
+    "decode.evasive-charset": (MEDIUM, "a body or part in UTF-7 or EBCDIC (ibm037, ...): no ordinary client sends it, "
+                                       "some servers honour it; decoded as declared"),
+    "decode.content-encoding": (LOW, "a body content-encoding that is not gzip or deflate; the body was read as sent"),
 }
 
 LIMITS: dict[str, tuple[Severity, str]] = {
@@ -40,7 +45,7 @@ LIMITS: dict[str, tuple[Severity, str]] = {
     "limit.layers": (MEDIUM, "more decoding layers than limits.max_layers; the rest were not undone"),
     "limit.value-bytes": (LOW, "a value longer than limits.max_value_bytes; only its head and tail were inspected"),
     "limit.total-bytes": (MEDIUM, "more value text than limits.max_total_bytes; the rest was not inspected"),
-    "limit.time": (LOW, "parsing took longer than limits.time_budget_ms; the rest was not inspected"),
+    "limit.time": (MEDIUM, "decoding used more CPU than limits.time_budget_ms; the rest was not inspected"),
     "limit.body": (MEDIUM, "a body longer than the policy's body_limit; the rest was not inspected"),
     "limit.body-truncated": (LOW, "Envoy forwarded only part of the body (max_request_bytes)"),
 }
