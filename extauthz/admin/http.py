@@ -2,7 +2,7 @@
 
 Off the gRPC hot path: its own listening socket and its own threads; a slow or
 hostile admin client costs the checks nothing but a share of the CPU. Bodies
-are capped (64 KiB), idle connections time out.
+are capped (1 MiB), idle connections time out.
 """
 from __future__ import annotations
 
@@ -55,7 +55,11 @@ class _Handler(BaseHTTPRequestHandler):
             r = error(500, "internal error (logged)")
         self._send(r)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+    def __getattr__(self, name: str):
+        # Every method goes to the API, which answers 405 (with Allow) for those a route lacks.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def do_HEAD(self) -> None:
         self.command = "GET"
