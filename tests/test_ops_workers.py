@@ -8,9 +8,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 
+from admin_client import admin_call
 from extauthz.mesh import free_port, grpc_health
 from test_tracing_context import _check
 
@@ -18,14 +18,7 @@ TOKEN = "workers-token"
 
 
 def admin(url: str, path: str, method: str = "GET", token: str | None = TOKEN):
-    req = urllib.request.Request(url + path, method=method, data=b"" if method == "POST" else None,
-                                 headers={"Authorization": f"Bearer {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(req, timeout=15) as r:
-            raw, status = r.read(), r.status
-    except urllib.error.HTTPError as e:
-        raw, status = e.read(), e.code
-    return status, json.loads(raw) if raw[:1] == b"{" else raw.decode()
+    return admin_call(url, path, method, token)
 
 
 def sample(text: str, name: str) -> float:
