@@ -11,7 +11,7 @@ import json
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 BACKEND = "http://127.0.0.1:15001"
 PAGE = b"""<!doctype html><title>demo shop</title><h1>Demo shop</h1>
@@ -78,8 +78,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", default="127.0.0.1:8000")
     ap.add_argument("--backend", default=BACKEND, help="the outbound sidecar's address")
+    ap.add_argument("--call", metavar="PATH",
+                    help="make one GET to the backend as this app does (through the outbound sidecar), print the "
+                         "answer and exit: what a compromised frontend could send east-west")
     args = ap.parse_args()
     BACKEND = args.backend.rstrip("/")
+    if args.call:
+        # percent-encode what an HTTP request line cannot carry (spaces, quotes); keep the structure
+        status, body = call_backend("GET", quote(args.call, safe="/?&=%+:@!$,;*()~"))
+        print(status, body.decode("utf-8", "replace"))
+        raise SystemExit(0 if status < 400 else 1)
     host, _, port = args.listen.rpartition(":")
     ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
 

@@ -178,6 +178,19 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from extauthz import demo
+    from extauthz.mesh import MeshError
+
+    try:
+        return demo.run(edge_port=args.port, config=args.config, envoy=args.envoy)
+    except MeshError as exc:
+        raise UsageError(str(exc)) from None
+
+
 # ---------------------------------------------------------------- parser
 
 Command = Callable[[argparse.Namespace], int]
@@ -190,9 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the ext_authz gRPC server")
     s.add_argument("--config", help="YAML config file (default: built-in defaults; env EXTAUTHZ_CONFIG)")
-    s.add_argument("--listen", help="HOST:PORT (default from config: 127.0.0.1:9001)")
+    s.add_argument("--listen", default=os.environ.get("EXTAUTHZ_LISTEN") or None,
+                   help="HOST:PORT (default: env EXTAUTHZ_LISTEN, else from config: 127.0.0.1:9001)")
     s.add_argument("--workers", type=int, help="worker processes (default from config: 1)")
-    s.add_argument("--admin-listen", help="admin API HOST:PORT or 'off' (default from config: 127.0.0.1:9002)")
+    s.add_argument("--admin-listen", default=os.environ.get("EXTAUTHZ_ADMIN_LISTEN") or None,
+                   help="admin API HOST:PORT or 'off' (default: env EXTAUTHZ_ADMIN_LISTEN, else from config: 127.0.0.1:9002)")
     s.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
 
@@ -226,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--config")
     g.add_argument("--write-readme", metavar="README", help="reference: update the README's generated section")
     g.set_defaults(func=cmd_config)
+    d = sub.add_parser("demo", help="run edge, sidecars, demo services and extauthz on loopback (needs Envoy)")
+    d.add_argument("--port", type=int, default=8080, help="edge port on 127.0.0.1 (default 8080)")
+    d.add_argument("--config", help="extauthz config (default: the demo policy, examples/extauthz-demo.yaml)")
+    d.add_argument("--envoy", help="Envoy binary (default: $EXTAUTHZ_ENVOY, .tools/envoy, or envoy on PATH)")
+    d.set_defaults(func=cmd_demo)
     return p
 
 

@@ -71,3 +71,28 @@ def generate(out_dir: str | Path, workloads: tuple[str, ...] = WORKLOADS, days: 
         (d / "ca.crt").write_bytes(ca_cert.public_bytes(pem))
         dirs[name] = d
     return dirs
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m extauthz.devcerts OUT_DIR [WORKLOAD ...]` (docker-compose's certs service)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m extauthz.devcerts",
+                                 description="write a throwaway CA and SPIFFE workload certificates (development only)")
+    ap.add_argument("out_dir")
+    ap.add_argument("workloads", nargs="*", default=list(WORKLOADS), help=f"default: {' '.join(WORKLOADS)}")
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--if-missing", action="store_true",
+                    help="keep existing certificates (running proxies keep using the ones they loaded)")
+    args = ap.parse_args(argv)
+    out = Path(args.out_dir)
+    if args.if_missing and all((out / name / "workload.crt").is_file() for name in args.workloads):
+        print(f"{out}: certificates present, kept")
+        return 0
+    for name, d in generate(out, tuple(args.workloads), args.days).items():
+        print(f"{spiffe_id(name)}  {d}/workload.crt")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

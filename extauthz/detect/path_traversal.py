@@ -37,6 +37,9 @@ def _triggers() -> tuple[str, ...]:
             segs = [s for s in t.strip("/").split("/") if s and s != "*"]
             key = segs[-1].rstrip("*")
             lit = re.escape(key)  # trusted rule data, compile time only
+            if len(segs) >= 2:
+                # `var/log/`, `etc/passwd`: both segments, so `catalog/` does not wake us
+                lit = re.escape(segs[-2]) + r"[/\\]+" + lit
             out.add(lit + r"[/\\]" if directory else lit)
             if directory:
                 out.add(lit + "$")

@@ -22,7 +22,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from extauthz.detect import sql_tokens as T
-from extauthz.detect.sql_tokens import SqlToken, VOCAB
+from extauthz.detect.sql_tokens import VOCAB, SqlToken
+from extauthz.rules import rule_words
 
 # ----------------------------------------------------------------- facts
 
@@ -63,6 +64,7 @@ CAST_ERROR = 1 << 33  # call(...)::int, '...'::int (PostgreSQL error-based extra
 CLAUSE_CHAIN = 1 << 34  # bare value that is two or more clauses: "from t where ...", "group by x having ..."
 LOGIC_BOOL = 1 << 35  # AND/OR with a bare TRUE/FALSE/NULL (strong only where prose cannot be)
 LOGIC_TEXT = 1 << 36  # AND/OR with a quoted word ("'x' or 'y'"): strong only after a quote break-out
+CONDITIONAL = 1 << 37  # a conditional function deciding on a constant comparison
 
 FACT_NAMES = {
     UNION: "union", STACKED: "stacked", TIME_FN: "time", ERROR_FN: "error-fn",
@@ -76,6 +78,7 @@ FACT_NAMES = {
     UNSEPARATED: "unseparated-statement", NUMERIC_OPERAND: "numeric-operand",
     LEADING_LOGIC: "leading-logic", SELECT_QUERY: "select-query", CAST_ERROR: "cast-error",
     CLAUSE_CHAIN: "clause-chain", LOGIC_BOOL: "logic-bool", LOGIC_TEXT: "logic-text",
+    CONDITIONAL: "conditional",
 }
 
 
@@ -93,7 +96,7 @@ END_JUNK = "junk"  # tokens the structure cannot place
 
 
 def _names(section: str) -> frozenset[str]:
-    return frozenset(str(w).lower() for w in VOCAB[section])
+    return rule_words("sql.yaml", section)
 
 
 TIME_FUNCTIONS = _names("time_functions")
@@ -298,7 +301,7 @@ class SqlContextParser:
             return
         if t.kind == T.STATEMENT or (t.kind == T.SETOP):
             before = self.facts
-            if t.kind == T.STATEMENT and self._statement(top=True) and (
+            if t.kind == T.STATEMENT and t.text not in ("values", "table", "with") and self._statement(top=True) and (
                     t.text != "select" or self.facts & ~before & SELECT_QUERY):
                 self.facts |= STATEMENT
             return
@@ -747,16 +750,24 @@ class SqlContextParser:
             if arg is not None and arg.kind not in (T.RPAREN, T.COMMA):
                 self.facts |= TIME_FN
         elif name in ERROR_FUNCTIONS or leaf in ("xp_cmdshell", "sp_executesql", "xp_dirtree"):
-            self.facts |= ERROR_FN
+            if arg is not None and arg.kind != T.RPAREN:
+                self.facts |= ERROR_FN
         elif name in INFO_FUNCTIONS:
             self.facts |= INFO_FN
         if leaf in STRING_FUNCTIONS:
             self.facts |= STRING_FN
         if leaf in ("cast", "convert"):
             self.facts |= CAST
+        if leaf in ("if", "iif", "elt", "make_set", "decode", "choose", "field"):
+            conditional = True
+        else:
+            conditional = False
         if name in SYSTEM_OBJECTS or _qualified_system(name):
             self.facts |= SYSTEM_OBJECT
+        before = self.facts
         r = self._paren(call=True)
+        if conditional and self.facts & ~before & CONST_COMPARE:
+            self.facts |= CONDITIONAL  # if(1=1,...), elt(5=5,...), make_set(3=7,...): boolean probing
         return CALLED | (r & SUBQ) if r is not None else CALLED
 
     def _paren(self, call: bool = False, in_list: bool = False) -> int | None:
@@ -926,7 +937,11 @@ class SqlContextParser:
                 if nxt is None or nxt.kind not in (T.NAME, T.VARIABLE, T.LPAREN, T.STATEMENT, T.KEYWORD):
                     return False
                 name = nxt.text
-                if name.rsplit(".", 1)[-1].startswith(("xp_", "sp_")) or name.startswith("master."):
+                system_proc = name.rsplit(".", 1)[-1].startswith(("xp_", "sp_")) or name.startswith("master.")
+                if top and not (system_proc or nxt.kind == T.VARIABLE or name == "immediate" or (
+                        nxt.kind == T.LPAREN and self._peek(2) is not None and self._peek(2).kind == T.VARIABLE)):
+                    return False  # "exec summary", "call prompt() later": words, not a procedure call
+                if system_proc:
                     self.facts |= ERROR_FN
                     self.functions.append(name.rsplit(".", 1)[-1])
                 self.p += 2

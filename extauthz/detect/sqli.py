@@ -87,7 +87,8 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
         return Severity.HIGH, "tautology"
     if f & P.LOGIC and f & P.COMPARE and f & P.HEX:
         return Severity.HIGH, "tautology"
-    if f & P.CASE and (f & P.CONST_COMPARE and (quoted or after) or f & P.COMPARE and clean):
+    if f & P.CASE and (f & P.CONST_COMPARE and (quoted or after) or f & P.COMPARE and clean) or (
+            f & P.CONDITIONAL and (clean or quoted or after)):
         return Severity.HIGH, "conditional"
     if f & P.CAST_ERROR and clean:
         return Severity.HIGH, "cast-error"
@@ -203,9 +204,12 @@ class SqlInjectionDetector(Detector):
         r"(?:^|\W)(?:or|and|xor|not|union|select|having|order\s+by|group\s+by|limit|waitfor|exec|execute|"
         r"declare|drop|insert|delete|update|create|alter|truncate|shutdown|like|rlike|regexp|between|"
         r"sleep|benchmark|pg_sleep|procedure|into|from|where|case|when|if|iif|elt|null|true|false)(?:\W|$)",
-        r"\w\s*\(",
-        r"\|\||&&|[=<>]",
-        r"@@",
+        r"(?:^|\W)(?:sleep|benchmark|pg_sleep|extractvalue|updatexml|load_file|char|chr|concat|concat_ws|"
+        r"version|database|user|current_user|db_name|ascii|ord|substring|substr|mid|hex|unhex|if|iif|elt|"
+        r"make_set|field|decode|choose|cast|convert|count|len|length|randomblob|generate_series|json_\w+|jsonb_\w+|md5|"
+        r"group_concat|name_const|exp|polygon|unistr|starts_with|xp_\w+|sp_\w+|dbms_\w+|utl_\w+|lo_\w+|"
+        r"pg_\w+|sys\w*|information_schema\w*|\w+_schema|floor|rand|row)\s*\(",
+        r"\|\||&&|::|@@|\{\s*(?:fn|if|d|ts|call)\s",
     )
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:

@@ -29,6 +29,10 @@ from extauthz.rules import rule_yaml
 _DATA = rule_yaml("urls.yaml")
 INCLUDE_PARAMS = frozenset(_DATA["include_params"])
 REDIRECT_PARAMS = frozenset(_DATA["redirect_params"])
+# Headers that carry the client's or the site's own URLs (in a mesh these name
+# internal hosts legitimately): not a place a fetcher takes URLs from.
+SELF_URL_HEADERS = frozenset({"referer", "origin", "host", ":authority", "x-forwarded-host", "forwarded",
+                              "x-forwarded-for", "x-forwarded-proto", "via", "location", "x-envoy-original-path"})
 SCRIPT_EXTENSIONS = (".php", ".php3", ".php4", ".php5", ".php7", ".phtml", ".phar", ".inc", ".txt",
                      ".pl", ".py", ".sh", ".cgi", ".jsp", ".jspx", ".asp", ".aspx", ".cfm", ".rb")
 
@@ -56,6 +60,8 @@ class SsrfRfi(Detector):
     kinds = None
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
+        if inp.kind == "header" and inp.name.lower() in SELF_URL_HEADERS:
+            return ()
         value = inp.value
         bare = value.strip().rstrip("?").lower()
         if bare != value.strip().lower() and bare in FETCH_SCHEMES | {"file"}:
@@ -100,7 +106,9 @@ class SsrfRfi(Detector):
         if is_path:
             return self._f(inp, ref, "rfi", "rfi.url-in-path", Severity.MEDIUM, "a URL inside the request path")
         if ref.trailing_question:
-            return self._f(inp, ref, "rfi", "rfi.trailing-question", Severity.HIGH,
+            # `http://evil/shell.txt?`; ad-server URLs also end in `?` but name no script
+            script = ref.path.strip("/") == "" or ref.path.endswith(SCRIPT_EXTENSIONS)
+            return self._f(inp, ref, "rfi", "rfi.trailing-question", Severity.HIGH if script else Severity.MEDIUM,
                            "remote URL ending in `?` (cuts off what the app appends)")
         if ref.authority and infos and infos[0].ip_literal:
             return self._f(inp, ref, "rfi", "rfi.ip-host", Severity.HIGH, "remote URL to an IP address")
@@ -124,7 +132,8 @@ class SsrfRfi(Detector):
             if inp.kind in ("query", "form", "cookie") and name and ":" in name:
                 yield from self.scan_input(Input(inp.kind, name, name, inp.chain))
             v = inp.value
-            if own and inp.kind != "path" and v[:8].lower().startswith(("http://", "https://")):
+            if own and v[:4] in ("http", "HTTP", "Http") and inp.kind not in ("path", "header") \
+                    and v[:8].lower().startswith(("http://", "https://")):
                 refs = find_urls(v)
                 if refs and refs[0].authority and refs[0].host and refs[0].start == 0:
                     host = refs[0].host

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from extauthz.lang.escapes import numeric_escape
+
 MAX_INPUT = 4096  # characters read; the rest of a value is ignored
 MAX_DEPTH = 6  # nested substitutions / groups
 MAX_COMMANDS = 256
@@ -537,20 +539,10 @@ def _ansi_c(s: str, i: int) -> tuple[str, int]:
                 out.append(_ANSI_ESCAPES[e])
                 i += 2
                 continue
-            if e == "x":
-                j = i + 2
-                while j < n and j < i + 4 and s[j] in "0123456789abcdefABCDEF":
-                    j += 1
-                if j > i + 2:
-                    out.append(chr(int(s[i + 2:j], 16)))
-                    i = j
-                    continue
-            if e in "01234567":
-                j = i + 1
-                while j < n and j < i + 4 and s[j] in "01234567":
-                    j += 1
-                out.append(chr(int(s[i + 1:j], 8) & 0xFF))
-                i = j
+            decoded = numeric_escape(s, i)
+            if decoded is not None:
+                out.append(decoded[0])
+                i = decoded[1]
                 continue
             out.append(e)
             i += 2

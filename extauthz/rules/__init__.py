@@ -31,3 +31,9 @@ def rule_yaml(name: str) -> Any:
     """A YAML rule file, parsed."""
     with open(RULES_DIR / name, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+@lru_cache(maxsize=None)
+def rule_words(name: str, key: str) -> frozenset[str]:
+    """One list of a YAML rule file as a set of lower-case words."""
+    return frozenset(str(w).lower() for w in rule_yaml(name)[key])

@@ -1,0 +1,338 @@
+"""JsTokenizer and a shallow reader of what a JavaScript fragment does.
+
+Used by the XSS detector for code that reaches a JavaScript context: a value
+that closes a JS string (`';alert(1)//`), a `javascript:` URL body, an event
+handler, a `{{ }}` template expression. The reader answers two questions:
+
+- does the fragment call or reach something that executes or leaks
+  (alert/eval/Function/setTimeout, document.cookie, location=, constructor
+  chains, String.fromCharCode ...)? and
+- is the token sequence up to that point plausible JavaScript? Two operands
+  in a row without an operator ("it's alert(1)" after the quote: `s alert`)
+  is not, which keeps prose out.
+
+Identifiers are read with \\u escapes decoded (`\\u0061lert`), strings and
+template literals whole; comments (`//`, `/* */`, `<!--`) are kept as tokens
+so a trailing `//` can end a break-out. Bounded by a token cap.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from extauthz.rules import rule_words
+
+MAX_TOKENS = 512
+
+IDENT = "i"
+NUMBER = "1"
+STRING = "s"
+TEMPLATE = "t"
+PUNCT = "p"
+COMMENT = "c"
+OTHER = "?"
+
+SINKS = rule_words("xss.yaml", "js_sinks")
+# Calls that execute code or pop up by themselves (the last name of the callee).
+EXEC_CALLS = frozenset({"alert", "prompt", "confirm", "eval", "function", "settimeout", "setinterval",
+                        "setimmediate", "execscript", "msgbox", "fromcharcode", "atob", "import",
+                        "fetch", "write", "writeln", "open", "getscript", "globaleval", "importscripts",
+                        "constructor", "createelement", "appendchild", "insertadjacenthtml", "sendbeacon",
+                        "execcommand", "print", "defineproperty", "apply", "call", "assign", "replace",
+                        "navigate"})
+# Properties whose read or write leaks data or navigates.
+DANGER_PROPS = frozenset({"cookie", "domain", "location", "innerhtml", "outerhtml", "src", "href",
+                          "srcdoc", "constructor", "__proto__", "prototype", "opener", "localstorage",
+                          "sessionstorage", "hash", "referrer", "action", "onerror", "onload",
+                          "onclick", "textcontent", "body", "documentelement", "frames", "name"})
+GLOBALS = frozenset({"window", "document", "top", "parent", "self", "this", "globalthis", "frames",
+                     "location", "content", "opener", "navigator", "history", "localstorage"})
+KEYWORDS_VALUE = frozenset({"this", "null", "true", "false", "undefined", "nan", "infinity", "super"})
+KEYWORDS_PREFIX = frozenset({"typeof", "void", "new", "delete", "return", "throw", "case", "in",
+                             "instanceof", "of", "else", "do", "yield", "await", "var", "let",
+                             "const", "function", "if", "for", "while", "switch", "catch", "try",
+                             "finally", "with", "class", "extends", "async", "default", "break",
+                             "continue", "export", "import"})
+
+_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$")
+_IDENT_PART = _IDENT_START | frozenset("0123456789")
+_DIGITS = frozenset("0123456789")
+_PUNCT_4 = (">>>=",)
+_PUNCT_3 = ("===", "!==", "**=", "<<=", ">>=", ">>>", "...", "&&=", "||=", "??=")
+_PUNCT_2 = ("=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=",
+            "/=", "%=", "&=", "|=", "^=", "**", "<<", ">>")
+
+
+class JsToken(NamedTuple):
+    kind: str
+    text: str  # identifiers decoded and lower-cased; strings: content
+    start: int
+    end: int
+    newline_before: bool
+
+
+def _unicode_escape(s: str, i: int) -> tuple[str, int]:
+    """Decode \\uXXXX or \\u{X..} at i; returns (char or '', next index)."""
+    n = len(s)
+    if i + 1 < n and s[i + 1] == "u":
+        if i + 2 < n and s[i + 2] == "{":
+            close = s.find("}", i + 3, i + 12)
+            if close > 0:
+                try:
+                    return chr(int(s[i + 3:close], 16)), close + 1
+                except ValueError:
+                    return "", i + 1
+        else:
+            h = s[i + 2:i + 6]
+            if len(h) == 4:
+                try:
+                    return chr(int(h, 16)), i + 6
+                except ValueError:
+                    pass
+    return "", i + 1
+
+
+def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken]:
+    out: list[JsToken] = []
+    n = len(s)
+    i = start
+    newline = False
+    while i < n and len(out) < limit:
+        c = s[i]
+        if c in " \t\r\x0b\x0c\xa0\ufeff":
+            i += 1
+            continue
+        if c in "\n\u2028\u2029":
+            newline = True
+            i += 1
+            continue
+        if c in _IDENT_START or c == "\\" or (c > "\x7f" and c.isalpha()):
+            j = i
+            chars: list[str] = []
+            while j < n:
+                d = s[j]
+                if d in _IDENT_PART or (d > "\x7f" and d.isalnum()):
+                    chars.append(d)
+                    j += 1
+                elif d == "\\":
+                    ch, k = _unicode_escape(s, j)
+                    if not ch:
+                        break
+                    chars.append(ch)
+                    j = k
+                else:
+                    break
+            if j == i:
+                out.append(JsToken(OTHER, c, i, i + 1, newline))
+                i += 1
+            else:
+                out.append(JsToken(IDENT, "".join(chars).lower(), i, j, newline))
+                i = j
+            newline = False
+            continue
+        if c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
+            j = i + 1
+            while j < n and (s[j] in _IDENT_PART or s[j] == "."):
+                j += 1
+            out.append(JsToken(NUMBER, s[i:j], i, j, newline))
+            i = j
+            newline = False
+            continue
+        if c in "'\"`":
+            j = i + 1
+            while j < n and s[j] != c:
+                j += 2 if s[j] == "\\" else 1
+            end = min(j + 1, n)
+            out.append(JsToken(TEMPLATE if c == "`" else STRING, s[i + 1:min(j, n)], i, end, newline))
+            i = end
+            newline = False
+            continue
+        if c == "/" and i + 1 < n and s[i + 1] in "/*":
+            if s[i + 1] == "/":
+                j = s.find("\n", i)
+                j = n if j < 0 else j
+            else:
+                j = s.find("*/", i + 2)
+                j = n if j < 0 else j + 2
+            out.append(JsToken(COMMENT, s[i:i + 2], i, j, newline))
+            i = j
+            continue
+        if c == "<" and s.startswith("<!--", i) or (c == "-" and s.startswith("-->", i) and (newline or not out)):
+            j = s.find("\n", i)
+            j = n if j < 0 else j
+            out.append(JsToken(COMMENT, "<!--", i, j, newline))
+            i = j
+            continue
+        for table in (_PUNCT_4, _PUNCT_3, _PUNCT_2):
+            size = len(table[0])
+            if s[i:i + size] in table:
+                out.append(JsToken(PUNCT, s[i:i + size], i, i + size, newline))
+                i += size
+                break
+        else:
+            out.append(JsToken(PUNCT if c in "{}()[];,<>+-*/%&|^!~?:=.@#" else OTHER, c, i, i + 1, newline))
+            i += 1
+        newline = False
+    return out
+
+
+class JsReading(NamedTuple):
+    """What a JavaScript fragment reaches, and whether it reads as code up to there."""
+
+    sink: str  # e.g. "alert()", "document.cookie", "location="; "" when none
+    sink_index: int  # token index of the sink (-1 when none)
+    valid_until: int  # index of the first token that cannot follow its predecessor (len when all fit)
+    first: JsToken | None  # first code token
+
+
+_OPERAND_END = frozenset({IDENT, NUMBER, STRING, TEMPLATE})
+
+
+def read_js(tokens: list[JsToken], start: int = 0) -> JsReading:
+    """Scan tokens[start:] for sinks and for the first place the sequence stops being JS."""
+    sink = ""
+    sink_index = -1
+    valid_until = len(tokens)
+    prev: JsToken | None = None
+    # Comments are blanks between code tokens ("document/**/.cookie"); indexes reported
+    # refer to `tokens`.
+    where = [k for k in range(start, len(tokens)) if tokens[k].kind != COMMENT]
+    toks = [tokens[k] for k in where]
+    n = len(toks)
+    first = toks[0] if toks else None
+    parens: list[bool] = []  # for each open "(": did if/while/for/with/catch/switch open it?
+    control_close = False
+    for i, t in enumerate(toks):
+        if valid_until == len(tokens) and prev is not None and not _may_follow(prev, t, control_close):
+            valid_until = where[i]
+        if t.kind == PUNCT and t.text == "(":
+            parens.append(prev is not None and prev.kind == IDENT and prev.text in _CONTROL)
+        control_close = t.kind == PUNCT and t.text == ")" and bool(parens) and parens.pop()
+        if not sink and t.kind == IDENT:
+            found = _sink_at(toks, i)
+            if found:
+                sink, sink_index = found, where[i]
+        if not sink and t.kind == TEMPLATE and "${" in t.text:
+            inner = read_js(tokenize_js(t.text.replace("${", "(", 1), 0, 128))
+            tagged = prev is not None and (prev.kind == IDENT or prev.text in (")", "]"))
+            if inner.sink and (inner.sink.endswith("()") or tagged):
+                # `${alert(1)}`, or a tagged template handing over a runner: [].sort.call`${alert}1`
+                sink, sink_index = "${" + inner.sink.rstrip("()") + "}()", where[i]
+        prev = t
+    return JsReading(sink, sink_index, valid_until, first)
+
+
+_CONTROL = frozenset({"if", "while", "for", "with", "catch", "switch"})
+
+
+def _may_follow(prev: JsToken, t: JsToken, control_close: bool = False) -> bool:
+    """Can token t follow prev in JavaScript (ignoring automatic semicolons on new lines)?"""
+    if t.newline_before:
+        return True
+    if (control_close or (prev.kind == PUNCT and prev.text == "}")) and t.kind in (IDENT, PUNCT, STRING, NUMBER):
+        return True  # "if(x) alert(1)", "{...} alert(1)": a statement follows
+    pk, tk = prev.kind, t.kind
+    prev_operand = pk in _OPERAND_END and not (pk == IDENT and prev.text in KEYWORDS_PREFIX) or (
+        pk == PUNCT and prev.text in (")", "]", "}"))
+    if not prev_operand:
+        return tk != OTHER
+    if tk == PUNCT:
+        return t.text != "{" or prev.text == ")" or prev.text == "=>"
+    if tk == TEMPLATE:
+        return True  # tagged template: alert`1`
+    if tk == IDENT and (t.text in KEYWORDS_PREFIX and t.text in ("in", "instanceof", "of", "else", "catch",
+                                                               "finally", "while")):
+        return True
+    return False
+
+
+def _sink_at(toks: list[JsToken], i: int) -> str:
+    """The sink named by the member path starting at toks[i], if any."""
+    path = [toks[i].text]
+    j = i + 1
+    n = len(toks)
+    while j + 1 < n and len(path) < 8:
+        t = toks[j]
+        if t.kind == PUNCT and t.text in (".", "?.") and toks[j + 1].kind == IDENT:
+            path.append(toks[j + 1].text)
+            j += 2
+        elif t.kind == PUNCT and t.text == "[" and toks[j + 1].kind in (STRING, TEMPLATE) and j + 2 < n \
+                and toks[j + 2].text == "]":
+            path.append(js_string_value(toks[j + 1].text).lower())
+            j += 3
+        else:
+            break
+    nxt = toks[j] if j < n else None
+    if i > 0 and toks[i - 1].kind == PUNCT and toks[i - 1].text in (".", "?."):
+        # The middle of a path ("[].constructor.constructor(...)", "x.fromCharCode(...)"):
+        # judged from its head, except for calls that reach code by themselves.
+        if nxt is not None and (nxt.text == "(" or nxt.kind == TEMPLATE) and (
+                "constructor" in path or path[-1] in ("fromcharcode", "eval", "settimeout", "setinterval")):
+            return ".".join(path) + "()"
+        return ""
+    called = nxt is not None and (nxt.text == "(" or nxt.kind == TEMPLATE)
+    assigned = nxt is not None and nxt.kind == PUNCT and nxt.text in ("=", "+=")
+    leaf = path[-1]
+    joined = ".".join(path)
+    if called and path[0] in _CODE_RUNNERS and leaf in ("call", "apply", "bind"):
+        return path[0] + "()"  # eval.call(this, ...), alert.apply(...)
+    if not called and len(path) == 1 and leaf in _CODE_RUNNERS and i > 0 and toks[i - 1].text in ("=", ":", ",", "(") \
+            and (nxt is None or nxt.text in (";", ",", "}", ")") or nxt.kind == NUMBER):
+        return leaf  # handed over as a value: a=eval; {valueOf:alert}; onerror=eval; .replace(x,eval)
+    if called and (leaf in EXEC_CALLS or joined in SINKS and leaf not in GLOBALS):
+        if leaf in ("open", "write", "writeln", "print", "replace", "assign", "call", "apply", "navigate") \
+                and len(path) == 1 and leaf not in ("print",):
+            return ""  # a bare open()/write() is too common a name to mean anything
+        return joined + "()"
+    if len(path) > 1 and (leaf in DANGER_PROPS or path[-2] == "constructor") and (path[0] in GLOBALS or assigned
+                                                                                   or leaf in ("cookie", "constructor", "domain")):
+        return joined + ("=" if assigned else "")
+    if assigned and leaf in ("location", "href", "src", "innerhtml", "outerhtml", "onerror", "onload", "srcdoc"):
+        return joined + "="
+    if path[0] in ("window", "self", "top", "parent", "this", "globalthis", "frames") and nxt is not None \
+            and nxt.text == "[" and len(path) == 1:
+        return path[0] + "[]"
+    if path[0] in GLOBALS and len(path) > 1 and called and i + 2 < n and toks[i + 1].text == "[":
+        return path[0] + "[...]()"  # top['al\x65rt'](1): a global looked up by a computed name
+    return ""
+
+
+_CODE_RUNNERS = frozenset({"eval", "alert", "prompt", "confirm", "function", "settimeout", "setinterval",
+                           "execscript"})
+
+
+def js_string_value(text: str) -> str:
+    """A JS string literal's content with \\x, \\u and octal escapes decoded (bounded)."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, min(len(text), 1024)
+    while i < n:
+        c = text[i]
+        if c != "\\" or i + 1 >= n:
+            out.append(c)
+            i += 1
+            continue
+        d = text[i + 1]
+        if d == "x" and i + 3 < n + 1:
+            try:
+                out.append(chr(int(text[i + 2:i + 4], 16)))
+                i += 4
+                continue
+            except ValueError:
+                pass
+        if d == "u":
+            ch, k = _unicode_escape(text, i)
+            if ch:
+                out.append(ch)
+                i = k
+                continue
+        if d in "01234567":
+            j = i + 1
+            while j < n and j - i <= 3 and text[j] in "01234567":
+                j += 1
+            out.append(chr(int(text[i + 1:j], 8)))
+            i = j
+            continue
+        out.append(d)
+        i += 2
+    return "".join(out)

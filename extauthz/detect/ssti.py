@@ -1,0 +1,151 @@
+"""Server-side template injection: template syntax that reaches code.
+
+Finding class: "ssti". Rule ids:
+  ssti.object-walk     a template expression walking Python/Java/JS objects to code:
+                       {{''.__class__.__mro__[1].__subclasses__()}}, {{config.items()}},
+                       {{lipsum.__globals__.os.popen('id')}}, {{_self.env.registerUndefinedFilterCallback}},
+                       {{#with "s" as |s|}}…constructor…, {{this.constructor.constructor(…)}}
+  ssti.code-block      a template block that runs code or loads modules: {% import os %},
+                       <% system('id') %>, <#assign x="freemarker.template.utility.Execute"?new()>,
+                       #set($x=…), {php}, {system('id')}, Thymeleaf __${…}__::
+  ssti.statement       a template control statement with its end tag ({% if x %}…{% endif %})
+  ssti.probe           an arithmetic probe ({{7*7}}, ${7*7}, #{7*7}, <%= 7*7 %>): an attack
+                       signal but weak alone (MEDIUM)
+
+A bare {{name}} or <%= title %>, the everyday use of templates, passes. The
+expression inside a delimiter pair is read as text: object walks are dunder
+attributes and well-known template globals; code is a call to a function that
+executes, imports or reflects.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from extauthz.decode import Input
+from extauthz.detect.base import Detector, register
+from extauthz.detect.hits import Hit, finding, stronger
+from extauthz.finding import Finding, Severity
+
+MAX_SCAN = 16384
+MAX_BLOCKS = 64
+DELIMITERS = (("{{", "}}"), ("{%", "%}"), ("${", "}"), ("#{", "}"), ("*{", "}"), ("<%", "%>"), ("@(", ")"),
+              ("[[", "]]"), ("{{{", "}}}"))
+WALKS = ("__class__", "__mro__", "__subclasses__", "__globals__", "__builtins__", "__init__", "__import__",
+         "__base__", "__bases__", "__dict__", "__getattribute__", "__reduce__", "func_globals", "f_globals",
+         "_templatereference__context", "lipsum.", "cycler.", "joiner.", "namespace.", "url_for.", "get_flashed_messages",
+         "request.application", "config.items", "config.__", "self.__", "_self.env", "registerundefinedfiltercallback",
+         "getfilter(", "request.environ", "constructor.constructor", "this.constructor", "[\"constructor\"]",
+         "['constructor']", "attr(", "|attr", "|map(", "|filter(", "|sort(", "|reduce(", "getclass()",
+         "getclassloader", "forname(", "classloader", "java.lang", "new()", "?new", "?api", "class.inspect",
+         "getruntime", "processbuilder", "t(java", "@java.", "object.constructor")
+CODE_CALLS = ("popen", "system", "exec", "eval", "spawn", "subprocess", "check_output", "os.", "import", "require",
+              "getattr", "open(", "read()", "passthru", "shell_exec", "execute", "runtime", "file_get_contents",
+              "include", "load(", "compile(", "child_process", "process.", "send(:", "instance_eval")
+STATEMENT_WORDS = ("if", "for", "set", "import", "include", "extends", "block", "macro", "raw", "filter", "with",
+                   "print", "from", "call", "load", "assign", "foreach", "while", "do", "debug")
+
+
+def _blocks(value: str) -> Iterable[tuple[int, int, str, str]]:
+    """(start, end, opener, inner) for each delimited template expression, bounded."""
+    s = value[:MAX_SCAN]
+    count = 0
+    for opener, closer in DELIMITERS:
+        at = s.find(opener)
+        while at >= 0 and count < MAX_BLOCKS:
+            close = s.find(closer, at + len(opener))
+            if close < 0:
+                break
+            count += 1
+            yield at, close + len(closer), opener, s[at + len(opener):close]
+            at = s.find(opener, close + len(closer))
+
+
+def _arithmetic_probe(inner: str) -> bool:
+    """7*7, 7*'7', 1337*1337, {{7*7}}: numbers joined by an operator, nothing else."""
+    t = inner.strip().replace(" ", "").strip("=")
+    if not t or len(t) > 32:
+        return False
+    has_op = any(op in t for op in "*+-/%")
+    digits = sum(c.isdigit() for c in t)
+    rest = t.translate({ord(c): None for c in "0123456789*+-/%().'\""})
+    return has_op and digits >= 2 and not rest
+
+
+def _inside(opener: str, inner: str) -> Hit | None:
+    low = inner.lower()
+    squashed = "".join(low.split())
+    for walk in WALKS:
+        if walk in squashed:
+            return Hit(Severity.HIGH, "ssti.object-walk", 0, 0, f"{opener}…{walk}…")
+    if opener in ("{%", "<%", "{{", "${", "#{", "*{"):
+        for call in CODE_CALLS:
+            k = squashed.find(call)
+            if k >= 0 and ("(" in squashed[k:k + len(call) + 2] or call.endswith((".", "(")) or opener == "{%"
+                           and squashed.startswith(("import", "from", "include"))):
+                return Hit(Severity.HIGH, "ssti.code-block", 0, 0, f"{opener}…{call.rstrip('(.')}…")
+    return None
+
+
+def _special(value: str, low: str) -> Hit | None:
+    """Engine-specific syntax outside the common delimiters."""
+    squashed = "".join(low[:MAX_SCAN].split())
+    markers = (("<#assign", "Freemarker <#assign"), ("freemarker.template.utility", "Freemarker utility class"),
+               ("?new()", "Freemarker ?new()"), ("#set($", "Velocity #set"), ("#foreach($", "Velocity #foreach"),
+               ("$class.inspect", "Velocity $class"), ("{php}", "Smarty {php}"),
+               ("{smarty_internal", "Smarty internals"), ("{self::getstreamvariable", "Smarty getStreamVariable"),
+               ("{{#with", "Handlebars #with"), ("{{#each", "Handlebars #each"))
+    for marker, what in markers:
+        at = squashed.find(marker)
+        if at >= 0:
+            if marker.startswith("{{#") and "constructor" not in squashed and "lookup" not in squashed \
+                    and "__proto__" not in squashed:
+                continue
+            return Hit(Severity.HIGH, "ssti.code-block", 0, min(len(value), 64), what)
+    at = low.find("__${")
+    if at >= 0 and low.find("}__", at) > at:
+        return Hit(Severity.HIGH, "ssti.code-block", at, at + 32, "Thymeleaf __${…}__ preprocessing")
+    if squashed.startswith("{") and any(squashed.startswith("{" + f + "(") for f in ("system", "exec", "passthru",
+                                                                                      "shell_exec", "eval")):
+        return Hit(Severity.HIGH, "ssti.code-block", 0, 32, "Smarty function tag")
+    return None
+
+
+def _first_word(inner: str) -> str:
+    words = inner.strip().lstrip("=-#").split()
+    return words[0].lower() if words else ""
+
+
+def _statement(blocks: list[tuple[int, int, str, str]]) -> Hit | None:
+    opens = [b for b in blocks if b[2] in ("{%", "<%") and _first_word(b[3]) in STATEMENT_WORDS]
+    ends = [b for b in blocks if b[2] in ("{%", "<%") and b[3].strip().lower().startswith(("end", "/"))]
+    if opens and ends:
+        start = opens[0][0]
+        return Hit(Severity.HIGH, "ssti.statement", start, ends[-1][1], "template statement with its end tag")
+    if opens:
+        return Hit(Severity.MEDIUM, "ssti.statement", opens[0][0], opens[0][1], "template statement")
+    return None
+
+
+def assess(value: str) -> Hit | None:
+    low = value[:MAX_SCAN].lower()
+    best = _special(value, low)
+    if best is not None:
+        return best
+    blocks = list(_blocks(value))
+    for start, end, opener, inner in blocks:
+        h = _inside(opener, inner)
+        if h is not None:
+            return Hit(h.severity, h.rule, start, end, h.detail)
+        if opener != "@(" and opener != "[[" and _arithmetic_probe(inner):
+            best = stronger(best, Hit(Severity.MEDIUM, "ssti.probe", start, end, f"arithmetic probe {opener}…"))
+    return stronger(best, _statement(blocks))
+
+
+@register
+class TemplateInjection(Detector):
+    name = "ssti"
+    triggers = (r"\{\{", r"\{%", r"[$#*]\{", r"<%", r"<#assign", r"#set\s*\(", r"#foreach", r"\{php\}",
+                r"__\$\{", r"\{self::", r"smarty_internal", r"freemarker", r"\$class\.", r"\{(?:system|exec|passthru|eval)\(")
+
+    def scan_input(self, inp: Input) -> Iterable[Finding]:
+        return finding("ssti", assess(inp.value), inp)

@@ -1,0 +1,626 @@
+"""Cross-site scripting: a value that becomes markup or code in a page.
+
+The value is read in the contexts a page could reflect it into:
+
+- HTML text: tags as the browser's tokenizer reads them (html_tokens):
+  script elements, event handlers on any tag (also malformed and unclosed),
+  script/data URLs in URL attributes (entity and whitespace obfuscation undone),
+  embedding elements (iframe, object, embed, base, meta refresh ...), CSS that
+  runs code (expression(), url(javascript:), behavior, -moz-binding, @import);
+- inside a quoted attribute: the value closes the quote and adds attributes
+  (`" onmouseover="alert(1)`, `' style='x:expression(...)`);
+- a URL attribute: the whole value is a javascript:/vbscript:/data:text/html URL;
+- inside a JavaScript string: the value closes the string and continues as code
+  that reaches a sink (`';alert(1)//`, `"-alert(1)-"`); read by js_tokens, which
+  also rejects prose ("it's alert time" is not code after the quote);
+- a client-side template: `{{constructor.constructor('alert(1)')()}}`.
+
+Plain formatting (`<b>`, `<i>`), comparisons ("a < b", "x<3", "2<5>1", "i <3 you")
+and ordinary text do not form tags or code and pass.
+"""
+from __future__ import annotations
+
+from typing import Iterable, NamedTuple
+
+from extauthz.decode import Input
+from extauthz.detect.base import Detector, register
+from extauthz.detect.html_tokens import (HtmlAttr, data_url_type, decode_entities, scan_attributes,
+                                         scan_tags, url_scheme)
+from extauthz.detect.js_tokens import COMMENT, IDENT, PUNCT, js_string_value, read_js, tokenize_js
+from extauthz.finding import Finding, Severity, excerpt
+from extauthz.rules import rule_words
+
+
+def _set(key: str) -> frozenset[str]:
+    return rule_words("xss.yaml", key)
+
+
+SCRIPT_TAGS = _set("script_tags")
+EMBEDDING_TAGS = _set("embedding_tags")
+URL_ATTRIBUTES = _set("url_attributes")
+SCRIPT_SCHEMES = _set("script_schemes")
+ACTIVE_DATA_TYPES = _set("active_data_types")
+EVENTS = _set("events")
+TEMPLATE_WORDS = _set("template_escape_words")
+# Calls that are an attack wherever they appear as code (not open()/write()).
+STRONG_CALLS = frozenset({"alert()", "prompt()", "confirm()", "eval()", "execscript()", "msgbox()",
+                          "function()", "settimeout()", "setinterval()", "string.fromcharcode()",
+                          "fromcharcode()", "document.write()", "document.writeln()", "atob()",
+                          "window.open()", "import()", "fetch()"})
+# End tags that end a raw-text context the page put the value in.
+_CONTEXT_CLOSERS = frozenset({"script", "style", "title", "textarea", "noscript", "xmp", "iframe",
+                              "noembed", "noframes", "template", "svg", "math", "plaintext"})
+_MAX_DEPTH = 2
+_SMART_QUOTES = frozenset("\u2018\u2019\u201c\u201d\u00b4\u2032\u2033")
+_FOLD_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u2032": "'",
+                              "\u201c": '"', "\u201d": '"', "\u2033": '"'})
+
+
+class XssVerdict(NamedTuple):
+    severity: Severity
+    rule: str
+    start: int
+    end: int
+    detail: str
+
+
+class _Best:
+    """Keeps the most severe verdict seen."""
+
+    __slots__ = ("v",)
+
+    def __init__(self) -> None:
+        self.v: XssVerdict | None = None
+
+    def add(self, severity: Severity, rule: str, start: int, end: int, detail: str) -> None:
+        if self.v is None or severity > self.v.severity:
+            self.v = XssVerdict(severity, rule, start, end, detail)
+
+    @property
+    def done(self) -> bool:
+        return self.v is not None and self.v.severity >= Severity.CRITICAL
+
+
+# ------------------------------------------------------------------ entry
+
+
+def analyse(value: str, depth: int = 0) -> XssVerdict | None:
+    """The most severe XSS reading of `value`, or None."""
+    best = _Best()
+    for form in _variants(value):
+        _read(form, best, depth)
+        if best.done:
+            break
+    return best.v
+
+
+def _variants(value: str) -> list[str]:
+    """The value, and the forms a lenient stack may turn it into before a page shows it.
+
+    - NUL bytes dropped (old browsers and C libraries skip them);
+    - full-width ＜script＞ folded to ASCII (compatibility normalisation);
+    - "+" read as a blank when there is no other (a form-encoded space decoded once too few);
+    - JavaScript escapes \\x3c / \\u003c decoded (a value written into a JS string
+      and from there into the page).
+    """
+    v = value.replace("\x00", "") if "\x00" in value else value
+    out = [v]
+    if any("\uff01" <= c <= "\uff5e" for c in v[:4096] if c > "\u3000"):
+        out.append("".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in v))
+    if "+" in v and " " not in v:
+        out.append(v.replace("+", " "))
+    if not _SMART_QUOTES.isdisjoint(v):
+        out.append(v.translate(_FOLD_QUOTES))  # ‘-alert(1)-’: quotes some stacks fold to ASCII
+    low = v.lower()
+    if "\\x3c" in low or "\\u003c" in low or "\\u00" in low:
+        out.append(js_string_value(v))
+    if "+adw-" in low:  # UTF-7 "+ADw-script+AD4-" under a page declared (or sniffed) as UTF-7
+        try:
+            out.append(v[:8192].encode("ascii", "replace").decode("utf-7", "replace"))
+        except (UnicodeError, ValueError):
+            pass
+    return out
+
+
+_JSFUCK = frozenset("[]()!+ \t\n")
+
+
+# Every JavaScript verdict needs a sink; values without one of these skip the JS readers.
+_JS_WORDS = ("alert", "prompt", "confirm", "eval", "fromcharcode", "settimeout", "setinterval",
+             "constructor", "document", "window", "location", "cookie", "top", "self", "parent",
+             "frames", "execscript", "msgbox", "import", "fetch", "globaleval", "getscript", "&{",
+             "\\u", "\\x", "function", "innerhtml", "open", "write", "globalthis", "name", "createelement",
+             "atob", "sendbeacon", "$")
+_ATTR_WORDS = ("on", "style", "src", "href", "action", "data")
+_URL_WORDS = ("script", "data", "mocha", "mhtml", "&")
+_CSS_WORDS = ("expression", "url", "binding", "behavio", "@import", "\\", "-o-link", "/*")
+
+
+def _read(v: str, best: _Best, depth: int) -> None:
+    if len(v) >= 24 and v.count("[") >= 6 and _JSFUCK.issuperset(v[:4096]):
+        best.add(Severity.HIGH, "js-code", 0, len(v), "JSFuck-encoded script ([]()!+ only)")
+        return
+    if "<" in v:
+        _html(v, best, depth)
+        if best.done:
+            return
+    low = v.lower()
+    if "=" in v and any(w in low for w in _ATTR_WORDS):
+        _attribute_injection(v, best)
+    if (":" in v or "&" in v) and any(w in low for w in _URL_WORDS):
+        _url_value(v, best)
+    if any(w in low for w in _JS_WORDS):
+        _js_contexts(v, best)
+    if "{{" in v:
+        _template(v, best)
+    if any(w in low for w in _CSS_WORDS):
+        _css_fragment(v, best)
+
+
+# ------------------------------------------------------------------ HTML
+
+
+def _html(v: str, best: _Best, depth: int) -> None:
+    tags = scan_tags(v)
+    closers = [t for t in tags if t.end_tag and t.name in _CONTEXT_CLOSERS]
+    for tag in tags:
+        name = tag.name
+        if tag.end_tag:
+            if name == "script":
+                best.add(Severity.MEDIUM, "script-close", tag.start, tag.end, "</script> ends a script block")
+            continue
+        if name in SCRIPT_TAGS or name.endswith(":script"):
+            best.add(Severity.CRITICAL, "script-tag", tag.start, tag.end, f"<{name}> element")
+            return
+        for attr in tag.attrs:
+            _tag_attribute(v, name, attr, best, depth)
+        if best.v is None or best.v.severity < Severity.HIGH:
+            raw = v[tag.start:tag.end]
+            hit = embedded_script_scheme(raw)
+            if hit:  # odd quoting the attribute reader did not untangle: <IMG SRC=""javascript:...""">
+                best.add(Severity.HIGH, "script-url", tag.start, tag.end, f"<{name} ...{hit}...>")
+            elif "style" in raw.lower() and "expression(" in normalise_css(raw):
+                best.add(Severity.HIGH, "css", tag.start, tag.end, f"<{name} style=...expression()>")
+        if name in EMBEDDING_TAGS or (name == "xml" and _attr(tag.attrs, "src")):
+            best.add(Severity.HIGH, "embedding-tag", tag.start, tag.end, f"<{name}> element")
+        elif name == "meta":
+            equiv = _attr(tag.attrs, "http-equiv").lower()
+            charset = (_attr(tag.attrs, "charset") + _attr(tag.attrs, "content")).lower().replace(" ", "")
+            if equiv in ("refresh", "set-cookie", "content-security-policy", "link"):
+                best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, f"<meta http-equiv={equiv}>")
+            elif "utf-7" in charset or "utf7" in charset:
+                best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, "<meta> switching the page to UTF-7")
+        elif name == "link":
+            rel = _attr(tag.attrs, "rel").lower()
+            if any(r in rel for r in ("stylesheet", "import", "preload", "prefetch", "manifest")) and \
+                    _attr(tag.attrs, "href"):
+                best.add(Severity.HIGH, "link-tag", tag.start, tag.end, f"<link rel={rel}>")
+        elif name == "style":
+            close = v.lower().find("</style", tag.end)
+            body = v[tag.end: close if close >= 0 else len(v)]
+            hit = css_danger(body)
+            if hit:
+                best.add(Severity.HIGH, "css", tag.start, tag.end, f"<style> with {hit}")
+            else:
+                best.add(Severity.MEDIUM, "style-tag", tag.start, tag.end, "<style> element")
+        elif name == "form" and _attr(tag.attrs, "action"):
+            best.add(Severity.MEDIUM, "form-tag", tag.start, tag.end, "<form action=...>")
+        if best.done:
+            return
+    if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
+        # "</title><img ...": the value ends the page's element and starts its own markup.
+        best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
+
+
+def _attr(attrs: tuple[HtmlAttr, ...], name: str) -> str:
+    for a in attrs:
+        if a.name == name:
+            return decode_entities(a.value)
+    return ""
+
+
+def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) -> None:
+    an = attr.name
+    value = attr.value
+    if an.startswith("on") and len(an) > 4 and an[2:].isalpha():
+        if attr.has_value and value.strip():
+            js = read_js(tokenize_js(decode_entities(value)))
+            sev = Severity.CRITICAL if js.sink else Severity.HIGH
+            best.add(sev, "event-handler", attr.start, attr.end,
+                     f"<{tag} {an}=...>" + (f" reaching {js.sink}" if js.sink else ""))
+        return
+    if an == "style":
+        hit = css_danger(decode_entities(value))
+        if hit:
+            best.add(Severity.HIGH, "css", attr.start, attr.end, f"style attribute with {hit}")
+        return
+    if an == "srcdoc":
+        inner = analyse(decode_entities(value), depth + 1) if depth < _MAX_DEPTH else None
+        if inner is not None and inner.severity >= Severity.MEDIUM:
+            best.add(max(inner.severity, Severity.HIGH), "srcdoc", attr.start, attr.end, "srcdoc document: " + inner.detail)
+        elif "<" in value or "&lt" in value.lower():
+            best.add(Severity.HIGH, "srcdoc", attr.start, attr.end, "srcdoc document with markup")
+        return
+    if an in ("datasrc", "datafld", "dataformatas"):
+        html = an == "dataformatas" and decode_entities(value).strip().lower() == "html"
+        best.add(Severity.HIGH if html else Severity.MEDIUM, "data-binding", attr.start, attr.end,
+                 f"IE data binding ({an})")
+        return
+    if an == "attributename" and decode_entities(value).strip().lower().startswith("on"):
+        best.add(Severity.HIGH, "event-handler", attr.start, attr.end, f"<{tag} attributeName={value[:20]}> sets a handler")
+        return
+    if an == "formaction" and value.strip():
+        best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} formaction=...> overrides a form target")
+        return
+    if not value:
+        return
+    slash_on = value.find("/on")
+    if slash_on > 0 and not value.startswith(("http", "/")) and depth < _MAX_DEPTH:
+        # <img/src=x/onerror=alert(1)>: lenient parsers and sanitizers split on "/" too.
+        for extra in scan_attributes(value, slash_on + 1)[0]:
+            if extra.name in EVENTS:
+                _tag_attribute(v, tag, extra._replace(start=attr.start, end=attr.end), best, depth + 1)
+    if value.startswith("`") and depth < _MAX_DEPTH:
+        # Old IE also quotes with back ticks: <img src=`x`onerror=alert(1)> has a second attribute.
+        close = value.find("`", 1)
+        if close > 0:
+            for extra in scan_attributes(value, close + 1)[0]:
+                _tag_attribute(v, tag, extra._replace(start=attr.start, end=attr.end), best, depth + 1)
+    if an in URL_ATTRIBUTES or _looks_like_script_url(value):
+        hit = script_url(value if an != "content" else _meta_url(value))
+        if not hit and an in URL_ATTRIBUTES:
+            hit = embedded_script_scheme(value)
+        if hit:
+            best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
+
+
+_SCHEME_STRIP = frozenset(chr(c) for c in range(0, 33))
+
+
+def embedded_script_scheme(text: str) -> str:
+    """'javascript:' (or vbscript:) anywhere in text once references and blanks are undone, else ''."""
+    low = text[:4096].lower()
+    if "script" not in low and "&" not in low and "\\" not in low:
+        return ""
+    flat = "".join(c for c in decode_entities(low) if c not in _SCHEME_STRIP)
+    for scheme in ("javascript:", "vbscript:", "livescript:"):
+        if scheme in flat:
+            return scheme
+    return ""
+
+
+def _meta_url(content: str) -> str:
+    low = content.lower()
+    k = low.find("url=")
+    return content[k + 4:] if k >= 0 else content
+
+
+def _looks_like_script_url(value: str) -> bool:
+    low = value[:64].lower()
+    return "script" in low or "&#" in low or "data:" in low or "&colon" in low
+
+
+def script_url(value: str) -> str:
+    """'javascript:' / 'data:text/html' ... when the URL runs code or renders a document; else ''."""
+    value = value.lstrip("\\\"'` ")  # quoting left over from the layer that carried the value
+    scheme, rest = url_scheme(value)
+    if not scheme:
+        return ""
+    if scheme in SCRIPT_SCHEMES:
+        return scheme + ":"
+    if scheme == "data":
+        media = data_url_type(rest)
+        if media in ACTIVE_DATA_TYPES or media.startswith(("text/html", "image/svg", "application/xhtml")):
+            return "data:" + (media or "(no type)")
+    return ""
+
+
+# ------------------------------------------------------------------ attribute injection
+
+
+def _attribute_injection(v: str, best: _Best) -> None:
+    """The value ends a quoted (or unquoted) attribute value and adds attributes of its own."""
+    starts: list[int] = []
+    for q in ('"', "'"):
+        i = v.find(q)
+        if i >= 0:
+            starts.append(i + 1)
+    if " " in v or "/" in v or "\t" in v or "\n" in v:
+        starts.append(0)  # an unquoted attribute value ends at the first blank
+    for s in starts:
+        attrs, _, _ = scan_attributes(v, s, stop_at_gt=s > 0)
+        for attr in attrs:
+            an = attr.name.lstrip("\"'/`")
+            if not attr.has_value or not attr.value.strip():
+                continue
+            if an in EVENTS:
+                js = read_js(tokenize_js(decode_entities(attr.value)))
+                if js.sink or script_url(attr.value):
+                    best.add(Severity.HIGH, "attribute-injection", attr.start, attr.end,
+                             f"{an}= handler reaching {js.sink or 'a script URL'}")
+                elif js.valid_until > 0 and any(t.text == "(" for t in tokenize_js(attr.value, 0, 32)):
+                    best.add(Severity.HIGH, "attribute-injection", attr.start, attr.end, f"{an}= handler")
+                else:
+                    best.add(Severity.MEDIUM, "attribute-injection", attr.start, attr.end, f"{an}= handler")
+            elif an == "style" and s > 0:
+                hit = css_danger(decode_entities(attr.value))
+                if hit:
+                    best.add(Severity.HIGH, "attribute-injection", attr.start, attr.end, f"style with {hit}")
+            elif an in ("src", "href", "action", "formaction", "data", "xlink:href", "srcdoc") and s > 0:
+                hit = script_url(attr.value)
+                if hit:
+                    best.add(Severity.HIGH, "attribute-injection", attr.start, attr.end, f"{an}={hit}")
+
+
+# ------------------------------------------------------------------ URLs
+
+
+def _url_value(v: str, best: _Best) -> None:
+    """The whole value (or a key=value's value) is a URL that runs script when followed."""
+    candidates = [0]
+    eq = v.find("=")
+    if 0 < eq < 64:
+        candidates.append(eq + 1)
+    for start in candidates:
+        hit = script_url(v[start:])
+        if not hit:
+            continue
+        if hit.startswith("data:"):
+            best.add(Severity.HIGH, "script-url", start, len(v), hit + " URL")
+            return
+        raw = v[start:].lstrip("\\\"'` ").lower()
+        if not raw.startswith(hit) and "&" in raw[:len(hit) + 24]:
+            # "ja&Tab;vascript&colon;": references inside the scheme are there to hide it.
+            best.add(Severity.HIGH, "script-url", start, len(v), f"{hit} URL hidden with character references")
+            return
+        if raw.startswith(hit) and len(raw) > len(hit) and raw[len(hit)] not in " \t\r\n":
+            best.add(Severity.HIGH, "script-url", start, len(v), f"{hit} URL")
+            return
+        scheme, rest = url_scheme(v[start:].lstrip("\\\"'` "))
+        if "%" in rest:
+            rest = _percent_decode(rest)  # browsers percent-decode a javascript: URL before running it
+        toks = tokenize_js(rest)
+        js = read_js(toks)
+        if js.sink and js.valid_until > js.sink_index or (scheme != "javascript" and "(" in rest):
+            best.add(Severity.HIGH, "script-url", start, len(v), f"{hit} URL reaching {js.sink or 'code'}")
+            return
+        if js.valid_until == len(toks) and any(t.text == "(" for t in toks):
+            best.add(Severity.HIGH, "script-url", start, len(v), f"{hit} URL with code")
+            return
+
+
+    low = v.lower()
+    k = low.find("script:")
+    if k > 0 and (low[:k].endswith(("java", "vb", "live"))):
+        js = read_js(tokenize_js(v[k + 7:]))
+        if js.sink and js.valid_until > js.sink_index:
+            best.add(Severity.HIGH, "script-url", max(0, k - 4), len(v), f"script URL reaching {js.sink}")
+
+
+_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _percent_decode(text: str) -> str:
+    out: list[str] = []
+    i, n = 0, min(len(text), 4096)
+    while i < n:
+        c = text[i]
+        if c == "%" and i + 2 < n + 1 and text[i + 1:i + 2] in _HEXDIGITS and text[i + 2:i + 3] in _HEXDIGITS \
+                and i + 2 < n:
+            out.append(chr(int(text[i + 1:i + 3], 16)))
+            i += 3
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ JavaScript contexts
+
+_BREAKOUT_STARTERS = frozenset({";", ")", "]", "}", ",", "+", "-", "*", "/", "%", "||", "&&", "|", "&", "^",
+                                "?", ":", "==", "===", "!=", "!==", "<", ">", "<=", ">=", "=", "??", "**",
+                                "in", "instanceof", "<<", ">>", ">>>"})
+
+
+def _js_contexts(v: str, best: _Best) -> None:
+    # Inside a JS string: the value closes it and continues as code.
+    for q in ("'", '"', "`"):
+        i = v.find(q)
+        if i < 0:
+            continue
+        toks = tokenize_js(v, i + 1)
+        code = [t for t in toks if t.kind != COMMENT]
+        if not code:
+            continue
+        first = code[0]
+        if not (first.kind == PUNCT and first.text in _BREAKOUT_STARTERS or
+                first.kind == IDENT and first.text in ("in", "instanceof")):
+            continue
+        js = read_js(toks)
+        if js.sink and js.valid_until > js.sink_index:
+            t = toks[js.sink_index]
+            best.add(Severity.HIGH, "js-breakout", i, t.end, f"{q}...{js.sink}: code after closing a {q} string")
+            return
+    # Bare script context (the value is code already, or the code of a handler whose
+    # start was cut: `alert(1)><input autofocus>`, `"prompt(1)">`): only calls that execute.
+    toks = tokenize_js(v, 1 if v[:1] in "\"'" else 0)
+    if not toks:
+        return
+    js = read_js(toks)
+    if js.sink and js.valid_until > js.sink_index:
+        t = toks[js.sink_index]
+        whole = js.valid_until == len(toks) or _ends_code(toks, js.valid_until)
+        lead = js.first is not None and js.first.kind == PUNCT and js.first.text in (";", ")", "}", "]")
+        if _strong(js.sink):
+            best.add(Severity.HIGH if whole else Severity.MEDIUM, "js-code", t.start, t.end,
+                     f"script code calling {js.sink}")
+        elif whole and (lead or js.sink.endswith("=") and "." in js.sink or js.sink.rstrip("=") in _GLOBAL_LEAKS):
+            # ";location.href='//evil'//" or "document.location='//evil'": navigation or data
+            # written from code that the value completes.
+            best.add(Severity.HIGH, "js-code", t.start, t.end, f"script code reaching {js.sink}")
+    if "&{" in v:
+        # Netscape JavaScript entities: &{code};
+        k = v.find("&{")
+        js = read_js(tokenize_js(v, k + 2, 128))
+        if js.sink:
+            best.add(Severity.HIGH, "js-code", k, len(v), f"&{{...}} script entity reaching {js.sink}")
+
+
+_STRONG_LEAVES = frozenset({"alert", "prompt", "confirm", "eval", "execscript", "msgbox", "function",
+                            "settimeout", "setinterval", "fromcharcode", "globaleval", "getscript",
+                            "importscripts", "}"})
+
+
+def _strong(sink: str) -> bool:
+    """A call that runs code or pops up whatever the page does around it."""
+    if not sink.endswith("()"):
+        return False
+    leaf = sink[:-2].rsplit(".", 1)[-1]
+    return (sink in STRONG_CALLS or leaf in _STRONG_LEAVES or "constructor" in sink or "[...]" in sink
+            or sink.startswith("${"))
+
+
+_GLOBAL_LEAKS = ("document.cookie", "document.domain", "window.location", "document.location",
+                 "top.location", "self.location", "parent.location", "window.name", "localstorage")
+
+
+def _ends_code(toks: list, valid_until: int) -> bool:
+    """The part that is not code starts after a statement end (';', a comment), or is the
+    end of a tag or attribute (`>`, a closing quote) right after the code."""
+    prev = toks[valid_until - 1] if valid_until > 0 else None
+    if prev is not None and (prev.kind == COMMENT or prev.text in (";", "}")):
+        return True
+    nxt = toks[valid_until] if valid_until < len(toks) else None
+    return prev is not None and prev.text == ")" and nxt is not None and (
+        nxt.text in (">", "/") or nxt.kind == "s" and nxt.start == prev.end)
+
+
+# ------------------------------------------------------------------ templates
+
+
+def _template(v: str, best: _Best) -> None:
+    start = v.find("{{")
+    tries = 0
+    while start >= 0 and tries < 8:
+        tries += 1
+        end = v.find("}}", start + 2)
+        inner = v[start + 2: end if end >= 0 else len(v)]
+        toks = tokenize_js(inner, 0, 256)
+        words = {t.text for t in toks if t.kind == IDENT}
+        js = read_js(toks)
+        hit = sorted(words & TEMPLATE_WORDS)
+        if (hit and (js.sink or any(t.text == "(" for t in toks))) or _strong(js.sink):
+            best.add(Severity.HIGH, "template-injection", start, end + 2 if end >= 0 else len(v),
+                     "template expression using " + ", ".join(hit[:3] or [js.sink]))
+            return
+        start = v.find("{{", start + 2)
+
+
+# ------------------------------------------------------------------ CSS
+
+_CSS_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def normalise_css(text: str) -> str:
+    """Lower-case CSS with comments removed, escapes decoded and blanks dropped."""
+    out: list[str] = []
+    n = min(len(text), 8192)
+    i = 0
+    while i < n:
+        c = text[i]
+        if c == "/" and i + 1 < n and text[i + 1] == "*":
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            continue
+        if c in "\"'" and i + 1 < n:
+            # A CSS string: kept (without its quotes); "/*" inside it is not a comment.
+            j = text.find(c, i + 1)
+            if j > 0:
+                out.append(text[i + 1:j].lower())
+                i = j + 1
+                continue
+        if c == "\\" and i + 1 < n:
+            j = i + 1
+            while j < n and j - i <= 6 and text[j] in _CSS_HEX:
+                j += 1
+            if j > i + 1:
+                try:
+                    out.append(chr(int(text[i + 1:j], 16)))
+                except (ValueError, OverflowError):
+                    pass
+                if j < n and text[j] == " ":
+                    j += 1
+                i = j
+                continue
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if c not in " \t\r\n\x0c\x0b\"'":
+            out.append(c)
+        i += 1
+    return "".join(out).lower()
+
+
+def css_danger(text: str) -> str:
+    """What in a CSS fragment runs script or loads code ('' when nothing)."""
+    css = normalise_css(text)
+    if "expression(" in css:
+        return "expression()"
+    for marker in ("url(javascript:", "url(vbscript:", "url(livescript:"):
+        if marker in css:
+            return marker + "...)"
+    if "url(data:" in css and any(t in css for t in ("text/html", "svg", "javascript")):
+        return "url(data:...)"
+    if "-moz-binding:" in css:
+        return "-moz-binding"
+    if "behavior:" in css or "behaviour:" in css or "-ms-behavior:" in css or "behavior=url(" in css:
+        return "behavior"
+    if "@import" in css:
+        return "@import"
+    if "javascript:" in css or "vbscript:" in css:
+        return "script URL"
+    if "-o-link-source:" in css or "-o-link:" in css:
+        return "-o-link"
+    return ""
+
+
+def _css_fragment(v: str, best: _Best) -> None:
+    """A CSS declaration without a tag: `x:expression(alert(1))`, `background:url(javascript:...)`."""
+    css = normalise_css(v)
+    for marker, what in ((":expression(", "expression()"), (":url(javascript:", "url(javascript:)"),
+                         (":url(vbscript:", "url(vbscript:)"), ("-moz-binding:", "-moz-binding"),
+                         ("behavior:url(", "behavior"), ("@import", "@import")):
+        if marker in css:
+            if marker == "@import" and not any(m in css for m in ("@importurl(", "@import'", "@import\"",
+                                                                   "@importjavascript", "@importdata:")):
+                if not ("@import" + "'" in v.lower().replace(" ", "") or '@import"' in v.lower().replace(" ", "")):
+                    continue
+            best.add(Severity.HIGH, "css", 0, len(v), f"CSS {what}")
+            return
+
+
+# ------------------------------------------------------------------ detector
+
+
+@register
+class XssDetector(Detector):
+    name = "xss"
+    triggers = (
+        r"<[a-z!/?\x{ff01}-\x{ff5e}]|\x{ff1c}",
+        r"(?:^|[^a-z0-9])on[a-z]{3,}\s*=",
+        r"(?:java|vb|live)\s*script|mocha\s*:|data\s*:|&#|&(?:colon|tab|newline|lpar|rpar|sol);",
+        r"expression\s*\(|url\s*\(|behaviou?r|-moz-binding|@import|-o-link",
+        r"\{\{",
+        r"alert|prompt|confirm|eval|execscript|msgbox|fromcharcode|settimeout|setinterval|constructor|"
+        r"atob|document\s*[.\[]|window\s*[.\[]|location|cookie|innerhtml|globalthis|getscript|import\s*\(|"
+        r"fetch\s*\(|\\u00|(?:top|self|parent|frames)\s*\[|function\s*\(|!\[\]",
+        r"/\*|\\[0-9a-f]{2}|\+ad[w4]-",
+    )
+
+    def scan_input(self, inp: Input) -> Iterable[Finding]:
+        v = analyse(inp.value)
+        if v is None:
+            return ()
+        return (Finding("xss", f"xss.{v.rule}", v.severity, inp.location,
+                        excerpt(inp.value, v.start, max(v.end, v.start + 1), inp.location),
+                        inp.chain, detail=v.detail),)

@@ -1,0 +1,106 @@
+"""XXE: XML that asks the parser to fetch or expand entities, and XInclude.
+
+A DOCTYPE is harmless by itself; what matters is what it declares:
+- an external entity (`<!ENTITY x SYSTEM "file:///etc/passwd">`, `PUBLIC "..." "http://..."`):
+  HIGH, CRITICAL when the system id is a local file or a language wrapper;
+- a parameter entity (`<!ENTITY % p ...>`, used for out-of-band exfiltration): HIGH;
+- an external DTD (`<!DOCTYPE x SYSTEM "http://evil/x.dtd">`): HIGH;
+- many internal entities referring to each other (billion laughs): HIGH;
+- XInclude (`<xi:include href=...>` / the XInclude namespace): HIGH.
+Looks at XML bodies and at XML-ish values (a parameter holding a document).
+Until the decode stage hands over XML bodies as Inputs, scan_request reads an
+XML request body itself.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from extauthz.decode import Input
+from extauthz.detect.base import Detector, register
+from extauthz.finding import Finding, Severity, excerpt
+from extauthz.request import Request
+
+MAX_DOC = 65536
+MAX_DECLS = 256
+LOCAL_SCHEMES = ("file:", "php:", "expect:", "jar:", "netdoc:", "gopher:", "/", "c:", "\\\\")
+
+
+def _quoted_after(low: str, i: int) -> str:
+    """The first quoted literal at or after low[i] (bounded)."""
+    q1, q2 = low.find('"', i, i + 400), low.find("'", i, i + 400)
+    qs = [q for q in (q1, q2) if q >= 0]
+    if not qs:
+        return ""
+    q = min(qs)
+    end = low.find(low[q], q + 1, q + 2048)
+    return low[q + 1:end] if end > q else low[q + 1:q + 2048]
+
+
+def judge_xml(text: str) -> tuple[str, Severity, int, str] | None:
+    """(rule, severity, offset, detail) of the strongest XXE signal in `text`."""
+    low = text[:MAX_DOC].lower()
+    best: tuple[str, Severity, int, str] | None = None
+
+    def keep(cand: tuple[str, Severity, int, str]) -> None:
+        nonlocal best
+        if best is None or cand[1] > best[1]:
+            best = cand
+
+    d = low.find("<!doctype")
+    if d >= 0:
+        head = low[d:d + 400].split("[", 1)[0].split(">", 1)[0]
+        if " system" in head or " public" in head:
+            keep(("xxe.external-dtd", Severity.HIGH, d, "DOCTYPE loads an external DTD"))
+    i = low.find("<!entity")
+    internal = 0
+    n = 0
+    while i >= 0 and n < MAX_DECLS:
+        n += 1
+        decl = low[i:i + 4096].split(">", 1)[0]
+        words = decl[8:].split()
+        parameter = bool(words) and words[0] == "%"
+        if " system" in decl or " public" in decl:
+            sysid = _quoted_after(low, i + decl.rfind(" system" if " system" in decl else " public"))
+            if " public" in decl and " system" not in decl:
+                rest = decl[decl.find(" public") + 7:]
+                lits = [p for p in rest.replace("'", '"').split('"')[1::2]]
+                sysid = lits[1] if len(lits) > 1 else (lits[0] if lits else "")
+            sev = Severity.CRITICAL if sysid.strip().startswith(LOCAL_SCHEMES) else Severity.HIGH
+            keep(("xxe.external-entity", sev, i, f"external entity {sysid[:40]!r}"))
+        elif parameter:
+            keep(("xxe.parameter-entity", Severity.HIGH, i, "parameter entity"))
+        else:
+            internal += 1
+        i = low.find("<!entity", i + 8)
+    if internal >= 5 and low.count("&", 0, MAX_DOC) >= 10:
+        keep(("xxe.entity-expansion", Severity.HIGH, 0, f"{internal} internal entities (entity expansion)"))
+    x = low.find("xinclude")
+    if x < 0:
+        x = low.find("xi:include")
+    if x >= 0 and ("include" in low[x:x + 200] or "xmlns" in low[max(0, x - 40):x]):
+        keep(("xxe.xinclude", Severity.HIGH, x, "XInclude"))
+    return best
+
+
+@register
+class Xxe(Detector):
+    name = "xxe"
+    triggers = (r"<!doctype", r"<!entity", r"xinclude", r"xi:include")
+    kinds = None
+
+    def scan_input(self, inp: Input) -> Iterable[Finding]:
+        found = judge_xml(inp.value)
+        if found is None:
+            return ()
+        rule, sev, at, detail = found
+        return (Finding("xxe", rule, sev, inp.location, excerpt(inp.value, at, at + 48, inp.location), inp.chain,
+                        detail=detail),)
+
+    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
+        head = request.body[:MAX_DOC]
+        if not head or (b"<!" not in head and b"xinclude" not in head.lower()):
+            return
+        if any(i.kind in ("xml", "body") for i in inputs):
+            return
+        text = head.decode("utf-8", "replace")
+        yield from self.scan_input(Input("body", "", text))

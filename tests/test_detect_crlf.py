@@ -1,0 +1,50 @@
+from hypothesis import given, settings, strategies as st
+
+from extauthz.decode import Input
+from extauthz.detect.crlf import Crlf, percent_once
+from extauthz.finding import Severity
+
+DET = Crlf()
+
+
+def rules(value, kind="query", name="q"):
+    return {(f.rule, f.severity) for f in DET.scan_input(Input(kind, name, value))}
+
+
+def test_header_injection_and_response_splitting():
+    assert rules("foobar\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK") >= {("crlf.header", Severity.HIGH)} or \
+        ("crlf.response-splitting", Severity.HIGH) in rules("foobar\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK")
+    assert ("crlf.header", Severity.HIGH) in rules("x\r\nSet-Cookie: a=b")
+    assert ("crlf.header", Severity.HIGH) in rules("\r\nRemote-addr\r\r\r: foo.bar.com")
+    assert ("crlf.response-splitting", Severity.HIGH) in rules("munch\r\n\r\n<HTML><title></title></HTML>")
+    assert ("crlf.request-line", Severity.HIGH) in rules("aaa\nGET / HTTP/1.1")
+    assert ("crlf.request-line", Severity.HIGH) in rules("GET http://www.foo.bar HTTP/1.2")
+
+
+def test_double_encoded_payload_is_seen():
+    assert ("crlf.header", Severity.HIGH) in rules("any%3F%0ASet-cookie%3A+Tamper%3D1")
+    assert percent_once("a%0D%0Ab%3a%zz%") == "a\r\nb:%zz%"
+
+
+def test_mail_header_injection():
+    assert ("crlf.mail-header", Severity.HIGH) in rules("me@example.com\nBcc: victim@example.org")
+    assert ("crlf.mail-header", Severity.HIGH) in rules("hello\r\nTo: x@y.z")
+
+
+def test_multiline_text_passes():
+    for v in ("soundtrack Gympl\r\nanything", "budget foo)</bar>\n", "get it\n", "aaa\r\nGet /foo\r",
+              "Dear team,\nthanks for the parcel.\nRegards", "line one\r\nline two: details follow"):
+        assert rules(v, kind="form") == set(), v
+    assert {s for _, s in rules("\n\rlocation:\n\r")} <= {Severity.MEDIUM}
+
+
+def test_path_and_names():
+    assert rules("/foo\nbar", kind="path") == {("crlf.path", Severity.HIGH)}
+    assert list(DET.scan_request(None, [Input("query", "parameter\r\n", "test")]))
+    assert ("crlf.parameter", Severity.HIGH) in rules("test\rnext=more")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("\r\n%0aAdD:Set-Cookie HTTP/1.1<GET x=")), max_size=400))
+def test_never_raises_deterministic(s):
+    assert list(DET.scan_input(Input("query", "q", s))) == list(DET.scan_input(Input("query", "q", s)))

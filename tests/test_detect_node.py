@@ -1,0 +1,68 @@
+"""Node.js injection, prototype pollution, JS infinite loops; Perl and Ruby code."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extauthz.detect.node import NodeInjection, assess
+from extauthz.detect.perlruby import PerlRubyInjection
+from extauthz.detect.perlruby import assess as assess_perlruby
+from extauthz.detect.prefilter import Prefilter
+from extauthz.finding import Severity
+
+NODE = Prefilter([NodeInjection()])
+PERLRUBY = Prefilter([PerlRubyInjection()])
+
+
+def node(value: str):
+    return assess(value) if NODE.candidates(value) else None
+
+
+def perlruby(value: str):
+    return assess_perlruby(value) if PERLRUBY.candidates(value) else None
+
+
+@pytest.mark.parametrize("value,rule", [
+    ("_$$ND_FUNC$$_function(){require('child_process').exec('id')}()", "node.serialized-function"),
+    ("require(\"child_process\").exec('whoami')", "node.child-process"),
+    ("#{require.main.constructor._load('fs').readdirSync('.')}", "node.child-process"),
+    ("this.constructor.constructor('return process')()", "node.constructor"),
+    ('{"then":"$1:__proto__:then"}', "proto.pollution"), ("__proto__[isAdmin]", "proto.pollution"),
+    ("constructor[prototype][onerror]", "proto.pollution"), ("process.env", "node.process"),
+    ("process[mainModule", "node.process"), ("eval(String.fromCharCode(97))", "node.eval"),
+    ("console.info(1)", "node.code"), ('console["info"](1)', "node.code"), ("while(!false);", "js.infinite-loop"),
+    ("while(new Date)", "js.infinite-loop"), ("for(;;){}", "js.infinite-loop"), ("module.exports=function(){}", "node.code"),
+])
+def test_node_attacks(value, rule):
+    h = node(value)
+    assert h is not None and h.rule == rule and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", [
+    "process.", "console.", "while (foo) is bar.", "while(!true);", "proto", "the constructor of the house",
+    "our process: apply, interview, hire", "Use console.log(x) to debug your code in the browser",
+])
+def test_node_benign(value):
+    h = node(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["@{[system 'id']}", "@{   [   uc   'hello'   ]   }", 'Process.spawn("id")',
+                                   "IO.popen('id').read", "Kernel.exec('id')", "%x(id)"])
+def test_perl_ruby_attacks(value):
+    h = perlruby(value)
+    assert h is not None and h.severity >= Severity.HIGH, value
+
+
+@pytest.mark.parametrize("value", ['{"array":[1,2,3]}', "user@example.com", "$hash{key}=[1,2,3]",
+                                   "the process spawned new ideas", "io.github.project", "50%x(2)"])
+def test_perl_ruby_benign(value):
+    assert perlruby(value) is None, value
+
+
+@given(st.text(alphabet=st.sampled_from(list("while(!)[]{};.processconstructor_$\"'@%x ")), max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_property_never_raises(value):
+    assess(value)
+    assess_perlruby(value)

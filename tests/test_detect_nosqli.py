@@ -1,0 +1,25 @@
+from extauthz.decode import Input
+from extauthz.detect.nosqli import NoSqlInjection, operator_in_name, operator_in_value, where_js
+from extauthz.finding import Severity
+
+DET = NoSqlInjection()
+
+
+def test_operator_keys_in_names():
+    assert operator_in_name("user[$ne]") == "ne"
+    assert operator_in_name("$.login.password.$regex") == "regex"
+    assert operator_in_name("$.price") is None and operator_in_name("total$") is None
+    found = list(DET.scan_request(None, [Input("query", "user[$where]", "1")]))
+    assert found and found[0].severity is Severity.CRITICAL
+
+
+def test_operator_objects_and_where_js():
+    assert operator_in_value('{"$where": "sleep(100)"}') >= 0
+    assert operator_in_value("{$ne: null}") >= 0
+    assert where_js("';return true;var a='") >= 0
+    assert where_js("db.users.find({})") >= 0
+
+
+def test_benign_text_passes():
+    for v in ("price $gt 5", "costs $in total", "return to sender", "the db.example.com host", "$100 or less"):
+        assert operator_in_value(v) < 0 and where_js(v) < 0, v

