@@ -22,6 +22,8 @@ COPY pyproject.toml setup.py README.md ./
 COPY extauthz ./extauthz
 COPY envoy ./envoy
 COPY examples ./examples
+# the demo services (stdlib only) for the Istio demo: /opt/extauthz/share/examples
+COPY examples /opt/extauthz/share/examples
 RUN /opt/extauthz/bin/pip install . \
  && /opt/extauthz/bin/pip check \
  && /opt/extauthz/bin/pip uninstall --yes pip setuptools wheel \

@@ -2,7 +2,7 @@ import base64
 
 from hypothesis import given, strategies as st
 
-from extauthz.decode.layers.base64 import decode_text, is_candidate
+from extauthz.decode.layers.base64 import decode_base64, decode_data_uri, decode_text, is_candidate
 
 
 def b64(text: str, url: bool = False) -> str:
@@ -43,6 +43,24 @@ def test_decoded_is_printable_ascii_or_nothing(raw):
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=9, max_size=80))
 def test_printable_text_always_roundtrips(text):
     encoded = b64(text)
-    assert is_candidate(encoded) or not encoded.strip("0123456789abcdefABCDEF")
     if is_candidate(encoded):
         assert decode_text(encoded) == text
+
+
+def test_paths_words_and_single_case_tokens_are_not_candidates():
+    for text in ("/catalog/search", "internationalization", "8f14e45fceea167a", "1234567890123456"):
+        assert not is_candidate(text)
+
+
+def test_data_uris():
+    assert decode_data_uri("data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==") == \
+        "data:text/html,<script>alert(1)</script>"
+    assert decode_data_uri('<a href="data:text/html;BASE64,PHN2Zz4=">x</a>') == '<a href="data:text/html,<svg>">x</a>'
+    assert decode_data_uri("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA") is None  # binary stays
+    assert decode_base64("x=data:text/html;base64,PHN2Zz4=").value == "x=data:text/html,<svg>"
+
+
+@given(st.text(max_size=120))
+def test_data_uri_never_raises(text):
+    decode_data_uri(text)
+    decode_data_uri("data:x;base64," + text)

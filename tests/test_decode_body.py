@@ -14,6 +14,8 @@ def test_missing_content_type_is_sniffed_silently():
     assert by_location(post("a=1&b=2"))["form:b"] == ["2"]
     assert by_location(post("<r><a>x</a></r>"))["xml:/r/a"] == ["x"]
     assert values(post("just some text"), "body") == ["just some text"]
+    ex = post('--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\n<x>\r\n--zz--\r\n', "text/plain")
+    assert by_location(ex)["multipart:a"] == ["<x>"]
 
 
 def test_lying_content_type():

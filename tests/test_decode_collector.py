@@ -58,14 +58,21 @@ def test_total_bytes_and_item_limits_stop_extraction():
     assert [f.rule for f in c.findings()] == ["limit.inputs"]
 
 
-def test_time_limit_with_a_fake_clock():
-    now = [0.0]
-    c = Collector(DecodeLimits(time_budget_ms=5), clock=lambda: now[0])
+def test_time_limit_is_on_cpu_time_not_wall_time():
+    wall, cpu = [0.0], [0.0]
+    c = Collector(DecodeLimits(time_budget_ms=5), clock=lambda: wall[0], cpu_clock=lambda: cpu[0])
     c.add("query", "a", "1")
-    now[0] = 1.0
+    wall[0] = 1.0  # a second of waiting (GIL, load): not the request's doing
     c.add("query", "b", "2")
-    assert [i.name for i in c.inputs] == ["a"] and [f.rule for f in c.findings()] == ["limit.time"]
-    assert c.findings()[0].severity == Severity.LOW
+    assert [i.name for i in c.inputs] == ["a", "b"] and not c.findings()
+    cpu[0] += 0.004
+    wall[0] += 0.004
+    c.add("query", "c", "3")
+    cpu[0] += 0.002  # now past one budget of CPU since the wall deadline passed
+    wall[0] += 0.002
+    c.add("query", "d", "4")
+    assert [i.name for i in c.inputs] == ["a", "b", "c"]
+    assert [f.rule for f in c.findings()] == ["limit.time"] and c.findings()[0].severity == Severity.MEDIUM
 
 
 def test_null_byte_found_after_decoding():

@@ -47,3 +47,30 @@ def test_engine_reports_decoder_findings_and_honours_body_limit():
     v = Engine(cfg).check(Request(method="POST", headers={"content-type": ("application/x-www-form-urlencoded",)},
                                   body=b"a=" + b"x" * 100))
     assert any(f.rule == "limit.body" for f in v.findings)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_headers = st.dictionaries(st.sampled_from(["user-agent", "cookie", "content-type", "referer", "x-a", "accept", "host"]),
+                           st.lists(st.text(max_size=40), min_size=1, max_size=3).map(tuple), max_size=6)
+_types = st.sampled_from(["application/json", "application/xml", "multipart/form-data; boundary=B", "text/plain",
+                          "application/x-www-form-urlencoded", "application/graphql", "image/png", "", "multipart/x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=80), _headers, _types, st.binary(max_size=200),
+       st.integers(min_value=1, max_value=30), st.integers(min_value=0, max_value=100), st.booleans())
+def test_any_request_never_raises_is_deterministic_and_bounded(path, query, headers, ctype, body, max_inputs,
+                                                               body_limit, truncated):
+    if ctype:
+        headers = {**headers, "content-type": (ctype,)}
+    r = Request(method="POST", path=path, query=query, headers=headers, body=body, body_truncated=truncated)
+    limits = DecodeLimits(max_inputs=max_inputs, time_budget_ms=60_000)
+    a = extract(r, limits, body_limit)
+    b = extract(r, limits, body_limit)
+    assert a == b
+    # each value examined yields at most 3 Inputs for each of its head and tail
+    assert len(a.inputs) <= 6 * max_inputs + 6
+    assert all(f.cls == "protocol" and f.rule.split(".")[0] in ("decode", "limit") for f in a.findings)
+    if len(body) > body_limit:
+        assert any(f.rule == "limit.body" for f in a.findings)

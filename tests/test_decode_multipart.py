@@ -26,6 +26,14 @@ def test_parts_names_filenames_types_and_nested():
     assert got["multipart:f2.filename"] == ["\u20ac.txt"]
 
 
+def test_part_charset_utf7_is_read_both_ways_and_plain_types_skipped():
+    body = (b'--B\nContent-Disposition: form-data; name="x"\nContent-Type: text/plain; charset=utf-7\n\n'
+            b'+ADw-script+AD4-\n--B\nContent-Disposition: form-data; name="y"\nContent-Type: text/plain\n\nplain\n--B--\n')
+    got = by_location(post(body, "multipart/form-data; boundary=B"))
+    assert got["multipart:x"] == ["<script>", "+ADw-script+AD4-"]
+    assert "multipart:y.content-type" not in got and got["multipart:y"] == ["plain"]
+
+
 def test_bare_lf_and_sniffed_boundary():
     body = b'--0000\nContent-Disposition: form-data; name="name"\n\nJohn Smith\n--0000--\n'
     assert by_location(post(body, "multipart/form-data"))["multipart:name"] == ["John Smith"]

@@ -61,3 +61,17 @@ def test_any_escaped_bytes_decode(raw):
     p = decode_url(text)
     assert p.escapes == len(raw) and p.invalid == 0
     assert len(p.value) <= len(raw)
+
+
+def test_fully_escaped_fast_path_agrees_with_the_general_loop():
+    assert decode_url("%27%20%6F%72").value == "' or"
+    assert decode_url("% 4%1 ").value == "% 4%1 "  # not hex: no fast path, two invalid escapes
+    assert decode_url("% 4%1 ").invalid == 2
+
+
+@given(st.text(alphabet="%0123456789abcdefABCDEFxyz ", max_size=60))
+def test_fast_path_is_only_a_shortcut(text):
+    # the same text with one extra literal character takes the general loop
+    a = decode_url(text)
+    b = decode_url(text + "!")
+    assert b.value == a.value + "!" and b.escapes == a.escapes and b.invalid == a.invalid

@@ -10,9 +10,10 @@ Limits. Padding a request beyond a WAF's inspection limits is a known bypass,
 so a limit hit is never silent; but large legitimate requests exist (uploads,
 bulk JSON), so most limit hits are MEDIUM (block in company) rather than
 HIGH. The exceptions are LOW where benign causes dominate: one very long value,
-a multipart or binary body over `body_limit` (uploads), Envoy truncating the
-body (its max_request_bytes is a deployment choice), and the time budget (a
-backstop that depends on machine load, not on the request alone).
+a multipart or binary body over `body_limit` (uploads), and Envoy truncating
+the body (its max_request_bytes is a deployment choice). The time budget is
+on the thread's CPU time, so machine load does not trip it; only a request
+that is expensive to decode does (MEDIUM).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ LIMITS: dict[str, tuple[Severity, str]] = {
     "limit.layers": (MEDIUM, "more decoding layers than limits.max_layers; the rest were not undone"),
     "limit.value-bytes": (LOW, "a value longer than limits.max_value_bytes; only its head and tail were inspected"),
     "limit.total-bytes": (MEDIUM, "more value text than limits.max_total_bytes; the rest was not inspected"),
-    "limit.time": (LOW, "parsing took longer than limits.time_budget_ms; the rest was not inspected"),
+    "limit.time": (MEDIUM, "decoding used more CPU than limits.time_budget_ms; the rest was not inspected"),
     "limit.body": (MEDIUM, "a body longer than the policy's body_limit; the rest was not inspected"),
     "limit.body-truncated": (LOW, "Envoy forwarded only part of the body (max_request_bytes)"),
 }

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from extauthz.decode.media import format_of, parse_media_type
+from extauthz.decode.media import codec_for, format_of, parse_media_type
 from extauthz.decode.parsers import PARSERS, Where
 from extauthz.decode.parsers.graphql import is_graphql_request, walk_request
 from extauthz.decode.parsers.jsondoc import TOO_DEEP, load, walk
@@ -31,12 +31,6 @@ from extauthz.request import Request
 if TYPE_CHECKING:
     from extauthz.decode.collector import Collector
 
-_CHARSETS = {
-    "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be",
-    "utf-32": "utf-32", "utf-32le": "utf-32-le", "utf-32be": "utf-32-be",
-    "iso-8859-1": "latin-1", "latin1": "latin-1", "latin-1": "latin-1", "us-ascii": "latin-1",
-    "windows-1252": "cp1252", "cp1252": "cp1252", "utf-7": "utf-7",
-}
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _BINARY_PREFIXES = ("image/", "audio/", "video/", "font/")
@@ -46,7 +40,7 @@ _BINARY_TYPES = frozenset({"application/octet-stream", "application/pdf", "appli
 
 
 def body_text(c: Collector, body: bytes, charset: str) -> str:
-    codec = _CHARSETS.get(charset.lower().strip()) if charset else None
+    codec = codec_for(charset)
     if codec is None:
         for bom, name in _BOMS:
             if body.startswith(bom):
@@ -61,12 +55,14 @@ def body_text(c: Collector, body: bytes, charset: str) -> str:
 
 
 def sniff(text: str) -> str:
-    """The format a body's text looks like: json, xml, urlencoded or text."""
+    """The format a body's text looks like: json, xml, multipart, urlencoded or text."""
     s = text.lstrip()[:1]
     if s == "{" or s == "[":
         return "json"
     if s == "<":
         return "xml"
+    if s == "-" and text.lstrip().startswith("--") and "content-disposition:" in text[:1024].lower():
+        return "multipart"
     head = text[:256]
     name, eq, _ = head.partition("=")
     if eq and name and not name.strip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[]%+"):
@@ -95,6 +91,8 @@ def _parse(c: Collector, fmt: str, text: str, params: dict[str, str], path: str)
 
 def collect_body(c: Collector, request: Request, body_limit: int) -> None:
     body = request.body
+    if not body and not request.body_truncated:
+        return
     ctypes = request.headers.get("content-type", ())
     media = parse_media_type(ctypes[0] if ctypes else "")
     if len({parse_media_type(t).mime for t in ctypes}) > 1:
@@ -120,6 +118,8 @@ def collect_body(c: Collector, request: Request, body_limit: int) -> None:
         declared = None
     text = body_text(c, body, media.params.get("charset", ""))
     found = sniff(text)
+    if found == "multipart":  # parts are read from the bytes, latin-1 keeps them 1:1
+        text = body.decode("latin-1")
     if declared == "urlencoded" and found in ("json", "xml") and _parse(c, found, text, media.params, request.path):
         c.note("decode.content-type-mismatch", "body", text)
         return

@@ -33,15 +33,35 @@ _SPACE = frozenset(" \t\r\n")
 _LAYERS = ordered()
 _B64_MIN = b64.MIN_LENGTH
 _b64_candidate = b64.is_candidate
+_data_uri = b64.has_data_uri
+
+
+def _cut(text: str, at: int) -> int:
+    """A cut position near `at` that does not split a %XX escape."""
+    if text[at - 1:at] == "%":
+        return at - 1
+    if text[at - 2:at - 1] == "%":
+        return at - 2
+    return at
 
 
 class Collector:
-    def __init__(self, limits: DecodeLimits, clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(self, limits: DecodeLimits, clock: Callable[[], float] = time.perf_counter,
+                 cpu_clock: Callable[[], float] = time.thread_time) -> None:
         self.limits = limits
         self.inputs: list[Input] = []
         self.stopped = ""  # the limit that stopped extraction, if any
+        # The time limit is on this thread's CPU time: wall time also counts
+        # waiting for the GIL or the CPU, which is load, not the request's
+        # doing, and must not leave the rest of a request uninspected. Reading
+        # the thread's CPU clock is a system call (about 1 µs), so the cheap
+        # wall clock is watched first; only once it passes the budget does the
+        # CPU clock decide (see _late).
         self._clock = clock
-        self._deadline = clock() + limits.time_budget_ms / 1000.0
+        self._cpu_clock = cpu_clock
+        self._budget = limits.time_budget_ms / 1000.0
+        self._deadline = clock() + self._budget
+        self._cpu_deadline = -1.0
         self._items = 0
         self._ticks = 0
         self._bytes = 0
@@ -85,10 +105,25 @@ class Collector:
         if self.stopped:
             return False
         self._items += 1
-        if self._items > self._max_items or self._clock() > self._deadline:
+        if self._items > self._max_items or (self._clock() > self._deadline and self._late()):
             self._over(kind, name)
             return False
         return True
+
+    def _late(self) -> bool:
+        """The wall clock passed the deadline: is the CPU budget spent too?
+
+        At the first call the thread gets one budget of CPU time from now (the
+        wall time so far bounds the CPU time so far, so at most twice the
+        budget is ever spent); later calls read the CPU clock at most once a
+        millisecond of wall time."""
+        cpu = self._cpu_clock()
+        if self._cpu_deadline < 0:
+            self._cpu_deadline = cpu + self._budget
+        if cpu > self._cpu_deadline:
+            return True
+        self._deadline = self._clock() + min(self._budget, 0.001)
+        return False
 
     def _over(self, kind: str, name: str) -> None:
         """Stop on whichever limit add()/room() found exceeded."""
@@ -109,7 +144,7 @@ class Collector:
         if self._ticks > self._max_ticks:
             self.stop("inputs", location_of(kind, name))
             return False
-        if not self._ticks & 15 and self._clock() > self._deadline:
+        if not self._ticks & 15 and self._clock() > self._deadline and self._late():
             self.stop("time", location_of(kind, name))
             return False
         return True
@@ -122,7 +157,7 @@ class Collector:
 
     # ------------------------------------------------------------ values
 
-    def add(self, kind: str, name: str, raw: str, *, wire: Wire | None = None, role: str = "value",
+    def add(self, kind: str, name: str, raw: str, wire: Wire | None = None, role: str = "value",
             chain: tuple[str, ...] = (), depth: int = 0, nest: bool = True) -> None:
         """One value found by a parser; it becomes one or more Inputs.
 
@@ -133,7 +168,8 @@ class Collector:
         n = len(raw)
         self._items += 1
         self._bytes += n if n <= self._max_value else self._max_value  # what is inspected
-        if self._items > self._max_items or self._bytes > self._max_bytes or self._clock() > self._deadline:
+        if (self._items > self._max_items or self._bytes > self._max_bytes
+                or (self._clock() > self._deadline and self._late())):
             self._over(kind, name)
             return
         if n <= self._max_value:
@@ -141,13 +177,13 @@ class Collector:
         else:
             self.note("limit.value-bytes", location_of(kind, name))
             half = self._max_value // 2
-            pieces = (raw[:half], raw[-half:])
+            pieces = (raw[:_cut(raw, half)], raw[_cut(raw, n - half):])
         for v in pieces:
             ch = chain
-            if wire is not None:
+            if wire is not None and ("%" in v or "+" in v):
                 v, ch = wire(self, kind, name, v, ch)
             if ("%" in v or "&" in v or "\\" in v or not v.isascii()
-                    or (len(v) >= _B64_MIN and _b64_candidate(v))):
+                    or (len(v) >= _B64_MIN and (_b64_candidate(v) or _data_uri(v)))):
                 self._peel(kind, name, v, raw, role, ch, depth, nest)
                 continue
             if "\x00" in v:

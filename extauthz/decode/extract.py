@@ -6,8 +6,6 @@ the inspected part.
 """
 from __future__ import annotations
 
-import time
-
 from extauthz.decode.body import collect_body
 from extauthz.decode.collector import Collector
 from extauthz.decode.headers import collect_headers
@@ -20,9 +18,8 @@ from extauthz.request import Request
 DEFAULT_LIMITS = DecodeLimits()
 
 
-def extract(request: Request, limits: DecodeLimits = DEFAULT_LIMITS, body_limit: int = 131072,
-            clock=time.perf_counter) -> Extraction:
-    c = Collector(limits, clock)
+def extract(request: Request, limits: DecodeLimits = DEFAULT_LIMITS, body_limit: int = 131072) -> Extraction:
+    c = Collector(limits)
     for part in request.invalid_utf8:
         c.note("decode.invalid-utf8", part)
     PARSERS["path"].parse(c, request.path, Where("path"))

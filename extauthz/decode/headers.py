@@ -8,8 +8,10 @@ always inspected. Every value of a repeated header is inspected.
 """
 from __future__ import annotations
 
+from itertools import islice
 from typing import TYPE_CHECKING, Mapping
 
+from extauthz.decode.collector import STRUCTURE_FACTOR
 from extauthz.decode.policy import POLICY
 
 if TYPE_CHECKING:
@@ -21,9 +23,12 @@ _STRUCTURAL = POLICY.structural
 
 
 def collect_headers(c: Collector, headers: Mapping[str, tuple[str, ...]]) -> None:
-    for name, values in headers.items():
-        if not c.tick("header", name):
-            return
+    # Skipping a header costs no item, so bound the loop itself: a flood of
+    # ignored or clean structural headers is cut here, and reported.
+    budget = STRUCTURE_FACTOR * c.limits.max_inputs
+    if len(headers) > budget:
+        c.note("limit.inputs", "header")
+    for name, values in islice(headers.items(), budget):
         if name in _IGNORE or name.startswith(_IGNORE_PREFIXES):
             continue
         clean = _STRUCTURAL.get(name)

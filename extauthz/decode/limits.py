@@ -39,5 +39,6 @@ class DecodeLimits:
         "decoding layers undone on one value (percent, entities, escapes, base64, ...); "
         "more nesting than this is evasion (limit.layers)"))
     time_budget_ms: float = field(default=10.0, metadata=_doc(
-        "wall-clock budget for parsing and decoding one request; a backstop, the other limits "
+        "CPU time for parsing and decoding one request (this thread's, so waiting for the CPU or "
+        "the GIL does not count; at most twice this is spent); a backstop, the other limits "
         "should always bind first (limit.time)", minimum=0.1))

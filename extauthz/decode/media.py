@@ -85,3 +85,18 @@ def format_of(mime: str) -> str | None:
     if mime.startswith("text/"):
         return "text"
     return None
+
+
+# Charsets a body or part may declare that change how its bytes read; UTF-8
+# (and anything unknown) is read by extauthz.decode.utf8 instead.
+_CODECS = {
+    "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be",
+    "utf-32": "utf-32", "utf-32le": "utf-32-le", "utf-32be": "utf-32-be",
+    "iso-8859-1": "latin-1", "latin1": "latin-1", "latin-1": "latin-1", "us-ascii": "latin-1",
+    "windows-1252": "cp1252", "cp1252": "cp1252", "utf-7": "utf-7",
+}
+
+
+def codec_for(charset: str) -> str | None:
+    """The Python codec for a declared charset other than UTF-8, or None."""
+    return _CODECS.get(charset.strip().strip('"').lower()) if charset else None

@@ -32,24 +32,31 @@ def _undo_overlong(raw: bytes) -> tuple[bytes, bool]:
         parts = raw.split(lead)
         out = bytearray(parts[0])
         lb = lead[0]
-        need = 1 if lb < 0xE0 else (2 if lb == 0xE0 else 3)
-        for part in parts[1:]:
-            seq = part[:need]
-            ok = len(seq) == need and all(0x80 <= c <= 0xBF for c in seq)
-            if ok and lb == 0xE0:
-                ok = seq[0] < 0xA0  # E0 A0.. is a valid (not overlong) sequence
-            elif ok and lb == 0xF0:
-                ok = seq[0] < 0x90
-            if ok:
-                cp = lb & (0x1F if need == 1 else 0x0F if need == 2 else 0x07)
-                for c in seq:
-                    cp = (cp << 6) | (c & 0x3F)
-                out += chr(cp).encode("utf-8", "surrogatepass")
-                out += part[need:]
-                found = True
-            else:
-                out.append(lb)
-                out += part
+        if lb < 0xE0:  # C0/C1 + one continuation byte: U+0000..U+007F
+            base = (lb & 0x1F) << 6
+            for part in parts[1:]:
+                if part and 0x80 <= part[0] <= 0xBF:
+                    out.append(base | (part[0] & 0x3F))
+                    out += part[1:]
+                    found = True
+                else:
+                    out.append(lb)
+                    out += part
+        else:  # E0 80..9F xx, F0 80..8F xx xx
+            need, top = (2, 0x9F) if lb == 0xE0 else (3, 0x8F)
+            for part in parts[1:]:
+                seq = part[:need]
+                if (len(seq) == need and 0x80 <= seq[0] <= top
+                        and all(0x80 <= c <= 0xBF for c in seq[1:])):
+                    cp = lb & (0x0F if need == 2 else 0x07)
+                    for c in seq:
+                        cp = (cp << 6) | (c & 0x3F)
+                    out += chr(cp).encode("utf-8", "surrogatepass")
+                    out += part[need:]
+                    found = True
+                else:
+                    out.append(lb)
+                    out += part
         raw = bytes(out)
     return raw, found
 

@@ -26,11 +26,9 @@ _WHITESPACE = str.maketrans("", "", "\t\r\n")
 def is_candidate(text: str) -> bool:
     """Cheap test: could this be base64 of a payload? (No decoding yet.)"""
     n = len(text)
-    if n < MIN_LENGTH or n % 4 == 1:
+    if n < MIN_LENGTH or n % 4 == 1 or text.strip(_ALPHABET):  # strip stops at the first outsider
         return False
-    if text.strip(_ALPHABET) or not text.strip(_HEX):
-        return False
-    return True
+    return not (text.islower() or not text.strip(_HEX))
 
 
 def decode_text(text: str) -> str | None:
@@ -58,7 +56,37 @@ def decode_text(text: str) -> str | None:
     return out
 
 
+def has_data_uri(text: str) -> bool:
+    """Cheap test for a base64 data URI (`data:text/html;base64,PHN2Zz4=`)."""
+    return "base64," in text or "BASE64," in text or "Base64," in text
+
+
+def decode_data_uri(text: str) -> str | None:
+    """`data:text/html;base64,PHN2Zz4=` -> `data:text/html,<svg>`: the same URI
+    without its encoding, so a detector sees what the browser renders."""
+    comma = text.find(",")
+    while 7 <= comma:
+        if text[comma - 7:comma].lower() == ";base64":
+            body = text[comma + 1:]
+            end = len(body) - len(body.lstrip(_ALPHABET))
+            payload = body[:end].rstrip("=")
+            if len(payload) >= 4:
+                try:
+                    raw = binascii.a2b_base64(payload.translate(_URL_TO_STD) + "=" * (-len(payload) % 4))
+                except (binascii.Error, ValueError):
+                    return None
+                if raw.isascii():
+                    out = raw.decode("ascii")
+                    if out.isprintable() or out.translate(_WHITESPACE).isprintable():
+                        return text[:comma - 7] + "," + out + body[end:]
+            return None
+        comma = text.find(",", comma + 1)
+    return None
+
+
 @register("base64", order=90, keep_before=True)
 def decode_base64(text: str) -> Decoded | None:
     out = decode_text(text)
+    if out is None and has_data_uri(text):
+        out = decode_data_uri(text)
     return Decoded(out) if out is not None else None

@@ -29,9 +29,9 @@ def parse_cookies(c: Collector, text: str, at: Where) -> bool:
         if not name and not value:
             continue
         if not is_plain_name(name):
-            c.add(kind, name, name, role="key", chain=at.chain, depth=at.depth)
+            c.add(kind, name, name, None, "key", at.chain, at.depth)
         if value:
-            c.add(kind, name, value, wire=PERCENT, chain=at.chain, depth=at.depth)
+            c.add(kind, name, value, PERCENT, "value", at.chain, at.depth)
         elif not c.room(kind, name):
             break
         if c.stopped:

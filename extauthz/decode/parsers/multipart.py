@@ -4,7 +4,10 @@ For a part named `file` (content-disposition `name`; `[3]` when it has none):
 - `multipart:file` the part body, when it is text (binary files yield none);
   a JSON or XML part is parsed as such, under that name;
 - `multipart:file.filename` the filename (RFC 8187 `filename*` preferred);
-- `multipart:file.content-type` the part's declared content type;
+- `multipart:file.content-type` the part's declared content type, for file
+  parts and for unusual ones;
+- a part declaring a charset such as UTF-7 or UTF-16 is also read in it
+  (chain "utf-7"): `+ADw-script+AD4-` is `<script>` to whoever honours it;
 - the name itself (role "key") when it is not plain.
 Line breaks may be CRLF or bare LF (clients and test suites send both). A
 part with `content-transfer-encoding: base64` or `quoted-printable` is
@@ -17,7 +20,7 @@ import binascii
 import quopri
 from typing import TYPE_CHECKING
 
-from extauthz.decode.media import format_of, header_params, parse_media_type
+from extauthz.decode.media import codec_for, format_of, header_params, parse_media_type
 from extauthz.decode.names import is_plain_name
 from extauthz.decode.parsers.base import PARSERS, Where, register
 from extauthz.decode.parsers.text import looks_binary
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from extauthz.decode.collector import Collector
 
 MAX_PART_HEADERS = 32
+# A part's content type is an Input when the part is a file (upload checks want
+# it) or when it uses characters beyond a plain `type/sub; charset=x`.
+_PLAIN_TYPE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/+-.;= "
 
 
 def sniff_boundary(text: str) -> str:
@@ -104,7 +110,7 @@ def parse_multipart(c: Collector, text: str, at: Where) -> bool:
         if filename:
             c.add(kind, field + ".filename", filename, chain=at.chain, depth=depth)
         ctype = headers.get("content-type", "")
-        if ctype:
+        if ctype and (filename or ctype.strip(_PLAIN_TYPE)):
             c.add(kind, field + ".content-type", ctype, chain=at.chain, depth=depth)
         if not body:
             continue
@@ -112,7 +118,16 @@ def parse_multipart(c: Collector, text: str, at: Where) -> bool:
                                  headers.get("content-transfer-encoding", "").lower())
         decoded = bytes_to_text(raw)
         chain = at.chain + undone
-        fmt = format_of(parse_media_type(ctype).mime) if ctype else None
+        media = parse_media_type(ctype) if ctype else None
+        fmt = format_of(media.mime) if media else None
+        codec = codec_for(media.params.get("charset", "")) if media else None
+        if codec is not None:  # a part in UTF-7 or UTF-16 reads differently: inspect both readings
+            try:
+                declared = raw.decode(codec)
+            except (UnicodeDecodeError, ValueError):
+                declared = decoded.text
+            if declared != decoded.text:
+                c.add(kind, field, declared, None, "value", chain + (codec,), depth)
         if fmt in ("json", "xml") and c.depth_ok(depth + 1, kind, field):
             if PARSERS[fmt].parse(c, decoded.text, Where(kind, field, chain + (fmt,), depth + 1)):
                 continue

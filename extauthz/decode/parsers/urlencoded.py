@@ -34,11 +34,14 @@ def parse_urlencoded(c: Collector, text: str, at: Where) -> bool:
         if not pair:
             continue
         raw_name, _, raw_value = pair.partition("=")
-        name = prefix + decode_name(raw_name)
-        if not is_plain_name(name[len(prefix):]):
-            c.add(kind, name, raw_name, wire=FORM, role="key", chain=chain, depth=depth)
+        name = decode_name(raw_name)
+        plain = is_plain_name(name)
+        if prefix:
+            name = prefix + name
+        if not plain:
+            c.add(kind, name, raw_name, FORM, "key", chain, depth)
         if raw_value:
-            c.add(kind, name, raw_value, wire=FORM, chain=chain, depth=depth)
+            c.add(kind, name, raw_value, FORM, "value", chain, depth)
         elif not c.room(kind, name):
             break
         if c.stopped:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _REF_MAX = 48  # longest reference looked at (leading zeros included)
 _WS = " \t\r\n"
-_NAME_START_EXTRA = "_:"
+_NAME_START_EXTRA = frozenset("_:")
 
 
 def xml_refs(text: str) -> str:
@@ -167,35 +167,34 @@ def parse_xml(c: Collector, text: str, at: Where) -> bool:
             stack[-1].text.append(text[i:lt])
         if not c.tick(kind, stack[-1].path or prefix):
             break
-        if text.startswith("<!--", lt):
-            end = text.find("-->", lt + 4)
-            i = n if end < 0 else end + 3
+        nxt = text[lt + 1:lt + 2]
+        if nxt == "!":
+            if text.startswith("<!--", lt):
+                end = text.find("-->", lt + 4)
+                i = n if end < 0 else end + 3
+            elif text.startswith("<![CDATA[", lt):
+                end = text.find("]]>", lt + 9)
+                stack[-1].text.append(_CDATA + text[lt + 9:(n if end < 0 else end)])
+                i = n if end < 0 else end + 3
+            else:
+                end = _decl_end(text, lt)
+                decl = text[lt:end]
+                words = decl[2:].split(None, 1)
+                what = "!" + (words[0].lower() if words else "")
+                c.add(kind, prefix + what, decl, None, "value", chain, at.depth, False)
+                i = end
             markup = True
             continue
-        if text.startswith("<![CDATA[", lt):
-            end = text.find("]]>", lt + 9)
-            stack[-1].text.append(_CDATA + text[lt + 9:(n if end < 0 else end)])
-            i = n if end < 0 else end + 3
-            continue
-        if text.startswith("<!", lt):
-            end = _decl_end(text, lt)
-            decl = text[lt:end]
-            words = decl[2:].split(None, 1)
-            what = "!" + (words[0].lower() if words else "")
-            c.add(kind, prefix + what, decl, chain=chain, depth=at.depth, nest=False)
-            i = end
-            markup = True
-            continue
-        if text.startswith("<?", lt):
+        if nxt == "?":
             end = text.find("?>", lt + 2)
             body = text[lt + 2:(n if end < 0 else end)]
             words = body.split(None, 1)
             if words:
-                c.add(kind, prefix + "?" + words[0], body, chain=chain, depth=at.depth, nest=False)
+                c.add(kind, prefix + "?" + words[0], body, None, "value", chain, at.depth, False)
             i = n if end < 0 else end + 2
             markup = True
             continue
-        if text.startswith("</", lt):
+        if nxt == "/":
             end = text.find(">", lt + 2)
             name = text[lt + 2:(n if end < 0 else end)].strip()
             i = n if end < 0 else end + 1
@@ -208,8 +207,7 @@ def parse_xml(c: Collector, text: str, at: Where) -> bool:
                         flush(stack.pop(), len(stack))
                     break
             continue
-        first = text[lt + 1:lt + 2]
-        if not (first.isalpha() or first in _NAME_START_EXTRA):
+        if not (nxt.isalpha() or nxt in _NAME_START_EXTRA):
             stack[-1].text.append("<")  # a `<` that starts no tag is text
             i = lt + 1
             continue
