@@ -45,6 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(error(400, "bad Content-Length"))
         if n < 0 or n > MAX_BODY:
             self.close_connection = True
+            self._discard(n)  # read what was sent (bounded), so the client sees the answer, not a reset
             return self._send(error(413, f"body larger than {MAX_BODY} bytes"))
         body = self.rfile.read(n) if n else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -54,6 +55,14 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("admin %s %s failed", self.command, self.path)
             r = error(500, "internal error (logged)")
         self._send(r)
+
+    def _discard(self, n: int, cap: int = 8 * MAX_BODY) -> None:
+        left = min(n, cap)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                break
+            left -= len(chunk)
 
     def __getattr__(self, name: str):
         # Every method goes to the API, which answers 405 (with Allow) for those a route lacks.
