@@ -49,9 +49,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         child += ["--listen", args.listen or config.server.listen]
         from extauthz.admin.api import load_token
 
+        def precompile(run_dir) -> None:  # the workers load the compiled patterns instead of compiling
+            from extauthz.detect.prefilter import PATTERN_CACHE_ENV
+            from extauthz.engine import Engine
+
+            os.environ.setdefault(PATTERN_CACHE_ENV, str(run_dir / "patterns"))
+            Engine(config).close()
+
         try:
             return supervise(child, workers, config.server.drain_seconds,
-                             args.admin_listen or config.admin.listen, load_token(config.admin))
+                             args.admin_listen or config.admin.listen, load_token(config.admin), precompile)
         except OSError as exc:
             raise UsageError(str(exc)) from None
     options = options_from(config, config_path, args.listen, reuse_port=args.worker, admin_listen=args.admin_listen)

@@ -507,7 +507,7 @@ def assess(value: str, kind: str = "query") -> Verdict | None:
 
 def _trigger_patterns() -> tuple[str, ...]:
     table = command_table()
-    names = sorted({n for n in table.by_name if len(n) >= 2 or n == "w"}, key=len, reverse=True)
+    names = sorted({n for n in table.by_name if len(n) >= 2 or n == "w"}, key=lambda n: (-len(n), n))  # stable order
     words = "|".join(_hs_escape(n) for n in names)
     lead = r"[ \t'\"\\({+]*(?:[a-z0-9_./?*\[\]~%:\\-]*[/\\])?"
     tail = r"[0-9.]*(?:[^a-z0-9_-]|$)"

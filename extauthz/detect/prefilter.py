@@ -1,7 +1,10 @@
 """One Hyperscan pass per Input tells which detectors need to look at it."""
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
+from pathlib import Path
 from typing import Sequence
 
 import hyperscan
@@ -18,17 +21,58 @@ _CACHE_MAX = 16
 _CACHE_LOCK = threading.Lock()
 
 
+# A directory of serialized databases shared by processes: the --workers
+# supervisor compiles once into its private run directory and its workers load
+# (milliseconds instead of seconds each). Set it yourself for restarts too.
+PATTERN_CACHE_ENV = "EXTAUTHZ_PATTERN_CACHE"
+
+
+def _disk_path(expressions: tuple[bytes, ...]) -> Path | None:
+    folder = os.environ.get(PATTERN_CACHE_ENV)
+    if not folder:
+        return None
+    h = hashlib.sha256(f"{hyperscan.__version__}|{_FLAGS}|{len(expressions)}".encode())
+    for e in expressions:
+        h.update(len(e).to_bytes(4, "big") + e)
+    return Path(folder) / f"triggers-{h.hexdigest()[:32]}.hsdb"
+
+
+def _load(path: Path | None) -> "hyperscan.Database | None":
+    if path is None or not path.is_file():
+        return None
+    try:
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except (OSError, hyperscan.error):  # unreadable, or from another Hyperscan/CPU: compile instead
+        return None
+
+
+def _store(path: Path | None, db: "hyperscan.Database") -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(hyperscan.dumpb(db))
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
 def _compiled(expressions: tuple[bytes, ...]) -> "hyperscan.Database":
     with _CACHE_LOCK:
         db = _CACHE.get(expressions)
     if db is not None:
         return db
-    db = hyperscan.Database()
-    try:
-        db.compile(expressions=list(expressions), ids=list(range(len(expressions))),
-                   elements=len(expressions), flags=[_FLAGS] * len(expressions))
-    except hyperscan.error as exc:
-        raise ValueError(f"a detector trigger does not compile: {exc}") from None
+    path = _disk_path(expressions)
+    db = _load(path)
+    if db is None:
+        db = hyperscan.Database()
+        try:
+            db.compile(expressions=list(expressions), ids=list(range(len(expressions))),
+                       elements=len(expressions), flags=[_FLAGS] * len(expressions))
+        except hyperscan.error as exc:
+            raise ValueError(f"a detector trigger does not compile: {exc}") from None
+        _store(path, db)
     with _CACHE_LOCK:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
@@ -52,6 +96,10 @@ class Prefilter:
             for pattern in d.triggers or ():
                 expressions.append(pattern.encode("utf-8"))
                 owners.append(i)
+        # A stable order (some detectors keep triggers in sets): equal pattern sets
+        # give equal cache keys, also in another process (see PATTERN_CACHE_ENV).
+        pairs = sorted(zip(expressions, owners))
+        expressions, owners = [e for e, _ in pairs], [o for _, o in pairs]
         self._owners = owners
         self._db = None
         # Hyperscan scratch space may be used by one scan at a time, and scans run
