@@ -20,7 +20,7 @@ import binascii
 import quopri
 from typing import TYPE_CHECKING
 
-from extauthz.decode.media import codec_for, format_of, header_params, parse_media_type
+from extauthz.decode.media import EVASIVE_CODECS, codec_for, format_of, header_params, parse_media_type
 from extauthz.decode.names import is_plain_name
 from extauthz.decode.parsers.base import PARSERS, Where, register
 from extauthz.decode.parsers.text import looks_binary
@@ -121,6 +121,8 @@ def parse_multipart(c: Collector, text: str, at: Where) -> bool:
         media = parse_media_type(ctype) if ctype else None
         fmt = format_of(media.mime) if media else None
         codec = codec_for(media.params.get("charset", "")) if media else None
+        if codec in EVASIVE_CODECS:
+            c.note("decode.evasive-charset", f"{kind}:{field}", ctype)
         if codec is not None:  # a part in UTF-7 or UTF-16 reads differently: inspect both readings
             try:
                 declared = raw.decode(codec)
