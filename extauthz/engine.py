@@ -108,12 +108,18 @@ def _risk(config: Config, runtime: "Runtime | None") -> "Stage | None":
     return risk_stage(config, runtime)
 
 
+def _profile(config: Config, runtime: "Runtime | None") -> "Stage | None":
+    from extauthz.profile.stage import profile_stage  # learned behaviour; needs a Runtime
+    return profile_stage(config, runtime)
+
+
 # The engine's stages in order. Adding a stage: write its module and add its
 # factory here. Order matters: a stage that settles the decision early (e.g. a
 # blocked actor) must come before the stages it saves the cost of.
 STAGE_FACTORIES: list[StageFactory] = [
     _risk,
     _detection,
+    _profile,
 ]
 
 

@@ -27,7 +27,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from extauthz.config import ConfigError, RedisSettings
 from extauthz.store.base import (LN2, ActorLabel, ActorRecord, ActorView, BlockRule, RiskChange, StoreError,
@@ -361,6 +361,7 @@ class RedisProfileStore:
     def __init__(self, client: Any, namespace: str = "extauthz") -> None:
         self.client = client
         self.key = f"{namespace}:{{profiles}}"
+        self.versions_key = f"{namespace}:{{profiles}}:v"  # same hash tag: one cluster slot for both
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> "RedisProfileStore":
@@ -380,7 +381,40 @@ class RedisProfileStore:
         return doc.encode("utf-8", "surrogateescape") if isinstance(doc, str) else doc
 
     def save(self, service: str, document: bytes) -> None:
-        self._call(self.client.hset, self.key, service, document)
+        self.update(service, lambda _old: document)
+
+    def update(self, service: str, merge: Callable[[bytes | None], bytes], attempts: int = 50) -> bytes:
+        """Atomic read-merge-write (WATCH/MULTI): another replica's update in between makes us merge again,
+        after a short random pause (so that replicas flushing at once do not starve each other)."""
+        import random
+
+        import redis
+
+        def attempt(pipe: Any) -> bytes:
+            pipe.watch(self.key)
+            old = pipe.hget(self.key, service)
+            doc = merge(old.encode("utf-8", "surrogateescape") if isinstance(old, str) else old)
+            pipe.multi()
+            pipe.hset(self.key, service, doc)
+            pipe.hincrby(self.versions_key, service, 1)
+            pipe.execute()
+            return doc
+
+        for n in range(attempts):
+            try:
+                with self.client.pipeline() as pipe:
+                    return attempt(pipe)
+            except redis.WatchError:
+                time.sleep(random.uniform(0, 0.002 * (1 + n)))
+                continue
+            except (redis.RedisError, OSError) as exc:
+                raise StoreError(f"redis profile store: {type(exc).__name__}: {exc}") from None
+        raise StoreError(f"redis profile store: {service!r} kept changing under {attempts} merges")
+
+    def versions(self) -> dict[str, int]:
+        """service -> write counter, so readers can tell which documents changed."""
+        raw = self._call(self.client.hgetall, self.versions_key)
+        return {(k.decode("utf-8", "replace") if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
 
     def services(self) -> list[str]:
         names = self._call(self.client.hkeys, self.key)

@@ -2,7 +2,8 @@
 
 For a part named `file` (content-disposition `name`; `[3]` when it has none):
 - `multipart:file` the part body, when it is text (binary files yield none);
-  a JSON or XML part is parsed as such, under that name;
+  a JSON or XML part is parsed as such, under that name (an XML file, such
+  as an SVG, is also inspected as text: browsers render its markup);
 - `multipart:file.filename` the filename (RFC 8187 `filename*` preferred);
 - `multipart:file.content-type` the part's declared content type, for file
   parts and for unusual ones;
@@ -131,7 +132,8 @@ def parse_multipart(c: Collector, text: str, at: Where) -> bool:
             if declared != decoded.text:
                 c.add(kind, field, declared, None, "value", chain + (codec,), depth)
         if fmt in ("json", "xml") and c.depth_ok(depth + 1, kind, field):
-            if PARSERS[fmt].parse(c, decoded.text, Where(kind, field, chain + (fmt,), depth + 1)):
+            parsed = PARSERS[fmt].parse(c, decoded.text, Where(kind, field, chain + (fmt,), depth + 1))
+            if parsed and not (fmt == "xml" and filename):  # an uploaded SVG is markup a browser renders
                 continue
         if looks_binary(decoded.text):
             continue
