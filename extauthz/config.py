@@ -106,6 +106,18 @@ class UpstreamHeaders:
 
 
 @dataclass(frozen=True)
+class ProfilePolicy:
+    """Behaviour learning for one service (README: Behaviour learning)."""
+
+    mode: Literal["off", "learn", "auto", "enforce"] = field(
+        default="auto", metadata=doc("off: no profile; learn: record only, never a finding; auto: learn, and enforce each "
+                                     "endpoint once it has min_samples and stopped changing; enforce: stop learning, "
+                                     "flag what the learned profile has not seen"))
+    min_samples: int = field(default=100, metadata=doc("requests an endpoint (and the service) needs before anything is enforced", check=_positive))
+    stable_samples: int = field(default=200, metadata=doc("auto: requests since the endpoint's model last changed before it is enforced", check=_positive))
+
+
+@dataclass(frozen=True)
 class ServicePolicy:
     """What to do with one service's requests (or, under `defaults`, everyone's)."""
 
@@ -123,6 +135,7 @@ class ServicePolicy:
     exclusions: tuple[Exclusion, ...] = field(default=(), metadata=doc("findings to silence (added to the defaults' list)"))
     upstream_headers: UpstreamHeaders = field(default_factory=UpstreamHeaders, metadata=doc("headers added to allowed requests"))
     aliases: tuple[str, ...] = field(default=(), metadata=doc("other names that select this policy: hosts, SPIFFE principals"))
+    profile: ProfilePolicy = field(default_factory=ProfilePolicy, metadata=doc("behaviour learning: what normal requests look like"))
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,144 @@ class AdminSettings:
         "environment variable holding the token when token_file is empty; no token = protected endpoints answer 401"))
 
 
+# ---------------------------------------------------------------- actor risk, lists, shared state
+# (extauthz/risk/ and extauthz/store/ read these; README "Actor risk" explains them)
+
+ACTOR_KEYS = ("ip", "principal", "user_agent", "api_key", "jwt_subject")
+
+
+def _cidrs(v: tuple[str, ...]) -> str | None:
+    import ipaddress
+    for c in v:
+        try:
+            ipaddress.ip_network(c, strict=False)
+        except ValueError:
+            return f"{c!r} is not an IP address or CIDR (e.g. 203.0.113.0/24, 2001:db8::/32)"
+    return None
+
+
+def _actor_keys(v: tuple[str, ...]) -> str | None:
+    bad = [k for k in v if k not in ACTOR_KEYS]
+    if bad:
+        return f"unknown actor key {bad[0]!r} (keys: {', '.join(ACTOR_KEYS)})"
+    return None if v else "name at least one actor key"
+
+
+def _hops(v: tuple[str, ...]) -> str | None:
+    bad = [h for h in v if h not in HOP_NAMES]
+    return f"unknown hop {bad[0]!r} (hops: {', '.join(HOP_NAMES)})" if bad else None
+
+
+def _fraction(v: float) -> str | None:
+    return None if 0 <= v <= 1 else "must be between 0 and 1"
+
+
+@dataclass(frozen=True)
+class ActorList:
+    """Who is on a list: any matching entry puts the actor on it."""
+
+    cidrs: tuple[str, ...] = field(default=(), metadata=doc("client addresses or networks (203.0.113.0/24, 2001:db8::/32)", check=_cidrs))
+    principals: tuple[str, ...] = field(default=(), metadata=doc("mTLS principals, exact or `prefix*` (spiffe://cluster.local/ns/ops/*)"))
+    user_agents: tuple[str, ...] = field(default=(), metadata=doc("user-agent globs, case-insensitive, `*` = any text (`*sqlmap*`)"))
+
+
+@dataclass(frozen=True)
+class ServiceLists:
+    allow: ActorList = field(default_factory=ActorList, metadata=doc("never inspected nor blocked: allowed, and the decision says which entry"))
+    deny: ActorList = field(default_factory=ActorList, metadata=doc("always denied (monitor mode: recorded); the decision says which entry"))
+
+
+@dataclass(frozen=True)
+class ListSettings:
+    """Allow and deny lists. A service's own lists are consulted before the global ones;
+    within one level deny wins over allow."""
+
+    allow: ActorList = field(default_factory=ActorList, metadata=doc("global allow list (every service, every hop)"))
+    deny: ActorList = field(default_factory=ActorList, metadata=doc("global deny list (every service, every hop)"))
+    services: Mapping[str, ServiceLists] = field(default_factory=dict, metadata=doc("per-service lists, by service name under `services`"))
+
+
+@dataclass(frozen=True)
+class ScriptedSettings:
+    """Signals of high-intensity scripted activity; each adds a LOW risk finding (class scanner)."""
+
+    rate_half_life: float = field(default=10.0, metadata=doc("seconds over which an actor's request rate is averaged (exponential decay half-life)", check=_positive))
+    baseline_rate: float = field(default=1.0, metadata=doc("requests/s one client normally sends to an endpoint, until a learned baseline (behaviour profile) says otherwise", check=_positive))
+    rate_factor: float = field(default=10.0, metadata=doc("rate signal: the actor's rate is at least this many times the endpoint's baseline ...", check=_positive))
+    min_rate: float = field(default=5.0, metadata=doc("... and at least this many requests/s", check=_non_negative))
+    regular_cv: float = field(default=0.1, metadata=doc("timing signal: intervals between requests vary less than this fraction of their mean (machine-regular) ...", check=_non_negative))
+    regular_samples: int = field(default=20, metadata=doc("... over at least this many requests ...", check=_positive))
+    regular_max_interval: float = field(default=10.0, metadata=doc("... at most this many seconds apart on average", check=_positive))
+    path_window: float = field(default=60.0, metadata=doc("probe signal: seconds of a distinct-path window ...", check=_positive))
+    distinct_paths: int = field(default=50, metadata=doc("... in which the actor requests at least this many distinct paths", check=_positive))
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    """Actor risk: findings add risk, risk decays, past the threshold the actor is blocked."""
+
+    enabled: bool = field(default=True, metadata=doc("track actor risk (lists apply either way)"))
+    hops: tuple[str, ...] = field(default=("edge", "gateway"), metadata=doc("hops where actors are tracked; on sidecar hops the actor is a workload identity, and blocking it blocks all its calls", check=_hops))
+    actor_keys: tuple[str, ...] = field(default=("ip", "principal"), metadata=doc(f"what identifies an actor, any of: {', '.join(ACTOR_KEYS)}; keys a client controls (user_agent, api_key, jwt_subject) let it split itself into new actors", check=_actor_keys))
+    xff_trusted_hops: int = field(default=0, metadata=doc("the client address is the N-th from the right in X-Forwarded-For (count the entries your trusted proxies, and an Envoy with use_remote_address, append); 0 = the connection's source address", check=_non_negative))
+    api_key_headers: tuple[str, ...] = field(default=("x-api-key",), metadata=doc("headers carrying an API key (hashed, never stored)"))
+    half_life: float = field(default=300.0, metadata=doc("seconds for an actor's risk to halve", check=_positive))
+    block_threshold: float = field(default=30.0, metadata=doc("risk at which the actor is blocked (a denied request adds its score, at most `max_points`)", check=_positive))
+    max_points: float = field(default=12.0, metadata=doc("most risk one request can add", check=_positive))
+    allowed_factor: float = field(default=0.25, metadata=doc("share of its points an allowed request adds (findings under the threshold)", check=_fraction))
+    allowed_ceiling: float = field(default=0.9, metadata=doc("allowed requests raise risk at most to this share of the block threshold: only denied ones can block", check=_fraction))
+    elevated: float = field(default=0.5, metadata=doc("from this share of the block threshold an actor's requests carry a LOW risk finding, from 0.8 a MEDIUM one", check=_fraction))
+    block_seconds: float = field(default=600.0, metadata=doc("first block's duration", check=_positive))
+    repeat_factor: float = field(default=2.0, metadata=doc("each further block lasts this many times longer ...", check=_positive))
+    max_block_seconds: float = field(default=86400.0, metadata=doc("... up to this", check=_positive))
+    offence_memory: float = field(default=86400.0, metadata=doc("seconds after a block ends that it still counts as a previous offence", check=_non_negative))
+    class_weights: Mapping[str, float] = field(default_factory=dict, metadata=doc("finding class → weight of its points in risk (default 1; e.g. {protocol: 0.5})"))
+    scripted: ScriptedSettings = field(default_factory=ScriptedSettings, metadata=doc("scripted-activity signals"))
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = field(default="redis://127.0.0.1:6379/0", metadata=doc("redis://[user@]host:port/db, rediss:// for TLS, unix:///path"))
+    cluster: bool = field(default=False, metadata=doc("the URL names a Redis Cluster node (keys carry hash tags)"))
+    username: str = field(default="", metadata=doc("ACL user (or in the URL)"))
+    password_env: str = field(default="", metadata=doc("environment variable holding the password (keep it out of the file)"))
+    tls_ca_file: str = field(default="", metadata=doc("CA bundle to verify the server (rediss://)"))
+    tls_cert_file: str = field(default="", metadata=doc("client certificate (mutual TLS)"))
+    tls_key_file: str = field(default="", metadata=doc("client certificate's key"))
+    namespace: str = field(default="extauthz", metadata=doc("key prefix, so several deployments can share one Redis"))
+    timeout: float = field(default=0.05, metadata=doc("seconds for connecting and for each round trip; then the check goes on with local state", check=_positive))
+    retry_seconds: float = field(default=1.0, metadata=doc("after a failure, Redis is left alone this long (doubling up to 30 s) while a background probe reconnects", check=_positive))
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    backend: Literal["memory", "redis"] = field(default="memory", metadata=doc("memory: per process (each --workers process has its own); redis: shared by workers and replicas"))
+    max_actors: int = field(default=100000, metadata=doc("memory: actors kept (least recently seen go first)", check=_positive))
+    redis: RedisSettings = field(default_factory=RedisSettings, metadata=doc("the Redis connection (backend: redis)"))
+
+
+def _share(v: float) -> str | None:
+    return None if 0 < v <= 1 else "must be a fraction in (0, 1]"
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    dir: str = field(default="", metadata=doc("directory for learned profiles (profiles.sqlite3) unless store.backend is redis; empty: memory only, lost at restart"))
+    flush_seconds: float = field(default=10.0, metadata=doc("how often learned profiles are merged and written (and on stop)", check=_positive))
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """Bounds on everything learned, whatever the service (a restart applies changes)."""
+
+    client_share: float = field(default=0.1, metadata=doc("largest share of an endpoint's training requests one client may supply", check=_share))
+    max_services: int = field(default=1000, metadata=doc("services profiled; traffic of further services is not learned", check=_positive))
+    max_endpoints: int = field(default=200, metadata=doc("endpoints (method + path template) per service", check=_positive))
+    max_params: int = field(default=64, metadata=doc("parameters per endpoint", check=_positive))
+    max_headers: int = field(default=48, metadata=doc("header and cookie names per service", check=_positive))
+    max_literals: int = field(default=50, metadata=doc("distinct path segments at one place before they become `{slug}`", check=_positive))
+
+
 @dataclass(frozen=True)
 class Config:
     version: int = field(default=1, metadata=doc("document format version; this release reads 1"))
@@ -177,7 +328,11 @@ class Config:
     limits: DecodeLimits = field(default_factory=DecodeLimits, metadata=doc("bounds on parsing and decoding each request (a hit is a limit.* finding)"))
     tracing: TracingSettings = field(default_factory=TracingSettings, metadata=doc("OpenTelemetry traces"))
     admin: AdminSettings = field(default_factory=AdminSettings, metadata=doc("the admin HTTP API"))
-
+    risk: RiskSettings = field(default_factory=RiskSettings, metadata=doc("actor risk (extauthz/risk)"))
+    lists: ListSettings = field(default_factory=ListSettings, metadata=doc("allow and deny lists"))
+    store: StoreSettings = field(default_factory=StoreSettings, metadata=doc("where risk, rates and blocks live (extauthz/store)"))
+    state: StateSettings = field(default_factory=StateSettings, metadata=doc("where learned state lives"))
+    profiles: ProfileSettings = field(default_factory=ProfileSettings, metadata=doc("bounds of behaviour learning"))
 
 
 SUPPORTED_VERSION = 1

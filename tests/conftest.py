@@ -1,7 +1,8 @@
 """Shared fixtures: a real extauthz gRPC server, and the real-Envoy local mesh.
 
 With EXTAUTHZ_REQUIRE_ENVOY=1 (set by `make test` and .ci/run) a missing Envoy
-is an error, not a skip, and the run fails unless Envoy tests actually passed.
+(or redis-server, for tests marked `redis`) is an error, not a skip, and the run
+fails unless Envoy tests actually passed.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ _envoy_skipped: list[str] = []
 
 def pytest_runtest_logreport(report):
     global _envoy_passed
-    if "envoy" not in report.keywords:
+    if "envoy" not in report.keywords and "redis" not in report.keywords:  # redis: a real redis-server
         return
     if report.when == "call" and report.passed:
         _envoy_passed += 1
@@ -68,6 +69,8 @@ services:
     aliases: ["spiffe://cluster.local/ns/demo/sa/backend"]
     # block at the backend's own sidecar; only record at its callers' outbound sidecars
     hop_modes: {sidecar-outbound: monitor}
+# tests on this shared mesh judge requests alone; actor risk has its own (test_risk_mesh.py)
+risk: {enabled: false}
 """
 
 
@@ -96,7 +99,7 @@ class ServerProcess:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv + (extra or []), stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True, env={**os.environ, **(env or {})})
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while grpc_health(self.address) != "SERVING":
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"extauthz did not start:\n{self.log()}")

@@ -17,7 +17,6 @@ from extauthz._wire import ext_authz_pb2 as pb
 from extauthz.admin.api import AdminAPI
 from extauthz.admin.openapi import document
 from extauthz.config import load_config
-from extauthz.engine import Engine
 from extauthz.finding import set_secret_names
 from extauthz.mesh import free_port
 from extauthz.server.grpc_server import ServingProcess, options_from
@@ -72,9 +71,6 @@ class FakeRuntime:
     def __init__(self) -> None:
         self.actors, self.lists, self.profiles = FakeActors(), FakeLists(), FakeProfiles()
 
-    def close(self) -> None:
-        pass
-
 
 CONFIG = """
 events:
@@ -97,10 +93,14 @@ def admin(tmp_path_factory, monkeypatch_module):
     cfg.write_text(CONFIG)
     monkeypatch_module.setenv("EXTAUTHZ_ADMIN_TOKEN", TOKEN)
     config = load_config(cfg)
-    runtime = FakeRuntime()
     proc = ServingProcess(config, options_from(config, str(cfg), f"127.0.0.1:{free_port()}", False,
-                                               admin_listen=f"127.0.0.1:{free_port()}"),
-                          engine_factory=lambda c: Engine(c, runtime=runtime))
+                                               admin_listen=f"127.0.0.1:{free_port()}"))
+    # The API layer is tested against simple providers (any schema-valid input accepted);
+    # the real ones (risk, profiles) are tested in test_real_providers_behind_the_api.
+    fakes = FakeRuntime()
+    backend = proc.admin.api.backend
+    backend.actor_admin, backend.list_admin, backend.profile_admin = \
+        (lambda: fakes.actors), (lambda: fakes.lists), (lambda: fakes.profiles)
     proc.start()
     proc.url = f"http://127.0.0.1:{proc.admin.port}"
     yield proc
@@ -181,9 +181,51 @@ def test_token_from_a_file(server, tmp_path):
     s = server(f"admin:\n  token_file: {tmp_path / 'token'}\n", env={"EXTAUTHZ_ADMIN_TOKEN": "env-token"})
     assert call(s.admin_url, path="/v1/config", token="from-file-token")[0] == 200
     assert call(s.admin_url, path="/v1/config", token="env-token")[0] == 401
-    # parts that have not landed answer 501 with a clear message
+    # actor risk and lists (issue 5) are served from the runtime
     status, body, _ = call(s.admin_url, path="/v1/actors", token="from-file-token")
-    assert status == 501 and "issue 5" in body["error"]
+    assert status == 200 and body["count"] == 0
+    status, body, _ = call(s.admin_url, "POST", "/v1/actors/block", token="from-file-token",
+                           body={"actor": "not an address"})
+    assert status == 400 and "not an actor id" in body["error"]
+
+
+def test_real_providers_behind_the_api(server):
+    """Actor risk, run-time lists and profiles as they ship, through the HTTP API."""
+    s = server("events:\n  output: 'off'\n", env={"EXTAUTHZ_ADMIN_TOKEN": TOKEN})
+    status, body, _ = call(s.admin_url, "POST", "/v1/actors/block",
+                           body={"actor": "192.0.2.77", "seconds": 30, "reason": "SOC"})
+    assert status == 200 and body["blocked"]["blocked_until"] > time.time()
+    blocked = call(s.admin_url, path="/v1/actors?blocked=true")[1]["actors"]
+    assert [a["actor"] for a in blocked] == [body["blocked"]["actor"]]
+    assert call(s.admin_url, "POST", "/v1/actors/unblock", body={"actor": "192.0.2.77"})[0] == 200
+    assert call(s.admin_url, path="/v1/actors?blocked=true")[1]["count"] == 0
+    status, body, _ = call(s.admin_url, "POST", "/v1/lists/deny/add", body={"entries": ["198.51.100.0/24"]})
+    assert status == 200
+    assert any(e["entry"] == "198.51.100.0/24" for e in call(s.admin_url, path="/v1/lists")[1]["deny"])
+    status, body, _ = call(s.admin_url, "POST", "/v1/lists/deny/add", body={"entries": ["not a cidr at all"]})
+    assert status == 400
+    status, body, _ = call(s.admin_url, path="/v1/profiles")
+    assert status in (200, 501)
+
+
+def test_runtime_metrics_are_sampled(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXTAUTHZ_ADMIN_TOKEN", TOKEN)
+    config = load_config(None)
+    proc = ServingProcess(config, options_from(config, None, f"127.0.0.1:{free_port()}", False,
+                                               admin_listen=f"127.0.0.1:{free_port()}"))
+    proc.start()
+    url = f"http://127.0.0.1:{proc.admin.port}"
+    try:
+        status, _, _ = call(url, "POST", "/v1/actors/block", body={"actor": "192.0.2.77", "seconds": 30})
+        assert status == 200
+        proc.sampler.sample()
+        assert "extauthz_blocked_actors 1.0" in call(url, path="/metrics", token=None)[1]
+        call(url, "POST", "/v1/actors/unblock", body={"actor": "192.0.2.77"})
+        proc.sampler.sample()
+        assert "extauthz_blocked_actors 0.0" in call(url, path="/metrics", token=None)[1]
+    finally:
+        proc.request_stop()
+        proc.drain()
 
 
 @pytest.mark.parametrize("method,path,body,status,says", [

@@ -28,6 +28,7 @@ server:
   watch_seconds: 0.2
 events:
   output: "off"
+risk: {enabled: false}  # the probe attacks repeatedly from one address: actor risk would block it
 """
 # Valid versions differ in whether a `probe` parameter is excluded from lfi: the probe
 # request's decision tells which version answered.

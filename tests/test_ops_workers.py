@@ -70,9 +70,19 @@ def test_supervisor_admin_aggregates_workers(tmp_path):
         status, text = admin(url, "/metrics", token=None)
         assert sample(text, 'extauthz_config_reloads_total{result="applied"}') == 2
         assert sample(text, 'extauthz_config_reloads_total{result="rejected"}') == 2
-        # actors are not in this build yet: the workers' 501 comes through
-        status, body = admin(url, "/v1/actors")
-        assert status == 501 and "issue 5" in body["error"]
+        # a block and a list entry made through the supervisor hold in every worker
+        status, body = admin_call(url, "/v1/actors/block", "POST", TOKEN,
+                                  json.dumps({"actor": "203.0.113.50", "seconds": 600}).encode())
+        assert status == 200, body
+        status, body = admin_call(url, "/v1/lists/deny/add", "POST", TOKEN,
+                                  json.dumps({"entries": ["198.51.100.0/24"], "reason": "test"}).encode())
+        assert status == 200, body
+        assert body_actor(url)
+        outcomes = {_benign(address, "203.0.113.50") for _ in range(12)} | \
+            {_benign(address, "198.51.100.7") for _ in range(12)}
+        assert outcomes == {"deny"}  # 24 fresh connections, spread over both workers: all denied
+        assert admin_call(url, "/v1/actors/unblock", "POST", TOKEN, b'{"actor": "203.0.113.50"}')[0] == 200
+        assert {_benign(address, "203.0.113.50") for _ in range(12)} == {"allow"}
         sup.send_signal(signal.SIGTERM)
         assert sup.wait(timeout=60) == 0
     finally:
@@ -89,7 +99,14 @@ def _up(url: str) -> bool:
         return False
 
 
-def _benign(address: str) -> None:
+def body_actor(url: str) -> str:
+    """The actor id the workers gave the blocked address (one, merged over both workers)."""
+    actors = admin(url, "/v1/actors?blocked=true")[1]["actors"]
+    assert len(actors) == 1
+    return actors[0]["actor"]
+
+
+def _benign(address: str, source: str = "") -> str:
     import grpc
 
     from extauthz._wire import ext_authz_pb2 as pb
@@ -98,6 +115,9 @@ def _benign(address: str) -> None:
     msg = pb.CheckRequest()
     msg.attributes.request.http.path = b"/catalog?q=shoes"
     msg.attributes.request.http.host = "shop"
+    if source:
+        msg.attributes.source.address.socket_address.address = source
     with grpc.insecure_channel(address) as ch:
-        ch.unary_unary(CHECK_METHOD, request_serializer=lambda b: b, response_deserializer=lambda b: b)(
+        raw = ch.unary_unary(CHECK_METHOD, request_serializer=lambda b: b, response_deserializer=lambda b: b)(
             msg.SerializeToString(), timeout=5)
+    return "deny" if pb.CheckResponse.FromString(raw).HasField("denied_response") else "allow"

@@ -81,6 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
 class AdminServer:
     def __init__(self, api: AdminAPI, listen: str) -> None:
         host, _, port = listen.rpartition(":")
+        self.api = api
         handler = type("AdminHandler", (_Handler,), {"api": api})
         try:
             self.httpd = ThreadingHTTPServer((host.strip("[]"), int(port)), handler)

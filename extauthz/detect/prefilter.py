@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -21,50 +23,65 @@ _CACHE_MAX = 16
 _CACHE_LOCK = threading.Lock()
 
 
-# A directory of serialized databases shared by processes: the --workers
-# supervisor compiles once into its private run directory and its workers load
-# (milliseconds instead of seconds each). Set it yourself for restarts too.
-PATTERN_CACHE_ENV = "EXTAUTHZ_PATTERN_CACHE"
+log = logging.getLogger("extauthz.prefilter")
 
 
-def _disk_path(expressions: tuple[bytes, ...]) -> Path | None:
-    folder = os.environ.get(PATTERN_CACHE_ENV)
-    if not folder:
+def _cache_dir() -> Path | None:
+    """Where compiled databases are kept between runs: $EXTAUTHZ_CACHE_DIR, else
+    $XDG_CACHE_HOME/extauthz or ~/.cache/extauthz; `off` disables the disk cache."""
+    configured = os.environ.get("EXTAUTHZ_CACHE_DIR")
+    if configured == "off":
         return None
-    h = hashlib.sha256(f"{hyperscan.__version__}|{_FLAGS}|{len(expressions)}".encode())
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "extauthz"
+
+
+def _disk_key(expressions: tuple[bytes, ...]) -> str:
+    h = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}:{_FLAGS}".encode())
     for e in expressions:
-        h.update(len(e).to_bytes(4, "big") + e)
-    return Path(folder) / f"triggers-{h.hexdigest()[:32]}.hsdb"
+        h.update(len(e).to_bytes(4, "big"))
+        h.update(e)
+    return h.hexdigest()[:32]
 
 
-def _load(path: Path | None) -> "hyperscan.Database | None":
-    if path is None or not path.is_file():
-        return None
+def _load_from_disk(path: Path) -> "hyperscan.Database | None":
     try:
         return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-    except (OSError, hyperscan.error):  # unreadable, or from another Hyperscan/CPU: compile instead
+    except FileNotFoundError:
+        return None
+    except (OSError, hyperscan.error, ValueError, TypeError) as exc:
+        log.warning("ignoring unreadable pattern cache %s: %s", path, exc)
         return None
 
 
-def _store(path: Path | None, db: "hyperscan.Database") -> None:
-    if path is None:
-        return
+def _save_to_disk(path: Path, db: "hyperscan.Database") -> None:
+    """Atomic write (temp file + rename), so concurrent workers never read half a file."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(hyperscan.dumpb(db))
-        tmp.replace(path)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hyperscan.dumpb(db))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.info("pattern cache not written (%s); compiling at each start", exc)
 
 
 def _compiled(expressions: tuple[bytes, ...]) -> "hyperscan.Database":
+    """The database for these patterns: from memory, from the disk cache, or compiled.
+
+    Compiling every detector's triggers takes seconds of CPU; the serialized
+    database (keyed by the patterns, flags and Hyperscan version) loads in
+    milliseconds, which keeps server start, `check` and reloads fast.
+    """
     with _CACHE_LOCK:
         db = _CACHE.get(expressions)
     if db is not None:
         return db
-    path = _disk_path(expressions)
-    db = _load(path)
+    cache = _cache_dir()
+    path = cache / f"hs-{_disk_key(expressions)}.db" if cache is not None else None
+    db = _load_from_disk(path) if path is not None else None
     if db is None:
         db = hyperscan.Database()
         try:
@@ -72,7 +89,8 @@ def _compiled(expressions: tuple[bytes, ...]) -> "hyperscan.Database":
                        elements=len(expressions), flags=[_FLAGS] * len(expressions))
         except hyperscan.error as exc:
             raise ValueError(f"a detector trigger does not compile: {exc}") from None
-        _store(path, db)
+        if path is not None:
+            _save_to_disk(path, db)
     with _CACHE_LOCK:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
@@ -90,17 +108,11 @@ class Prefilter:
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self.always = frozenset(i for i, d in enumerate(detectors) if d.triggers is None)
-        expressions: list[bytes] = []
-        owners: list[int] = []
-        for i, d in enumerate(detectors):
-            for pattern in d.triggers or ():
-                expressions.append(pattern.encode("utf-8"))
-                owners.append(i)
-        # A stable order (some detectors keep triggers in sets): equal pattern sets
-        # give equal cache keys, also in another process (see PATTERN_CACHE_ENV).
-        pairs = sorted(zip(expressions, owners))
-        expressions, owners = [e for e, _ in pairs], [o for _, o in pairs]
-        self._owners = owners
+        # Sorted, so the same detectors give the same database (and disk cache key)
+        # whatever order their trigger collections iterate in.
+        pairs = sorted({(pattern.encode("utf-8"), i) for i, d in enumerate(detectors) for pattern in d.triggers or ()})
+        expressions = [p for p, _ in pairs]
+        self._owners = [i for _, i in pairs]
         self._db = None
         # Hyperscan scratch space may be used by one scan at a time, and scans run
         # without the GIL on the server's handler threads: one scratch per thread.

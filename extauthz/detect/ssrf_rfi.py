@@ -48,7 +48,7 @@ def _leaf(name: str) -> str:
 
 
 def _scheme_trigger() -> str:
-    names = sorted(KNOWN_SCHEMES, key=lambda n: (-len(n), n))  # longest first; a stable order
+    names = sorted(KNOWN_SCHEMES, key=lambda n: (-len(n), n))
     alt = "|".join(n.replace(".", r"\.").replace("+", r"\+") for n in names)
     return rf"(?:^|[^a-z0-9+.\-])(?:{alt})\s*:"
 

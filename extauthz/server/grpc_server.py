@@ -32,6 +32,7 @@ from extauthz.config import Config, ConfigError, parse_config
 from extauthz.engine import FAILURE_LISTENERS, Engine
 from extauthz.events import EventLog, adopt_recent
 from extauthz.finding import set_secret_names
+from extauthz.runtime import build_runtime
 from extauthz.server.service import SERVICE_NAME, CheckService, grpc_handler
 from extauthz.server.watch import ConfigWatcher
 from extauthz.telemetry import CheckTelemetry, tracing_wanted
@@ -72,9 +73,12 @@ class ServingProcess:
     """A running gRPC server around a swappable Engine."""
 
     def __init__(self, config: Config, options: ServeOptions,
-                 engine_factory: Callable[[Config], Engine] = Engine) -> None:
+                 engine_factory: Callable[[Config], Engine] | None = None) -> None:
         self.options = options
-        self.engine_factory = engine_factory
+        # Long-lived state (stores) lives in the runtime, built once; reloads keep it.
+        self.runtime = build_runtime(config)
+        # Engines are warmed up before they serve: nothing compiles on a first request.
+        self.engine_factory = engine_factory or (lambda cfg: Engine(cfg, runtime=self.runtime).warm_up())
         self.config = config
         self.config_digest = None
         if options.config_path:
@@ -87,7 +91,7 @@ class ServingProcess:
         if count_failure_once not in FAILURE_LISTENERS:
             FAILURE_LISTENERS.append(count_failure_once)
         metrics.init_process()
-        self.service = CheckService(engine_factory(config))
+        self.service = CheckService(self.engine_factory(config))
         self.telemetry = CheckTelemetry(metrics.CheckMetrics(), self._tracer(config),
                                         EventLog.from_settings(config.events))
         self.service.observers.append(self.telemetry)
@@ -113,6 +117,9 @@ class ServingProcess:
         self._ready = False
         self._draining = False
         self.admin = self._admin_server(config)
+        from extauthz.server.sampler import RuntimeSampler
+
+        self.sampler = RuntimeSampler(self.runtime)
         self.watcher = None
         if options.config_path and config.server.watch_config:
             self.watcher = ConfigWatcher(options.config_path, config.server.watch_seconds, self.reload,
@@ -163,6 +170,7 @@ class ServingProcess:
                 tmp.replace(Path(worker_dir) / f"worker-{self.worker}.admin")
         if self.watcher is not None:
             self.watcher.start()
+        self.sampler.start()
         self._ready = True
         host = self.options.listen.rpartition(":")[0]
         log.info("extauthz listening on %s:%d", host, self.port)
@@ -202,7 +210,7 @@ class ServingProcess:
             if previous is not None:
                 adopt_recent(previous, events)
                 previous.close()
-        for section in ("server", "tracing", "admin"):
+        for section in ("server", "tracing", "admin", "store"):
             if getattr(new, section) != getattr(old, section):
                 log.warning("config section %r changed: it takes effect at the next restart", section)
 
@@ -219,6 +227,7 @@ class ServingProcess:
         self.health.enter_graceful_shutdown()
         if self.watcher is not None:
             self.watcher.stop()
+        self.sampler.stop()
         log.info("draining: up to %.1fs for in-flight checks", self.options.drain_seconds)
         self.server.stop(self.options.drain_seconds).wait()
         with self._reload_lock:  # no reload half-done while we flush
@@ -226,7 +235,7 @@ class ServingProcess:
             close = getattr(engine, "close", None)
             if close is not None:
                 close()
-            runtime = getattr(engine, "runtime", None)
+            runtime = getattr(engine, "runtime", None) or self.runtime
             if runtime is not None:
                 runtime.close()
         if self.telemetry.events is not None:

@@ -6,8 +6,8 @@ connections over them. The supervisor forwards SIGTERM (drain) and SIGHUP
 (reload), restarts a worker that dies, and arranges that workers die with it.
 
 Before the workers start, the supervisor compiles the detectors' patterns once
-into its run directory (EXTAUTHZ_PATTERN_CACHE), so N workers load them in
-milliseconds instead of each compiling for seconds.
+into the disk cache (extauthz.detect.prefilter; EXTAUTHZ_CACHE_DIR), so N
+workers load them in milliseconds instead of each compiling for seconds.
 
 It also serves the admin API on `admin.listen` for all workers together
 (extauthz.server.fanout): metrics summed through prometheus_client's

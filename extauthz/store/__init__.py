@@ -16,6 +16,8 @@ extauthz/store/sqlite.py (embedded profile store), extauthz/store/redis.py
 """
 from __future__ import annotations
 
-from extauthz.store.base import ProfileStore, StateStore, StoreError
+from extauthz.store.base import (ActorLabel, ActorRecord, ActorView, BlockRule, ProfileStore, RiskChange, StateStore,
+                                  StoreError, Tracking)
 
-__all__ = ["ProfileStore", "StateStore", "StoreError"]
+__all__ = ["ActorLabel", "ActorRecord", "ActorView", "BlockRule", "ProfileStore", "RiskChange", "StateStore",
+           "StoreError", "Tracking"]
