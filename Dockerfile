@@ -52,8 +52,9 @@ ENV PATH=/opt/extauthz/bin:$PATH \
     EXTAUTHZ_LOG_LEVEL=info
 USER 10001:10001
 EXPOSE 9001 9002
-# gRPC health (grpc.health.v1): NOT_SERVING while draining after SIGTERM
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+# gRPC health (grpc.health.v1): NOT_SERVING while draining after SIGTERM; the start
+# period covers compiling the detectors (seconds, more on a busy host)
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "extauthz.healthcheck"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["extauthz"]

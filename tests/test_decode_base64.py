@@ -1,6 +1,6 @@
 import base64
 
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from extauthz.decode.layers.base64 import decode_base64, decode_data_uri, decode_text, is_candidate
 
@@ -28,11 +28,13 @@ def test_mixed_alphabets_and_bad_padding_rejected():
     assert decode_text("PHNjcmlwdD4=x=") is None
 
 
+@settings(deadline=None)
 @given(st.text(max_size=120))
 def test_never_raises_and_deterministic(text):
     assert decode_text(text) == decode_text(text)
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=9, max_size=60))
 def test_decoded_is_printable_ascii_or_nothing(raw):
     out = decode_text(base64.b64encode(raw).decode())
@@ -40,6 +42,7 @@ def test_decoded_is_printable_ascii_or_nothing(raw):
         assert out.isascii() and out.encode() == raw
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=9, max_size=80))
 def test_printable_text_always_roundtrips(text):
     encoded = b64(text)
@@ -60,6 +63,7 @@ def test_data_uris():
     assert decode_base64("x=data:text/html;base64,PHN2Zz4=").value == "x=data:text/html,<svg>"
 
 
+@settings(deadline=None)
 @given(st.text(max_size=120))
 def test_data_uri_never_raises(text):
     decode_data_uri(text)

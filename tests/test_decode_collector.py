@@ -97,7 +97,7 @@ def test_nested_depth_limit():
     assert any(f.rule == "limit.depth" for f in c.findings())
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200), st.integers(min_value=0, max_value=8), st.integers(min_value=16, max_value=200))
 def test_any_value_never_raises_bounded_and_deterministic(text, layers, max_value):
     runs = []

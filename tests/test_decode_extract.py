@@ -1,12 +1,13 @@
 import json
 
+import pytest
+from hypothesis import given, settings, strategies as st
+
 from decode_helpers import by_location
 from extauthz.config import ConfigError, parse_config
 from extauthz.decode import DecodeLimits, Input, extract
 from extauthz.engine import DetectionStage, Engine
 from extauthz.request import Request
-
-import pytest
 
 
 def test_input_contract():
@@ -48,8 +49,6 @@ def test_engine_reports_decoder_findings_and_honours_body_limit():
                                   body=b"a=" + b"x" * 100))
     assert any(f.rule == "limit.body" for f in v.findings)
 
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _headers = st.dictionaries(st.sampled_from(["user-agent", "cookie", "content-type", "referer", "x-a", "accept", "host"]),
                            st.lists(st.text(max_size=40), min_size=1, max_size=3).map(tuple), max_size=6)

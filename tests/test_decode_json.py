@@ -58,7 +58,7 @@ json_values = st.recursive(
     max_leaves=40)
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(json_values)
 def test_every_string_reaches_an_input(doc):
     c = collector()
@@ -79,7 +79,7 @@ def test_every_string_reaches_an_input(doc):
             assert s in raws or any(s in r for r in raws)
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(st.text(max_size=300), st.integers(min_value=1, max_value=40))
 def test_never_raises_respects_limits_deterministic(text, max_depth):
     first, second = parse_twice("json", text, Where("json"), max_depth=max_depth)

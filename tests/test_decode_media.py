@@ -1,4 +1,4 @@
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from extauthz.decode.media import codec_for, format_of, header_params, parse_media_type
 
@@ -25,6 +25,7 @@ def test_formats():
     assert codec_for('"UTF-7"') == "utf-7" and codec_for("utf-8") is None
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_never_raises_and_deterministic(text):
     assert header_params(text) == header_params(text)

@@ -23,7 +23,7 @@ def test_overlong_and_invalid_percent_reported():
     assert {"decode.overlong-utf8", "decode.invalid-percent"} <= rules(ex)
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(st.text(max_size=200))
 def test_never_raises_deterministic(path):
     limits = DecodeLimits(time_budget_ms=60_000)

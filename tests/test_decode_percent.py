@@ -1,4 +1,4 @@
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from extauthz.decode.layers.percent import decode_percent, decode_url
 
@@ -46,6 +46,7 @@ def test_double_encoding_layer_needs_a_valid_escape():
     assert decode_percent("a+b%41").value == "a+bA"  # + stays + in later layers
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200), st.booleans())
 def test_never_raises_and_is_deterministic(text, plus):
     a = decode_url(text, plus)
@@ -55,6 +56,7 @@ def test_never_raises_and_is_deterministic(text, plus):
         assert a.escapes == 0 and a.invalid == 0
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=100))
 def test_any_escaped_bytes_decode(raw):
     text = "".join(f"%{b:02x}" for b in raw)
@@ -69,6 +71,7 @@ def test_fully_escaped_fast_path_agrees_with_the_general_loop():
     assert decode_url("% 4%1 ").invalid == 2
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="%0123456789abcdefABCDEFxyz ", max_size=60))
 def test_fast_path_is_only_a_shortcut(text):
     # the same text with one extra literal character takes the general loop

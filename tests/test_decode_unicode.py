@@ -1,4 +1,4 @@
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from extauthz.decode.layers.unicode import normalise_nfkc
 
@@ -13,6 +13,7 @@ def test_ascii_and_stable_text_untouched():
     assert normalise_nfkc("Belén") is None
 
 
+@settings(deadline=None)
 @given(st.text(max_size=100))
 def test_never_raises_and_idempotent(text):
     res = normalise_nfkc(text)

@@ -63,7 +63,7 @@ def test_xml_inside_a_parameter():
     assert got["query:data/x"] == ["&e;"]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("<>/!?[]-='\"&;# abcxml\n")), max_size=300),
        st.integers(min_value=1, max_value=20))
 def test_never_raises_respects_limits_deterministic(text, max_inputs):

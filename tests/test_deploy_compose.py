@@ -134,7 +134,9 @@ def namespaces(model: dict) -> dict[str, Namespace]:
     listen("extauthz", *extauthz_listen(model), "ext_authz gRPC")
     listen("extauthz", *extauthz_listen(model, "EXTAUTHZ_ADMIN_LISTEN"), "admin API")
     listen("otel-collector", *collector_grpc_listen(model), "OTLP gRPC")
-    listen("jaeger", "0.0.0.0", 4317, "OTLP gRPC (Jaeger's default)")
+    # Jaeger v2's built-in config: OTLP/gRPC on ${JAEGER_LISTEN_HOST:-localhost}:4317
+    listen("jaeger", (model["services"]["jaeger"].get("environment") or {}).get("JAEGER_LISTEN_HOST", "localhost"),
+           4317, "OTLP gRPC")
     return spaces
 
 
@@ -276,8 +278,18 @@ def test_every_mounted_file_is_in_the_repository(model):
     assert model["services"]["extauthz"]["build"]["context"] == str(ROOT)
 
 
-def test_mounted_extauthz_policy_loads():
-    load_config(str(ROOT / "examples" / "extauthz-demo.yaml"))
+def test_mounted_policy_loads_and_traces_reach_the_collector(model):
+    from extauthz.telemetry import tracing_wanted
+
+    svc = model["services"]["extauthz"]
+    policy = load_config(str(bind_sources(svc)[svc["environment"]["EXTAUTHZ_CONFIG"]]))
+    assert tracing_wanted(policy.tracing, svc["environment"]), "extauthz would not export spans"
+    for name, cfg in envoy_services(model).items():  # every Envoy traces to the collector's cluster
+        hcm = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        provider = hcm["tracing"]["provider"]
+        assert provider["name"] == "envoy.tracers.opentelemetry", name
+        cluster = provider["typed_config"]["grpc_service"]["envoy_grpc"]["cluster_name"]
+        assert clusters(cfg)[cluster] == [("otel-collector", collector_grpc_listen(model)[1])], name
 
 
 def test_the_certs_command_writes_what_the_envoys_read(model, tmp_path):

@@ -15,6 +15,7 @@ they are reported there once, not twice.
 """
 from __future__ import annotations
 
+import threading
 from typing import Callable, Iterable, Sequence
 
 import hyperscan
@@ -55,6 +56,7 @@ class _Patterns:
                    flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs))
         self._db = db
         self.literals = tuple(names)
+        self._local = threading.local()  # scratch space is per scan: one per handler thread
 
     @classmethod
     def of_literals(cls, literals: Sequence[str]) -> "_Patterns":
@@ -67,8 +69,11 @@ class _Patterns:
             found.append(pid)
             return True  # stop at the first match
 
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
         try:
-            self._db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+            self._db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
         except hyperscan.error:
             pass  # scan terminated by the callback
         return self.literals[found[0]] if found else None

@@ -52,7 +52,7 @@ def _leaf(name: str) -> str:
 
 
 def _scheme_trigger() -> str:
-    names = sorted(KNOWN_SCHEMES, key=len, reverse=True)
+    names = sorted(KNOWN_SCHEMES, key=lambda n: (-len(n), n))
     alt = "|".join(n.replace(".", r"\.").replace("+", r"\+") for n in names)
     return rf"(?:^|[^a-z0-9+.\-])(?:{alt})\s*:"
 
