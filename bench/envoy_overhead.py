@@ -3,9 +3,10 @@
     python bench/envoy_overhead.py [--duration 10] [--connections 1,16] [--mix get]
 
 Scenarios, each measured with wrk (bounded duration, loopback only):
-  envoy          Envoy with a near-free upstream (a direct_response route), no ext_authz
-  extauthz-off   + ext_authz to extauthz with `mode: off` (the cost of the gRPC hop)
-  extauthz       + ext_authz to extauthz with the built-in defaults (full detection)
+  envoy            Envoy with a near-free upstream (a direct_response route), no ext_authz
+  extauthz-off     + ext_authz to extauthz with `mode: off` (the cost of the gRPC hop)
+  extauthz         + ext_authz to extauthz with the built-in defaults (full detection)
+  extauthz-traced  + tracing on: a span per check exported over OTLP to a receiver process
 Printed: req/s, p50/p99 latency, CPU µs per request of Envoy and of extauthz
 (from /proc utime+stime), peak RSS of extauthz; ratios against the baseline.
 """
@@ -216,7 +217,20 @@ SCENARIOS = {
     "envoy": None,
     "extauthz-off": "defaults:\n  mode: 'off'\nevents:\n  output: 'off'\n",
     "extauthz": "events:\n  output: 'off'\n",
+    # + a span per check exported over OTLP/gRPC to a receiver process (its CPU is not counted)
+    "extauthz-traced": "events:\n  output: 'off'\ntracing:\n  enabled: true\n  endpoint: http://127.0.0.1:{otlp_port}\n",
 }
+
+
+def start_otlp_sink() -> tuple[subprocess.Popen, int]:
+    """An OTLP/gRPC trace receiver that accepts and discards, in its own process."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from telemetry_cost import RECEIVER
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", RECEIVER, f"127.0.0.1:{port}"], stdout=subprocess.PIPE, text=True)
+    proc.stdout.readline()
+    return proc, port
 
 
 def main() -> int:
@@ -237,12 +251,19 @@ def main() -> int:
         workdir = Path(tmp)
         script = wrk_script(MIXES[args.mix], workdir / "mix.lua")
         for name, cfg in SCENARIOS.items():
+            sink = None
+            if cfg and "{otlp_port}" in cfg:
+                sink, port = start_otlp_sink()
+                cfg = cfg.replace("{otlp_port}", str(port))
             sc = Scenario(name, cfg, workdir, envoy, args.workers)
             try:
                 for c in conns:
                     results[f"{name} c={c}"] = sc.measure(script, c, args.duration)
             finally:
                 sc.stop()
+                if sink is not None:
+                    sink.terminate()
+                    sink.wait()
     if args.json:
         print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "raw"} for k, v in results.items()}, indent=2))
         return 0
@@ -252,7 +273,11 @@ def main() -> int:
         print(f"{k:20}{r.get('rps', 0):9.0f}{r.get('p50_ms', 0):9.3f}{r.get('p99_ms', 0):9.3f}"
               f"{r['envoy_cpu_us']:14.1f}{r['extauthz_cpu_us']:17.1f}{r['extauthz_peak_rss_mb']:8.1f}{r.get('non2xx', 0):9}")
     for c in conns:
-        base, off, full = (results.get(f"{n} c={c}") for n in SCENARIOS)
+        base, off, full, traced = (results.get(f"{n} c={c}") for n in SCENARIOS)
+        if full and traced:
+            print(f"c={c}: tracing on adds {traced['extauthz_cpu_us'] - full['extauthz_cpu_us']:+.1f} extauthz CPU µs/req, "
+                  f"p50 {traced['p50_ms'] - full['p50_ms']:+.3f} ms, throughput traced/full "
+                  f"{traced['rps'] / full['rps']:.2f}")
         if base and off and full:
             print(f"c={c}: throughput extauthz/envoy {full['rps'] / base['rps']:.2f}, extauthz-off/envoy "
                   f"{off['rps'] / base['rps']:.2f}, full/off {full['rps'] / off['rps']:.2f}; "

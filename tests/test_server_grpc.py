@@ -145,3 +145,23 @@ def test_health_service_names(server, n):
     s = server()
     assert grpc_health(s.address, "envoy.service.auth.v3.Authorization") == "SERVING"
     assert grpc_health(s.address, "no.such.Service") == "UNREACHABLE"
+
+
+def test_engine_warm_up_does_not_train_or_score_actors():
+    from extauthz.config import Config
+    from extauthz.engine import Engine
+
+    class Recorder:
+        name = "recorder"
+        seen = 0
+
+        def inspect(self, ctx):
+            Recorder.seen += 1
+
+        def observe(self, ctx, verdict):
+            Recorder.seen += 1
+
+    engine = Engine(Config())
+    engine.stages.append(Recorder())
+    engine.warm_up()
+    assert Recorder.seen == 0  # stateful stages never see synthetic traffic

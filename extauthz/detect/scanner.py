@@ -15,6 +15,7 @@ they are reported there once, not twice.
 """
 from __future__ import annotations
 
+import threading
 from typing import Iterable, Sequence
 
 import hyperscan
@@ -54,6 +55,7 @@ class _Literals:
                    flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs))
         self._db = db
         self.literals = tuple(literals)
+        self._local = threading.local()  # scratch space is per scan: one per handler thread
 
     def first(self, text: str) -> str | None:
         found: list[int] = []
@@ -62,8 +64,11 @@ class _Literals:
             found.append(pid)
             return True  # stop at the first match
 
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
         try:
-            self._db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+            self._db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
         except hyperscan.error:
             pass  # scan terminated by the callback
         return self.literals[found[0]] if found else None

@@ -20,6 +20,7 @@ re-asserted, so a Redis that restarted empty learns them again.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -40,6 +41,9 @@ log = logging.getLogger("extauthz.store")
 MAX_PENDING = 10_000  # queued writes kept during an outage; the oldest go first
 MAX_SCAN = 100_000  # keys looked at by `actors`
 FLUSH_DELAY = 0.002  # seconds a queued write waits for a check's round trip to carry it
+# Seconds during which a block this process decided overrides a Redis view that lacks it
+# (the write may be in flight); after that Redis is the truth (an unblock elsewhere wins).
+LOCAL_BLOCK_GRACE = 5.0
 
 Op = tuple[str, tuple[str, ...], tuple[Any, ...]]
 
@@ -255,6 +259,12 @@ class RedisStateStore:
                                  _f(res[7]), int(res[8]))
                 if view.blocked_until > now:  # remember it locally: it holds through an outage
                     self.local.merge_block(actor, now, view.blocked_until, view.cause, view.offences)
+                else:
+                    # a block this process decided a moment ago may still be on its way to Redis
+                    # (the background writer): it holds here at once
+                    mine = self.local.recent_block(actor, now, LOCAL_BLOCK_GRACE)
+                    if mine is not None:
+                        view = dataclasses.replace(view, blocked_until=mine[0], cause=mine[1], offences=mine[2])
                 return view
         return self.local.touch(actor, now, path, tracking)
 
