@@ -52,3 +52,10 @@ def test_engine_blocks_secret_lookup_in_query():
     assert "orm.lookup-injection" in {f.rule for f in v.findings} and v.score >= 8
     v = Engine(Config()).check(Request(path="/products", query="price__gte=10&__VIEWSTATE=x"))
     assert v.score < 8
+
+
+def test_screen_is_compiled_with_the_detector():
+    """The raw-text screen's Hyperscan database is built at construction, not on a first request."""
+    det = OrmLookupInjection()
+    assert det._screen._db is not None
+    assert det._screen.occurs_in(b"a__startswith=") and not det._screen.occurs_in(b"__VIEWSTATE=x")

@@ -12,7 +12,8 @@ Finding class: "rce". Rule ids:
   cmdi.windows-batch        cmd.exe FOR /F … DO and IF EXIST/ERRORLEVEL/== statements
   cmdi.glob-path            a sensitive path spelled with globs (/etc/pa[s]swd)
   cmdi.fork-bomb            a shell function that calls itself through a pipe (:(){ :|:& };:)
-  cmdi.alias                an alias defined for a command (alias a=curl)
+  cmdi.alias                an alias defined for a command (alias a=curl), or any
+                            `alias NAME=VALUE` in a short value
   cmdi.shell-syntax         shell-only syntax without a recognised command (MEDIUM)
 
 The decision is structural: a command position (the start of the value, after
@@ -22,7 +23,11 @@ word from extauthz/rules/shell_commands.txt, and everyday words ("cat", "time",
 pipe into a shell, a value that is nothing but the command). So prose with
 "&", ";" or "|", URLs with "&", and "cat" or "id" alone pass. The value is read
 as-is, and as if it had been spliced inside a single- or double-quoted string
-(after the attacker's closing quote only commands after a separator count).
+(after the attacker's closing quote only commands after a separator count);
+also with `+` read as a space and a literal backslash-n as a line break (how
+a payload reads to an application that decodes it once more).
+Wrappers are followed to the command they run (time, nohup, sudo, env … and
+the sqlite3 shell's `.shell`/`.system` lines).
 """
 from __future__ import annotations
 
