@@ -230,7 +230,10 @@ def _endpoint_checks(profile: ServiceProfile, ep: EndpointStats | None, obs: Obs
         if callers is not None and caller not in callers:
             anomalies.append(Anomaly("profile.callgraph.new-caller", Severity.HIGH, f"source:{caller}", caller,
                                      "", scope="callers"))
-        elif ep is not None and ep.callers is not None and caller not in ep.callers:
+        elif ep is None:  # a known caller on an endpoint or method the service never served
+            anomalies.append(Anomaly("profile.callgraph.new-edge", Severity.MEDIUM, f"source:{caller}", caller,
+                                     "", scope="endpoints"))
+        elif ep.callers is not None and caller not in ep.callers:
             anomalies.append(Anomaly("profile.callgraph.new-edge", Severity.MEDIUM, f"source:{caller}", caller,
                                      ""))
 
