@@ -31,6 +31,8 @@ from extauthz.request import Request
 from extauthz.store.base import ProfileStore, StoreError
 
 log = logging.getLogger("extauthz.profile")
+MATURE = 1000  # requests learned by an endpoint before its ordinary requests are sampled
+SAMPLE_EVERY = 4
 
 
 def open_profiles(runtime, config: Config, state_dir: str, learning: bool) -> None:
@@ -78,9 +80,10 @@ class UnreadableProfile(StoreError):
     """A stored profile that does not decode (corrupt, or from a newer extauthz): never overwritten."""
 
 
-def client_of(request: Request) -> int | None:
-    """A stable, non-reversible id of the client: its mTLS principal, else its address."""
-    who = request.source.principal or request.source.address
+def client_of(request: Request, caller: str = "") -> int | None:
+    """A stable, non-reversible id of the client: the calling workload (its service or mTLS
+    principal, the same on its outbound and the callee's inbound hop), else its address."""
+    who = caller or request.source.principal or request.source.address
     return zlib.crc32(who.encode("utf-8", "replace")) if who else None
 
 
@@ -103,11 +106,15 @@ class ProfileBook:
         self._rates: dict[tuple[str, str, str], RateTracker] = {}
         self._versions: dict[str, int] = {}
         self._gate: dict[tuple[str, str, str], int] = {}  # flagged new endpoint -> first client
+        self._ticks: dict[tuple[str, str, str], int] = {}  # ordinary requests per mature endpoint
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        # `extauthz learn` turns both off: a corpus is learned whole, and merged once at the end
+        self.sampling = True
+        self.background = True
         # the current config's view (ProfileStage.follow): policy per service, alias -> service
         self.policy_of: Callable[[str], ProfilePolicy] = lambda service: ProfilePolicy()
         self.aliases: dict[str, str] = {}
@@ -180,7 +187,7 @@ class ProfileBook:
         """Add one clean request to the service's delta. False when caps or the client's share refused it."""
         if not self.learning:
             return False
-        if self._thread is None:
+        if self._thread is None and self.background:
             self.start()
         limits = self.limits
         service = obs.service
@@ -207,6 +214,8 @@ class ProfileBook:
             if tracker is None:
                 tracker = self._rates[(service, obs.method, obs.template)] = RateTracker()
             tracker.hit(obs.client, now)  # rates count every clean request, over its share or not
+            if not obs.sampled and not obs.anomalous:
+                return False
             confirm = self._admit(obs.client, ep, live_ep)
             if confirm is False:
                 ep.refused += 1
@@ -245,6 +254,19 @@ class ProfileBook:
             self.learned += 1
         return True
 
+    def sample(self, service: str, method: str, tpl: str, ep: EndpointStats) -> bool:
+        """Learn this ordinary request? Every one until an endpoint has MATURE requests learned,
+        then 1 in SAMPLE_EVERY: its model no longer moves with them, and learning is most of
+        the per-request cost. A request that shows anything new is learned regardless."""
+        if ep.n < MATURE or not self.sampling:
+            return True
+        key = (service, method, tpl)
+        tick = self._ticks.get(key, 0) + 1
+        if len(self._ticks) >= 8192:
+            self._ticks.clear()
+        self._ticks[key] = tick
+        return tick % SAMPLE_EVERY == 0
+
     def _through_gate(self, obs: Observation) -> bool:
         """A flagged new endpoint is learned once a second client has used it cleanly."""
         if obs.client is None:
@@ -266,17 +288,18 @@ class ProfileBook:
             return None
         own = ep.clients.get(client, 0)
         total = ep.n
-        known = set(ep.clients)
+        distinct = len(ep.clients)
         if live_ep is not None:
             own += live_ep.clients.get(client, 0)
             total += live_ep.n
-            known.update(live_ep.clients)
-        known.add(client)
-        share = max(self.client_share, 1.0 / len(known))
-        if own >= max(self.client_floor, share * (total + 1)):
+            distinct = max(distinct, len(live_ep.clients))  # heavy-hitter tables: an estimate
+        if not own:
+            distinct += 1
+        share = max(self.client_share, 1.0 / distinct)
+        if own >= self.client_floor and own >= share * (total + 1):
             return False
         ep.count_client(client, self.limits)
-        return client if len(known) >= 2 else None
+        return client if distinct >= 2 else None
 
     def _learn_values(self, table: dict[str, ParamStats], live_table: dict[str, ParamStats] | None,
                       items: list, confirm: int | None, cap: int, count_presence: bool) -> tuple[bool, int]:
@@ -369,7 +392,7 @@ class ProfileBook:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        if self._thread is None and self.learning and not self._stop.is_set():
+        if self._thread is None and self.learning and self.background and not self._stop.is_set():
             self._thread = threading.Thread(target=self._run, name="profile-flush", daemon=True)
             self._thread.start()
 
