@@ -104,7 +104,7 @@ def test_hostile_sizes_are_bounded():
     "${PATH:0:1}bin${PATH:0:1}sh", "cat ${HOME:0:1}etc${HOME:0:1}passwd",
     # alias definitions, sqlite3 dot-commands, programs written with their directory
     "alias a=b", "alias +m a=b", "1;.shell whoami", "1;.\\\"shell whoami\n", "x;. system uname -a",
-    ";/usr/bin/anything", "/bin/ab",
+    ";/usr/bin/anything", "/bin/ab", "/bin/c?t /etc/p?sswd", "%COMSPEC% /c whoami",
     # cmd.exe FOR with a bare %% slot, and after a `;` (a blank to cmd)
     "FOR /F \"tokens=1,2* delims=,\" %% IN (C:\\x.txt) DO ECHO %%", ";for /f %i in ('cmd /c dir') do @set x=%i",
 ])

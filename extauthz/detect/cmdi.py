@@ -53,6 +53,8 @@ _CODE_OPTIONS = frozenset({"-c", "-e", "-r", "-i", "/c", "/k", "-command", "-enc
                            "-exec", "-ex", "-eval", "-wrapper", "-m", "-x", "-nop", "-noprofile",
                            "-windowstyle", "-w", "-executionpolicy", "-ep"})
 _SHELL_ESCAPES = frozenset({"vi", "vim", "ex", "view", "gdb", "less", "more", "man", "ftp", "ed"})
+# cmd.exe variables that hold a command (%COMSPEC% /c whoami)
+_WINDOWS_VARIABLES = {"%comspec%": "cmd", "%comspec:~0%": "cmd"}
 _DOT_COMMANDS = frozenset({".shell", ".system"})
 _NETCAT = frozenset({"nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "socat"})
 _WINDOWS_STYLE = frozenset({
@@ -262,6 +264,9 @@ def _resolve(cmd: Command, variables: dict[str, str], aliases: dict[str, str]) -
         if text.lower() in aliases:
             text = aliases[text.lower()]
             why0 = why0 or "alias"
+        elif text.lower() in _WINDOWS_VARIABLES:
+            text = _WINDOWS_VARIABLES[text.lower()]
+            why0 = why0 or "a variable holding a command"
         dot = _dot_command(texts, k)
         if dot and hops < MAX_WRAPPER_HOPS:
             wrapped_by, hops, k = "sqlite3 ." + texts[dot - 1].strip("\"'.").lower(), hops + 1, dot
@@ -597,6 +602,7 @@ def _trigger_patterns() -> tuple[str, ...]:
         r"(?:^|[;&|\n(])\s*for[\s/]", r"(?:^|[;|&\n`(])[ \t]*\$[a-z_{]",
         r"\(\)\s*\{", r"\.[\\'\" \t]*(?:shell|system)[ \t'\"]",
         r"(?:[;|&\n\r`(]|\$\()[ \t]*/(?:usr/(?:local/)?)?s?bin/[a-z]",
+        r"/(?:usr/(?:local/)?)?s?bin/[a-z0-9_.-]*[?*\[]", r"/(?:etc|proc|dev|root|bin|sbin|boot|usr|var|tmp)/[a-z0-9_.-]*[?*\[]",
     )
 
 
