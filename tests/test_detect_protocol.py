@@ -241,3 +241,28 @@ def test_control_characters_in_url_parts():
     assert rules(request("/?q=%1b%5b31m")) == {("protocol.control-chars", "MEDIUM")}
     assert not rules(request("/?q=a%09b"))  # a tab
     assert not rules(request("/", "POST", {"content-type": "application/json"}, '{"a": "\\u0001"}'))
+
+
+def test_hostile_inputs_stay_cheap():
+    import time
+    from extauthz.decode import extract
+    from extauthz.detect import DetectorSet
+    from extauthz.detect.xpath import XPathInjection
+    n = 8192
+    mp = {"content-type": "multipart/form-data; boundary=b"}
+    hostile = [
+        request("/u", "POST", mp, (b'--b\r\nContent-Disposition: form-data; name="a;b"\r\n\r\nx\r\n' * 200)[:n]),
+        request("/u", "POST", mp, b'--b\r\nContent-Disposition: form-data; name="' + b"&a" * (n // 2) + b'"\r\n\r\nx'),
+        request("/f", headers={"range": "bytes=" + "1-2," * (n // 4)}),
+        request("/s", "POST", {"content-type": "text/plain" + ';a="b\\"' * (n // 7)}, "x"),
+        request("/s?q=" + "%2561" * (n // 5)),
+        request("/s?q=" + "' " * (n // 2)),
+        request("/s?q=" + "count(/" * (n // 7)),
+        request("/s", headers={"connection": "a," * (n // 2), "cookie": "$a=1;" * (n // 5)}),
+    ]
+    ds = DetectorSet([DET, XPathInjection()])
+    for req in hostile:
+        inputs = extract(req).inputs
+        t0 = time.thread_time()
+        ds.scan(req, inputs)
+        assert time.thread_time() - t0 < 0.05
