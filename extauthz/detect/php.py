@@ -368,14 +368,36 @@ def assess(value: str, code: bool = True) -> Hit | None:
             best = h
     if best is not None and best.severity >= Severity.HIGH:
         return best
-    tokens = tokenize(value)
-    for tcheck in ((_calls, _dynamic_calls, _concatenation, _variables) if code else (_calls,)):
-        h = tcheck(tokens)
-        if h is not None and (best is None or h.severity > best.severity):
-            best = h
-            if best.severity >= Severity.HIGH:
-                break
+    for prefix in ("", *(_breakouts(value) if code else ())):
+        tokens = tokenize(prefix + value) if prefix else tokenize(value)
+        for tcheck in ((_calls, _dynamic_calls, _concatenation, _variables) if code else (_calls,)):
+            h = tcheck(tokens)
+            if h is not None and prefix:  # offsets back into the value
+                h = Hit(h.severity, h.rule, max(0, h.start - 1), max(0, h.end - 1), h.detail + " after a quote breakout")
+            if h is not None and (best is None or h.severity > best.severity):
+                best = h
+                if best.severity >= Severity.HIGH:
+                    return best
     return best
+
+
+def _breakouts(value: str) -> tuple[str, ...]:
+    """Quotes the value breaks out of: `';system('id');//`, `".passthru("id")."`.
+
+    Code injected into a PHP string literal (eval("…'$input'…")) starts by
+    closing it; read that way, the value's first quote closes a string opened
+    before it. Only when that quote is followed by a statement or expression
+    separator (after optional `)`), so quoted words in prose are not re-read.
+    """
+    out = []
+    for q in ("'", '"'):
+        at = value.find(q)
+        if at < 0:
+            continue
+        rest = value[at + 1:at + 12].lstrip(" \t)")
+        if rest[:1] in (";", ".", ",", "|", "&", "^", "+") or rest.startswith(("or ", "and ", "xor ")):
+            out.append(q)
+    return tuple(out)
 
 
 def _trigger_patterns() -> tuple[str, ...]:
