@@ -235,3 +235,141 @@ def test_plain_property_paths_are_not_code() -> None:
     assert not blocks("/get/javascript-manual/document.cookie")
     assert not blocks("/get/eval(")
     assert blocks("(document)['cookie']")
+
+
+# ---------------------------------------------------------------- odd quoting, legacy parsers, obfuscation
+
+LENIENT_ATTACKS = [
+    # event handlers the attribute reader cannot untangle
+    '"<div onmouseover=""document.write(""XSS"");"">"',  # CSV-doubled quotes
+    "<img src onerror /\" '\"= alt=alert(1)//\">",  # junk between the name and "="
+    "'><img o[\x00]nerror=alert(1) src=a>",  # NUL placeholder inside the name
+    '<img[a][b]src=x[d]onerror[c]=[e]"alert(1)">',  # fuzzer placeholders
+    "<img src='1' onerror\x0b=alert(0) />",
+    "<IMG STYLE=\\\\\"xss:expr/*XSS*/ession(alert(\\'XSS\\'))\\\\\">",  # backslash-escaped quotes
+    # CSS escapes
+    "<DIV STYLE=\"background-image:\\0075\\0072\\006C\\0028'\\006a\\0061\\0076\\0061\\0073\\0063\\0072\\0069"
+    "\\0070\\0074\\003a\\0061\\006c\\0065\\0072\\0074\\0028\\0031\\0029'\\0029\">",
+    "<x/style=-m\\0o\\0z\\0-b\\0i\\0n\\0d\\0i\\0n\\0g\\0:\\0u\\0r\\0l\\0(//evil.example/x.xml#x)>",
+    "[color=red width=expression(alert(123))][color]",
+    # XML data islands: CDATA sections and comments joined by the XML parser
+    "<XML ID=I><X><C><![CDATA[<IMG SRC=\"javas]]><![CDATA[cript:alert('XSS');\">]]>",
+    '<XML ID="x"><I><B><IMG SRC="javas<!-- -->cript:alert(1)"></B></I></XML>',
+    "<foo><![CDATA[<]]>SCRIPT<![CDATA[>]]>alert('XSS');<![CDATA[<]]>/SCRIPT<![CDATA[>]]></foo>",
+    '"><?xml-stylesheet type="text/xsl" href="#" ?><stylesheet xmlns="http://www.w3.org/TR/WD-xsl">'
+    "<template match=\"/\"><eval>new ActiveXObject('htmlfile').parentWindow.alert(1)</eval></template></stylesheet>",
+    '<!DOCTYPE x [<!ATTLIST img xmlns CDATA "http://www.w3.org/1999/xhtml" src CDATA "xx:x" '
+    'onerror CDATA "alert(1)">]><img />',
+    # filler that filters strip
+    "<s[NULL]cript>alert(1)</s[NULL]cript>",
+    "'><scr/**/ipt>alert(1)</sc/**/ipt>",
+    '><s"+"cript>alert(document.cookie)</s"+"cript>',
+    "< s c r i p t > p r o m p t ( 1 ) < / s c r i p t >",
+    "<IMG SRC=javascrscriptipt:alert('XSS')>",
+    "'<'s'v'g' o'n'l'o'a'd'='a'l'e'r't'('7')' '>'",
+    # legacy charsets
+    "\u00bcscript\u00bealert(\u00a2XSS\u00a2)\u00bc/script\u00be",  # US-ASCII with the high bit stripped
+    "1\u20444script3\u20444alert(\u00a2XSS\u00a2)1\u20444/script3\u20444",  # the same after NFKC
+    "\u043cscript\u043ealert(1)\u043c/script\u043e",  # code points truncated to their low byte
+    "\u2200\u3e00\u3c00script\u3e00alert(1)\u3c00/script\u3e00",  # UTF-16 halves
+    "<meta charset=iso-2022-jp>\x1b(J+onfocus=alert(1) autofocus>",
+    "<\u017fcript src=//evil.example/x.js></\u017fcript>",  # long s upper-cases to S
+    # frameworks, SVG
+    '<x data-bind=".:&#x5cu0061lert(1)">',
+    "<x ng-focus=x=$event id=f tabindex=0><x ng-if=[1].map(x.view.alert)>",
+    "<svg><set href=#script attributeName=href to=data:,alert(1)/>",
+    "[a](javascript:prompt(document.cookie))",
+    # the XSS locator probe
+    "'';!--\"<XSS>=&{()}",
+]
+
+CONTEXT_FREE_JS = [
+    'top["al"+"ert"](1)',
+    "top[/al/.source+/ert/.source](1)",
+    "top[8680439..toString(30)](1)",
+    "this['EvAL'.toLowerCase()]('aLErT(1)'.toLowerCase())",
+    'window["ale" + (!![]+[])[+!+[]]+(!![]+[])[+[]]](1)',
+    "a=/ev/ .source a+=/al/ .source,a = a[a] a(name)",
+    "a=0||'ev'+'al',b=0||location.hash,c=0||'sub'+'str',1[a](b[c](1))",
+    "___=1?'ert(123)':0,_=1?'al':0,__=1?'ev':0,1[__+_](_+___)",
+    "s1=!''&&'jav';s2=!''&&'ascript';s3=!''&&':';s4=!''&&'aler';s5=!''&&'t';s6=!''&&'(1)';URL=s1+s2+s3+s4+s5+s6;",
+    "onerror=confirm;throw 1;",
+    "onerror=eval;throw'alert(1)';",
+    '""+{toString:alert}',
+    "a=alert,a(1)",
+    "1};a=eval;b=alert;a(b(14));//",
+    "(alert)(1)",
+    "[1].find(alert)",
+    "Array.from([1],alert)",
+    ".replace(/.+/,eval)//",
+    "setTimeout(alert)",
+    "Array.prototype[Symbol.hasInstance]=eval;\"alert(1)\" instanceof [];",
+    "Components.lookupMethod(self, 'confirm')(1)",
+    "location=location.hash.slice(1);",
+    "x=new class extends Function{}('alert(1)');x=new x;",
+    "/*@cc_on @if(1)confirm(1)@end",
+    "'te' == alert('==') == 'xt';",
+    "${alert(1337)}`",
+    ";//\ra=eval;b=alert;a(b(10));//",
+]
+
+DEVELOPER_TEXT = [
+    # JavaScript in ordinary developer traffic (pastes, tickets, config): no indirect runner
+    "const total = items.map(x => x.price).reduce((a, b) => a + b, 0);",
+    "window[callbackName](data)",
+    "el.addEventListener('click', onClick)",
+    "name = first + ' ' + last",
+    "var url = '/api/' + id + '?v=' + version;",
+    "price.toString(10)",
+    "str.split('').reverse().join('')",
+    "<div v-on:click=\"count++\">{{ count }}</div>",
+    '<button ng-click="save()">Save</button>',
+    "Weather (alert) today",
+    "set level: alert",
+    "status = alert ? 'red' : 'green'",
+    "<p>He said \"no\"; then <b>left</b> --></p>",
+    "'\"()=<z>",
+    "Привет, мир! Как дела? <b>жирный</b>",
+    "Price: ${price} (tax incl.)",
+    "<meta charset=\"utf-8\">",
+    '<div style="color:red; font-family:\'Open Sans\'">x</div>',
+    "[link](https://example.com/docs)",
+    "<p title=\"See the onload event\">x</p>",
+]
+
+
+@pytest.mark.parametrize("value", LENIENT_ATTACKS)
+def test_lenient_parser_attacks_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", CONTEXT_FREE_JS)
+def test_context_free_javascript_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", DEVELOPER_TEXT)
+def test_developer_text_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_lenient_readings_are_capped_at_high() -> None:
+    """A form only some parsers produce is HIGH, not CRITICAL: it blocks, but says less."""
+    v = analyse("<s[NULL]cript>alert(1)</s[NULL]cript>")
+    assert v.severity is Severity.HIGH and v.rule == "script-tag"
+    assert analyse("<script>alert(1)</script>").severity is Severity.CRITICAL
+
+
+def test_probe_needs_several_contexts_in_one_dense_token() -> None:
+    assert analyse("'';!--\"<XSS>=&{()}").rule == "probe"
+    assert not blocks("'\"><b>")  # two contexts
+    assert not blocks("it's \"fine\"; <b>ok</b> -->")  # prose has blanks
+
+
+def test_obfuscated_code_is_bounded() -> None:
+    for value in ("!" * 8000, "(" * 8000, "'x'+" * 2000, "x[y](" * 1600, "a=alert," * 1000 + "a(1)",
+                  "1..toString(36)+" * 500, "<img o[]nerror=alert(1) " * 300, "[a]" * 2700,
+                  "<!ATTLIST x " + 'onload CDATA "a" ' * 300, "\u00bc" * 8000, "<" + "\u043c" * 8000):
+        t0 = time.thread_time()
+        analyse(value)
+        assert time.thread_time() - t0 < 0.25, value[:20]

@@ -27,6 +27,7 @@ IDENT = "i"
 NUMBER = "1"
 STRING = "s"
 TEMPLATE = "t"
+REGEX = "r"  # /body/flags; text: the body
 PUNCT = "p"
 COMMENT = "c"
 OTHER = "?"
@@ -38,7 +39,7 @@ EXEC_CALLS = frozenset({"alert", "prompt", "confirm", "eval", "function", "setti
                         "fetch", "write", "writeln", "open", "getscript", "globaleval", "importscripts",
                         "constructor", "createelement", "appendchild", "insertadjacenthtml", "sendbeacon",
                         "execcommand", "print", "defineproperty", "apply", "call", "assign", "replace",
-                        "navigate"})
+                        "navigate", "activexobject"})
 # Properties whose read or write leaks data or navigates.
 DANGER_PROPS = frozenset({"cookie", "domain", "location", "innerhtml", "outerhtml", "src", "href",
                           "srcdoc", "constructor", "__proto__", "prototype", "opener", "localstorage",
@@ -92,6 +93,59 @@ def _unicode_escape(s: str, i: int) -> tuple[str, int]:
     return "", i + 1
 
 
+# After these a "/" starts a regular expression literal, not a division.
+_REGEX_AFTER_PUNCT = frozenset({"(", ",", "=", ":", "[", "!", "&", "|", "?", "{", "}", ";", "+", "-", "*",
+                                "%", "~", "^", "&&", "||", "??", "==", "===", "!=", "!==", "+=", "-=",
+                                "=>", "*=", "||=", "&&=", "??="})
+_REGEX_AFTER_WORDS = frozenset({"return", "typeof", "case", "do", "else", "in", "instanceof", "new",
+                                "delete", "void", "throw", "yield", "await", "of"})
+MAX_REGEX = 256
+
+
+def _regex_end(s: str, i: int) -> int:
+    """End index (after the flags) of a regex literal starting at s[i] == "/", or -1.
+
+    Bodies with "<" or ">" are not read as regexes: in markup-shaped text
+    ("</script>") the slash belongs to a tag."""
+    n = min(len(s), i + MAX_REGEX)
+    j = i + 1
+    in_class = False
+    while j < n:
+        d = s[j]
+        if d in "\n\r\u2028\u2029<>":
+            return -1
+        if d == "\\":
+            j += 2
+            continue
+        if d == "[":
+            in_class = True
+        elif d == "]":
+            in_class = False
+        elif d == "/" and not in_class:
+            if j == i + 1:
+                return -1
+            j += 1
+            while j < len(s) and s[j] in "dgimsuyv":
+                j += 1
+            return j
+        j += 1
+    return -1
+
+
+def _regex_may_start(prev: JsToken | None) -> bool:
+    if prev is None:
+        return True
+    if prev.kind == PUNCT:
+        return prev.text in _REGEX_AFTER_PUNCT
+    return prev.kind == IDENT and prev.text in _REGEX_AFTER_WORDS
+
+
+def _line_end(s: str, i: int) -> int:
+    """Index of the line terminator ending a // comment (\n, \r, U+2028, U+2029 all end one)."""
+    ends = [j for j in (s.find("\n", i), s.find("\r", i), s.find("\u2028", i), s.find("\u2029", i)) if j >= 0]
+    return min(ends) if ends else len(s)
+
+
 def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken]:
     out: list[JsToken] = []
     n = len(s)
@@ -99,11 +153,14 @@ def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken
     newline = False
     while i < n and len(out) < limit:
         c = s[i]
-        if c in " \t\r\x0b\x0c\xa0\ufeff":
+        if c in " \t\x0b\x0c\xa0\ufeff":
             i += 1
             continue
-        if c in "\n\u2028\u2029":
+        if c in "\n\r\u2028\u2029":
             newline = True
+            i += 1
+            continue
+        if c > "\x7f" and c.isspace():  # Unicode space separators (U+1680, U+2000..U+200A, U+3000)
             i += 1
             continue
         if c in _IDENT_START or c == "\\" or (c > "\x7f" and c.isalpha()):
@@ -136,7 +193,18 @@ def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken
             continue
         if c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
             j = i + 1
-            while j < n and (s[j] in _IDENT_PART or s[j] == "."):
+            dot = c == "."
+            while j < n:
+                d = s[j]
+                if d == ".":
+                    if not dot and s[j + 1:j + 2] == ".":  # 8680439..toString(30): the number is "8680439."
+                        j += 1
+                        break
+                    if dot or s[j + 1:j + 2] not in _DIGITS:
+                        break  # "5.replace": the dot starts a member access
+                    dot = True
+                elif d not in _IDENT_PART:
+                    break
                 j += 1
             out.append(JsToken(NUMBER, s[i:j], i, j, newline))
             i = j
@@ -151,19 +219,31 @@ def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken
             i = end
             newline = False
             continue
+        if c == "/" and s.startswith("/*@", i):
+            # JScript conditional compilation: /*@cc_on @if(1) alert(1) @end @*/ runs in old IE.
+            i += 8 if s[i + 3:i + 8].lower() == "cc_on" else 3
+            continue
+        if c == "@" and s.startswith("@*/", i):
+            i += 3
+            continue
         if c == "/" and i + 1 < n and s[i + 1] in "/*":
             if s[i + 1] == "/":
-                j = s.find("\n", i)
-                j = n if j < 0 else j
+                j = _line_end(s, i)
             else:
                 j = s.find("*/", i + 2)
                 j = n if j < 0 else j + 2
             out.append(JsToken(COMMENT, s[i:i + 2], i, j, newline))
             i = j
             continue
+        if c == "/" and _regex_may_start(out[-1] if out else None):
+            j = _regex_end(s, i)
+            if j > 0:
+                out.append(JsToken(REGEX, s[i + 1:s.rfind("/", i, j)], i, j, newline))
+                i = j
+                newline = False
+                continue
         if c == "<" and s.startswith("<!--", i) or (c == "-" and s.startswith("-->", i) and (newline or not out)):
-            j = s.find("\n", i)
-            j = n if j < 0 else j
+            j = _line_end(s, i)
             out.append(JsToken(COMMENT, "<!--", i, j, newline))
             i = j
             continue
@@ -189,7 +269,7 @@ class JsReading(NamedTuple):
     first: JsToken | None  # first code token
 
 
-_OPERAND_END = frozenset({IDENT, NUMBER, STRING, TEMPLATE})
+_OPERAND_END = frozenset({IDENT, NUMBER, STRING, TEMPLATE, REGEX})
 
 
 def read_js(tokens: list[JsToken], start: int = 0) -> JsReading:
@@ -207,7 +287,8 @@ def read_js(tokens: list[JsToken], start: int = 0) -> JsReading:
     parens: list[bool] = []  # for each open "(": did if/while/for/with/catch/switch open it?
     control_close = False
     for i, t in enumerate(toks):
-        if valid_until == len(tokens) and prev is not None and not _may_follow(prev, t, control_close):
+        if valid_until == len(tokens) and prev is not None and not _may_follow(prev, t, control_close) and not (
+                t.text == "{" and i >= 2 and toks[i - 2].text in ("class", "extends")):  # class x extends y {
             valid_until = where[i]
         if t.kind == PUNCT and t.text == "(":
             parens.append(prev is not None and prev.kind == IDENT and prev.text in _CONTROL)
@@ -245,7 +326,7 @@ def _may_follow(prev: JsToken, t: JsToken, control_close: bool = False) -> bool:
     if tk == TEMPLATE:
         return True  # tagged template: alert`1`
     if tk == IDENT and (t.text in KEYWORDS_PREFIX and t.text in ("in", "instanceof", "of", "else", "catch",
-                                                               "finally", "while")):
+                                                               "finally", "while", "extends")):
         return True
     return False
 
@@ -262,10 +343,12 @@ def _sink_at(toks: list[JsToken], i: int) -> str:
         if t.kind == PUNCT and t.text in (".", "?.") and toks[j + 1].kind == IDENT:
             path.append(toks[j + 1].text)
             j += 2
-        elif t.kind == PUNCT and t.text == "[" and toks[j + 1].kind in (STRING, TEMPLATE) and j + 2 < n \
-                and toks[j + 2].text == "]":
-            path.append(js_string_value(toks[j + 1].text).lower())
-            j += 3
+        elif t.kind == PUNCT and t.text == "[":
+            folded = fold_constant(toks, j + 1, "]")
+            if folded is None:
+                break
+            path.append(folded[0].lower())  # top['al'+'ert'], top[/al/.source+/ert/.source], x['EvAL'.toLowerCase()]
+            j = folded[2] + 1
         else:
             break
     nxt = toks[j] if j < n else None
@@ -297,10 +380,93 @@ def _sink_at(toks: list[JsToken], i: int) -> str:
         return joined + "="
     if path[0] in ("window", "self", "top", "parent", "this", "globalthis", "frames") and nxt is not None \
             and nxt.text == "[" and len(path) == 1:
+        close = _matching(toks, j, "[", "]")
+        if close > j + 2 and close + 1 < n and toks[close + 1].text == "(" and any(
+                tk.text == "+" or tk.text == "[" for tk in toks[j + 1:close]):
+            return path[0] + "[...]()"  # window["ale"+(!![]+[])[+!+[]]+...](1): a name assembled, then called
         return path[0] + "[]"
     if path[0] in GLOBALS and len(path) > 1 and called and i + 2 < n and toks[i + 1].text == "[":
         return path[0] + "[...]()"  # top['al\x65rt'](1): a global looked up by a computed name
+    if leaf == "function" and not called and i > 0 and toks[i - 1].text == "extends":
+        return "function()"  # class extends Function{}('alert(1)'): a subclass of the code runner
     return ""
+
+
+def _matching(toks: list[JsToken], j: int, open_: str, close: str, limit: int = 128) -> int:
+    """Index of the token closing the bracket at toks[j] (-1 when it is not closed nearby)."""
+    depth = 0
+    for k in range(j, min(len(toks), j + limit)):
+        text = toks[k].text
+        if toks[k].kind == PUNCT:
+            if text == open_:
+                depth += 1
+            elif text == close:
+                depth -= 1
+                if depth == 0:
+                    return k
+    return -1
+
+
+_CASE_METHODS = frozenset({"tolowercase", "touppercase", "tolocalelowercase", "tolocaleuppercase", "trim",
+                           "tostring", "valueof"})
+_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def to_radix(number: int, radix: int) -> str:
+    """Number.prototype.toString(radix) for non-negative integers."""
+    if number == 0:
+        return "0"
+    out = []
+    while number and len(out) < 64:
+        number, d = divmod(number, radix)
+        out.append(_DIGITS36[d])
+    return "".join(reversed(out))
+
+
+def _piece(toks: list[JsToken], j: int) -> tuple[str, int] | None:
+    """One constant string piece at toks[j]: (text, index after it), with .source, .toString(radix) and
+    case methods applied; None when toks[j] starts no constant."""
+    n = len(toks)
+    t = toks[j]
+    if t.kind in (STRING, TEMPLATE) and not (t.kind == TEMPLATE and "${" in t.text):
+        text, k = js_string_value(t.text), j + 1
+    elif t.kind == REGEX and j + 2 < n and toks[j + 1].text == "." and toks[j + 2].text == "source":
+        text, k = t.text, j + 3
+    elif t.kind == NUMBER and j + 5 < n and toks[j + 1].text == "." and toks[j + 2].text == "tostring" \
+            and toks[j + 3].text == "(" and toks[j + 4].kind == NUMBER and toks[j + 5].text == ")":
+        try:
+            number, radix = int(float(t.text.rstrip("."))), int(toks[j + 4].text)
+        except ValueError:
+            return None
+        if not 2 <= radix <= 36 or number < 0 or number > 1 << 64:
+            return None
+        text, k = to_radix(number, radix), j + 6
+    else:
+        return None
+    while k + 3 < n + 1 and k + 2 < n and toks[k].text == "." and toks[k + 1].text in _CASE_METHODS \
+            and toks[k + 2].text == "(" and k + 3 < n and toks[k + 3].text == ")":
+        k += 4
+    return text, k
+
+
+def fold_constant(toks: list[JsToken], j: int, stop: str) -> tuple[str, int, int] | None:
+    """A constant string expression at toks[j:] ending at a token `stop` ("]", ")"):
+    pieces joined by "+" ('al'+'ert', /al/.source+/ert/.source, 8680439..toString(30)).
+    Returns (text, number of pieces, index of the stop token), or None."""
+    parts: list[str] = []
+    n = len(toks)
+    while j < n and len(parts) < 32:
+        got = _piece(toks, j)
+        if got is None:
+            return None
+        parts.append(got[0])
+        j = got[1]
+        if j < n and toks[j].text == stop:
+            return "".join(parts), len(parts), j
+        if j >= n or toks[j].text != "+":
+            return None
+        j += 1
+    return None
 
 
 _CODE_RUNNERS = frozenset({"eval", "alert", "prompt", "confirm", "function", "settimeout", "setinterval",

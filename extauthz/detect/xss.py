@@ -27,7 +27,9 @@ from extauthz.detect.base import Detector, register
 from extauthz.detect.recent import RecentResults
 from extauthz.detect.html_tokens import (HtmlAttr, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
-from extauthz.detect.js_tokens import COMMENT, IDENT, PUNCT, js_string_value, read_js, tokenize_js
+from extauthz.detect.js_fold import fold_js
+from extauthz.detect.js_tokens import COMMENT, IDENT, PUNCT, read_js, tokenize_js
+from extauthz.detect.xss_variants import strip_filler, variants
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.rules import rule_words, rule_yaml
 
@@ -43,6 +45,9 @@ SCRIPT_SCHEMES = _set("script_schemes")
 ACTIVE_DATA_TYPES = _set("active_data_types")
 EVENTS = _set("events")
 TEMPLATE_WORDS = _set("template_escape_words")
+LEGACY_CHARSETS = tuple(sorted(_set("legacy_charsets")))
+EXPRESSION_ATTRIBUTES = _set("expression_attributes")
+EXPRESSION_ATTRIBUTE_PREFIXES = tuple(sorted(_set("expression_attribute_prefixes")))
 EMBEDDING_NEEDS: dict[str, frozenset[str]] = {
     str(k).lower(): frozenset(str(a).lower() for a in v) for k, v in rule_yaml("xss.yaml")["embedding_needs"].items()}
 # Calls that are an attack wherever they appear as code (not open()/write()).
@@ -55,9 +60,6 @@ _CONTEXT_CLOSERS = frozenset({"script", "style", "title", "textarea", "noscript"
                               "noembed", "noframes", "template", "svg", "math", "plaintext"})
 _MAX_DEPTH = 2
 _MAX_ATTRS_READ = 512  # attributes judged per value (unclosed tags can swallow the rest as attributes)
-_SMART_QUOTES = frozenset("\u2018\u2019\u201c\u201d\u00b4\u2032\u2033")
-_FOLD_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u2032": "'",
-                              "\u201c": '"', "\u201d": '"', "\u2033": '"'})
 
 
 class XssVerdict(NamedTuple):
@@ -72,13 +74,15 @@ class XssVerdict(NamedTuple):
 class _Best:
     """Keeps the most severe verdict seen."""
 
-    __slots__ = ("v", "nested")
+    __slots__ = ("v", "nested", "cap")
 
     def __init__(self) -> None:
         self.v: XssVerdict | None = None
         self.nested = 0  # documents read inside attributes (srcdoc), bounded
+        self.cap = Severity.CRITICAL  # the most a reading of the current form may give
 
     def add(self, severity: Severity, rule: str, start: int, end: int, detail: str) -> None:
+        severity = min(severity, self.cap)
         if self.v is None or severity > self.v.severity:
             self.v = XssVerdict(severity, rule, start, end, detail)
 
@@ -93,42 +97,17 @@ class _Best:
 def analyse(value: str, depth: int = 0) -> XssVerdict | None:
     """The most severe XSS reading of `value`, or None."""
     best = _Best()
-    for form in _variants(value):
+    for form, lenient in variants(value):
+        if lenient and best.v is not None and best.v.severity >= Severity.HIGH:
+            break  # lenient forms add at most HIGH
         before = best.v
+        best.cap = Severity.HIGH if lenient else Severity.CRITICAL
         _read(form, best, depth)
         if best.v is not before and best.v is not None:
             best.v = best.v._replace(form=form)
         if best.done:
             break
     return best.v
-
-
-def _variants(value: str) -> list[str]:
-    """The value, and the forms a lenient stack may turn it into before a page shows it.
-
-    - NUL bytes dropped (old browsers and C libraries skip them);
-    - full-width ＜script＞ folded to ASCII (compatibility normalisation);
-    - "+" read as a blank when there is no other (a form-encoded space decoded once too few);
-    - JavaScript escapes \\x3c / \\u003c decoded (a value written into a JS string
-      and from there into the page).
-    """
-    v = value.replace("\x00", "") if "\x00" in value else value
-    out = [v]
-    if any("\uff01" <= c <= "\uff5e" for c in v[:4096] if c > "\u3000"):
-        out.append("".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in v))
-    if "+" in v and " " not in v:
-        out.append(v.replace("+", " "))
-    if not _SMART_QUOTES.isdisjoint(v):
-        out.append(v.translate(_FOLD_QUOTES))  # ‘-alert(1)-’: quotes some stacks fold to ASCII
-    low = v.lower()
-    if "\\x3c" in low or "\\u003c" in low or "\\u00" in low:
-        out.append(js_string_value(v))
-    if "+adw-" in low:  # UTF-7 "+ADw-script+AD4-" under a page declared (or sniffed) as UTF-7
-        try:
-            out.append(v[:8192].encode("ascii", "replace").decode("utf-7", "replace"))
-        except (UnicodeError, ValueError):
-            pass
-    return out
 
 
 _JSFUCK = frozenset("[]()!+ \t\n")
@@ -140,6 +119,8 @@ _JS_WORDS = ("alert", "prompt", "confirm", "eval", "fromcharcode", "settimeout",
              "frames", "execscript", "msgbox", "import", "fetch", "globaleval", "getscript", "&{",
              "\\u", "\\x", "function", "innerhtml", "open", "write", "globalthis", "name", "createelement",
              "atob", "sendbeacon", "$")
+# Obfuscated code without a sink's name in it: names assembled or looked up by computed keys.
+_FOLD_WORDS = (".source", "](", "] (", "tostring(")
 _ATTR_WORDS = ("on", "style", "src", "href", "action", "data")
 _URL_WORDS = ("script", "data", "mocha", "mhtml", "&")
 _CSS_WORDS = ("expression", "url", "binding", "behavio", "@import", "\\", "-o-link", "/*")
@@ -158,12 +139,114 @@ def _read(v: str, best: _Best, depth: int) -> None:
         _attribute_injection(v, best)
     if (":" in v or "&" in v) and any(w in low for w in _URL_WORDS):
         _url_value(v, best)
-    if any(w in low for w in _JS_WORDS):
+    if any(w in low for w in _JS_WORDS) or any(w in low for w in _FOLD_WORDS) or (
+            "+" in v and ("'" in v or '"' in v)):
         _js_contexts(v, best)
     if "{{" in v:
         _template(v, best)
     if any(w in low for w in _CSS_WORDS):
         _css_fragment(v, best)
+    if "<!" in v and "attlist" in low:
+        _dtd_attributes(v, low, best)
+    if len(v) <= _PROBE_MAX and (best.v is None or best.v.severity < Severity.HIGH):
+        _probe(v, best)
+
+
+# ------------------------------------------------------------------ probes
+
+_PROBE_MAX = 96
+
+
+def _probe(v: str, best: _Best) -> None:
+    """A reflection probe: one short token that breaks out of three or more page contexts at once.
+
+    `'';!--"<XSS>=&{()}` (the classic XSS locator) closes a JS string and statement,
+    opens and closes an HTML comment, leaves a quoted attribute and adds a tag: it
+    runs nothing itself, but no user types it. It finds where input is reflected
+    unencoded — the reconnaissance step of every XSS — and a scanner's next request
+    is the payload. So it counts as an attack (HIGH). Ordinary punctuation-rich text
+    (a sentence with a quote, a semicolon and <b>) has blanks and letters; the probe is
+    one dense token."""
+    if any(c.isspace() for c in v) or sum(c.isalnum() for c in v) * 2 > len(v):
+        return
+    contexts = 0
+    lt = v.find("<")
+    if lt >= 0 and lt + 1 < len(v) and v[lt + 1].isalpha() and v.find(">", lt) > lt:
+        contexts += 1  # a tag
+    first_quote = min((k for k in (v.find("'"), v.find('"')) if k >= 0), default=-1)
+    if 0 <= first_quote < max(lt, v.find(">")):
+        contexts += 1  # a quoted attribute left
+    if any(m in v for m in ("';", '";', "&{", "${", "{()}")):
+        contexts += 1  # a script string or statement ended, a script entity opened
+    if any(m in v for m in ("!--", "-->", "*/")):
+        contexts += 1  # a comment
+    if contexts >= 3:
+        best.add(Severity.HIGH, "probe", 0, len(v), f"reflection probe breaking out of {contexts} contexts")
+
+
+# ------------------------------------------------------------------ DTD
+
+
+def _dtd_attributes(v: str, low: str, best: _Best) -> None:
+    """<!ATTLIST img onerror CDATA "alert(1)">: a DTD that gives every matching element a handler."""
+    k = low.find("<!attlist")
+    count = 0
+    while k >= 0 and count < 8:
+        count += 1
+        words, end = _declaration_words(v, k + 9)
+        i = 1  # words[0] names the element
+        while i + 2 < len(words) + 1 and i < len(words):
+            name = words[i].lower()
+            i += 2  # the name and the type (CDATA, ID, (a|b))
+            if i < len(words) and words[i - 1].upper() == "NOTATION":
+                i += 1
+            if i >= len(words):
+                break
+            default = words[i]
+            i += 1
+            if default.upper() == "#FIXED" and i < len(words):
+                default = words[i]
+                i += 1
+            if default[:1] not in ("'", '"'):
+                continue
+            value = decode_entities(default[1:-1])
+            if name.startswith("on"):
+                js = read_js(tokenize_js(value, 0, 96))
+                if js.sink:
+                    best.add(Severity.HIGH, "event-handler", k, end, f"<!ATTLIST ... {name} ...> reaching {js.sink}")
+                    return
+            elif name in URL_ATTRIBUTES and script_url(value):
+                best.add(Severity.HIGH, "script-url", k, end, f"<!ATTLIST ... {name}={script_url(value)}>")
+                return
+        k = low.find("<!attlist", end)
+
+
+def _declaration_words(v: str, i: int) -> tuple[list[str], int]:
+    """Words of a markup declaration from i to its ">": quoted strings kept with their quotes,
+    parenthesised groups as one word (bounded)."""
+    words: list[str] = []
+    n = min(len(v), i + 4096)
+    while i < n and len(words) < 96:
+        c = v[i]
+        if c == ">":
+            return words, i + 1
+        if c.isspace():
+            i += 1
+            continue
+        if c in "'\"":
+            j = v.find(c, i + 1, n)
+            j = n - 1 if j < 0 else j
+            words.append(v[i:j + 1])
+            i = j + 1
+            continue
+        j = i
+        depth = 0
+        while j < n and (depth > 0 or not (v[j].isspace() or v[j] == ">")):
+            depth += 1 if v[j] == "(" else -1 if v[j] == ")" and depth > 0 else 0
+            j += 1
+        words.append(v[i:j])
+        i = j
+    return words, n
 
 
 # ------------------------------------------------------------------ HTML
@@ -195,6 +278,10 @@ def _html(v: str, best: _Best, depth: int) -> None:
                 best.add(Severity.HIGH, "script-url", tag.start, tag.end, f"<{name} ...{hit}...>")
             elif "style" in raw.lower() and "expression(" in normalise_css(raw):
                 best.add(Severity.HIGH, "css", tag.start, tag.end, f"<{name} style=...expression()>")
+            else:
+                handler = handler_in_tag(raw)
+                if handler:  # <img src onerror /" '"= alt=alert(1)//">, <img o[%00]nerror=alert(1)>
+                    best.add(Severity.HIGH, "event-handler", tag.start, tag.end, f"<{name} ...{handler}...>")
         if name in EMBEDDING_TAGS or (name == "xml" and _attr(tag.attrs, "src")):
             needs = EMBEDDING_NEEDS.get(name)
             loads = needs is None or any(a.name in needs and a.has_value for a in tag.attrs)
@@ -205,8 +292,22 @@ def _html(v: str, best: _Best, depth: int) -> None:
             charset = (_attr(tag.attrs, "charset") + _attr(tag.attrs, "content")).lower().replace(" ", "")
             if equiv in ("refresh", "set-cookie", "content-security-policy", "link"):
                 best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, f"<meta http-equiv={equiv}>")
-            elif "utf-7" in charset or "utf7" in charset:
-                best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, "<meta> switching the page to UTF-7")
+            elif any(c in charset for c in LEGACY_CHARSETS):
+                # UTF-7, ISO-2022, HZ, x-mac-farsi, EBCDIC ...: bytes the filter saw as text become markup
+                best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, f"<meta> switching the page to {charset[:24]}")
+        elif name in ("set", "animate") and _attr(tag.attrs, "attributename").strip().lower() in ("href", "xlink:href"):
+            # <svg><set href=#script attributeName=href to=data:,alert(1)>: a script's source replaced
+            for a in ("to", "values", "from", "by"):
+                target = _attr(tag.attrs, a).strip().lower()
+                if target.startswith("data:") or script_url(target):
+                    best.add(Severity.HIGH, "svg-animation", tag.start, tag.end, f"<{name} {a}={target[:24]}>")
+                    break
+        elif name == "eval" or name.endswith(":eval"):
+            # WD-xsl <eval> (IE stylesheets): the element's text is script
+            close = v.find("<", tag.end)
+            js = read_js(tokenize_js(v[tag.end: close if close >= 0 else len(v)][:1024], 0, 128))
+            if js.sink:
+                best.add(Severity.HIGH, "script-tag", tag.start, tag.end, f"<{name}> element reaching {js.sink}")
         elif name == "link":
             rel = _attr(tag.attrs, "rel").lower()
             if any(r in rel for r in ("stylesheet", "import", "preload", "prefetch", "manifest")) and \
@@ -257,6 +358,45 @@ def _script_element(v: str, tag) -> Severity:
     return Severity.MEDIUM
 
 
+_JUNK_BEFORE_EQ = frozenset(" \t\r\n'\"`/\x0b\x0c\x01\x02\x03\x04\x05\x06\x07\x08")
+
+
+def handler_in_tag(raw: str) -> str:
+    """"onerror=alert()" when a tag's text assigns an event handler code that runs, however the
+    quoting around it falls ('' when none).
+
+    The attribute reader follows the HTML tokenizer; this reads the tag's text as
+    filters and older parsers did: placeholders and NULs in names dropped
+    (`o[%00]nerror`, `onerror[c]=`), junk between name and "=" skipped (`onerror /" '"=`),
+    and the code after it read as JavaScript. Only handlers that reach a call which
+    runs code count, so a tag that merely mentions "onload=" does not."""
+    text = strip_filler(raw[:1024])
+    low = text.lower()
+    n = len(low)
+    i = low.find("on")
+    seen = 0
+    while 0 <= i and seen < 16:
+        seen += 1
+        j = i + 2
+        while j < n and low[j].isalpha() and j - i < 48:
+            j += 1
+        name = low[i:j]
+        if len(name) > 4 and (name in EVENTS or not low[i - 1:i].isalpha()):
+            k = j
+            while k < n and low[k] in _JUNK_BEFORE_EQ and k - j < 8:
+                k += 1
+            if k < n and low[k] == "=":
+                k += 1
+                while k < n and low[k] in _JUNK_BEFORE_EQ and low[k] != "/":
+                    k += 1
+                code = decode_entities(text[k:k + 512])
+                js = read_js(tokenize_js(code, 0, 96))
+                if js.sink and _strong(js.sink) and js.valid_until > js.sink_index:
+                    return f"{name}={js.sink}"
+        i = low.find("on", j)
+    return ""
+
+
 def _attr(attrs: tuple[HtmlAttr, ...], name: str) -> str:
     for a in attrs:
         if a.name == name:
@@ -267,6 +407,14 @@ def _attr(attrs: tuple[HtmlAttr, ...], name: str) -> str:
 def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) -> None:
     an = attr.name
     value = attr.value
+    if value and (an in EXPRESSION_ATTRIBUTES or an.startswith(EXPRESSION_ATTRIBUTE_PREFIXES)):
+        # Client frameworks evaluate these as code: ng-focus, v-on:click, x-init, data-bind ...
+        code = decode_entities(value)
+        toks = tokenize_js(code, 0, 128)
+        js = read_js(toks)
+        if js.sink and _strong(js.sink) and js.valid_until > js.sink_index or fold_js(toks):
+            best.add(Severity.HIGH, "framework-expression", attr.start, attr.end,
+                     f"<{tag} {an}=...> expression reaching {js.sink or 'a code runner'}")
     if an.startswith("on") and len(an) > 4 and an[2:].isalpha():
         if attr.has_value and value.strip():
             js = read_js(tokenize_js(decode_entities(value)))
@@ -412,6 +560,9 @@ def _url_value(v: str, best: _Best) -> None:
     eq = v.find("=")
     if 0 < eq < 64:
         candidates.append(eq + 1)
+    md = v.find("](")
+    if 0 < md < 256:
+        candidates.append(md + 2)  # a Markdown link: [text](javascript:...)
     for start in candidates:
         hit = script_url(v[start:])
         if not hit:
@@ -475,6 +626,13 @@ _BREAKOUT_STARTERS = frozenset({";", ")", "]", "}", ",", "+", "-", "*", "/", "%"
 
 def _js_contexts(v: str, best: _Best) -> None:
     # Inside a JS string: the value closes it and continues as code.
+    k = v.find("${")
+    if k >= 0:
+        # Inside a template literal: ${...} is code (`${alert(1)}`)
+        js = read_js(tokenize_js(v, k + 2, 64))
+        if js.sink and _strong(js.sink) and js.valid_until > js.sink_index:
+            best.add(Severity.HIGH, "js-breakout", k, len(v), f"${{...}} template code reaching {js.sink}")
+            return
     for q in ("'", '"', "`"):
         i = v.find(q)
         if i < 0:
@@ -494,7 +652,41 @@ def _js_contexts(v: str, best: _Best) -> None:
             return
     # Bare script context (the value is code already, or the code of a handler whose
     # start was cut: `alert(1)><input autofocus>`, `"prompt(1)">`): only calls that execute.
-    toks = tokenize_js(v, 1 if v[:1] in "\"'" else 0)
+    for start in ((1, 0) if v[:1] in "\"'" else (0,)):
+        _bare_code(v, tokenize_js(v, start), best)
+        if best.v is not None and best.v.severity >= Severity.HIGH:
+            break
+    if best.v is None or best.v.severity < Severity.HIGH:
+        _folded_code(v, best)
+    if "&{" in v:
+        # Netscape JavaScript entities: &{code};
+        k = v.find("&{")
+        js = read_js(tokenize_js(v, k + 2, 128))
+        if js.sink:
+            best.add(Severity.HIGH, "js-code", k, len(v), f"&{{...}} script entity reaching {js.sink}")
+
+
+_OBFUSCATION = frozenset({"assembled", "computed-call", "lookup-call"})
+
+
+def _folded_code(v: str, best: _Best) -> None:
+    """Code that reaches a runner indirectly or assembles a dangerous name (see js_fold): the
+    value as code, and the code after the first quote of each kind (a string broken out of)."""
+    starts = [0]
+    for q in ("'", '"', "`"):
+        i = v.find(q)
+        if i >= 0:
+            starts.append(i + 1)
+    for start in starts:
+        tricks = fold_js(tokenize_js(v, start))
+        if tricks:
+            t = tricks[0]
+            rule = "js-obfuscation" if t.how in _OBFUSCATION else "js-code"
+            best.add(Severity.HIGH, rule, t.start, t.end, f"script code: {t.how} {t.what}")
+            return
+
+
+def _bare_code(v: str, toks: list, best: _Best) -> None:
     if not toks:
         return
     js = read_js(toks)
@@ -516,17 +708,11 @@ def _js_contexts(v: str, best: _Best) -> None:
             # ";location.href='//evil'//" or "document.location='//evil'": navigation or data
             # written from code that the value completes.
             best.add(Severity.HIGH, "js-code", t.start, t.end, f"script code reaching {js.sink}")
-    if "&{" in v:
-        # Netscape JavaScript entities: &{code};
-        k = v.find("&{")
-        js = read_js(tokenize_js(v, k + 2, 128))
-        if js.sink:
-            best.add(Severity.HIGH, "js-code", k, len(v), f"&{{...}} script entity reaching {js.sink}")
 
 
 _STRONG_LEAVES = frozenset({"alert", "prompt", "confirm", "eval", "execscript", "msgbox", "function",
                             "settimeout", "setinterval", "fromcharcode", "globaleval", "getscript",
-                            "importscripts", "}"})
+                            "importscripts", "activexobject", "}"})
 _DOCUMENT_WRITERS = frozenset({"write", "writeln", "createelement", "appendchild", "insertadjacenthtml"})
 
 
@@ -610,7 +796,10 @@ _CSS_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def normalise_css(text: str) -> str:
-    """Lower-case CSS with comments removed, escapes decoded and blanks dropped."""
+    """Lower-case CSS with comments removed, escapes decoded and blanks dropped.
+
+    Escapes are decoded inside strings too: url('\\6a\\61vascript:...') loads
+    javascript:...; an escape of U+0000 is dropped (old IE skipped it: -m\\0o\\0z-binding)."""
     out: list[str] = []
     n = min(len(text), 8192)
     i = 0
@@ -622,29 +811,58 @@ def normalise_css(text: str) -> str:
             continue
         if c in "\"'" and i + 1 < n:
             # A CSS string: kept (without its quotes); "/*" inside it is not a comment.
-            j = text.find(c, i + 1)
+            j = text.find(c, i + 1, n)
+            while j > 0 and _escaped(text, j):
+                j = text.find(c, j + 1, n)
             if j > 0:
-                out.append(text[i + 1:j].lower())
+                out.append(_css_unescape(text[i + 1:j]))
                 i = j + 1
                 continue
         if c == "\\" and i + 1 < n:
-            j = i + 1
-            while j < n and j - i <= 6 and text[j] in _CSS_HEX:
-                j += 1
-            if j > i + 1:
-                try:
-                    out.append(chr(int(text[i + 1:j], 16)))
-                except (ValueError, OverflowError):
-                    pass
-                if j < n and text[j] == " ":
-                    j += 1
-                i = j
-                continue
-            out.append(text[i + 1])
-            i += 2
+            ch, i = _css_escape(text, i, n)
+            out.append(ch)
             continue
         if c not in " \t\r\n\x0c\x0b\"'":
             out.append(c)
+        i += 1
+    return "".join(out).lower()
+
+
+def _escaped(text: str, j: int) -> bool:
+    k = j - 1
+    while k >= 0 and text[k] == "\\":
+        k -= 1
+    return (j - 1 - k) % 2 == 1
+
+
+def _css_escape(text: str, i: int, n: int) -> tuple[str, int]:
+    """The character of the escape at text[i] == "\\" and the index after it."""
+    j = i + 1
+    while j < n and j - i <= 6 and text[j] in _CSS_HEX:
+        j += 1
+    if j > i + 1:
+        try:
+            cp = int(text[i + 1:j], 16)
+            ch = chr(cp) if 0 < cp <= 0x10FFFF else ""
+        except (ValueError, OverflowError):
+            ch = ""
+        if j < n and text[j] in " \t\n":
+            j += 1
+        return ch, j
+    return (text[i + 1] if text[i + 1] not in "\r\n\x0c" else ""), i + 2
+
+
+def _css_unescape(text: str) -> str:
+    if "\\" not in text:
+        return text.lower()
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\\" and i + 1 < n:
+            ch, i = _css_escape(text, i, n)
+            out.append(ch)
+            continue
+        out.append(text[i])
         i += 1
     return "".join(out).lower()
 
@@ -685,6 +903,12 @@ def _css_fragment(v: str, best: _Best) -> None:
                     continue
             best.add(Severity.HIGH, "css", 0, len(v), f"CSS {what}")
             return
+    k = css.find("expression(")
+    if k >= 0:
+        # width=expression(alert(1)) (BBCode attributes, a filter that keeps the call): code in it
+        js = read_js(tokenize_js(css, k + 10, 64))
+        if js.sink and _strong(js.sink):
+            best.add(Severity.HIGH, "css", 0, len(v), f"CSS expression() reaching {js.sink}")
 
 
 # ------------------------------------------------------------------ detector
@@ -703,6 +927,8 @@ class XssDetector(Detector):
         r"atob|document\s*[.\[]|window\s*[.\[]|location|cookie|innerhtml|globalthis|getscript|import\s*\(|"
         r"fetch\s*\(|\\u00|(?:top|self|parent|frames)\s*\[|function\s*\(|!\[\]",
         r"/\*|\\[0-9a-f]{2}|\+ad[w4]-",
+        # obfuscated code: names assembled from pieces ('ev'+'al', /al/.source), computed calls
+        r"['\"`/]\s*\+\s*['\"`/(!]|\.\s*source(?:[^a-z]|$)|\]\s*\(|\.\s*tostring\s*\(\s*\d",
     )
 
     def __init__(self) -> None:

@@ -1,0 +1,273 @@
+"""The forms a value may take between the request and the page that shows it.
+
+The XSS detector reads each form (xss.analyse). Two families:
+
+Plain forms, read with full severity — what common stacks do to a value:
+- NUL bytes dropped (old browsers and C libraries skip them);
+- full-width ＜script＞ folded to ASCII (compatibility normalisation);
+- "+" read as a blank when there is no other (a form-encoded space decoded once too few);
+- typographic quotes folded to ASCII;
+- JavaScript escapes \\x3c / \\u003c decoded (a value written into a JS string, then the page);
+- UTF-7 decoded when the value carries UTF-7 markup ("+ADw-script+AD4-").
+
+Lenient forms, read with findings capped at HIGH — what a specific parser, filter
+or legacy charset makes of it, so the attack works only on some stacks:
+- CSV-doubled quotes undone: `"<div onmouseover=""alert(1)"">"` (a value exported
+  through a spreadsheet or CSV field and pasted back);
+- backslash-escaped quotes undone: `<img style=\\"x:expression(alert(1))\\">`
+  (magic quotes / JSON escaping that a later stripslashes removes);
+- XML data islands read as an XML parser does: CDATA sections joined and comments
+  dropped (`javas]]><![CDATA[cript:`, `javas<!-- -->cript:`), as old IE did with
+  <xml> islands bound into the page;
+- filler that filters strip removed: `<s[NULL]cript>`, `<scr\\0ipt>`, `<scr/**/ipt>`,
+  `<s"+"cript>`, `< s c r i p t >`;
+- legacy charsets narrowed: a page served as US-ASCII with the high bit stripped
+  (IE: `¼script¾` = 0xBC 0xBE = `<script>`), code points truncated to a byte
+  (`мscriptо`: U+043C → 0x3C) or read as the wrong UTF-16 half (`㰀script㸀`);
+- the long s and dotless i upper-cased (`<ſcript>` becomes <SCRIPT> in code that
+  upper-cases markup).
+
+All bounded: each transformation is one pass over at most MAX_TEXT characters.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from extauthz.detect.js_tokens import js_string_value
+
+MAX_TEXT = 8192
+
+_SMART_QUOTES = frozenset("\u2018\u2019\u201c\u201d\u00b4\u2032\u2033")
+_FOLD_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u2032": "'",
+                              "\u201c": '"', "\u201d": '"', "\u2033": '"'})
+# NFKC (the decode layer) turns ¼ ½ ¾ into "1⁄4" "1⁄2" "3⁄4"; the narrowing reads the originals.
+_FRACTIONS = (("1\u20444", "\u00bc"), ("1\u20442", "\u00bd"), ("3\u20444", "\u00be"))
+_UPPER_TRAPS = frozenset("\u017f\u0131\u212a")  # ſ ı K: upper-case to S I K
+_NUL_NAMES = ("[null]", "[nul]", "[0x00]", "[\\x00]", "[%00]", "\\0", "[\x00]")
+
+
+class Form(NamedTuple):
+    text: str
+    lenient: bool  # read by a specific parser, filter or charset only: findings capped at HIGH
+
+
+def variants(value: str) -> list[Form]:
+    """The value and the forms it may take (see module docstring); the value first."""
+    v = value.replace("\x00", "") if "\x00" in value else value
+    out = [Form(v, False)]
+    if any("\uff01" <= c <= "\uff5e" for c in v[:4096] if c > "\u3000"):
+        out.append(Form("".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in v), False))
+    if "+" in v and " " not in v:
+        out.append(Form(v.replace("+", " "), False))
+    if not _SMART_QUOTES.isdisjoint(v):
+        out.append(Form(v.translate(_FOLD_QUOTES), False))  # ‘-alert(1)-’: quotes some stacks fold to ASCII
+    low = v.lower()
+    if "\\x3c" in low or "\\u003c" in low or "\\u00" in low:
+        out.append(Form(js_string_value(v), False))
+    if "+adw-" in low:  # UTF-7 "+ADw-script+AD4-" under a page declared (or sniffed) as UTF-7
+        try:
+            out.append(Form(v[:MAX_TEXT].encode("ascii", "replace").decode("utf-7", "replace"), False))
+        except (UnicodeError, ValueError):
+            pass
+    _lenient(value, v, low, out)
+    return out
+
+
+def _lenient(value: str, v: str, low: str, out: list[Form]) -> None:
+    seen = {f.text for f in out}
+
+    def add(text: str) -> None:
+        if text and text not in seen and len(out) < 12:
+            seen.add(text)
+            out.append(Form(text, True))
+
+    text = v[:MAX_TEXT]
+    if text[:1] == '"' and '""' in text[1:]:
+        text = undouble_csv(text)
+        add(text)
+    if "\\'" in text or '\\"' in text:
+        text = unescape_quotes(text)
+        add(text)
+    xml = ("<![cdata[" in low or "<xml" in low or "<?xml" in low) and "<" in text
+    if xml:
+        add(join_xml_text(text))
+    if "<" in v or "\uff1c" in v:
+        stripped = strip_filler(text)
+        if stripped != text:
+            add(stripped)
+            if xml:
+                add(join_xml_text(stripped))
+    spaced = unspace_letters(text)
+    if spaced:
+        add(spaced)
+    quotes = text.count("'") + text.count('"')
+    if quotes >= 6 and quotes * 5 >= len(text) and "<" in text:
+        add(text.replace("'", "").replace('"', ""))  # '<'s'v'g' o'n'l'o'a'd'=...: a filter that drops quotes
+    unnested = unnest_keywords(low)
+    if unnested:
+        add(unnested)
+    if not text.isascii():
+        narrowed = narrow_legacy(value[:MAX_TEXT])
+        if narrowed:
+            add(narrowed)
+        if not _UPPER_TRAPS.isdisjoint(text):
+            add(text.upper())
+
+
+def undouble_csv(text: str) -> str:
+    """`"<a b=""c"">"` as a CSV field holds it: outer quotes off, doubled quotes single."""
+    inner = text[1:-1] if text.endswith('"') and not text.endswith('""') or text.endswith('"""') else text[1:]
+    return inner.replace('""', '"')
+
+
+def unescape_quotes(text: str) -> str:
+    """Backslash escapes of quotes and backslashes undone, at most three levels (`\\\\\\"` → `"`)."""
+    for _ in range(3):
+        if "\\" not in text:
+            break
+        out: list[str] = []
+        i, n = 0, len(text)
+        while i < n:
+            c = text[i]
+            if c == "\\" and i + 1 < n and text[i + 1] in "\\\"'/":
+                out.append(text[i + 1])
+                i += 2
+                continue
+            out.append(c)
+            i += 1
+        new = "".join(out)
+        if new == text:
+            break
+        text = new
+        if "\\'" not in text and '\\"' not in text:
+            break
+    return text
+
+
+def join_xml_text(text: str) -> str:
+    """The text an XML parser hands on: CDATA sections unwrapped and joined, comments dropped."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    low = text.lower()
+    while i < n and len(out) < 4096:
+        if low.startswith("<![cdata[", i):
+            i += 9
+            continue
+        if low.startswith("]]>", i):
+            i += 3
+            continue
+        if low.startswith("<!--", i):
+            j = low.find("-->", i + 4)
+            i = i + 4 if j < 0 else j + 3
+            continue
+        j = min((k for k in (low.find("<![cdata[", i), low.find("]]>", i), low.find("<!--", i)) if k >= 0),
+                default=n)
+        out.append(text[i:max(j, i + 1)])
+        i = max(j, i + 1)
+    return "".join(out)
+
+
+def strip_filler(text: str) -> str:
+    """Filler that filters strip or old parsers skip, inside markup: NUL placeholders,
+    empty comments, string joins and short bracketed placeholders ([a], [\\r], [U+2028])."""
+    low = text.lower()
+    if not any(m in low for m in ("[", "\\0", "/**/", '"+"', "'+'", "/*")):
+        return text
+    for name in _NUL_NAMES:
+        if name in low:
+            text = _replace_ci(text, name, "")
+            low = text.lower()
+    for joint in ("/**/", '"+"', "'+'"):
+        text = text.replace(joint, "")
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "[":
+            j = text.find("]", i + 1, i + 12)
+            if j > i and "[" not in text[i + 1:j]:
+                i = j + 1  # a placeholder where a fuzzer puts a character: [a], [\r], [U+2028]
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _replace_ci(text: str, old: str, new: str) -> str:
+    low = text.lower()
+    out: list[str] = []
+    i = 0
+    while True:
+        j = low.find(old, i)
+        if j < 0:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:j])
+        out.append(new)
+        i = j + len(old)
+
+
+_NESTABLE = ("javascript", "script", "onerror", "onload", "alert", "iframe", "expression")
+
+
+def unnest_keywords(low: str) -> str:
+    """`javascrscriptipt:` / `<scrscriptipt>`: a keyword hidden inside itself for a filter that
+    deletes it once; the text after that deletion ('' when there is no such nesting)."""
+    out = low
+    for kw in _NESTABLE:
+        if kw not in out:
+            continue
+        for k in range(1, len(kw)):
+            nested = kw[:k] + kw + kw[k:]
+            if nested in out:
+                out = out.replace(nested, kw)
+                break
+    return out if out != low else ""
+
+
+def unspace_letters(text: str) -> str:
+    """`< s c r i p t >`: markup spelt with a blank between characters, closed up ('' when not)."""
+    if len(text) < 12 or text.count(" ") * 3 < len(text):
+        return ""
+    words = text.split()
+    singles = sum(1 for w in words if len(w) == 1)
+    if singles < 8 or singles * 10 < len(words) * 8:
+        return ""
+    return "".join(words)
+
+
+def narrow_legacy(text: str) -> str:
+    """The text under a legacy charset that narrows code points ('' when nothing changes markup).
+
+    U+0080..U+00FF lose the high bit (US-ASCII pages in IE: ¼ = 0xBC → 0x3C "<");
+    higher code points keep their low byte (мscriptо: U+043C → "<"), or their high byte
+    when the low byte is zero (㰀 U+3C00: UTF-16 read with the wrong byte order).
+    Only for mostly-ASCII text: a value written in another script is not an attack.
+    """
+    for nfkc, original in _FRACTIONS:
+        if nfkc in text:
+            text = text.replace(nfkc, original)
+    out: list[str] = []
+    wide = 0
+    made_markup = False
+    for c in text:
+        o = ord(c)
+        if o < 0x80:
+            out.append(c)
+            continue
+        wide += 1
+        if o <= 0xFF:
+            b = o & 0x7F
+        elif o & 0xFF == 0:
+            b = o >> 8
+        else:
+            b = o & 0xFF
+        if b >= 0x80 or b < 0x20:
+            out.append(" ")
+            continue
+        ch = chr(b)
+        made_markup |= ch in "<>\"'"
+        out.append(ch)
+    if not made_markup or wide * 3 > len(text):
+        return ""
+    return "".join(out)
