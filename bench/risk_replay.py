@@ -55,7 +55,45 @@ def actor_ip(i: int) -> str:
     return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255 or 1}"
 
 
-def replay(corpus: str, config: Config, actors: int, interval: float, seed: int = 1) -> dict:
+def attack_phase(engine: Engine, clock_now: list[float], attacks: str, attackers: int, per_attacker: int,
+                 clean_uri: str = "/tienda1/index.jsp") -> dict:
+    """Each attacker sends `per_attacker` obvious attacks one second apart (records a stateless
+    engine denies on their own), then a clean request, then another once its block has passed."""
+    stateless = Engine(engine.config)
+    obvious = (r for r in read_corpus(attacks) if r.label == "attack" and stateless.check(r.request).denied)
+    blocked_after: list[int | None] = []
+    clean_denied = clean_allowed_later = 0
+    block_seconds = engine.config.risk.block_seconds
+    for k in range(attackers):
+        ip = actor_ip(k + 1).replace("10.", "172.", 1)
+        first_block = None
+        for n in range(per_attacker):
+            rec = next(obvious, None)
+            if rec is None:
+                break
+            clock_now[0] += 1
+            v = engine.check(dataclasses.replace(rec.request, source=Peer(ip, 50000)))
+            if v.action is Action.ACTOR_BLOCKED and first_block is None:
+                first_block = n  # attacks denied by detection before the block took over
+        blocked_after.append(first_block)
+        clock_now[0] += 1
+        clean = dataclasses.replace(rec.request, source=Peer(ip, 50000), path=clean_uri, query="", body=b"",
+                                    method="GET") if rec is not None else None
+        if clean is not None:
+            clean_denied += engine.check(clean).action is Action.ACTOR_BLOCKED
+            clock_now[0] += block_seconds + 10
+            clean_allowed_later += not engine.check(clean).denied
+    got = [b for b in blocked_after if b is not None]
+    return {"attack_corpus": Path(attacks).name, "attackers": attackers, "attacks_each": per_attacker,
+            "blocked": len(got), "blocked_within_5": sum(1 for b in got if b <= 5),
+            "attacks_before_block_max": max(got) if got else None,
+            "attacks_before_block_median": sorted(got)[len(got) // 2] if got else None,
+            "clean_request_denied_as_blocked_actor": clean_denied,
+            "clean_request_allowed_after_block": clean_allowed_later}
+
+
+def replay(corpus: str, config: Config, actors: int, interval: float, seed: int = 1,
+           attacks: str | None = None, attackers: int = 0) -> dict:
     rnd = random.Random(seed)
     queues: list[list] = [[] for _ in range(actors)]
     for n, rec in enumerate(read_corpus(corpus)):
@@ -100,7 +138,9 @@ def replay(corpus: str, config: Config, actors: int, interval: float, seed: int 
                 examples.append({"id": rec.id, "actor": a, "reason": v.reason, "uri": rec.raw.get("uri", "")[:120]})
         if i + 1 < len(queues[a]):
             heapq.heappush(heap, (t + rnd.expovariate(1 / interval), a, i + 1))
+    attack_result = attack_phase(engine, clock_now, attacks, attackers, 20) if attacks and attackers else None
     return {
+        "attack_phase": attack_result,
         "corpus": Path(corpus).name, "actors": actors, "mean_interval_s": interval,
         "simulated_minutes": round((last_t - T0) / 60, 1),
         "requests": counts["requests"], "benign": counts["label:benign"], "attack": counts["label:attack"],
@@ -122,10 +162,13 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=3.0, help="mean seconds between one actor's requests")
     ap.add_argument("--config")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--attacks", help="then: attackers send 20 obvious attacks each from this corpus")
+    ap.add_argument("--attackers", type=int, default=20)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     config = load_config(args.config) if args.config else Config()
-    r = replay(args.corpus or default_corpus(), config, args.actors, args.interval, args.seed)
+    r = replay(args.corpus or default_corpus(), config, args.actors, args.interval, args.seed,
+               args.attacks, args.attackers)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
@@ -138,6 +181,15 @@ def main() -> int:
     print(f"  risk findings: {r['risk_findings'] or 'none'}")
     for e in r["examples"]:
         print(f"    e.g. actor {e['actor']}: {e['reason']}  {e['uri']}")
+    a = r["attack_phase"]
+    if a:
+        print(f"{a['attack_corpus']}: {a['attackers']} attackers x {a['attacks_each']} obvious attacks: "
+              f"{a['blocked']} blocked, {a['blocked_within_5']} within the first 5 "
+              f"(attacks denied before the block: median {a['attacks_before_block_median']}, "
+              f"max {a['attacks_before_block_max']})")
+        print(f"  next clean request denied as blocked actor: {a['clean_request_denied_as_blocked_actor']}"
+              f"/{a['attackers']}; allowed again after the block: {a['clean_request_allowed_after_block']}"
+              f"/{a['attackers']}")
     print(f"  {r['seconds']} s")
     return 0
 

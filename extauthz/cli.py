@@ -13,6 +13,7 @@ import sys
 from typing import Callable
 
 from extauthz.config import Config, ConfigError, load_config
+from extauthz.store import StoreError
 
 EXIT_OK, EXIT_DENY, EXIT_USAGE = 0, 1, 2
 
@@ -97,7 +98,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         request = _request_from_args(args)
     except CorpusError as exc:
         raise UsageError(str(exc)) from None
-    verdict = Engine(config).check(request)
+    verdict = _engine(config, args).check(request)
     if args.output == "json":
         print(json.dumps(verdict.as_dict(), indent=2, ensure_ascii=False))
     else:
@@ -109,6 +110,58 @@ def cmd_check(args: argparse.Namespace) -> int:
             chain = f" via {'>'.join(f.chain)}" if f.chain else ""
             print(f"  - {f.severity.name.lower():8} {f.rule:32} {f.location}{chain}  {f.excerpt}")
     return EXIT_DENY if verdict.denied else EXIT_OK
+
+
+def _engine(config: Config, args: argparse.Namespace):
+    """An Engine over the learned profiles of --state (or state.dir), read-only."""
+    from extauthz.engine import Engine
+    from extauthz.runtime import build_runtime
+
+    return Engine(config, runtime=build_runtime(config, state_dir=getattr(args, "state", None), actor_state=False,
+                                                learning=False))
+
+
+# ---------------------------------------------------------------- learn, profile
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from extauthz.corpus import CorpusError
+    from extauthz.profile.bootstrap import learn_corpora
+
+    config = _config(args)
+    state = args.state or config.state.dir
+    if not state:
+        raise UsageError("give --state DIR (or state.dir in the config): where the learned profiles go")
+    try:
+        report = learn_corpora(args.corpus, config, state, service=args.service, split=args.split,
+                               progress=sys.stderr)
+    except CorpusError as exc:
+        raise UsageError(str(exc)) from None
+    for line in report.lines():
+        print(line)
+    return EXIT_OK
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from extauthz.profile.report import describe, format_text
+
+    config = _config(args)
+    engine = _engine(config, args)
+    book = engine.runtime.profiles
+    if book is None:
+        raise UsageError("behaviour profiles are off in this config (profile.mode: off everywhere)")
+    names = [args.service] if args.service else book.services()
+    if args.service and book.live(args.service) is None:
+        raise UsageError(f"no learned profile for service {args.service!r} "
+                         f"(learned: {', '.join(book.services()) or 'none'})")
+    out = [describe(book.live(name), engine.decider_for(name).policy.profile) for name in names]
+    if args.json:
+        print(json.dumps(out if not args.service else out[0], indent=2, ensure_ascii=False))
+    elif not out:
+        print("no learned profiles")
+    else:
+        print("\n\n".join(format_text(d) for d in out))
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- eval
@@ -123,7 +176,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         result = evaluate(args.corpus, config, via=args.via, jobs=args.jobs, errors=errors,
                           state_dir=getattr(args, "state", None), split=args.split,
-                          progress=None if args.json else sys.stderr)
+                          progress=None if args.json else sys.stderr, service=args.service)
     except CorpusError as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -231,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--source-principal", default="")
     c.add_argument("--destination-principal", default="")
     c.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    c.add_argument("--state", metavar="DIR", help="learned profiles to check against (read-only; default: state.dir)")
     c.set_defaults(func=cmd_check)
 
     e = sub.add_parser("eval", help="measure detection on labelled corpora")
@@ -242,7 +296,25 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=["all", "dev", "holdout"], default="all",
                    help="dev: the 80%% to tune on; holdout: the fixed 20%% kept unseen for reported figures")
     e.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (processes; connections with --via)")
+    e.add_argument("--state", metavar="DIR", help="learned profiles to use (read-only; default: state.dir)")
+    e.add_argument("--service", help="treat every request as this service (default: from its Host header)")
     e.set_defaults(func=cmd_eval)
+
+    lr = sub.add_parser("learn", help="learn behaviour profiles from recorded traffic (corpus format)")
+    lr.add_argument("corpus", nargs="+", help="corpus files (.jsonl or .jsonl.gz); attack-labelled records are skipped")
+    lr.add_argument("--state", metavar="DIR", help="state directory to learn into (default: state.dir)")
+    lr.add_argument("--service", help="learn every request as this service (default: from its Host header)")
+    lr.add_argument("--config")
+    lr.add_argument("--split", choices=["all", "dev", "holdout"], default="all", help=argparse.SUPPRESS)
+    lr.set_defaults(func=cmd_learn)
+
+    pr = sub.add_parser("profile", help="review learned behaviour profiles")
+    pr.add_argument("action", choices=["show"])
+    pr.add_argument("service", nargs="?", help="one service (default: all)")
+    pr.add_argument("--state", metavar="DIR", help="state directory (default: state.dir)")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.add_argument("--config", help="config whose profile policies decide what is enforced")
+    pr.set_defaults(func=cmd_profile)
 
     a = sub.add_parser("actors", help="top actors by risk, block state; block or unblock one (shared store)")
     a.add_argument("--config")
@@ -252,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--block-ip", metavar="IP", help="block the actor with this client address (actor_keys: [ip])")
     a.add_argument("--seconds", type=float, help="block length (default: risk.block_seconds)")
     a.add_argument("--unblock", metavar="ACTOR_ID", help="unblock this actor and forget its risk")
+    a.add_argument("--admin", metavar="HOST:PORT", help="in-process store: the serving process's admin API "
+                                                          "(default: admin.listen)")
     a.set_defaults(func=cmd_actors)
 
     g = sub.add_parser("config", help="validate a config or print the configuration reference")
@@ -275,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"extauthz: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"extauthz: state error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
         print(f"extauthz: {exc}", file=sys.stderr)

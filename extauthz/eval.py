@@ -220,11 +220,15 @@ def _worker_batch(batch: list[Record]) -> list[tuple[bool, dict | None]]:
 
 
 def build_eval_engine(config: Config, state_dir: str | None = None):
-    """The engine eval uses. No actor state: a corpus comes from one address, and each
-    request is judged alone (actor risk has its own replay: bench/risk_replay.py)."""
+    """The engine eval uses: learned profiles from `state_dir` (else state.dir), read-only.
+
+    Eval never learns: a test corpus must not train the profile it is measured with.
+    No actor state: a corpus comes from one address, and each request is judged
+    alone (actor risk has its own replay: bench/risk_replay.py).
+    """
     from extauthz.engine import Engine
     from extauthz.runtime import build_runtime
-    return Engine(config, runtime=build_runtime(config, state_dir=state_dir, actor_state=False))
+    return Engine(config, runtime=build_runtime(config, state_dir=state_dir, actor_state=False, learning=False))
 
 
 def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -240,7 +244,7 @@ def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
 
 def evaluate(files: list[str], config: Config, *, via: str | None = None, jobs: int = 1,
              errors: TextIO | None = None, state_dir: str | None = None,
-             split: str = "all", progress: TextIO | None = None) -> dict:
+             split: str = "all", progress: TextIO | None = None, service: str | None = None) -> dict:
     result: dict = {"files": {}}
     overall = Tally()
     pool = None
@@ -261,7 +265,7 @@ def evaluate(files: list[str], config: Config, *, via: str | None = None, jobs: 
     try:
         for path in files:
             tally = Tally()
-            for batch, outs in _paired(path, split, pool, run):
+            for batch, outs in _paired(path, split, pool, run, service):
                 for rec, (hit, info) in zip(batch, outs):
                     if info and info.get("status") in ENVOY_REJECT_STATUSES:
                         tally.envoy_rejected += 1
@@ -289,12 +293,12 @@ def evaluate(files: list[str], config: Config, *, via: str | None = None, jobs: 
     return result
 
 
-def _paired(path: str, split: str, pool, run) -> Iterator[tuple[list[Record], list]]:
+def _paired(path: str, split: str, pool, run, service: str | None = None) -> Iterator[tuple[list[Record], list]]:
     if pool is None:
-        for batch in _batches(read_corpus(path, split=split), 256):
+        for batch in _batches(read_corpus(path, service, split=split), 256):
             yield batch, run(batch)
         return
-    batches = list(_batches(read_corpus(path, split=split), 256))
+    batches = list(_batches(read_corpus(path, service, split=split), 256))
     yield from zip(batches, pool.imap(_worker_batch, batches))
 
 

@@ -99,7 +99,7 @@ class ServerProcess:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv + (extra or []), stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True, env={**os.environ, **(env or {})})
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while grpc_health(self.address) != "SERVING":
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"extauthz did not start:\n{self.log()}")

@@ -61,9 +61,37 @@ def test_body_limit_and_truncation_are_findings():
     assert values(ex, "body") == ['{"a": "x']
 
 
+def test_ebcdic_and_utf7_bodies_are_read_as_declared_and_reported():
+    ex = post("q=' or 1=1--".encode("cp037"), "application/x-www-form-urlencoded; charset=ibm037")
+    assert by_location(ex)["form:q"] == ["' or 1=1--"] and "decode.evasive-charset" in rules(ex)
+    ex = post(b'{"a": "+ADw-script+AD4-"}', "application/json; charset=utf-7")
+    assert by_location(ex)["json:$.a"] == ["<script>"]
+
+
 def test_charsets():
     ex = extract(Request(method="POST", headers={"content-type": ("application/json; charset=utf-16",)},
                          body='{"a": "<x>"}'.encode("utf-16")))
     assert by_location(ex)["json:$.a"] == ["<x>"]
     ex = post("a=caf\xe9".encode("latin-1"), "application/x-www-form-urlencoded; charset=iso-8859-1")
     assert by_location(ex)["form:a"] == ["café"]
+
+
+def test_compressed_bodies_are_inflated_within_the_body_limit():
+    import gzip
+    import zlib
+
+    def req(body, enc, ctype="application/json"):
+        return Request(method="POST", headers={"content-type": (ctype,), "content-encoding": (enc,)}, body=body)
+
+    ex = extract(req(gzip.compress(b'{"q": "\' or 1=1--"}'), "gzip"))
+    (inp,) = [i for i in ex.inputs if i.location == "json:$.q"]
+    assert inp.value == "' or 1=1--" and inp.chain == ("gzip",)
+    raw_deflate = zlib.compressobj(wbits=-15)
+    body = raw_deflate.compress(b"a=%3Cscript%3E") + raw_deflate.flush()
+    assert by_location(extract(req(body, "deflate", "application/x-www-form-urlencoded")))["form:a"] == ["<script>"]
+    bomb = gzip.compress(b"0" * (10 << 20))  # 10 MiB of zeros in about 10 KiB
+    ex = extract(req(bomb, "gzip", "text/plain"), DecodeLimits(), body_limit=65536)
+    assert "limit.body" in rules(ex) and all(len(i.value) <= 65536 for i in ex.inputs)
+    ex = extract(req(b"\x0b\x02\x80hello\x03", "br", "text/plain"))
+    assert "decode.content-encoding" in rules(ex)
+    assert "decode.malformed-body" in rules(extract(req(b"not gzip at all", "gzip")))

@@ -17,9 +17,17 @@ def test_surrogate_pairs_join():
     assert d(r"\ud83d\ude00") == "\U0001F600"
 
 
-def test_escaped_backslash_is_not_an_escape():
-    assert d(r"a\\u0041") is None
+def test_escaped_backslash_is_not_an_escape_but_escaped_escapes_unwrap():
+    assert d(r"C:\\users\\admin") is None
+    assert d(r"a\\u0041") == r"a\u0041"  # one level now, the next round gives `aA`
+    assert d(d(r"a\\u0041")) == "aA"
     assert d(r"\\x41 \x41") == r"\x41 A"
+
+
+def test_byte_runs_read_as_utf8():
+    assert d(r"Wall Street\xe2\x80\x99s") == "Wall Street\u2019s"
+    assert d(r"\xe9t\xe9") == "\xe9t\xe9"
+    assert d(r"\x3cscript\x3e") == "<script>"
 
 
 def test_windows_paths_and_other_escapes_stay():

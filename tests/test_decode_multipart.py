@@ -34,6 +34,14 @@ def test_part_charset_utf7_is_read_both_ways_and_plain_types_skipped():
     assert "multipart:y.content-type" not in got and got["multipart:y"] == ["plain"]
 
 
+def test_uploaded_svg_is_parsed_and_kept_as_markup():
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    body = (b'--B\r\nContent-Disposition: form-data; name="f"; filename="x.svg"\r\nContent-Type: image/svg+xml\r\n\r\n'
+            + svg + b'\r\n--B--\r\n')
+    got = by_location(post(body, "multipart/form-data; boundary=B"))
+    assert got["multipart:f/svg/script"] == ["alert(1)"] and got["multipart:f"] == [svg.decode()]
+
+
 def test_bare_lf_and_sniffed_boundary():
     body = b'--0000\nContent-Disposition: form-data; name="name"\n\nJohn Smith\n--0000--\n'
     assert by_location(post(body, "multipart/form-data"))["multipart:name"] == ["John Smith"]

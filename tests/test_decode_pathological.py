@@ -8,6 +8,7 @@ limits, not the clock, must do the bounding.
 """
 from __future__ import annotations
 
+import gzip
 import time
 
 import pytest
@@ -50,6 +51,8 @@ CASES = {
     "header flood": (Request(headers={f"x-h{i}": ("v",) for i in range(50_000)}), "limit.inputs"),
     "cookie flood": (Request(headers={"cookie": ("; ".join(f"c{i}=v" for i in range(100_000)),)}), "limit.inputs"),
     "many tiny json members": (post(JSON, b"{" + b",".join(b'"k%d":"v"' % i for i in range(10_000)) + b"}"), "limit.inputs"),
+    "gzip bomb": (post({"content-type": ("application/json",), "content-encoding": ("gzip",)},
+                       gzip.compress(b"[" * (20 << 20))), "limit.body"),
     "deep base64/percent layers": (Request(path="/s", query="q=" + "%2525252525252525252527" * 300), "limit.layers"),
 }
 

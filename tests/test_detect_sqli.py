@@ -116,6 +116,26 @@ BENIGN = [
     "from here to there",
     "Drop by later; select what you like",
     "3 > 2 and that's fine",
+    # developer prose: option flags, directives, issue numbers, opening quotes, "; use ..."
+    "'--dry-run'.",
+    '"#include <dirent.h>".',
+    "applied patch from #21762",
+    "than intmax_t; use the \"j\" printf length modifier instead of",
+    'existing file, "F.gz";  if you reply "yes", you\'d lose all of that data.',
+    "* Drop function based directive support.  For now, Sphinx only supports class",
+    " grant any rights to trademarks, copyrights, patents, trade secrets or",
+    "p11tool: use Sleep() in windows",
+    "modified test procedure to return 53 when x=y",
+    '%s" and "adding mandatory man directories".',
+    'not supported" or "Host unreachable" errors while trying to connect',
+    'tests/Makefile.am: in output_info, added a "|| true" on a shell command',
+    "Move the library back from /usr/lib/ to /lib/, because that's where it",
+    "and link is broken",
+    "and EXP(a) < EXP(b)",
+    "0 and 99",
+    "world execute permissions (Issue #21)",
+    "from partition_number(), once from regular_fg(), and thus",
+    "     work has been modified.\";",
     "",
 ]
 
@@ -226,3 +246,19 @@ def test_sql_shaped_noise_never_raises_and_is_fast(parts: list[str]) -> None:
     t0 = time.thread_time()
     analyse(value)
     assert time.thread_time() - t0 < 0.25
+
+
+def test_statement_end_after_a_quote_cuts_the_query() -> None:
+    assert blocks("admin@juice-sh.op';")
+    assert not blocks("'foo';'bar';'def'")
+
+
+def test_nested_query_strings_are_read() -> None:
+    v = analyse("https://www.example.com/search?hl=en&q=testing-1 waitfor delay '0:0:15' --")
+    assert v is not None and v.rule == "time-delay"
+
+
+def test_conditional_functions_on_constants() -> None:
+    assert blocks("make_set(5679=9769,9769)")
+    assert blocks("1,iif(1440=4612,1,1/0)")
+    assert not blocks("if(a1=1,yes,no)")  # a spreadsheet formula compares cells, not constants

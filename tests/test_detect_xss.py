@@ -117,6 +117,13 @@ BENIGN = [
     "user's choice: \"yes\" or \"no\"",
     ":-) ;-) <:-)",
     "price<=100 & size>=10",
+    # developer prose
+    "* testsuite/testutils.c (print_hex): New function (moved from",
+    "function (LP: #1829401)",
+    "Allow /etc/default/<script> re-define DAEMON variable",
+    "use <object> instead of <img> to embed svg",
+    "submodule URL, the url.<base>.insteadOf configuration option can be used.",
+    "      Data:",
     "",
 ]
 
@@ -216,3 +223,14 @@ def test_markup_shaped_noise_never_raises_and_is_fast(parts: list[str]) -> None:
     t0 = time.thread_time()
     analyse(value)
     assert time.thread_time() - t0 < 0.25
+
+
+def test_dangling_event_handler_at_the_end() -> None:
+    assert blocks("<x onend=")
+    assert not blocks("<a title=>x</a>")
+
+
+def test_plain_property_paths_are_not_code() -> None:
+    assert not blocks("/get/javascript-manual/document.cookie")
+    assert not blocks("/get/eval(")
+    assert blocks("(document)['cookie']")

@@ -38,6 +38,8 @@ def edge_config(path: Path, listen: int, admin: int, extauthz: int) -> Path:
     hcm["route_config"]["virtual_hosts"][0]["routes"] = [
         {"match": {"prefix": "/"}, "direct_response": {"status": 200, "body": {"inline_string": "app"}}}]
     cfg["static_resources"]["clusters"] = [c for c in cfg["static_resources"]["clusters"] if c["name"] == "extauthz"]
+    # a shared 2-core CI machine can be slow: a late answer must not read as Envoy's 503
+    hcm["http_filters"][0]["typed_config"]["grpc_service"]["timeout"] = "5s"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
 
@@ -89,7 +91,7 @@ def shared(envoy_bin, server, tmp_path):
 risk: {{xff_trusted_hops: 2}}
 store:
   backend: redis
-  redis: {{url: "{redis.url}", namespace: meshtest, retry_seconds: 0.2}}
+  redis: {{url: "{redis.url}", namespace: meshtest, retry_seconds: 0.2, timeout: 0.5}}
 """
     a, b = server(config), server(config)
     edges = [Edge(envoy_bin, tmp_path, "edge-a", a.address), Edge(envoy_bin, tmp_path, "edge-b", b.address)]

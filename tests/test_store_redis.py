@@ -193,3 +193,19 @@ def test_profile_store_round_trip(server):
             ps.load("shop")
     finally:
         ps.close()
+
+
+def test_a_block_decided_here_holds_before_redis_has_it(server):
+    """The risk write is queued behind the check; the next check must not wait for it."""
+    store = RedisStateStore.from_settings(settings(server.url))
+    store.flush_delay = 10
+    try:
+        store.touch("w", T0, "/", TR)
+        store.add_risk("w", T0, 40, "sqli", LABEL, TR, RULE)
+        store._take_pending()  # as if the background writer had taken it and not yet written it
+        assert store.touch("w", T0 + 1, "/", TR).blocked(T0 + 1)
+        assert not server.client().hget("t:{w}:a", "bu")
+        # after the grace, Redis is the truth again (an unblock elsewhere wins)
+        assert not store.touch("w", T0 + 10, "/", TR).blocked(T0 + 10)
+    finally:
+        store.close()

@@ -34,6 +34,9 @@ ANOMALIES: dict[str, tuple[Severity, str]] = {
     "decode.content-type-conflict": (MEDIUM, "several different content types for one body"),
     "decode.content-type-malformed": (LOW, "a content type that is not type/subtype with parameters"),
     "decode.malformed-body": (LOW, "the body does not parse as its content type"),
+    "decode.evasive-charset": (MEDIUM, "a body or part in UTF-7 or EBCDIC (ibm037, ...): no ordinary client sends it, "
+                                       "some servers honour it; decoded as declared"),
+    "decode.content-encoding": (LOW, "a body content-encoding that is not gzip or deflate; the body was read as sent"),
 }
 
 LIMITS: dict[str, tuple[Severity, str]] = {

@@ -7,6 +7,8 @@ the type is missing, unknown, or wrong.
   normal). A body Envoy truncated (Request.body_truncated) is reported as
   limit.body-truncated. A truncated JSON document cannot be parsed; its text
   is then inspected as one value.
+- A gzip or deflate content-encoding is undone first (output capped at
+  body_limit; chain "gzip"/"deflate"); other encodings are reported.
 - Text is decoded by the content type's charset when it is one we know
   (UTF-8, UTF-16/32 with or without BOM, latin-1, UTF-7), else as UTF-8 with
   latin-1 for stray bytes.
@@ -18,9 +20,10 @@ the type is missing, unknown, or wrong.
 """
 from __future__ import annotations
 
+import zlib
 from typing import TYPE_CHECKING, Mapping
 
-from extauthz.decode.media import codec_for, format_of, parse_media_type
+from extauthz.decode.media import EVASIVE_CODECS, codec_for, format_of, parse_media_type
 from extauthz.decode.parsers import PARSERS, Where
 from extauthz.decode.parsers.graphql import is_graphql_request, walk_request
 from extauthz.decode.parsers.jsondoc import TOO_DEEP, load, walk
@@ -41,6 +44,8 @@ _BINARY_TYPES = frozenset({"application/octet-stream", "application/pdf", "appli
 
 def body_text(c: Collector, body: bytes, charset: str) -> str:
     codec = codec_for(charset)
+    if codec in EVASIVE_CODECS:
+        c.note("decode.evasive-charset", "header:content-type", charset)
     if codec is None:
         for bom, name in _BOMS:
             if body.startswith(bom):
@@ -52,6 +57,37 @@ def body_text(c: Collector, body: bytes, charset: str) -> str:
     if decoded.overlong:
         c.note("decode.overlong-utf8", "body")
     return decoded.text
+
+
+def decompress(c: Collector, body: bytes, encodings: str, limit: int) -> tuple[bytes, tuple[str, ...]]:
+    """Undo `content-encoding: gzip` / `deflate` (a backend that inflates the
+    body would otherwise see a payload the WAF never read). The output is
+    capped at `limit` bytes, so a compression bomb costs no more than a body
+    of that size; anything else unknown is reported and left as is."""
+    chain: tuple[str, ...] = ()
+    for enc in reversed([e.strip().lower() for e in encodings.split(",") if e.strip()]):
+        if enc in ("identity", ""):
+            continue
+        if enc not in ("gzip", "x-gzip", "deflate"):
+            c.note("decode.content-encoding", "header:content-encoding", encodings)
+            break
+        attempts = (31,) if enc != "deflate" else (15, -15)  # deflate: zlib-wrapped, or raw as some clients send
+        for wbits in attempts:
+            try:
+                inflater = zlib.decompressobj(wbits)
+                out = inflater.decompress(body, limit + 1)
+            except zlib.error:
+                continue
+            break
+        else:
+            c.note("decode.malformed-body", "body", f"not {enc} data")
+            break
+        if len(out) > limit or inflater.unconsumed_tail:
+            c.note("limit.body", "body", severity=Severity.MEDIUM)
+            out = out[:limit]
+        body = out
+        chain += (enc,)
+    return body, chain
 
 
 def sniff(text: str) -> str:
@@ -70,19 +106,20 @@ def sniff(text: str) -> str:
     return "text"
 
 
-def _parse(c: Collector, fmt: str, text: str, params: Mapping[str, str]) -> bool:
+def _parse(c: Collector, fmt: str, text: str, params: Mapping[str, str], chain: tuple[str, ...]) -> bool:
     parser = PARSERS[fmt]
     if fmt != "json":
-        return parser.parse(c, text, Where(parser.kind, params=params))
-    doc = load(c, text, Where("json"))
+        return parser.parse(c, text, Where(parser.kind, "", chain, 0, params))
+    at = Where("json", "", chain)
+    doc = load(c, text, at)
     if doc is None:
         return False
     if doc is TOO_DEEP:
-        c.add("json", "$", text, nest=False)
+        c.add("json", "$", text, None, "value", chain, 0, False)
     elif is_graphql_request(doc):
-        walk_request(c, doc, Where("json"))
+        walk_request(c, doc, at)
     else:
-        walk(c, doc, Where("json"), "$")
+        walk(c, doc, at, "$")
     return True
 
 
@@ -108,8 +145,12 @@ def collect_body(c: Collector, request: Request, body_limit: int) -> None:
         if not body:
             return
     cut = request.body_truncated or len(request.body) > body_limit
+    chain: tuple[str, ...] = ()
+    encodings = request.headers.get("content-encoding")
+    if encodings:
+        body, chain = decompress(c, body, ", ".join(encodings), body_limit)
     if declared == "multipart":
-        if PARSERS["multipart"].parse(c, body.decode("latin-1"), Where("multipart", params=media.params)):
+        if PARSERS["multipart"].parse(c, body.decode("latin-1"), Where("multipart", "", chain, 0, media.params)):
             return
         c.note("decode.malformed-body", "body", body[:64].decode("latin-1"))
         declared = None
@@ -117,18 +158,18 @@ def collect_body(c: Collector, request: Request, body_limit: int) -> None:
     found = sniff(text)
     if found == "multipart":  # parts are read from the bytes, latin-1 keeps them 1:1
         text = body.decode("latin-1")
-    if declared == "urlencoded" and found in ("json", "xml") and _parse(c, found, text, media.params):
+    if declared == "urlencoded" and found in ("json", "xml") and _parse(c, found, text, media.params, chain):
         c.note("decode.content-type-mismatch", "body", text)
         return
     if declared in ("json", "xml", "urlencoded", "graphql"):
-        if _parse(c, declared, text, media.params):
+        if _parse(c, declared, text, media.params, chain):
             return
         if not cut:
             c.note("decode.malformed-body", "body", text)
-    if found != "text" and found != declared and _parse(c, found, text, media.params):
+    if found != "text" and found != declared and _parse(c, found, text, media.params, chain):
         if declared not in ("text", None) or binary or media.malformed:
             c.note("decode.content-type-mismatch", "body", text)
         return
     if binary:
         return
-    PARSERS["text"].parse(c, text, Where("body"))
+    PARSERS["text"].parse(c, text, Where("body", "", chain))

@@ -183,7 +183,7 @@ class Collector:
             if wire is not None and ("%" in v or "+" in v):
                 v, ch = wire(self, kind, name, v, ch)
             if ("%" in v or "&" in v or "\\" in v or not v.isascii()
-                    or (len(v) >= _B64_MIN and (_b64_candidate(v) or _data_uri(v)))):
+                    or (len(v) >= _B64_MIN and (_b64_candidate(v) or _data_uri(v) or v.startswith("eyJ")))):
                 self._peel(kind, name, v, raw, role, ch, depth, nest)
                 continue
             if "\x00" in v:

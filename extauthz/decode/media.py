@@ -94,7 +94,14 @@ _CODECS = {
     "utf-32": "utf-32", "utf-32le": "utf-32-le", "utf-32be": "utf-32-be",
     "iso-8859-1": "latin-1", "latin1": "latin-1", "latin-1": "latin-1", "us-ascii": "latin-1",
     "windows-1252": "cp1252", "cp1252": "cp1252", "utf-7": "utf-7",
+    # EBCDIC: IIS/ASP.NET honour these for form bodies, a known WAF bypass
+    "ibm037": "cp037", "cp037": "cp037", "ibm500": "cp500", "cp500": "cp500", "ibm875": "cp875",
+    "cp875": "cp875", "ibm1026": "cp1026", "cp1026": "cp1026", "ibm273": "cp273", "cp273": "cp273",
+    "ibm01140": "cp1140", "cp1140": "cp1140",
 }
+# Charsets no ordinary client sends, but that some servers honour: declaring
+# one is itself a sign of evasion.
+EVASIVE_CODECS = frozenset({"utf-7", "cp037", "cp500", "cp875", "cp1026", "cp273", "cp1140"})
 
 
 def codec_for(charset: str) -> str | None:

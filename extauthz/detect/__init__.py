@@ -14,8 +14,10 @@ from extauthz.detect import crlf  # noqa: F401,E402
 from extauthz.detect import java  # noqa: E402,F401
 from extauthz.detect import ldapi  # noqa: F401,E402
 from extauthz.detect import log4shell  # noqa: E402,F401
+from extauthz.detect import mailcmd  # noqa: E402,F401
 from extauthz.detect import node  # noqa: E402,F401
 from extauthz.detect import nosqli  # noqa: F401,E402
+from extauthz.detect import orm  # noqa: E402,F401
 from extauthz.detect import path_traversal  # noqa: F401,E402
 from extauthz.detect import perlruby  # noqa: E402,F401
 from extauthz.detect import php  # noqa: E402,F401

@@ -46,6 +46,7 @@ _WELL_KNOWN_VARIABLES = {"SHELL": "sh", "BASH": "bash", "COMSPEC": "cmd", "comsp
 _CODE_OPTIONS = frozenset({"-c", "-e", "-r", "-i", "/c", "/k", "-command", "-enc", "-encodedcommand",
                            "-exec", "-ex", "-eval", "-wrapper", "-m", "-x", "-nop", "-noprofile",
                            "-windowstyle", "-w", "-executionpolicy", "-ep"})
+_SHELL_ESCAPES = frozenset({"vi", "vim", "ex", "view", "gdb", "less", "more", "man", "ftp", "ed"})
 _NETCAT = frozenset({"nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "socat"})
 _WINDOWS_STYLE = frozenset({
     "cmd", "dir", "del", "copy", "xcopy", "robocopy", "type", "findstr", "tasklist", "taskkill", "net",
@@ -166,6 +167,8 @@ def _arg_evidence(r: Resolved, source: str) -> _Evidence:
             ev.note_weak("path " + t[:40])
         elif _looks_filename(t) and info is not None:
             ev.note_weak("file " + t[:40])
+        elif info is not None and info.name in _SHELL_ESCAPES and "!" in t[:4] and len(t) > 2:
+            ev.note_strong("shell escape " + t[:20])  # vim +silent\ !whoami, gdb -ex !id
     for rd in r.cmd.redirects:
         target = rd.target.text if rd.target is not None else ""
         low = target.lower()
@@ -449,6 +452,9 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with {ev.reason}"))
         elif weak and followed and not r.args and payload_shaped and len(name) >= 2:
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
+        elif not weak and not info.interpreter and r.args and sum(len(c.words) for c in cmds) <= 6:
+            # an unambiguous command with a few arguments is the whole value: a command line
+            consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with arguments"))
         elif not weak and not info.interpreter and (r.args or info.recon):
             consider(Verdict(Severity.MEDIUM, "cmdi.command-line", *span, where))
     if (best is None or best.severity < Severity.HIGH) and separators >= 1:
@@ -536,6 +542,10 @@ def _hs_escape(name: str) -> str:
 class CommandInjection(Detector):
     name = "cmdi"
     triggers = _trigger_patterns()
+
+    def __init__(self) -> None:
+        command_table()  # rule files load with the engine, not on the first request
+        path_list()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         v = assess(inp.value, inp.kind)

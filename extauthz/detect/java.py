@@ -25,12 +25,14 @@ from __future__ import annotations
 import binascii
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.hits import Hit, finding
+from extauthz.detect.prefilter import Prefilter
 from extauthz.finding import Finding, Severity
+from extauthz.request import Request
 from extauthz.rules import rule_lines
 
 MAX_SCAN = 16384
@@ -313,10 +315,60 @@ def _trigger_patterns() -> tuple[str, ...]:
     )
 
 
+NAME_KINDS = frozenset({"query", "form", "cookie", "json", "multipart", "xml"})
+MAX_NAMES_CHECKED = 512
+
+
+def member_name(inp: Input) -> str:
+    """The parameter, cookie or member name an Input was found under ($['a.b'] → a.b, $.x.y → y)."""
+    name = inp.name
+    if inp.kind == "json":
+        if name.endswith("']") and "['" in name:
+            return name[name.rfind("['") + 2:-2]
+        return name.rsplit(".", 1)[-1].split("[", 1)[0]
+    if inp.kind == "xml":
+        return ""  # element and attribute names are markup, not data
+    return name
+
+
 @register
 class JavaInjection(Detector):
     name = "java"
     triggers = _trigger_patterns()
 
+    def __init__(self) -> None:
+        # built with the engine, not on the first request: compiling takes a while
+        self._names = Prefilter([self])
+        vocabulary()
+
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         return finding("rce", assess(inp.value), inp)
+
+    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
+        """Class names and serialized objects used as parameter names (java.lang.Runtime=x).
+
+        Plain names are not Inputs of their own (decode keeps only unusual ones),
+        so they are screened here: one trigger scan over all names joined, and a
+        closer look only at names when it fires.
+        """
+        # one trigger scan over the raw names first: most requests stop here
+        if not self._names.candidates("\n".join([i.name for i in inputs[:MAX_NAMES_CHECKED]])):
+            return ()
+        keys = {i.value for i in inputs if i.role == "key"}
+        names: list[tuple[str, Input]] = []
+        for inp in inputs[:MAX_NAMES_CHECKED]:
+            if inp.role != "value" or inp.kind not in NAME_KINDS:
+                continue
+            n = member_name(inp)
+            if len(n) >= 6 and n not in keys:
+                names.append((n, inp))
+        if not names:
+            return ()
+        out: list[Finding] = []
+        for n, inp in names:
+            hit = assess(n)
+            if hit is not None:
+                key = Input(inp.kind, inp.name, n, inp.chain, n, "key")
+                out.extend(finding("rce", hit, key))
+                break
+        return out

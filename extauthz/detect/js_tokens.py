@@ -47,9 +47,10 @@ DANGER_PROPS = frozenset({"cookie", "domain", "location", "innerhtml", "outerhtm
 GLOBALS = frozenset({"window", "document", "top", "parent", "self", "this", "globalthis", "frames",
                      "location", "content", "opener", "navigator", "history", "localstorage"})
 KEYWORDS_VALUE = frozenset({"this", "null", "true", "false", "undefined", "nan", "infinity", "super"})
+FUNCTION_KEYWORD = "function:keyword"
 KEYWORDS_PREFIX = frozenset({"typeof", "void", "new", "delete", "return", "throw", "case", "in",
                              "instanceof", "of", "else", "do", "yield", "await", "var", "let",
-                             "const", "function", "if", "for", "while", "switch", "catch", "try",
+                             "const", FUNCTION_KEYWORD, "if", "for", "while", "switch", "catch", "try",
                              "finally", "with", "class", "extends", "async", "default", "break",
                              "continue", "export", "import"})
 
@@ -125,7 +126,11 @@ def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken
                 out.append(JsToken(OTHER, c, i, i + 1, newline))
                 i += 1
             else:
-                out.append(JsToken(IDENT, "".join(chars).lower(), i, j, newline))
+                word = "".join(chars)
+                # JavaScript is case-sensitive: "function (x)" declares a function, "Function(x)"
+                # builds one from a string. The keyword gets its own text.
+                text = FUNCTION_KEYWORD if word == "function" else word.lower()
+                out.append(JsToken(IDENT, text, i, j, newline))
                 i = j
             newline = False
             continue
@@ -250,6 +255,8 @@ def _sink_at(toks: list[JsToken], i: int) -> str:
     path = [toks[i].text]
     j = i + 1
     n = len(toks)
+    if 0 < i and j < n and toks[i - 1].text == "(" and toks[j].text == ")" and toks[i].text in GLOBALS:
+        j += 1  # (document)["cookie"]: a parenthesised head
     while j + 1 < n and len(path) < 8:
         t = toks[j]
         if t.kind == PUNCT and t.text in (".", "?.") and toks[j + 1].kind == IDENT:

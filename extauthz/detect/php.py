@@ -135,7 +135,8 @@ def _wrapper(value: str) -> Hit | None:
             mime = rest.split(";", 1)[0].split(",", 1)[0]
             # data:image/png;base64 is an ordinary inline image; text and code are what gets included
             if "/" in mime and mime.split("/", 1)[0] in ("text", "application"):
-                sev = Severity.HIGH if ("base64," in rest or "<" in rest or low[at + 5:at + 7] == "//") \
+                whole = at == 0 or not low[:at].strip(" \"'{:")  # the value is the data URI
+                sev = Severity.HIGH if ("base64," in rest or "<" in rest or low[at + 5:at + 7] == "//" or whole) \
                     else Severity.MEDIUM
                 return Hit(sev, "php.wrapper", at, at + 32, f"data: stream ({mime[:30]})")
         at = low.find("data:", at + 5)
@@ -392,6 +393,9 @@ def _trigger_patterns() -> tuple[str, ...]:
 class PhpInjection(Detector):
     name = "php"
     triggers = _trigger_patterns()
+
+    def __init__(self) -> None:
+        vocabulary()  # load the rule files with the engine, not on the first request
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         return finding("rce", assess(inp.value, code=inp.kind != "path"), inp)

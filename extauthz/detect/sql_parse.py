@@ -65,6 +65,14 @@ CLAUSE_CHAIN = 1 << 34  # bare value that is two or more clauses: "from t where 
 LOGIC_BOOL = 1 << 35  # AND/OR with a bare TRUE/FALSE/NULL (strong only where prose cannot be)
 LOGIC_TEXT = 1 << 36  # AND/OR with a quoted word ("'x' or 'y'"): strong only after a quote break-out
 CONDITIONAL = 1 << 37  # a conditional function deciding on a constant comparison
+STATEMENT_END = 1 << 38  # the value ends the statement with ";" (drivers that run one statement ignore the rest)
+BREAKOUT_COMPARE = 1 << 39  # the literal broken out of is compared with a constant right away
+LOGIC_NUMBER = 1 << 40  # AND/OR with a plain number on the right
+NEGATIVE_OPERAND = 1 << 41  # bare context: the value starts with a negative number or zero
+AS_ALIAS = 1 << 42  # an explicit "AS name" after the break-out
+SYMBOLIC_LOGIC = 1 << 43  # || or && (prose writes "or"/"and")
+LOGIC_CALL = 1 << 44  # AND/OR with a call of a known SQL function on the right
+OPEN_STRING = 1 << 45  # the value ends inside a literal (the application's quote would close it)
 
 FACT_NAMES = {
     UNION: "union", STACKED: "stacked", TIME_FN: "time", ERROR_FN: "error-fn",
@@ -78,7 +86,9 @@ FACT_NAMES = {
     UNSEPARATED: "unseparated-statement", NUMERIC_OPERAND: "numeric-operand",
     LEADING_LOGIC: "leading-logic", SELECT_QUERY: "select-query", CAST_ERROR: "cast-error",
     CLAUSE_CHAIN: "clause-chain", LOGIC_BOOL: "logic-bool", LOGIC_TEXT: "logic-text",
-    CONDITIONAL: "conditional",
+    CONDITIONAL: "conditional", STATEMENT_END: "statement-end", BREAKOUT_COMPARE: "breakout-compare",
+    LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
+    SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
 }
 
 
@@ -101,6 +111,7 @@ def _names(section: str) -> frozenset[str]:
 
 TIME_FUNCTIONS = _names("time_functions")
 ERROR_FUNCTIONS = _names("error_functions")
+ERROR_FUNCTIONS_WITH_SUBQUERY = _names("error_functions_with_subquery")
 INFO_FUNCTIONS = _names("info_functions")
 STRING_FUNCTIONS = _names("string_functions")
 SYSTEM_OBJECTS = _names("system_objects")
@@ -176,6 +187,7 @@ NAMEISH = 2  # column / identifier
 CALLED = 4  # function call (or contains one)
 SUBQ = 8  # contains a subquery
 NULLISH = 16  # NULL / TRUE / FALSE
+KNOWN_CALL = 32  # a call of a function SQL engines know (not any name followed by "(")
 
 
 class SqlContextParser:
@@ -245,6 +257,7 @@ class SqlContextParser:
     def read(self, context: str, start: int = 0) -> ContextReading:
         """Read from token `start` (the first token after the context literal)."""
         self.p = start
+        self._breakout_index = start
         end = END_JUNK
         operand_end = start
         try:
@@ -286,7 +299,8 @@ class SqlContextParser:
             elif t.text == "waitfor" and toks[j + 1].text in ("delay", "time"):
                 self.facts |= TIME_FN
                 self.functions.append("waitfor")
-            elif t.kind in _WORD_KINDS and toks[j + 1].kind == T.LPAREN:
+            elif t.kind in _WORD_KINDS and toks[j + 1].kind == T.LPAREN and j + 2 < self.n \
+                    and toks[j + 2].kind != T.RPAREN:  # with an argument: "use Sleep() in windows" is prose
                 if t.text in TIME_FUNCTIONS:
                     self.facts |= TIME_FN
                     self.functions.append(t.text)
@@ -299,10 +313,12 @@ class SqlContextParser:
         t = self._peek()
         if t is None:
             return
-        if t.kind == T.STATEMENT or (t.kind == T.SETOP):
+        if_call = t.text == "if" and self._is(T.LPAREN, None, 1)  # if(cond, a, b): an expression
+        if (t.kind == T.STATEMENT and not if_call) or t.kind == T.SETOP:
             before = self.facts
             if t.kind == T.STATEMENT and t.text not in ("values", "table", "with") and self._statement(top=True) and (
-                    t.text != "select" or self.facts & ~before & SELECT_QUERY):
+                    t.text != "select" or self.facts & ~before & SELECT_QUERY) and (
+                    t.text != "if" or self.facts & ~before & (SUBQUERY | TIME_FN | ERROR_FN | CONDITIONAL)):
                 self.facts |= STATEMENT
             return
         if t.kind in (T.LOGIC, T.RPAREN, T.SEMICOLON, T.COMMA) or (t.kind == T.KEYWORD and t.text in _CLAUSE_STARTS):
@@ -318,6 +334,8 @@ class SqlContextParser:
             self.p = save
         elif r & CONST and self.p == save + 1 and t.kind == T.NUMBER:
             self.facts |= NUMERIC_OPERAND
+        elif r & CONST and self.p == save + 2 and t.text == "-" and self.toks[save + 1].kind == T.NUMBER:
+            self.facts |= NUMERIC_OPERAND | NEGATIVE_OPERAND  # "-93 or 1": sqlmap's negated original value
         elif t.kind == T.LPAREN and self.facts & SUBQUERY and not before & SUBQUERY:
             self.facts |= STATEMENT  # the whole value is "(select ...)"
 
@@ -355,6 +373,7 @@ class SqlContextParser:
                 while self._is(T.SEMICOLON):
                     self.p += 1
                 if self.p >= self.n:
+                    self.facts |= STATEMENT_END  # "admin';": the rest of the query is cut off
                     return
                 if not self._statement(top=False):
                     return
@@ -369,7 +388,7 @@ class SqlContextParser:
                 if w == "as" or (w not in _CLAUSE_STARTS and w not in ("by",) and False):
                     self.p += 1
                     if self._alias_name():
-                        self.facts |= ALIAS
+                        self.facts |= ALIAS | AS_ALIAS
                         aliased = True
                         continue
                     return
@@ -434,13 +453,13 @@ class SqlContextParser:
             self.p = save
             return False
         self.facts |= OPERATOR
-        kind = self._operand_after(op)
+        kind = self._operand_after(op, at_breakout=save == self._breakout_index)
         if kind is None:
             self.p = save
             return False
         return True
 
-    def _operand_after(self, op: str) -> int | None:
+    def _operand_after(self, op: str, at_breakout: bool = False) -> int | None:
         """Read the right side of `op` (already consumed) and record facts."""
         prec = _PRECEDENCE.get(op, 5)
         if op in _LOGIC_WORDS:
@@ -448,22 +467,29 @@ class SqlContextParser:
             rhs = self._expr(prec + 1, track=True)
             if rhs is None:
                 return None
-            self.facts |= LOGIC
-            if self._last_compare_const or rhs & (CALLED | SUBQ) or (
+            self.facts |= LOGIC | (SYMBOLIC_LOGIC if op in ("||", "&&") else 0)
+            plain_number = self.p - rhs_start == 1 and self.toks[rhs_start].kind == T.NUMBER
+            if plain_number and not self._last_compare_const:
+                self.facts |= LOGIC_NUMBER  # "x or 1": strong after a quote, a probe after a number
+            elif rhs & KNOWN_CALL and not self._last_compare_const and not rhs & SUBQ:
+                self.facts |= LOGIC_CALL  # "' or json(id)--": strong after a quote only
+            elif self._last_compare_const or rhs & SUBQ or (
                     rhs & CONST and not self._plain_text_literal(rhs_start)):
                 self.facts |= LOGIC_STRONG
             elif rhs & NULLISH:
                 self.facts |= LOGIC_BOOL
-            elif rhs & CONST:
-                self.facts |= LOGIC_TEXT
+            elif rhs & CONST and not any(c.isspace() for c in self.toks[rhs_start].text):
+                self.facts |= LOGIC_TEXT  # 'a' or 'b'; a quoted phrase ("Host unreachable") is prose
             return rhs
         rhs = self._special_operand(op)
         if rhs is None and op not in ("in", "between"):
             rhs = self._expr(prec + 1)
         if rhs is None:
             return None
-        if op in _COMPARISON:
+        if op in _COMPARISON and (op != "is" or rhs & NULLISH):
             self.facts |= COMPARE
+            if at_breakout and rhs & (CONST | NULLISH | KNOWN_CALL | SUBQ):
+                self.facts |= BREAKOUT_COMPARE  # "x'='", "x' like 'a", "x' = sleep(5)": the literal compared
         elif op in _JSON_OPS:
             self.facts |= JSON_OP
         elif op == "::":
@@ -531,7 +557,7 @@ class SqlContextParser:
             if lo is None or not self._accept_word("and"):
                 return None
             hi = self._expr(6)
-            return None if hi is None else (lo & hi) | ((lo | hi) & (CALLED | SUBQ))
+            return None if hi is None else (lo & hi) | ((lo | hi) & (CALLED | SUBQ | KNOWN_CALL))
         if op == "is":
             t = self._peek()
             if t is not None and t.kind in (T.LITERAL, T.NAME) and t.text in ("null", "true", "false", "unknown"):
@@ -557,6 +583,8 @@ class SqlContextParser:
 
     _last_compare_const = False
     _open_string_end = False
+    _breakout_index = -1
+    _select_constants = False
 
     def _expr(self, min_prec: int, track: bool = False) -> int | None:
         """An expression; returns an operand summary (bit set) or None if none starts here."""
@@ -598,7 +626,7 @@ class SqlContextParser:
                     if rhs is None:
                         self.p = save
                         break
-                    lhs = (lhs & rhs & CONST) | ((lhs | rhs) & (CALLED | SUBQ))
+                    lhs = (lhs & rhs & CONST) | ((lhs | rhs) & (CALLED | SUBQ | KNOWN_CALL))
                     lhs_end = self.p
                     continue
                 rhs_start = self.p
@@ -621,7 +649,7 @@ class SqlContextParser:
                     self.facts |= CAST
                     if lhs & (CALLED | SUBQ) or self.toks[lhs_end - 1].kind in (T.RPAREN, T.STRING):
                         self.facts |= CAST_ERROR
-                lhs = (lhs & rhs & CONST) | ((lhs | rhs) & (CALLED | SUBQ | NAMEISH))
+                lhs = (lhs & rhs & CONST) | ((lhs | rhs) & (CALLED | SUBQ | NAMEISH | KNOWN_CALL))
                 if not lhs & (NAMEISH | CALLED | SUBQ):
                     lhs |= CONST
                 lhs_end = self.p
@@ -677,6 +705,7 @@ class SqlContextParser:
                 # An open literal at the end: the application's quote closes it.
                 if self.p == self.n - 1:
                     self._open_string_end = True
+                    self.facts |= OPEN_STRING
                     self.p += 1
                     return CONST
                 return None
@@ -706,7 +735,7 @@ class SqlContextParser:
         if k in _WORD_KINDS:
             w = t.text
             nxt = self._peek(1)
-            if nxt is not None and nxt.kind == T.LPAREN and w not in _NOT_CALLS:
+            if nxt is not None and nxt.kind == T.LPAREN and w not in _NOT_CALLS and (w[:1].isalpha() or w[:1] == "_"):
                 self.p += 1
                 return self._call(t)
             if w == "case":
@@ -746,7 +775,7 @@ class SqlContextParser:
         self.functions.append(name)
         leaf = name.rsplit(".", 1)[-1]
         arg = self._peek(1) if self._is(T.LPAREN) else None
-        if name in TIME_FUNCTIONS:
+        if name in TIME_FUNCTIONS or leaf == "sleep":  # dbms_lock.sleep, user_lock.sleep ...
             if arg is not None and arg.kind not in (T.RPAREN, T.COMMA):
                 self.facts |= TIME_FN
         elif name in ERROR_FUNCTIONS or leaf in ("xp_cmdshell", "sp_executesql", "xp_dirtree"):
@@ -765,10 +794,19 @@ class SqlContextParser:
         if name in SYSTEM_OBJECTS or _qualified_system(name):
             self.facts |= SYSTEM_OBJECT
         before = self.facts
+        known = (name in TIME_FUNCTIONS or name in ERROR_FUNCTIONS or name in INFO_FUNCTIONS
+                 or leaf in STRING_FUNCTIONS or leaf in ERROR_FUNCTIONS_WITH_SUBQUERY or conditional)
         r = self._paren(call=True)
-        if conditional and self.facts & ~before & CONST_COMPARE:
+        gained = self.facts & ~before
+        if conditional and (gained & CONST_COMPARE or gained & COMPARE and gained & HEX):
             self.facts |= CONDITIONAL  # if(1=1,...), elt(5=5,...), make_set(3=7,...): boolean probing
-        return CALLED | (r & SUBQ) if r is not None else CALLED
+        if leaf in ERROR_FUNCTIONS_WITH_SUBQUERY and r is not None and r & SUBQ:
+            self.facts |= ERROR_FN  # exp(~(select ...)), polygon((select ...))
+            self.functions.append(leaf)
+        flags = CALLED | (KNOWN_CALL if known else 0)
+        if known and r is not None and r & CONST and not r & (NAMEISH | SUBQ) and not self.facts & ~before & (TIME_FN | ERROR_FN):
+            flags |= CONST  # md5('a'), char(65), ascii('x'): a constant the query computes
+        return flags | (r & SUBQ) if r is not None else flags
 
     def _paren(self, call: bool = False, in_list: bool = False) -> int | None:
         """( expr-list ) or ( subquery ); an unclosed group at the end is accepted."""
@@ -805,7 +843,7 @@ class SqlContextParser:
                         if first and self._is(T.RPAREN):
                             break
                         return None
-                    result = r if first else (result & r & CONST) | ((result | r) & (CALLED | SUBQ | NAMEISH))
+                    result = r if first else (result & r & CONST) | ((result | r) & (CALLED | SUBQ | NAMEISH | KNOWN_CALL))
                     first = False
                     # In-call keyword separators: CAST(x AS t), CONVERT(x USING u),
                     # SUBSTRING(x FROM 1 FOR 2), GROUP_CONCAT(x SEPARATOR ','), OVERLAY(x PLACING y FROM 1).
@@ -911,7 +949,12 @@ class SqlContextParser:
                 if not (self._word(1) in ("select", "with")):
                     return False
                 return self._paren() is not None
-            return self._select_like()
+            before = self.facts
+            self._select_constants = True
+            if not self._select_like():
+                return False
+            # "; select the best one" is prose: a stacked SELECT queries something or selects constants.
+            return bool(self.facts & ~before & SELECT_QUERY) or self._select_constants or w != "select"
         objects = STATEMENT_OBJECTS.get(w)
         nxt = self._peek(1)
         if objects is not None:
@@ -927,7 +970,15 @@ class SqlContextParser:
                     self.functions.append("waitfor")
                     return True
                 return False
-            if nw not in objects and not self._statement_shape(w):
+            if (nw not in objects or w in ("grant", "revoke")) and not self._statement_shape(w):
+                return False
+            if w == "shutdown" and nw not in ("with", "nowait"):
+                return False
+            if w == "drop" and self._prose_tail(self.p + 2):
+                return False  # "drop table reservations by noon"
+            if w == "delete" and not self._delete_shape():
+                return False
+            if w in ("insert", "replace") and not self._insert_shape():
                 return False
             self.p += 2
             self._loose_statement()
@@ -938,9 +989,11 @@ class SqlContextParser:
                     return False
                 name = nxt.text
                 system_proc = name.rsplit(".", 1)[-1].startswith(("xp_", "sp_")) or name.startswith("master.")
-                if top and not (system_proc or nxt.kind == T.VARIABLE or name == "immediate" or (
-                        nxt.kind == T.LPAREN and self._peek(2) is not None and self._peek(2).kind == T.VARIABLE)):
-                    return False  # "exec summary", "call prompt() later": words, not a procedure call
+                called = self._is(T.LPAREN, None, 2) and (name in TIME_FUNCTIONS or name in ERROR_FUNCTIONS
+                                                          or name in STRING_FUNCTIONS or "." in name)
+                if not (system_proc or nxt.kind == T.VARIABLE or name == "immediate" or called or (
+                        nxt.kind == T.LPAREN and self._peek(2) is not None and self._peek(2).kind in (T.VARIABLE, T.STRING))):
+                    return False  # "exec summary", "call me later": words, not a procedure call
                 if system_proc:
                     self.facts |= ERROR_FN
                     self.functions.append(name.rsplit(".", 1)[-1])
@@ -962,12 +1015,15 @@ class SqlContextParser:
                 self.p += 1
                 return self._expr(0) is not None
             if w == "update":
-                if nxt is None or nxt.kind != T.NAME or self._word(2) != "set":
+                if nxt is None or nxt.kind != T.NAME or self._word(2) != "set" or not (
+                        self._peek(3) is not None and self._peek(4) is not None and self._peek(4).text in ("=", ":=")):
                     return False
                 self.p += 3
                 self._loose_statement()
                 return True
             if w == "if":
+                if not top and not self._is(T.LPAREN, None, 1):
+                    return False  # "; if you reply yes": T-SQL IF conditions in injections are parenthesised
                 self.p += 1
                 if self._expr(0) is None:
                     self.p -= 1
@@ -976,28 +1032,105 @@ class SqlContextParser:
                 self._accept_word("then")
                 if self.p < self.n and self._peek().kind in (T.STATEMENT,):
                     self._statement(top=False)
+                elif self._is(T.LPAREN, None, 1) and self._peek().kind in _WORD_KINDS:
+                    self._expr(0)  # IF (...) BENCHMARK(...): T-SQL runs the call as the statement
                 return True
             if w == "begin":
+                # "begin dbms_lock.sleep(5); end": a block that runs something, not "; begin with ..."
+                if nxt is None or not (nxt.kind == T.STATEMENT or "." in nxt.text or self._is(T.LPAREN, None, 2)):
+                    return False
                 self.p += 1
+                before = self.facts
                 self._loose_statement()
-                return not top
+                return not top and bool(self.facts & ~before & (TIME_FN | ERROR_FN) or nxt.kind == T.STATEMENT)
             if w in ("shutdown",):
                 self.p += 1
                 return True
-            if w in ("prepare", "deallocate", "handler", "pragma", "attach", "load", "lock", "kill",
-                     "dbcc", "backup", "restore", "merge", "upsert", "use", "analyze", "explain",
-                     "show", "describe", "do", "vacuum", "commit", "rollback"):
-                if top:
-                    return False
+            if not top and self._command_shape(w):
                 self.p += 1
                 self._loose_statement()
                 return True
         return False
 
+    # The word that must follow a command for it to be SQL rather than English after a ";".
+    _COMMAND_NEXT = {
+        "prepare": ("from",), "deallocate": ("prepare",), "handler": ("open", "read", "close"),
+        "attach": ("database",), "lock": ("tables", "table"), "kill": ("query", "connection"),
+        "backup": ("database", "log"), "restore": ("database", "log"), "merge": ("into",),
+        "upsert": ("into",), "explain": ("select", "analyze", "update", "delete", "insert"),
+        "show": ("databases", "tables", "columns", "grants", "variables", "processlist", "create",
+                 "schemas", "status", "users"),
+    }
+
+    def _command_shape(self, w: str) -> bool:
+        nxt = self._peek(1)
+        if w in self._COMMAND_NEXT:
+            if w == "prepare":
+                return self._word(2) == "from"
+            if w == "kill" and nxt is not None and nxt.kind == T.NUMBER:
+                return True
+            return nxt is not None and nxt.text in self._COMMAND_NEXT[w]
+        if w in ("use", "describe", "vacuum", "commit", "rollback", "pragma", "analyze"):
+            # a bare command or one name, then the end: "; use master --", "; commit"
+            end = self.p + (1 if w in ("vacuum", "commit", "rollback") else 2)
+            return end >= self.n or self.toks[end].kind == T.SEMICOLON or (
+                w == "pragma" and self.toks[end].text in ("=", "("))
+        if w == "dbcc":
+            return nxt is not None and self._is(T.LPAREN, None, 2)
+        return False
+
+    def _prose_tail(self, j: int) -> bool:
+        """Three plain names in a row before any SQL punctuation: "drop function based directive"."""
+        words = 0
+        while j < self.n and j < self.p + 40:
+            t = self.toks[j]
+            if t.kind == T.NAME and not t.flags & T.F_QUOTED_NAME and "." not in t.text:
+                words += 1
+                if words > 2:
+                    return True
+            elif t.kind not in _WORD_KINDS:
+                return False
+            j += 1
+        return False
+
+    def _delete_shape(self) -> bool:
+        """DELETE FROM t [WHERE ...|LIMIT|;|end]."""
+        if self._word(1) not in ("from", "low_priority", "quick", "ignore"):
+            return False
+        j = self.p + 2
+        while j < self.n and self.toks[j].text in ("low_priority", "quick", "ignore", "from"):
+            j += 1
+        if j >= self.n or self.toks[j].kind not in (T.NAME, T.KEYWORD):
+            return False
+        j += 1
+        return j >= self.n or self.toks[j].kind == T.SEMICOLON or self.toks[j].text in ("where", "limit", "using", "as")
+
+    def _insert_shape(self) -> bool:
+        """INSERT INTO t (...) VALUES / SELECT / SET."""
+        j = self.p + 1
+        while j < self.n and self.toks[j].text in ("into", "ignore", "low_priority", "delayed", "high_priority",
+                                                     "overwrite", "table"):
+            j += 1
+        if j >= self.n or self.toks[j].kind not in _WORD_KINDS:
+            return False
+        j += 1
+        if j < self.n and self.toks[j].kind == T.LPAREN:
+            return True
+        return j >= self.n or self.toks[j].text in ("values", "value", "select", "set", "default")
+
     def _statement_shape(self, w: str) -> bool:
         """GRANT x TO y / GRANT x ON y, COPY t FROM 'file' / COPY t TO ...: the words after the object."""
         if w in ("grant", "revoke"):
-            return any(self._word(k) in ("to", "on", "from") for k in range(2, 6))
+            # GRANT <privileges> TO/ON ...: every word before TO/ON is a privilege
+            privileges = STATEMENT_OBJECTS[w]
+            for k in range(1, 8):
+                word = self._word(k)
+                if word in ("to", "on", "from"):
+                    return k > 1
+                t = self._peek(k)
+                if t is None or (word not in privileges and t.kind != T.COMMA):
+                    return False
+            return False
         if w == "copy":
             return self._word(2) in ("from", "to") and self._peek(3) is not None
         return False
@@ -1020,10 +1153,10 @@ class SqlContextParser:
                 w = t.text
                 if w in SYSTEM_OBJECTS or _qualified_system(w):
                     self.facts |= SYSTEM_OBJECT
-                if w in TIME_FUNCTIONS or w in ERROR_FUNCTIONS:
+                if w in TIME_FUNCTIONS or w in ERROR_FUNCTIONS or w.endswith(".sleep"):
                     nxt = self._peek(1)
                     if nxt is not None and nxt.kind == T.LPAREN:
-                        self.facts |= TIME_FN if w in TIME_FUNCTIONS else ERROR_FN
+                        self.facts |= TIME_FN if w in TIME_FUNCTIONS or w.endswith(".sleep") else ERROR_FN
                         self.functions.append(w)
             self.p += 1
 
@@ -1076,10 +1209,13 @@ class SqlContextParser:
                 r = self._expr(0)
                 if r is None:
                     if n_items == 0 and self.p >= self.n:
+                        self._select_constants = False
                         return True  # "select" at the very end: truncated
                     if n_items == 0:
                         return False
                     break
+                if r & NAMEISH or not r & (CONST | NULLISH | CALLED):
+                    self._select_constants = False
                 if self._accept_word("as"):
                     if not self._alias_name():
                         return False
@@ -1103,11 +1239,10 @@ class SqlContextParser:
         return True
 
     def _clause_count(self, start: int) -> int:
-        n = 0
-        for t in self.toks[start:self.p]:
-            if t.kind == T.KEYWORD and t.text in ("from", "where", "group", "order", "having", "limit", "into"):
-                n += 1
-        return n
+        """Distinct clause keywords between start and the current token."""
+        seen = {t.text for t in self.toks[start:self.p]
+                if t.kind == T.KEYWORD and t.text in ("from", "where", "group", "order", "having", "limit", "into")}
+        return len(seen)
 
     def _clauses(self, in_select: bool = False) -> bool:
         """FROM / WHERE / GROUP BY / HAVING / ORDER BY / LIMIT / INTO / PROCEDURE / UNION ..."""
@@ -1123,14 +1258,17 @@ class SqlContextParser:
                 if not self._table_refs():
                     self.p = save
                     break
-                if not in_select:
-                    self.facts |= CLAUSE
+                if not in_select and (self.facts & CLOSE_PAREN and self.facts & ALIAS or self.facts & AS_ALIAS):
+                    self.facts |= CLAUSE  # ") AS x FROM ...": a select list the value completes
             elif w == "where":
                 self.p += 1
+                before = self.facts
                 if self._expr(0) is None:
                     self.p = save
                     break
-                self.facts |= WHERE if not in_select else 0
+                if not in_select and self.facts & ~before & (COMPARE | LOGIC | CALL | SUBQUERY) or (
+                        not in_select and self._last_compare_const):
+                    self.facts |= WHERE  # "where 1=1", not "that's where it"
             elif w in ("group", "order") and self._word(1) == "by":
                 self.p += 2
                 if not self._expr_list(order=True):
@@ -1168,6 +1306,9 @@ class SqlContextParser:
                 t = self._peek()
                 if t is None or t.kind not in _WORD_KINDS:
                     self.p = save
+                    break
+                if t.text not in ("analyse", "analyze"):
+                    self.p = save  # "the procedure of registering ..."
                     break
                 self.p += 1
                 if self._is(T.LPAREN):

@@ -102,6 +102,7 @@ _SPACE = frozenset(" \t\n\r\x0b\x0c\xa0\u2000\u2001\u2002\u2003\u2004\u2005\u200
 _DIGITS = frozenset("0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # Quotes some stacks fold to "'" (typographic quotes, acute accent, primes).
 SINGLE_QUOTES = frozenset("'\u2018\u2019\u00b4\u02bc\u2032\u02b9\uff07")
 DOUBLE_QUOTES = frozenset('"\u201c\u201d\uff02')
@@ -201,11 +202,24 @@ class SqlTokenizer:
             self.i = i + 2
             return
         if c == "-" and i + 1 < n and s[i + 1] == "-":
+            if i + 2 < n and s[i + 2] in _ASCII_LETTERS and not self._random_comment(i + 2):
+                # "--dry-run", "--enable-x": an option flag. Injections end with "--", "-- ",
+                # "--+", "---", "--\n", or "--RandomLetters\n" (tools hiding blanks); other
+                # letters glued to the dashes are text.
+                self._emit(OPERATOR, "--", i, i + 2)
+                self.i = i + 2
+                return
             self._line_comment(i, "--")
             return
         if c == "#":
             if i + 1 < n and s[i + 1] in ">-" and self._json_hash_operator(i):
                 self._operator()
+                return
+            if i + 1 < n and (s[i + 1] in _DIGITS or s[i + 1] in _ASCII_LETTERS):
+                # "#9788", "ITS#12", "#include", "#ifdef": a number sign or directive in text;
+                # MySQL "#" comments in injections stand at the end or before a blank.
+                self._emit(OTHER, "#", i, i + 1)
+                self.i = i + 1
                 return
             self._line_comment(i, "#")
             return
@@ -374,6 +388,11 @@ class SqlTokenizer:
         c = s[i]
         self._emit(NOT if c == "!" else OPERATOR, c, i, i + 1)
         self.i = i + 1
+
+    def _random_comment(self, j: int) -> bool:
+        """Letters from j up to a newline: "--iXhuMCk\n" used as a blank between keywords."""
+        k = self.s.find("\n", j, j + 64)
+        return k > j and self.s[j:k].isalnum()
 
     def _line_comment(self, i: int, marker: str) -> None:
         j = self.s.find("\n", i)

@@ -41,25 +41,37 @@ class SqliVerdict:
     severity: Severity
     rule: str
     reading: ContextReading
+    form: str  # the text read (the value, or a variant of it; offsets in `reading` refer to it)
 
 
-def read_contexts(value: str) -> list[ContextReading]:
-    """The value read in every SQL context it can break out of."""
-    readings: list[ContextReading] = []
+def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
+    """The value read in every SQL context it can break out of, with `opening` and `token_data` (see grade)."""
+    readings: list[tuple[ContextReading, bool, bool]] = []
     bare = tokenize(value)
-    readings.append(SqlContextParser(bare).read("bare"))
+    readings.append((SqlContextParser(bare).read("bare"), False, True))
     for quote, chars in _CONTEXTS:
         if chars.isdisjoint(value):
             continue
         toks = tokenize(value, quote)
         if not toks or toks[0].flags & F_UNTERMINATED:
             continue  # never leaves the literal
-        readings.append(SqlContextParser(toks).read(quote, start=1))
+        data = toks[0].text
+        opening = bool(data.strip()) and data[-1:].isspace()
+        token_data = not any(c.isspace() for c in data.strip())
+        readings.append((SqlContextParser(toks).read(quote, start=1), opening, token_data))
     return readings
 
 
-def grade(r: ContextReading) -> tuple[Severity, str] | None:
-    """Severity and rule name for one context reading, or None."""
+def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> tuple[Severity, str] | None:
+    """Severity and rule name for one context reading, or None.
+
+    `opening`: the quote the value leaves through follows a blank, as an opening
+    quotation mark in prose does ('he said "#include" ...'); an injected value
+    closes the literal it sits in right after its data (admin'--). Such readings
+    only count for constructs prose does not produce. `token_data`: the data before that
+    quote is one word (admin, an e-mail, a number), not a sentence that happens to
+    contain a closing quote ('... has been modified.";').
+    """
     f = r.facts
     quoted = r.context != "bare"
     clean = r.end != P.END_JUNK
@@ -82,8 +94,13 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
         return Severity.HIGH, "stacked-query"
     if f & P.LOGIC_STRONG and (quoted or clean or f & P.CONST_COMPARE):
         return Severity.HIGH, "tautology"
-    if f & P.LOGIC_BOOL and (quoted or r.end == P.END_COMMENT or f & P.NUMERIC_OPERAND) or (
-            f & P.LOGIC_TEXT and quoted):
+    if not opening and (quoted or clean) and (
+            f & P.LOGIC_BOOL and (quoted or r.end == P.END_COMMENT or f & P.NUMERIC_OPERAND)
+            or f & P.LOGIC_TEXT and quoted and clean
+            or f & P.LOGIC_CALL and (quoted and token_data or r.end == P.END_COMMENT
+                                     or f & P.LEADING_LOGIC and f & P.SYMBOLIC_LOGIC)
+            or f & P.LOGIC_NUMBER and (quoted or r.end == P.END_COMMENT or f & P.NEGATIVE_OPERAND
+                                       or f & P.SYMBOLIC_LOGIC and f & P.LEADING_LOGIC)):
         return Severity.HIGH, "tautology"
     if f & P.LOGIC and f & P.COMPARE and f & P.HEX:
         return Severity.HIGH, "tautology"
@@ -97,14 +114,18 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
     if f & P.INFO_FN and (quoted or f & (P.CLOSE_PAREN | P.LOGIC | P.COMPARE | P.OPERATOR)) and (
             clean or f & P.COMPARE):
         return Severity.HIGH, "fingerprinting"
+    if quoted and (opening or not token_data):
+        return None  # the weak shapes below need the value to close its literal right after its data
     if quoted:
         if r.placed == 0 and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
+        if f & P.STATEMENT_END and r.end != P.END_JUNK and r.placed <= 4:
+            return Severity.HIGH, "comment-truncation"  # "admin';" ends the query like "admin'--"
         if f & (P.CLAUSE | P.WHERE) and clean:
             return Severity.HIGH, "clause"
         if f & P.LOGIC and f & P.COMPARE and clean:
             return Severity.HIGH, "boolean"
-        if f & P.COMPARE and (r.end == P.END_COMMENT or clean and r.placed >= 2):
+        if f & P.COMPARE and r.end == P.END_COMMENT or f & P.BREAKOUT_COMPARE and clean:
             return Severity.HIGH, "comparison"
         if f & P.OPERATOR and r.end == P.END_COMMENT and r.placed >= 2:
             return Severity.HIGH, "comparison"
@@ -117,7 +138,9 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
             return Severity.HIGH, "clause"
         if f & P.CLAUSE and clean and f & P.NUMERIC_OPERAND:
             return Severity.HIGH, "clause"
-        if f & P.LEADING_LOGIC and f & P.COMPARE and clean:
+        if f & P.LEADING_LOGIC and f & P.COMPARE and (
+                r.end == P.END_COMMENT or f & (P.CONST_COMPARE | P.SYMBOLIC_LOGIC | P.OPEN_STRING)
+                or (clean and r.placed >= 3 and f & P.CLOSE_PAREN and f & P.HEX)):
             return Severity.HIGH, "boolean"
         if f & (P.CLAUSE | P.WHERE) and clean and after:
             return Severity.MEDIUM, "clause"
@@ -131,14 +154,14 @@ def grade(r: ContextReading) -> tuple[Severity, str] | None:
 def variants(value: str) -> list[str]:
     """The value, and the forms a lenient stack may turn it into before SQL sees it.
 
+    - the values of a query string nested in the value ("name=value", a Referer URL):
+      each one is a parameter the application behind may read;
     - "+" read as a blank: a form-encoded space that survived one decoding too many;
     - /* comments */ removed without a trace: filters that strip comments join
       "UN/**/ION" into UNION.
     """
     out = [value]
-    eq = value.find("=")
-    if 0 < eq < 64 and _is_key(value[:eq]):
-        out.append(value[eq + 1:])  # "name=value" nested in a value: read the value too
+    out.extend(nested_parameters(value))
     if "+" in value:
         out.append(value.replace("+", " "))
     if "/*" in value:
@@ -149,6 +172,25 @@ def variants(value: str) -> list[str]:
 
 
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[]@$")
+_MAX_NESTED = 8
+
+
+def nested_parameters(value: str) -> list[str]:
+    """Values of `key=value` pairs inside a value (separated by &, ? or ;), at most a few."""
+    out: list[str] = []
+    eq = value.find("=")
+    if 0 < eq < 64 and _is_key(value[:eq]):
+        out.append(value[eq + 1:])  # everything after "name=", & and all
+    while 0 < eq and len(out) < _MAX_NESTED:
+        start = max(value.rfind("&", 0, eq), value.rfind("?", 0, eq), value.rfind(";", 0, eq)) + 1
+        key = value[start:eq]
+        if 0 < len(key) < 64 and _is_key(key):
+            end = value.find("&", eq + 1)
+            part = value[eq + 1: end if end >= 0 else len(value)]
+            if part and part != value and part not in out:
+                out.append(part)
+        eq = value.find("=", eq + 1)
+    return out
 
 
 def _is_key(text: str) -> bool:
@@ -173,10 +215,10 @@ def _strip_block_comments(value: str) -> str:
 
 def looks_binary(value: str) -> bool:
     """Binary data decoded as text (protobuf, images): not a place for SQL."""
-    if value.isprintable():
+    if value.isprintable() and "\ufffd" not in value:
         return False
-    controls = sum(1 for c in value[:4096] if c < "\x20" and c not in "\t\n\r")
-    return controls > 8 and controls * 20 > min(len(value), 4096)
+    controls = sum(1 for c in value[:4096] if (c < "\x20" and c not in "\t\n\r") or c == "\ufffd")
+    return controls >= 3 and (controls > 8 or controls * 5 > len(value)) and controls * 20 > min(len(value), 4096)
 
 
 def analyse(value: str) -> SqliVerdict | None:
@@ -185,10 +227,10 @@ def analyse(value: str) -> SqliVerdict | None:
         return None
     best: SqliVerdict | None = None
     for form in variants(value):
-        for r in read_contexts(form):
-            g = grade(r)
+        for r, opening, token_data in read_contexts(form):
+            g = grade(r, opening, token_data)
             if g is not None and (best is None or g[0] > best.severity):
-                best = SqliVerdict(g[0], g[1], r)
+                best = SqliVerdict(g[0], g[1], r, form)
         if best is not None and best.severity >= Severity.HIGH:
             break
     return best
@@ -221,5 +263,5 @@ class SqlInjectionDetector(Detector):
         if r.functions:
             detail += "; calls " + ", ".join(r.functions[:4])
         return (Finding("sqli", f"sqli.{v.rule}", v.severity, inp.location,
-                        excerpt(inp.value, r.breakout, max(r.stop, r.breakout + 1), inp.location),
+                        excerpt(v.form, r.breakout, max(r.stop, r.breakout + 1), inp.location),
                         inp.chain, detail=detail),)

@@ -76,6 +76,9 @@ class ScriptUpload(Detector):
     name = "upload"
     kinds = frozenset({"multipart", "header"})
 
+    def __init__(self) -> None:
+        _vocabulary()  # rule file loads with the engine, not on the first request
+
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         if not is_filename_location(inp.kind, inp.name):
             return ()

@@ -28,7 +28,7 @@ from extauthz.detect.html_tokens import (HtmlAttr, data_url_type, decode_entitie
                                          scan_tags, url_scheme)
 from extauthz.detect.js_tokens import COMMENT, IDENT, PUNCT, js_string_value, read_js, tokenize_js
 from extauthz.finding import Finding, Severity, excerpt
-from extauthz.rules import rule_words
+from extauthz.rules import rule_words, rule_yaml
 
 
 def _set(key: str) -> frozenset[str]:
@@ -42,6 +42,8 @@ SCRIPT_SCHEMES = _set("script_schemes")
 ACTIVE_DATA_TYPES = _set("active_data_types")
 EVENTS = _set("events")
 TEMPLATE_WORDS = _set("template_escape_words")
+EMBEDDING_NEEDS: dict[str, frozenset[str]] = {
+    str(k).lower(): frozenset(str(a).lower() for a in v) for k, v in rule_yaml("xss.yaml")["embedding_needs"].items()}
 # Calls that are an attack wherever they appear as code (not open()/write()).
 STRONG_CALLS = frozenset({"alert()", "prompt()", "confirm()", "eval()", "execscript()", "msgbox()",
                           "function()", "settimeout()", "setinterval()", "string.fromcharcode()",
@@ -62,6 +64,7 @@ class XssVerdict(NamedTuple):
     start: int
     end: int
     detail: str
+    form: str = ""  # the text read (the value or a variant; start/end refer to it)
 
 
 class _Best:
@@ -88,7 +91,10 @@ def analyse(value: str, depth: int = 0) -> XssVerdict | None:
     """The most severe XSS reading of `value`, or None."""
     best = _Best()
     for form in _variants(value):
+        before = best.v
         _read(form, best, depth)
+        if best.v is not before and best.v is not None:
+            best.v = best.v._replace(form=form)
         if best.done:
             break
     return best.v
@@ -137,7 +143,7 @@ _CSS_WORDS = ("expression", "url", "binding", "behavio", "@import", "\\", "-o-li
 
 
 def _read(v: str, best: _Best, depth: int) -> None:
-    if len(v) >= 24 and v.count("[") >= 6 and _JSFUCK.issuperset(v[:4096]):
+    if len(v) >= 12 and v.count("[") >= 3 and "![]" in v and _JSFUCK.issuperset(v[:4096]):
         best.add(Severity.HIGH, "js-code", 0, len(v), "JSFuck-encoded script ([]()!+ only)")
         return
     if "<" in v:
@@ -170,8 +176,11 @@ def _html(v: str, best: _Best, depth: int) -> None:
                 best.add(Severity.MEDIUM, "script-close", tag.start, tag.end, "</script> ends a script block")
             continue
         if name in SCRIPT_TAGS or name.endswith(":script"):
-            best.add(Severity.CRITICAL, "script-tag", tag.start, tag.end, f"<{name}> element")
-            return
+            sev = _script_element(v, tag)
+            best.add(sev, "script-tag", tag.start, tag.end, f"<{name}> element")
+            if best.done:
+                return
+            continue
         for attr in tag.attrs:
             _tag_attribute(v, name, attr, best, depth)
         if best.v is None or best.v.severity < Severity.HIGH:
@@ -182,7 +191,10 @@ def _html(v: str, best: _Best, depth: int) -> None:
             elif "style" in raw.lower() and "expression(" in normalise_css(raw):
                 best.add(Severity.HIGH, "css", tag.start, tag.end, f"<{name} style=...expression()>")
         if name in EMBEDDING_TAGS or (name == "xml" and _attr(tag.attrs, "src")):
-            best.add(Severity.HIGH, "embedding-tag", tag.start, tag.end, f"<{name}> element")
+            needs = EMBEDDING_NEEDS.get(name)
+            loads = needs is None or any(a.name in needs and a.has_value for a in tag.attrs)
+            best.add(Severity.HIGH if loads else Severity.MEDIUM, "embedding-tag", tag.start, tag.end,
+                     f"<{name}> element" + ("" if loads else " (loading nothing)"))
         elif name == "meta":
             equiv = _attr(tag.attrs, "http-equiv").lower()
             charset = (_attr(tag.attrs, "charset") + _attr(tag.attrs, "content")).lower().replace(" ", "")
@@ -203,6 +215,9 @@ def _html(v: str, best: _Best, depth: int) -> None:
                 best.add(Severity.HIGH, "css", tag.start, tag.end, f"<style> with {hit}")
             else:
                 best.add(Severity.MEDIUM, "style-tag", tag.start, tag.end, "<style> element")
+        elif name == "param" and _attr(tag.attrs, "name").lower() in ("movie", "src", "url", "code", "filename") \
+                and _attr(tag.attrs, "value"):
+            best.add(Severity.HIGH, "embedding-tag", tag.start, tag.end, "<param> loading a plugin resource")
         elif name == "form" and _attr(tag.attrs, "action"):
             best.add(Severity.MEDIUM, "form-tag", tag.start, tag.end, "<form action=...>")
         if best.done:
@@ -210,6 +225,31 @@ def _html(v: str, best: _Best, depth: int) -> None:
     if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
         # "</title><img ...": the value ends the page's element and starts its own markup.
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
+
+
+def _script_element(v: str, tag) -> Severity:
+    """A <script> that loads or contains code is critical; "<script>" named in a sentence is not.
+
+    Code means a src, or a body that reads as JavaScript (a call or a sink), or nothing at
+    all after it (the page's own text becomes the script).
+    """
+    if any(a.name in ("src", "xlink:href", "href") and a.has_value for a in tag.attrs):
+        return Severity.CRITICAL
+    close = v.find("<", tag.end)
+    body = v[tag.end: close if close >= 0 else len(v)][:1024]
+    if "&" in body:
+        body = decode_entities(body)  # inside <svg> a script body is XML: alert&#40;1&#41; runs
+    if not body.strip() or v[:tag.start].rstrip().endswith(">"):
+        return Severity.HIGH  # nothing but the page after it, or right after a tag/attribute it closed
+    toks = tokenize_js(body, 0, 128)
+    if all(t.kind == "c" for t in toks):
+        return Severity.HIGH
+    js = read_js(toks)
+    if js.sink and js.valid_until > js.sink_index:
+        return Severity.CRITICAL
+    if js.valid_until == len(toks) and len(toks) <= 12 and any(t.kind == PUNCT for t in toks):
+        return Severity.HIGH  # short code ("<script>x=1", "<script>a(b)"); one word is a sentence
+    return Severity.MEDIUM
 
 
 def _attr(attrs: tuple[HtmlAttr, ...], name: str) -> str:
@@ -228,6 +268,9 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
             sev = Severity.CRITICAL if js.sink else Severity.HIGH
             best.add(sev, "event-handler", attr.start, attr.end,
                      f"<{tag} {an}=...>" + (f" reaching {js.sink}" if js.sink else ""))
+        elif attr.has_value and not v[attr.end:].strip():
+            # "<x onend=" at the very end: the page's own following text becomes the handler.
+            best.add(Severity.HIGH, "event-handler", attr.start, attr.end, f"<{tag} {an}= left open>")
         return
     if an == "style":
         hit = css_danger(decode_entities(value))
@@ -449,12 +492,19 @@ def _js_contexts(v: str, best: _Best) -> None:
     js = read_js(toks)
     if js.sink and js.valid_until > js.sink_index:
         t = toks[js.sink_index]
-        whole = js.valid_until == len(toks) or _ends_code(toks, js.valid_until)
+        after = _after_call(toks, js.sink_index)
+        whole = js.valid_until == len(toks) or _ends_code(toks, js.valid_until) or (
+            after is not None and (after >= len(toks) or toks[after].text in (">", "/", ";", "//", '"', "'")
+                                   or toks[after].kind in ("c", "s")))
         lead = js.first is not None and js.first.kind == PUNCT and js.first.text in (";", ")", "}", "]")
+        leak = js.sink.rstrip("=") in _GLOBAL_LEAKS and (js.sink.endswith("=") or _obfuscated(v))
         if _strong(js.sink):
-            best.add(Severity.HIGH if whole else Severity.MEDIUM, "js-code", t.start, t.end,
-                     f"script code calling {js.sink}")
-        elif whole and (lead or js.sink.endswith("=") and "." in js.sink or js.sink.rstrip("=") in _GLOBAL_LEAKS):
+            call_is_code = after is not None and (js.valid_until >= after if after < len(toks)
+                                                  else js.valid_until == len(toks))
+            if call_is_code or js.sink.startswith("${"):
+                best.add(Severity.HIGH if whole else Severity.MEDIUM, "js-code", t.start, t.end,
+                         f"script code calling {js.sink}")
+        elif whole and (lead or js.sink.endswith("=") and "." in js.sink or leak):
             # ";location.href='//evil'//" or "document.location='//evil'": navigation or data
             # written from code that the value completes.
             best.add(Severity.HIGH, "js-code", t.start, t.end, f"script code reaching {js.sink}")
@@ -469,6 +519,7 @@ def _js_contexts(v: str, best: _Best) -> None:
 _STRONG_LEAVES = frozenset({"alert", "prompt", "confirm", "eval", "execscript", "msgbox", "function",
                             "settimeout", "setinterval", "fromcharcode", "globaleval", "getscript",
                             "importscripts", "}"})
+_DOCUMENT_WRITERS = frozenset({"write", "writeln", "createelement", "appendchild", "insertadjacenthtml"})
 
 
 def _strong(sink: str) -> bool:
@@ -477,11 +528,40 @@ def _strong(sink: str) -> bool:
         return False
     leaf = sink[:-2].rsplit(".", 1)[-1]
     return (sink in STRONG_CALLS or leaf in _STRONG_LEAVES or "constructor" in sink or "[...]" in sink
-            or sink.startswith("${"))
+            or sink.startswith("${") or (sink.startswith("document.") and leaf in _DOCUMENT_WRITERS))
 
 
 _GLOBAL_LEAKS = ("document.cookie", "document.domain", "window.location", "document.location",
                  "top.location", "self.location", "parent.location", "window.name", "localstorage")
+
+
+def _after_call(toks: list, i: int) -> int | None:
+    """Index after the argument list of the call whose callee path starts at i (None: no arguments)."""
+    n = len(toks)
+    j = i
+    while j < n and toks[j].text != "(" and toks[j].kind != "t" and j - i < 24:
+        j += 1
+    if j >= n:
+        return None
+    if toks[j].kind == "t":
+        return j + 1  # tagged template
+    if j + 1 >= n:
+        return None  # "eval(" cut off before any argument: a name, not a call
+    depth = 0
+    while j < n:
+        if toks[j].text == "(":
+            depth += 1
+        elif toks[j].text == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return n  # unclosed, but with arguments: the page's text may close it
+
+
+def _obfuscated(v: str) -> bool:
+    """document['cookie'], document/**/.cookie, (document).cookie: written to dodge filters."""
+    return any(c in v for c in ("[", "(", "/*")) or " ." in v or ". " in v
 
 
 def _ends_code(toks: list, valid_until: int) -> bool:
@@ -622,5 +702,5 @@ class XssDetector(Detector):
         if v is None:
             return ()
         return (Finding("xss", f"xss.{v.rule}", v.severity, inp.location,
-                        excerpt(inp.value, v.start, max(v.end, v.start + 1), inp.location),
+                        excerpt(v.form or inp.value, v.start, max(v.end, v.start + 1), inp.location),
                         inp.chain, detail=v.detail),)

@@ -23,7 +23,7 @@ from extauthz.store.base import ActorView
 
 
 class RateBaseline(Protocol):
-    def expected_rate(self, service: str, path: str) -> float | None:
+    def expected_rate(self, service: str, method: str, path: str) -> float | None:
         """Requests per second one client normally sends to this endpoint; None while unknown."""
         ...
 
@@ -34,8 +34,35 @@ class StaticBaseline:
 
     rate: float
 
-    def expected_rate(self, service: str, path: str) -> float | None:
+    def expected_rate(self, service: str, method: str, path: str) -> float | None:
         return self.rate
+
+
+# A learned rate resting on fewer active minutes than this is not trusted yet.
+MIN_BASELINE_MINUTES = 10
+
+
+class LearnedBaseline:
+    """The behaviour profile's learned per-client rate of an endpoint (extauthz/profile).
+
+    Looked up through the runtime at call time (`runtime.profiles.rate_baseline(service,
+    method, path)`, rates per minute), because the profile is built after this stage and
+    may be absent; the rate of a busy but normal client (90th percentile) is the baseline.
+    Only asked when an actor is already fast (above `risk.scripted.min_rate`).
+    """
+
+    def __init__(self, runtime: object) -> None:
+        self.runtime = runtime
+
+    def expected_rate(self, service: str, method: str, path: str) -> float | None:
+        lookup = getattr(getattr(self.runtime, "profiles", None), "rate_baseline", None)
+        if lookup is None:
+            return None
+        b = lookup(service, method, path)
+        if b is None or getattr(b, "minutes", 0) < MIN_BASELINE_MINUTES:
+            return None
+        rpm = max(getattr(b, "client_p90_rpm", 0.0), getattr(b, "client_median_rpm", 0.0))
+        return rpm / 60 if rpm > 0 else None
 
 
 class ScriptedSignals:
@@ -44,11 +71,11 @@ class ScriptedSignals:
         self.baseline = baseline
         self.fallback_rate = settings.baseline_rate
 
-    def findings(self, view: ActorView, service: str, path: str, location: str) -> list[Finding]:
+    def findings(self, view: ActorView, service: str, method: str, path: str, location: str) -> list[Finding]:
         s = self.s
         out: list[Finding] = []
         if view.rate >= s.min_rate:
-            base = self.baseline.expected_rate(service, path) or self.fallback_rate
+            base = self.baseline.expected_rate(service, method, path) or self.fallback_rate
             if view.rate >= s.rate_factor * base:
                 out.append(Finding("scanner", "risk.scripted.rate", Severity.LOW, location, source=Source.RISK,
                                    detail=f"{view.rate:.1f} requests/s, {view.rate / base:.0f}x the endpoint's "

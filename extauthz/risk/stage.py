@@ -87,7 +87,7 @@ class RiskStage:
             ctx.findings.append(Finding(view.cause or "other", "risk.elevated", sev, location, source=Source.RISK,
                                         detail=f"actor risk {view.risk:.1f} of {self.rule.threshold:g} "
                                                f"(block threshold)"))
-        ctx.findings.extend(self.signals.findings(view, request.service, request.path, location))
+        ctx.findings.extend(self.signals.findings(view, request.service, request.method, request.path, location))
 
     def _listed(self, ctx: CheckContext, hit: ListHit) -> None:
         if hit.verdict == "allow":
@@ -104,7 +104,8 @@ class RiskStage:
     def _blocked(self, ctx: CheckContext, view: ActorView, location: str) -> None:
         reason = (f"actor blocked until {_until(view.blocked_until)} (risk {view.risk:.1f}, "
                   f"offence {view.offences}, cause {view.cause or 'risk'})")
-        ctx.findings.append(Finding(view.cause or "other", "risk.actor-blocked", Severity.CRITICAL, location,
+        cls = view.cause if view.cause and view.cause != "manual" else "other"  # manual: the admin API
+        ctx.findings.append(Finding(cls, "risk.actor-blocked", Severity.CRITICAL, location,
                                     source=Source.RISK, detail=reason))
         if ctx.policy.mode_for(ctx.request) == "block":
             ctx.settled = (Decision.DENY, Action.ACTOR_BLOCKED, reason)
@@ -119,3 +120,22 @@ class RiskStage:
         p = self.points.of(verdict, view.risk)
         if p.points > 0:
             self.store.add_risk(actor.id, ctx.now, p.points, p.cause, actor.label, self.tracking, self.rule)
+
+
+def risk_stage(config: Config, runtime: object | None) -> "RiskStage | None":
+    """The engine's factory (STAGE_FACTORIES): lists always; actor risk with a runtime's state store.
+
+    Works with a runtime that carries its parts as attributes (`state`, `lists`,
+    `rate_baseline`, `profiles`), and with one that builds named parts on demand
+    (`runtime.part(name, build)`), creating the state store and the admin views there.
+    """
+    from extauthz.risk.signals import LearnedBaseline
+    state = getattr(runtime, "state", None)
+    lists = getattr(runtime, "lists", None)
+    part = getattr(runtime, "part", None)
+    if state is None and callable(part) and getattr(runtime, "learning", True):
+        from extauthz.runtime import attach_risk_parts
+        state, lists = attach_risk_parts(runtime, config)
+    baseline = getattr(runtime, "rate_baseline", None) or (LearnedBaseline(runtime) if runtime is not None else None)
+    stage = RiskStage(config, state, baseline, lists)
+    return stage if (stage.store is not None or not stage.lists.empty or stage.runtime_lists) else None

@@ -77,7 +77,8 @@ class ServingProcess:
         self.options = options
         # Long-lived state (stores) lives in the runtime, built once; reloads keep it.
         self.runtime = build_runtime(config)
-        self.engine_factory = engine_factory or (lambda cfg: Engine(cfg, runtime=self.runtime))
+        # Engines are warmed up before they serve: nothing compiles on a first request.
+        self.engine_factory = engine_factory or (lambda cfg: Engine(cfg, runtime=self.runtime).warm_up())
         self.config = config
         self.config_digest = None
         if options.config_path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 LN2 = math.log(2)
 
@@ -155,6 +155,16 @@ class ProfileStore(Protocol):
     def load(self, service: str) -> bytes | None: ...
 
     def save(self, service: str, document: bytes) -> None: ...
+
+    def update(self, service: str, merge: Callable[[bytes | None], bytes]) -> bytes:
+        """Atomically replace the document with merge(current document or None); return the new one.
+
+        How several workers and replicas add up what each learned: read, merge
+        and write must not interleave with another update of the same service
+        (SQLite: BEGIN IMMEDIATE; Redis: WATCH/MULTI with retry). `merge` may
+        run more than once when a store retries.
+        """
+        ...
 
     def services(self) -> list[str]: ...
 

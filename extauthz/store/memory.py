@@ -24,7 +24,7 @@ MAX_PATHS_PER_WINDOW = 1024
 
 class _Actor:
     __slots__ = ("risk", "risk_t", "reqs", "reqs_t", "last", "imean", "idev", "samples", "blocked_until",
-                 "cause", "offences", "offence_t", "window", "paths", "label")
+                 "cause", "offences", "offence_t", "window", "paths", "label", "decided_at")
 
     def __init__(self, now: float) -> None:
         self.risk = 0.0
@@ -39,6 +39,7 @@ class _Actor:
         self.cause = ""
         self.offences = 0
         self.offence_t = 0.0  # when the last block ends
+        self.decided_at = 0.0  # when this process's own risk last blocked the actor
         self.window = -1
         self.paths: set[int] = set()
         self.label = ActorLabel()
@@ -112,6 +113,7 @@ class MemoryStateStore:
             if a.blocked_until <= now and a.risk >= rule.threshold:
                 offences = a.current_offences(now, rule.offence_memory) + 1
                 self._block(a, now + rule.duration(offences), cause, offences)
+                a.decided_at = now
                 newly = True
             return RiskChange(a.risk, a.blocked_until if a.blocked_until > now else 0.0, a.offences, newly)
 
@@ -130,6 +132,14 @@ class MemoryStateStore:
                 a.label = label
             self._block(a, until, cause, a.offences + 1)
 
+    def recent_block(self, actor: str, now: float, within: float) -> tuple[float, str, int] | None:
+        """A block this process's own risk decided less than `within` seconds ago and still holding:
+        (until, cause, offences). The shared store may not have it yet (write-behind)."""
+        a = self._actors.get(actor)
+        if a is None or not a.decided_at or now - a.decided_at > within or a.blocked_until <= now:
+            return None
+        return a.blocked_until, a.cause, a.offences
+
     def merge_block(self, actor: str, now: float, until: float, cause: str, offences: int) -> None:
         """Learn a block decided elsewhere (the shared store), without counting a new offence."""
         with self._lock:
@@ -142,6 +152,7 @@ class MemoryStateStore:
             a = self._actors.get(actor)
             if a is None:
                 return False
+            a.decided_at = 0.0
             a.blocked_until = 0.0
             a.risk = 0.0
             a.risk_t = now

@@ -20,13 +20,14 @@ re-asserted, so a Redis that restarted empty learns them again.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
 import time
 import zlib
 from collections import deque
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from extauthz.config import ConfigError, RedisSettings
 from extauthz.store.base import (LN2, ActorLabel, ActorRecord, ActorView, BlockRule, RiskChange, StoreError,
@@ -40,6 +41,9 @@ log = logging.getLogger("extauthz.store")
 MAX_PENDING = 10_000  # queued writes kept during an outage; the oldest go first
 MAX_SCAN = 100_000  # keys looked at by `actors`
 FLUSH_DELAY = 0.002  # seconds a queued write waits for a check's round trip to carry it
+# Seconds during which a block this process decided overrides a Redis view that lacks it
+# (the write may be in flight); after that Redis is the truth (an unblock elsewhere wins).
+LOCAL_BLOCK_GRACE = 5.0
 
 Op = tuple[str, tuple[str, ...], tuple[Any, ...]]
 
@@ -255,6 +259,12 @@ class RedisStateStore:
                                  _f(res[7]), int(res[8]))
                 if view.blocked_until > now:  # remember it locally: it holds through an outage
                     self.local.merge_block(actor, now, view.blocked_until, view.cause, view.offences)
+                else:
+                    # a block this process decided a moment ago may still be on its way to Redis
+                    # (the background writer): it holds here at once
+                    mine = self.local.recent_block(actor, now, LOCAL_BLOCK_GRACE)
+                    if mine is not None:
+                        view = dataclasses.replace(view, blocked_until=mine[0], cause=mine[1], offences=mine[2])
                 return view
         return self.local.touch(actor, now, path, tracking)
 
@@ -351,6 +361,7 @@ class RedisProfileStore:
     def __init__(self, client: Any, namespace: str = "extauthz") -> None:
         self.client = client
         self.key = f"{namespace}:{{profiles}}"
+        self.versions_key = f"{namespace}:{{profiles}}:v"  # same hash tag: one cluster slot for both
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> "RedisProfileStore":
@@ -370,7 +381,40 @@ class RedisProfileStore:
         return doc.encode("utf-8", "surrogateescape") if isinstance(doc, str) else doc
 
     def save(self, service: str, document: bytes) -> None:
-        self._call(self.client.hset, self.key, service, document)
+        self.update(service, lambda _old: document)
+
+    def update(self, service: str, merge: Callable[[bytes | None], bytes], attempts: int = 50) -> bytes:
+        """Atomic read-merge-write (WATCH/MULTI): another replica's update in between makes us merge again,
+        after a short random pause (so that replicas flushing at once do not starve each other)."""
+        import random
+
+        import redis
+
+        def attempt(pipe: Any) -> bytes:
+            pipe.watch(self.key)
+            old = pipe.hget(self.key, service)
+            doc = merge(old.encode("utf-8", "surrogateescape") if isinstance(old, str) else old)
+            pipe.multi()
+            pipe.hset(self.key, service, doc)
+            pipe.hincrby(self.versions_key, service, 1)
+            pipe.execute()
+            return doc
+
+        for n in range(attempts):
+            try:
+                with self.client.pipeline() as pipe:
+                    return attempt(pipe)
+            except redis.WatchError:
+                time.sleep(random.uniform(0, 0.002 * (1 + n)))
+                continue
+            except (redis.RedisError, OSError) as exc:
+                raise StoreError(f"redis profile store: {type(exc).__name__}: {exc}") from None
+        raise StoreError(f"redis profile store: {service!r} kept changing under {attempts} merges")
+
+    def versions(self) -> dict[str, int]:
+        """service -> write counter, so readers can tell which documents changed."""
+        raw = self._call(self.client.hgetall, self.versions_key)
+        return {(k.decode("utf-8", "replace") if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
 
     def services(self) -> list[str]:
         names = self._call(self.client.hkeys, self.key)

@@ -12,6 +12,7 @@ from extauthz.decode.layers import percent  # noqa: E402,F401
 from extauthz.decode.layers import jsescape  # noqa: E402,F401
 from extauthz.decode.layers import entities  # noqa: E402,F401
 from extauthz.decode.layers import unicode  # noqa: E402,F401
+from extauthz.decode.layers import jwt  # noqa: E402,F401
 from extauthz.decode.layers import base64  # noqa: E402,F401
 
 __all__ = ["LAYERS", "Decoded", "Layer", "ordered", "register"]

@@ -2,7 +2,8 @@
 
 For a part named `file` (content-disposition `name`; `[3]` when it has none):
 - `multipart:file` the part body, when it is text (binary files yield none);
-  a JSON or XML part is parsed as such, under that name;
+  a JSON or XML part is parsed as such, under that name (an XML file, such
+  as an SVG, is also inspected as text: browsers render its markup);
 - `multipart:file.filename` the filename (RFC 8187 `filename*` preferred);
 - `multipart:file.content-type` the part's declared content type, for file
   parts and for unusual ones;
@@ -20,7 +21,7 @@ import binascii
 import quopri
 from typing import TYPE_CHECKING
 
-from extauthz.decode.media import codec_for, format_of, header_params, parse_media_type
+from extauthz.decode.media import EVASIVE_CODECS, codec_for, format_of, header_params, parse_media_type
 from extauthz.decode.names import is_plain_name
 from extauthz.decode.parsers.base import PARSERS, Where, register
 from extauthz.decode.parsers.text import looks_binary
@@ -121,6 +122,8 @@ def parse_multipart(c: Collector, text: str, at: Where) -> bool:
         media = parse_media_type(ctype) if ctype else None
         fmt = format_of(media.mime) if media else None
         codec = codec_for(media.params.get("charset", "")) if media else None
+        if codec in EVASIVE_CODECS:
+            c.note("decode.evasive-charset", f"{kind}:{field}", ctype)
         if codec is not None:  # a part in UTF-7 or UTF-16 reads differently: inspect both readings
             try:
                 declared = raw.decode(codec)
@@ -129,7 +132,8 @@ def parse_multipart(c: Collector, text: str, at: Where) -> bool:
             if declared != decoded.text:
                 c.add(kind, field, declared, None, "value", chain + (codec,), depth)
         if fmt in ("json", "xml") and c.depth_ok(depth + 1, kind, field):
-            if PARSERS[fmt].parse(c, decoded.text, Where(kind, field, chain + (fmt,), depth + 1)):
+            parsed = PARSERS[fmt].parse(c, decoded.text, Where(kind, field, chain + (fmt,), depth + 1))
+            if parsed and not (fmt == "xml" and filename):  # an uploaded SVG is markup a browser renders
                 continue
         if looks_binary(decoded.text):
             continue

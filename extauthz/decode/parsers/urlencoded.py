@@ -2,7 +2,9 @@
 
 Names are kept as sent (decoded): repeated keys give one Input each, and
 array or map syntax (`a[]=1`, `a[b][c]=2`) stays in the name, which is what
-the exclusions in the config match. A name that is not plain (see
+the exclusions in the config match. A repeated key also gives its values
+joined with `,` (chain "join"), as ASP.NET reads them: parameter pollution
+splits a payload across repeats (`q=select 1&q=2 from users`). A name that is not plain (see
 extauthz.decode.names) is inspected too, as an Input with role "key".
 """
 from __future__ import annotations
@@ -30,6 +32,7 @@ def parse_urlencoded(c: Collector, text: str, at: Where) -> bool:
     # maxsplit bounds the work on 100k tiny parameters; the unsplit rest is
     # reached only once the item limit is hit, which then says so.
     pairs = text.split("&", c.limits.max_inputs)
+    values: dict[str, list[str]] = {}
     for pair in pairs:
         if not pair:
             continue
@@ -42,8 +45,12 @@ def parse_urlencoded(c: Collector, text: str, at: Where) -> bool:
             c.add(kind, name, raw_name, FORM, "key", chain, depth)
         if raw_value:
             c.add(kind, name, raw_value, FORM, "value", chain, depth)
+            values.setdefault(name, []).append(raw_value)
         elif not c.room(kind, name):
             break
         if c.stopped:
             break
+    for name, raws in values.items():
+        if len(raws) > 1 and not c.stopped:
+            c.add(kind, name, ",".join(raws), FORM, "value", chain + ("join",), depth)
     return True
