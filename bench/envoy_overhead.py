@@ -9,8 +9,10 @@ all of them alike):
   envoy          the edge Envoy (envoy/edge.yaml: ext_authz settings as deployed, a direct_response
                  route as the near-free upstream), no ext_authz
   extauthz-off   + extauthz with `mode: off` (the cost of the gRPC hop in our stack)
-  extauthz       + extauthz with everything on (built-in defaults: detection, actor risk, metrics,
-                 security events to a file)
+  extauthz       + extauthz with everything on (built-in defaults: detection, actor risk, behaviour
+                 profile learning, metrics, security events to a file)
+  extauthz-traced  the same with tracing on: a span per check exported over OTLP/gRPC to a
+                 receiver process that discards it (its CPU is not counted)
   nginx          nginx alone (one worker, proxying to a return-200 server block)     [the peer's baseline]
   nginx-modsec   + ModSecurity 3 + OWASP CRS (Debian packages, paranoia level 1)      [the legacy peer]
 Worker scaling (at the highest connection count): extauthz with --workers 1 and 2
@@ -39,11 +41,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from extauthz.mesh import find_envoy  # noqa: E402
+from extauthz.mesh import find_envoy, free_port  # noqa: E402
 
 from harness import (EnvoyEdge, NginxPeer, Proc, WrkResult, cpu_seconds, crs_version,  # noqa: E402
                      modsecurity_available, require_wrk, run_wrk, start_extauthz, tree_cpu, tree_peak_rss_mb,
-                     tree_pids, wrk_script)
+                     tree_pids, wait_for, wrk_script)
 from mixes import MIXES, mix  # noqa: E402
 
 # Reference figures of the issue: nginx + ModSecurity 3 + CRS 4.28 PL1 measured on this machine.
@@ -58,6 +60,7 @@ risk: {xff_trusted_hops: 2}
 events: {output: "%s"}
 """
 EXTAUTHZ_OFF = EXTAUTHZ_FULL + "defaults: {mode: 'off'}\n"
+EXTAUTHZ_TRACED = EXTAUTHZ_FULL + "tracing: {enabled: true, endpoint: 'http://127.0.0.1:%d'}\n"
 
 
 def envoy_config(listen: int, admin: int, extauthz: int | None) -> dict:
@@ -165,6 +168,16 @@ def measure(t: Target, script: Path, connections: int, duration: float) -> Run:
                dict(st, **({"socket-errors": r.socket_errors} if r.socket_errors else {})), shares)
 
 
+def start_otlp_sink(workdir: Path) -> tuple[Proc, int]:
+    """An OTLP/gRPC trace receiver that accepts and discards, in its own process."""
+    from telemetry_cost import RECEIVER
+
+    port = free_port()
+    proc = Proc("otlp-sink", [sys.executable, "-c", RECEIVER, f"127.0.0.1:{port}"], workdir)
+    wait_for(lambda: "up" in proc.log(), 60, "the OTLP sink", proc)
+    return proc, port
+
+
 def start_targets(names: list[str], workdir: Path, envoy_bin: str) -> dict[str, Target]:
     out: dict[str, Target] = {}
     for name in names:
@@ -175,10 +188,16 @@ def start_targets(names: list[str], workdir: Path, envoy_bin: str) -> dict[str, 
             workers, envoy_threads = 1, 1
             if name.startswith("extauthz-w"):   # worker scaling: extauthz-w1, extauthz-w2 (Envoy with 2 threads)
                 workers, envoy_threads = int(name[len("extauthz-w"):]), 2
+            stops = []
             text = EXTAUTHZ_OFF if name == "extauthz-off" else EXTAUTHZ_FULL
-            x, port = start_extauthz(text % (workdir / f"{name}-events.jsonl"), workdir, name, workers)
+            text %= workdir / f"{name}-events.jsonl"
+            if name == "extauthz-traced":
+                sink, sink_port = start_otlp_sink(workdir)
+                stops.append(sink.stop)
+                text = (EXTAUTHZ_TRACED % (workdir / f"{name}-events.jsonl", sink_port))
+            x, port = start_extauthz(text, workdir, name, workers)
             e = EnvoyEdge(envoy_bin, workdir, f"envoy-{name}", port, concurrency=envoy_threads)
-            out[name] = Target(name, e.url, e.proc, x, detects=name != "extauthz-off", stops=[e.stop, x.stop])
+            out[name] = Target(name, e.url, e.proc, x, detects=name != "extauthz-off", stops=[e.stop, x.stop, *stops])
         elif name in ("nginx", "nginx-modsec"):
             n = NginxPeer(workdir, name, modsecurity=name == "nginx-modsec")
             out[name] = Target(name, n.url, n.proc, blocks_some=name == "nginx-modsec", stops=[n.stop])
@@ -246,6 +265,14 @@ def report(runs: list[Run], targets: dict[str, Target], mixes: list[str], conns:
                     if env:
                         line += f", vs envoy {full.p50_ms - env.p50_ms:+.3f} ms"
                 out.append(line)
+    traced = [(m, c) for m in mixes for c in conns if find(runs, "extauthz-traced", m, c) and find(runs, "extauthz", m, c)]
+    if traced:
+        out.append("")
+        out.append("tracing on (a span per check over OTLP) vs full detection without:")
+        for m, c in traced:
+            t, f = find(runs, "extauthz-traced", m, c), find(runs, "extauthz", m, c)
+            out.append(f"  {m:9} c={c:<3} throughput traced/full {t.rps / f.rps:5.2f}, extauthz CPU "
+                       f"{t.extauthz_cpu_us - f.extauthz_cpu_us:+.0f} µs/req, p50 {t.p50_ms - f.p50_ms:+.3f} ms")
     out.append("")
     out.append(f"CPU per request, Envoy + extauthz (full) vs the legacy peer {peer_note}:")
     for m in mixes:
@@ -288,7 +315,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument("--connections", default="1,16")
     ap.add_argument("--mixes", default=",".join(MIXES))
-    ap.add_argument("--scenarios", default="envoy,extauthz-off,extauthz,nginx,nginx-modsec")
+    ap.add_argument("--scenarios", default="envoy,extauthz-off,extauthz,extauthz-traced,nginx,nginx-modsec")
     ap.add_argument("--rounds", type=int, default=1, help="measure each run N times, interleaved; report the median")
     ap.add_argument("--no-peer", action="store_true", help="leave nginx + ModSecurity out")
     ap.add_argument("--no-workers", action="store_true", help="leave the 1 vs 2 workers comparison out")

@@ -50,9 +50,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         child += ["--listen", args.listen or config.server.listen]
         from extauthz.admin.api import load_token
 
+        def precompile(run_dir) -> None:
+            """Compile the patterns once into the disk cache; the workers then load them."""
+            from extauthz.engine import Engine
+
+            if os.environ.get("EXTAUTHZ_CACHE_DIR") == "off":
+                os.environ["EXTAUTHZ_CACHE_DIR"] = str(run_dir / "patterns")  # private, gone at exit
+            Engine(config).close()
+
         try:
             return supervise(child, workers, config.server.drain_seconds,
-                             args.admin_listen or config.admin.listen, load_token(config.admin))
+                             args.admin_listen or config.admin.listen, load_token(config.admin), precompile)
         except OSError as exc:
             raise UsageError(str(exc)) from None
     options = options_from(config, config_path, args.listen, reuse_port=args.worker, admin_listen=args.admin_listen)

@@ -441,6 +441,8 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     if dataclasses.is_dataclass(tp):
         return _convert_dataclass(tp, value, path)
     if origin is Literal:
+        if value is False and "off" in args:
+            value = "off"  # YAML 1.1 reads a bare `off` as false: `mode: off` means the word
         if value not in args:
             choices = ", ".join(str(a) for a in args)
             raise ConfigError(f"expected one of {choices}; got {value!r}", path)

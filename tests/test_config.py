@@ -54,3 +54,8 @@ def test_reference_covers_every_policy_key():
     keys = {row[0] for row in reference()}
     for k in ("defaults.mode", "defaults.threshold", "defaults.exclusions[].rules", "services", "server.workers"):
         assert k in keys
+
+
+def test_a_bare_off_in_yaml_is_the_word_off():
+    cfg = parse_config("defaults:\n  mode: off\n  profile: {mode: off}\n")
+    assert cfg.defaults.mode == "off" and cfg.defaults.profile.mode == "off"

@@ -91,3 +91,31 @@ def test_hostile_sizes_are_bounded():
         t0 = time.perf_counter()
         assess(v)
         assert time.perf_counter() - t0 < 0.5, v[:12]
+
+
+@pytest.mark.parametrize("value", [
+    # `+` read as a space even when the value has spaces (decoded once more by the application)
+    "&&+|+dir c:\\", "a;+cat+/etc/passwd and more",
+    # a literal backslash-n where a line break was meant
+    "\\n/usr/bin/id\\n", "|usr/bin/id\\n", "\\nid;",
+    # a recon command and a separator that ends the value
+    "id;", "id|", "uname&",
+    # ${PATH:0:1} is "/"
+    "${PATH:0:1}bin${PATH:0:1}sh", "cat ${HOME:0:1}etc${HOME:0:1}passwd",
+    # alias definitions, sqlite3 dot-commands, programs written with their directory
+    "alias a=b", "alias +m a=b", "1;.shell whoami", "1;.\\\"shell whoami\n", "x;. system uname -a",
+    ";/usr/bin/anything", "/bin/ab",
+    # cmd.exe FOR with a bare %% slot, and after a `;` (a blank to cmd)
+    "FOR /F \"tokens=1,2* delims=,\" %% IN (C:\\x.txt) DO ECHO %%", ";for /f %i in ('cmd /c dir') do @set x=%i",
+])
+def test_more_attack_shapes_block(value):
+    assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "cat;", "time;", "More|", "c++ programming; notes", "C:\\new\\nc.exe", "1+1=2; 2+2=4",
+    "download bin/setup.exe", "a|bin/tool", "He is known by the alias Pete", "${PATH:1:3}", "x ${HOME} y",
+    "shoes+socks+hats", "Tom+&+Jerry", "line one\\nline two",
+])
+def test_more_benign_shapes_pass(value):
+    assert not blocked(value), (value, verdict(value))

@@ -1,5 +1,6 @@
 from hypothesis import given, settings, strategies as st
 
+from detect_helpers import request, rule_set
 from extauthz.decode import Input
 from extauthz.detect.crlf import Crlf, percent_once
 from extauthz.finding import Severity
@@ -40,7 +41,10 @@ def test_multiline_text_passes():
 
 def test_path_and_names():
     assert rules("/foo\nbar", kind="path") == {("crlf.path", Severity.HIGH)}
-    assert list(DET.scan_request(None, [Input("query", "parameter\r\n", "test")]))
+    assert rule_set(DET, request("/x?parameter%0d%0a=test")) == {("crlf.name", "HIGH")}
+    assert rule_set(DET, request("/x", "POST", {"content-type": "application/x-www-form-urlencoded"},
+                                 "a%0Ab=1")) == {("crlf.name", "HIGH")}
+    assert not rule_set(DET, request("/x?parameter=test%0d%0a"))
     assert ("crlf.parameter", Severity.HIGH) in rules("test\rnext=more")
 
 

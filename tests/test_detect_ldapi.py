@@ -20,3 +20,9 @@ def test_balanced_filters_and_text_pass():
 @given(st.text(alphabet=st.sampled_from(list("()&|!=*<>~: abc1")), max_size=300))
 def test_never_raises(s):
     assert find_breakout(s) == find_breakout(s)
+
+
+def test_parameter_names_are_inspected_through_decode():
+    from detect_helpers import request, rule_set
+    from extauthz.detect.ldapi import LdapInjection
+    assert rule_set(LdapInjection(), request("/x?x)(%7C(cn=1")) == {("ldapi.filter-breakout", "HIGH")}

@@ -1,3 +1,4 @@
+from detect_helpers import findings, request, rule_set
 from extauthz.decode import Input
 from extauthz.detect.nosqli import NoSqlInjection, operator_in_name, operator_in_value, where_js
 from extauthz.finding import Severity
@@ -9,8 +10,11 @@ def test_operator_keys_in_names():
     assert operator_in_name("user[$ne]") == "ne"
     assert operator_in_name("$.login.password.$regex") == "regex"
     assert operator_in_name("$.price") is None and operator_in_name("total$") is None
-    found = list(DET.scan_request(None, [Input("query", "user[$where]", "1")]))
-    assert found and found[0].severity is Severity.CRITICAL
+    found = findings(DET, request("/login?user[$where]=1"))
+    assert found and found[0].severity is Severity.CRITICAL and found[0].location == "query:user[$where]"
+    assert rule_set(DET, request("/login", "POST", {"content-type": "application/json"},
+                                 '{"user": "a", "password": {"$gt": ""}}')) == {("nosqli.operator-key", "HIGH")}
+    assert not findings(DET, request("/shop?price=$5&total$=3"))
 
 
 def test_operator_objects_and_where_js():

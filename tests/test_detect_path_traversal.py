@@ -1,5 +1,6 @@
 from hypothesis import given, settings, strategies as st
 
+from detect_helpers import findings, request
 from extauthz.decode import Input
 from extauthz.detect.path_traversal import PathTraversal
 from extauthz.detect.pathnorm import MAX_SEGMENTS, path_tokens, resolve
@@ -66,8 +67,9 @@ def test_request_path():
 
 
 def test_parameter_names_are_checked():
-    found = list(DET.scan_request(None, [Input("query", "/sys/class", "test")]))
+    found = findings(DET, request("/x?/sys/class=test"))
     assert found and found[0].cls == "lfi"
+    assert findings(DET, request("/x?..%2F..%2Fetc%2Fpasswd=1"))[0].severity is Severity.CRITICAL
 
 
 def test_restricted_list_wildcards():

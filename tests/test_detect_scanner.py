@@ -1,3 +1,4 @@
+from detect_helpers import findings
 from extauthz.decode import Input
 from extauthz.detect.scanner import Scanner
 from extauthz.finding import Severity
@@ -10,7 +11,7 @@ def found(path="/", ua="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", headers=
     h = {"user-agent": (ua,), "host": (host,)}
     h.update(headers or {})
     req = Request(path=path, headers=h, authority=host)
-    return {(f.rule, f.severity) for f in DET.scan_request(req, [Input("path", "", path)])}
+    return {(f.rule, f.severity) for f in findings(DET, req)}
 
 
 def test_scanner_user_agents_are_high():
@@ -49,4 +50,6 @@ def test_benign_paths_pass():
 
 def test_oast_domains_in_values():
     assert list(DET.scan_input(Input("query", "q", "x.abcdef.oast.fun")))
+    assert not list(DET.scan_input(Input("query", "q", "nikto")))  # an agent name outside the User-Agent
+    assert not list(DET.scan_input(Input("header", "referer", "https://x.oast.fun/")))
     assert DET.triggers

@@ -262,3 +262,11 @@ def test_conditional_functions_on_constants() -> None:
     assert blocks("make_set(5679=9769,9769)")
     assert blocks("1,iif(1440=4612,1,1/0)")
     assert not blocks("if(a1=1,yes,no)")  # a spreadsheet formula compares cells, not constants
+
+
+@pytest.mark.parametrize("value", ["+" * 8192, "-" * 5000 + "1", "not " * 2000 + "1", "(" * 8192, "~!" * 4000,
+                                   "a=b&" * 2048, "case when " * 800, "select (" * 1000, "'" * 8192])
+def test_pathological_values_are_bounded(value: str) -> None:
+    t0 = time.thread_time()
+    analyse(value)  # no RecursionError, no runaway
+    assert time.thread_time() - t0 < 1.0

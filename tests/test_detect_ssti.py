@@ -1,4 +1,4 @@
-"""Template injection: object walks and code blocks block; bare placeholders pass; probes are weak."""
+"""Template injection: object walks and code blocks block; bare placeholders pass; probes are weak in text."""
 from __future__ import annotations
 
 import pytest
@@ -32,8 +32,14 @@ def test_attacks_block(value, rule):
     assert h is not None and h.rule == rule and h.severity >= Severity.HIGH, (value, h)
 
 
-@pytest.mark.parametrize("value", ["{{7*7}}", "${7*7}", "#{7*7}", "<%= 7*7 %>", "{{7*'7'}}"])
-def test_probes_are_medium(value):
+@pytest.mark.parametrize("value", ["{{7*7}}", "${7*7}", "#{7*7}", "<%= 7*7 %>", "{{7*'7'}}", " {{1337*1337}} "])
+def test_probe_as_the_whole_value_blocks(value):
+    h = hit(value)
+    assert h is not None and (h.rule, h.severity) == ("ssti.probe", Severity.HIGH), (value, h)
+
+
+@pytest.mark.parametrize("value", ["total {{7*7}} items", "x=${7*7}", "{{1+1}}", "${2-1}", "see #{3*4} below"])
+def test_probes_in_text_or_without_multiplication_are_medium(value):
     h = hit(value)
     assert h is not None and (h.rule, h.severity) == ("ssti.probe", Severity.MEDIUM), (value, h)
 

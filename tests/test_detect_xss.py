@@ -193,7 +193,8 @@ def test_prefilter_skips_plain_text() -> None:
 
 def test_long_hostile_input_is_bounded() -> None:
     for value in ("<a " * 4000, "<" * 8000, "'" + "-alert(1)" * 900, "{{" * 4000, "&#" * 4000,
-                  '<x y="' * 2000, "javascript:" * 700):
+                  '<x y="' * 2000, "javascript:" * 700, "<iframe srcdoc='" * 500, "<a href=`" * 900,
+                  "`${" * 2700, "{{`${" * 1600):
         t0 = time.thread_time()
         analyse(value)
         assert time.thread_time() - t0 < 0.5, value[:20]

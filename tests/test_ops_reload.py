@@ -10,12 +10,12 @@ import signal
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from admin_client import admin_call
 from conftest import ServerProcess
 from extauthz.mesh import find_envoy, free_port, grpc_health
 
@@ -57,14 +57,7 @@ INVALID = [
 
 
 def admin(url: str, method: str = "GET", path: str = "/", token: str | None = TOKEN, body: bytes | None = None):
-    req = urllib.request.Request(url + path, method=method, data=body,
-                                 headers={"Authorization": f"Bearer {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            raw, status = r.read(), r.status
-    except urllib.error.HTTPError as e:
-        raw, status = e.read(), e.code
-    return status, json.loads(raw) if raw[:1] == b"{" else raw.decode()
+    return admin_call(url, path, method, token, body)
 
 
 def metric(admin_url: str, name: str) -> float:

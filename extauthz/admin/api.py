@@ -25,7 +25,7 @@ from extauthz.admin.providers import ActorAdmin, AdminError, ListAdmin, ProfileA
 from extauthz.config import AdminSettings
 from extauthz.events import EventFilter
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 1024 * 1024  # a full list change (1000 entries of 512 characters) fits
 MAX_EVENTS = 1000
 LIST_NAMES = ("allow", "deny")
 JSON_TYPE = "application/json"
@@ -156,7 +156,7 @@ def _string(obj: dict, name: str, max_len: int = 512, required: bool = True) -> 
 
 
 def _seconds(obj: dict, name: str, default: float | None) -> float | None:
-    if name not in obj or obj[name] is None:
+    if name not in obj:
         return default
     v = obj[name]
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= 366 * 86400:

@@ -2,7 +2,7 @@
 
 Off the gRPC hot path: its own listening socket and its own threads; a slow or
 hostile admin client costs the checks nothing but a share of the CPU. Bodies
-are capped (64 KiB), idle connections time out.
+are capped (1 MiB), idle connections time out.
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(error(400, "bad Content-Length"))
         if n < 0 or n > MAX_BODY:
             self.close_connection = True
+            self._discard(n)  # read what was sent (bounded), so the client sees the answer, not a reset
             return self._send(error(413, f"body larger than {MAX_BODY} bytes"))
         body = self.rfile.read(n) if n else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -55,7 +56,19 @@ class _Handler(BaseHTTPRequestHandler):
             r = error(500, "internal error (logged)")
         self._send(r)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+    def _discard(self, n: int, cap: int = 8 * MAX_BODY) -> None:
+        left = min(n, cap)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                break
+            left -= len(chunk)
+
+    def __getattr__(self, name: str):
+        # Every method goes to the API, which answers 405 (with Allow) for those a route lacks.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def do_HEAD(self) -> None:
         self.command = "GET"
@@ -68,6 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
 class AdminServer:
     def __init__(self, api: AdminAPI, listen: str) -> None:
         host, _, port = listen.rpartition(":")
+        self.api = api
         handler = type("AdminHandler", (_Handler,), {"api": api})
         try:
             self.httpd = ThreadingHTTPServer((host.strip("[]"), int(port)), handler)

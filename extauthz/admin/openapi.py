@@ -40,6 +40,7 @@ def _op(summary: str, responses: dict, *, protected: bool = True, params: list |
     if params:
         op["parameters"] = params
     if body is not None:
+        op["responses"]["413"] = _json(_ERR, "body larger than 1 MiB")
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return op
 
@@ -101,23 +102,23 @@ _SCHEMAS: dict[str, Any] = {
     "ActorList": {"type": "object", "required": ["actors", "count"], "properties": {
         "actors": {"type": "array", "items": _ref("Actor")}, "count": {"type": "integer"}}},
     "BlockRequest": {"type": "object", "required": ["actor"], "additionalProperties": False, "properties": {
-        "actor": {"type": "string", "minLength": 1, "maxLength": 512,
+        "actor": {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "\\S",
                   "description": "client address, SPIFFE id or other actor key, as in events' `actor`"},
         "seconds": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 31622400, "default": 3600},
         "reason": {"type": "string", "maxLength": 512}}},
     "UnblockRequest": {"type": "object", "required": ["actor"], "additionalProperties": False, "properties": {
-        "actor": {"type": "string", "minLength": 1, "maxLength": 512}}},
+        "actor": {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "\\S"}}},
     "Lists": {"type": "object", "properties": {
         "allow": {"type": "array", "items": {"type": "object"}}, "deny": {"type": "array", "items": {"type": "object"}}}},
     "ListAddRequest": {"type": "object", "required": ["entries"], "additionalProperties": False, "properties": {
         "entries": {"type": "array", "minItems": 1, "maxItems": 1000,
-                    "items": {"type": "string", "minLength": 1, "maxLength": 512}},
+                    "items": {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "\\S"}},
         "reason": {"type": "string", "maxLength": 512},
         "seconds": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 31622400,
                     "description": "expire after this long; absent = until removed"}}},
     "ListRemoveRequest": {"type": "object", "required": ["entries"], "additionalProperties": False, "properties": {
         "entries": {"type": "array", "minItems": 1, "maxItems": 1000,
-                    "items": {"type": "string", "minLength": 1, "maxLength": 512}}}},
+                    "items": {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "\\S"}}}},
 }
 
 _LIST_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": ["allow", "deny"]}}
@@ -145,7 +146,8 @@ def document() -> dict:
             _q("rule", _STR256, "events with a finding of this rule id"),
             _q("request_id", _STR256, "x-request-id"), _q("trace_id", _STR256, "32 hex digits"),
             _q("event_id", _STR256, "the id a blocked user quotes"),
-            _q("since", {"type": "string"}, "unix seconds or ISO 8601 time with a zone"),
+            _q("since", {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "format": "date-time"}]},
+               "unix seconds or an RFC 3339 time (2025-01-31T12:00:00Z)"),
             _q("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "at most this many"),
         ])},
         "/v1/reload": {"post": _op("reload the config file now (as SIGHUP); an invalid file is rejected, "

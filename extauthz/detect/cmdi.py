@@ -12,7 +12,8 @@ Finding class: "rce". Rule ids:
   cmdi.windows-batch        cmd.exe FOR /F … DO and IF EXIST/ERRORLEVEL/== statements
   cmdi.glob-path            a sensitive path spelled with globs (/etc/pa[s]swd)
   cmdi.fork-bomb            a shell function that calls itself through a pipe (:(){ :|:& };:)
-  cmdi.alias                an alias defined for a command (alias a=curl)
+  cmdi.alias                an alias defined for a command (alias a=curl), or any
+                            `alias NAME=VALUE` in a short value
   cmdi.shell-syntax         shell-only syntax without a recognised command (MEDIUM)
 
 The decision is structural: a command position (the start of the value, after
@@ -22,7 +23,11 @@ word from extauthz/rules/shell_commands.txt, and everyday words ("cat", "time",
 pipe into a shell, a value that is nothing but the command). So prose with
 "&", ";" or "|", URLs with "&", and "cat" or "id" alone pass. The value is read
 as-is, and as if it had been spliced inside a single- or double-quoted string
-(after the attacker's closing quote only commands after a separator count).
+(after the attacker's closing quote only commands after a separator count);
+also with `+` read as a space and a literal backslash-n as a line break (how
+a payload reads to an application that decodes it once more).
+Wrappers are followed to the command they run (time, nohup, sudo, env … and
+the sqlite3 shell's `.shell`/`.system` lines).
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ _CODE_OPTIONS = frozenset({"-c", "-e", "-r", "-i", "/c", "/k", "-command", "-enc
                            "-exec", "-ex", "-eval", "-wrapper", "-m", "-x", "-nop", "-noprofile",
                            "-windowstyle", "-w", "-executionpolicy", "-ep"})
 _SHELL_ESCAPES = frozenset({"vi", "vim", "ex", "view", "gdb", "less", "more", "man", "ftp", "ed"})
+_DOT_COMMANDS = frozenset({".shell", ".system"})
 _NETCAT = frozenset({"nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "socat"})
 _WINDOWS_STYLE = frozenset({
     "cmd", "dir", "del", "copy", "xcopy", "robocopy", "type", "findstr", "tasklist", "taskkill", "net",
@@ -255,6 +261,10 @@ def _resolve(cmd: Command, variables: dict[str, str], aliases: dict[str, str]) -
         if text.lower() in aliases:
             text = aliases[text.lower()]
             why0 = why0 or "alias"
+        dot = _dot_command(texts, k)
+        if dot and hops < MAX_WRAPPER_HOPS:
+            wrapped_by, hops, k = "sqlite3 ." + texts[dot - 1].strip("\"'.").lower(), hops + 1, dot
+            continue
         info, why, bin_path = _lookup(text, w)
         if info is None and w.expansions and "_" in "".join(t for _, t in w.pieces):
             info, why, bin_path = _lookup(w.special_underscore(), w)  # c$_at
@@ -263,7 +273,8 @@ def _resolve(cmd: Command, variables: dict[str, str], aliases: dict[str, str]) -
         why = why0 or why
         if not why:
             if w.broken:
-                why = "empty expansion" if w.expansions else "quotes or escapes inside the word"
+                why = ("a variable's known value" if any(k == "v" for k, _ in w.pieces) and w.expansions
+                       else "empty expansion" if w.expansions else "quotes or escapes inside the word")
             elif w.carets:
                 why = "caret escapes"
             elif w.ifs:
@@ -279,6 +290,30 @@ def _resolve(cmd: Command, variables: dict[str, str], aliases: dict[str, str]) -
                     wrapped_by, hops, k, why0 = info.name, hops + 1, j, why
                     continue
         return Resolved(cmd, w, info, texts[k + 1:], words[k + 1:], why, bin_path, wrapped_by)
+
+
+def _program_name(text: str) -> bool:
+    """Whether a word written with a bin directory (/usr/bin/xyz) names a program, not a file."""
+    directory, base = split_command_word(text)
+    if not directory.startswith(("/", "c:", "%")) or has_magic(directory):
+        return False  # bin/setup is a relative download path more often than a program
+    stem = base[:-4] if base.endswith((".exe", ".com")) else base
+    return 1 <= len(stem) <= 32 and stem[:1].isalpha() and stem.replace("-", "").replace("_", "").isalnum()
+
+
+def _dot_command(texts: list[str], k: int) -> int:
+    """Index of the command an sqlite3 `.shell`/`.system` at texts[k] runs, else 0.
+
+    The sqlite3 shell runs the rest of such a line as an OS command; an
+    application that pipes input into sqlite3 is injected this way
+    (`1;.shell id`, also written `."shell` or `. shell`).
+    """
+    word = texts[k].replace('"', "").replace("'", "").lower()
+    if word in _DOT_COMMANDS and k + 1 < len(texts):
+        return k + 1
+    if word == "." and k + 2 < len(texts) and texts[k + 1].lower() in ("shell", "system"):
+        return k + 2
+    return 0
 
 
 def _prose_words(script: Script) -> int:
@@ -372,6 +407,10 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.alias", cmds[0].start, cmds[0].end,
                              f"alias for {info.name}"))
             break
+    else:
+        if aliases and sum(len(c.words) for c in cmds) <= 6:
+            # `alias NAME=VALUE` is shell syntax through and through; in a short value it is the payload
+            consider(Verdict(Severity.HIGH, "cmdi.alias", cmds[0].start, cmds[-1].end, "alias defined"))
     separators = sum(1 for c in cmds if c.context != "start")
     for idx, r in enumerate(resolved):
         cmd = cmds[idx]
@@ -392,7 +431,10 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.CRITICAL, "cmdi.reverse-shell", *span, "connection to a remote shell"))
             continue
         if info is None:
-            if cmd.context != "start" and ev.strong:
+            if r.binary_path and cmd.context != "start" and _program_name(r.word.text):
+                consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span,
+                                 f"program {r.word.text[:40]} run after {cmd.sep!r}"))
+            elif cmd.context != "start" and ev.strong:
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, f"unknown command with {ev.strong}"))
             elif cmd.context == "subst" and cmd.sep in ("$(", "<(", ">(") and r.word.text.isalnum() and len(r.word.text) <= 16:
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, "command substitution"))
@@ -442,6 +484,10 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             continue
         # the value starts with the command
         followed = idx + 1 < len(cmds) and cmds[idx + 1].context == "sep"
+        # `id;`, `whoami|`: the command, then a separator that ends the value (the rest of
+        # the application's command line is meant to follow)
+        trailing = len(cmds) == 1 and not r.args and source.rstrip(" \t")[-1:] in (";", "|", "&") \
+            and (info.recon or not weak) and len(name) >= 2
         if r.wrapped_by and (not weak or ev.weak or not r.args):
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{name} run through {r.wrapped_by}"))
         elif not weak and (ev.weak and (not info.interpreter or ev.weak >= 2 or payload_shaped)
@@ -450,6 +496,8 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with {ev.reason or 'nothing else'}"))
         elif weak and ev.weak and (payload_shaped or ev.weak >= 2):
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with {ev.reason}"))
+        elif trailing:
+            consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
         elif weak and followed and not r.args and payload_shaped and len(name) >= 2:
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
         elif not weak and not info.interpreter and r.args and sum(len(c.words) for c in cmds) <= 6:
@@ -488,8 +536,14 @@ def _readings(value: str) -> list[tuple[str, str]]:
         out.append(("'", value))
     if '"' in value:
         out.append(('"', value))
-    if "+" in value and " " not in value:
+    if "+" in value:
+        # `+` for a space: a form-encoded payload decoded once more by the
+        # application (PHP's urldecode), or sent pre-encoded (`;+cat+/etc/passwd`)
         out.append(("", value.replace("+", " ")))
+    if "\\n" in value or "\\r" in value:
+        # a literal backslash-n where a line break was meant (`\\n/usr/bin/id\\n`): what
+        # an application that processes escapes (echo -e, printf, unicode_escape) runs
+        out.append(("", value.replace("\\r", "\r").replace("\\n", "\n")))
     head = value.lstrip()
     if head[:1] in ("'", '"') and head.count(head[0]) == 1:
         out.append(("", head[1:]))  # a dangling opening quote: read what follows it
@@ -519,7 +573,8 @@ def _trigger_patterns() -> tuple[str, ...]:
     tail = r"[0-9.]*(?:[^a-z0-9_-]|$)"
     return (
         # a separator, substitution or group, then a known command
-        rf"(?:[;|&\n\r`(]|\$\(|[<>]\(|\{{)[ \t]*{lead}(?:{words}){tail}",
+        # (also after a literal backslash-n: see _readings)
+        rf"(?:[;|&\n\r`(]|\$\(|[<>]\(|\{{|\\[nr])[ \t]*{lead}(?:{words}){tail}",
         # the value starts with a known command
         rf"^[ \t]*{lead}(?:{words}){tail}",
         # evasions inside words and shell-only syntax
@@ -530,7 +585,8 @@ def _trigger_patterns() -> tuple[str, ...]:
         r"\{[a-z0-9_/$'\"\\.-]*,[a-z0-9_/$'\"\\.,#-]*\}",
         r"/dev/(?:tcp|udp)/", r"%[a-z0-9_]+%", r"%%?[a-z0-9_~@/\[\]-]{0,24}[ \t]+in[ \t]*\(", r"^\s*if[\s/]",
         r"(?:^|[;&|\n(])\s*for[\s/]", r"(?:^|[;|&\n`(])[ \t]*\$[a-z_{]",
-        r"\(\)\s*\{",
+        r"\(\)\s*\{", r"\.[\\'\" \t]*(?:shell|system)[ \t'\"]",
+        r"(?:[;|&\n\r`(]|\$\()[ \t]*/(?:usr/(?:local/)?)?s?bin/[a-z]",
     )
 
 

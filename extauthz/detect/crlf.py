@@ -6,17 +6,17 @@ protocol: a header (`Set-Cookie: ...`, `Bcc: ...`), a status or request line
 (`HTTP/1.1 200 OK`, `GET / HTTP/1.1`), or a body after a blank line
 (`\\r\\n\\r\\n<html>`). Multi-line text in a form field is normal, so a bare
 line break is not reported, except where no client puts one: the request path
-and parameter names. Residual `%0d`/`%0a` (a double-encoded payload that the
+and parameter names (which decode hands over as Inputs of role "key" whenever
+they hold anything but letters, digits and `_-.[]`). Residual `%0d`/`%0a` (a double-encoded payload that the
 decode stage left one layer of) count as line breaks.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.finding import Finding, Severity, excerpt
-from extauthz.request import Request
 
 MAX_VALUE = 16384
 MAX_BREAKS = 64
@@ -112,6 +112,12 @@ class Crlf(Detector):
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         value = _with_residual_breaks(inp.value[:MAX_VALUE])
+        if inp.role == "key":
+            # a parameter name (an Input of its own when not plain) never holds a line break
+            i = min((p for p in (value.find("\r"), value.find("\n")) if p >= 0), default=-1)
+            if i >= 0 and inp.kind in NAME_KINDS:
+                return (self._f(inp, "crlf.name", Severity.HIGH, i, i + 1, "line break in a parameter name"),)
+            return ()
         if "\r" not in value and "\n" not in value:
             if _request_line(value) and inp.kind != "header":
                 return (self._f(inp, "crlf.request-line", Severity.HIGH, 0, len(value),
@@ -153,6 +159,10 @@ class Crlf(Detector):
         if blank and line.lstrip()[:1] == "<":
             return self._f(inp, "crlf.response-splitting", Severity.HIGH, pos, j + 16, "blank line then markup")
         header = _header_after(value, j)
+        if header is not None and inp.kind == "header":
+            # a header value that decodes to another header line (`X: a%0dInjected: b`)
+            return self._f(inp, "crlf.header", Severity.HIGH if header[1] else Severity.MEDIUM, pos, j + 16,
+                           f"header value carries another header line ({header[0]})")
         if header is None:
             if inp.kind == "query" and "=" in line[:MAX_NAME] and line.split("=", 1)[0].strip().isidentifier():
                 return self._f(inp, "crlf.parameter", Severity.HIGH, pos, j + 16,
@@ -168,16 +178,6 @@ class Crlf(Detector):
         if "-" in name:
             return self._f(inp, "crlf.header-like", Severity.MEDIUM, pos, j + 16, f"header-like line {name}")
         return None
-
-    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
-        """Parameter names never hold line breaks (`?a%0d%0a=b`)."""
-        for inp in inputs:
-            name = inp.name
-            if name and ("\r" in name or "\n" in name or "%0" in name) and inp.kind in NAME_KINDS:
-                yield Finding("crlf", "crlf.name", Severity.HIGH, inp.location,
-                              excerpt(name, 0, len(name), inp.location), inp.chain,
-                              detail="line break in a parameter name")
-                return
 
     @staticmethod
     def _f(inp: Input, rule: str, sev: Severity, start: int, end: int, detail: str) -> Finding:

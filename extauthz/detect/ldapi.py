@@ -9,12 +9,11 @@ balanced and is not an injection.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.finding import Finding, Severity, excerpt
-from extauthz.request import Request
 
 MAX_VALUE = 8192
 _SPACE = " \t\r\n"
@@ -78,11 +77,3 @@ class LdapInjection(Detector):
         return (Finding("ldapi", "ldapi.filter-breakout", Severity.HIGH, inp.location,
                         excerpt(inp.value, max(0, at - 16), at + 24, inp.location), inp.chain,
                         detail="closes the LDAP filter and opens a new component"),)
-
-    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
-        for inp in inputs:
-            if ")" in inp.name and "(" in inp.name and inp.kind != "xml" and find_breakout(inp.name) >= 0:
-                yield Finding("ldapi", "ldapi.filter-breakout", Severity.HIGH, inp.location,
-                              excerpt(inp.name, 0, 64, inp.location), inp.chain,
-                              detail="LDAP filter breakout in a parameter name")
-                return

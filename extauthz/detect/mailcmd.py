@@ -94,7 +94,7 @@ class MailCommandInjection(Detector):
                 r"|retr|list|dele|top|uidl|user|pass|apop|stat|capa|stls)",
                 r"[\r\n]\s*[a-z0-9]{1,8}\s+(?:login|authenticate|select|examine|create|delete|rename|subscribe"
                 r"|list|lsub|status|append|check|close|expunge|search|fetch|store|copy|move|uid|capability|noop"
-                r"|logout|idle)\s")
+                r"|logout|idle|starttls|namespace|getquota|setacl|quit)(?:\s|$)")
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         return finding("rce", assess(inp.value), inp)

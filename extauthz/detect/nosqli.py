@@ -10,12 +10,11 @@
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.finding import Finding, Severity, excerpt
-from extauthz.request import Request
 
 MAX_VALUE = 8192
 OPERATORS = frozenset({
@@ -23,6 +22,7 @@ OPERATORS = frozenset({
     "nor", "elemmatch", "all", "size", "type", "mod", "text", "function", "accumulator", "jsonschema", "options",
     "lookup", "merge", "out", "unionwith", "search",
 })
+KEY_KINDS = frozenset({"query", "form", "json", "multipart", "cookie"})
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
@@ -88,12 +88,13 @@ def operator_in_name(name: str) -> str | None:
 @register
 class NoSqlInjection(Detector):
     name = "nosqli"
-    triggers = (r"\$(?:ne|eq|gte?|lte?|n?in|regex|where|expr|exists|not|n?or|and|elemmatch|all|size|type|mod|text"
-                r"|function|accumulator|jsonschema)",
+    triggers = (r"\$(?:" + "|".join(sorted(OPERATORS)) + ")",
                 r";\s*return\s", r"(?:^|[^a-z0-9])db\.[a-z_]")
     kinds = None
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
+        if inp.role == "key":
+            return self._key(inp)
         at = operator_in_value(inp.value)
         if at >= 0:
             return (self._f(inp, "nosqli.operator-object", Severity.HIGH, at, "Mongo operator object in a value"),)
@@ -102,17 +103,18 @@ class NoSqlInjection(Detector):
             return (self._f(inp, "nosqli.where-js", Severity.HIGH, at, "$where JavaScript / mongo shell"),)
         return ()
 
-    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
-        for inp in inputs:
-            name = inp.name
-            if "$" in (name[2:] if name[:2] == "$." else name) and inp.kind in ("query", "form", "json", "multipart", "cookie"):
-                op = operator_in_name(inp.name)
-                if op is not None:
-                    sev = Severity.CRITICAL if op in ("where", "function", "accumulator") else Severity.HIGH
-                    yield Finding("nosqli", "nosqli.operator-key", sev, inp.location,
-                                  excerpt(inp.name, 0, 64, inp.location), inp.chain,
-                                  detail=f"Mongo operator ${op} as a parameter key")
-                    return
+    @staticmethod
+    def _key(inp: Input) -> Iterable[Finding]:
+        """A parameter or member name (`user[$ne]`, JSON key `$gt`): decode hands
+        non-plain names over as Inputs of role "key", and `$` is not plain."""
+        if inp.kind not in KEY_KINDS:
+            return ()
+        op = operator_in_name(inp.value)
+        if op is None:
+            return ()
+        sev = Severity.CRITICAL if op in ("where", "function", "accumulator") else Severity.HIGH
+        return (Finding("nosqli", "nosqli.operator-key", sev, inp.location, excerpt(inp.value, 0, 64, inp.location),
+                        inp.chain, detail=f"Mongo operator ${op} as a parameter key"),)
 
     @staticmethod
     def _f(inp: Input, rule: str, sev: Severity, at: int, detail: str) -> Finding:

@@ -15,34 +15,47 @@ traversal and a restricted file is a restricted-file probe.
 """
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
+from extauthz.detect.literals import hyperscan_literal
 from extauthz.detect.pathnorm import ResolvedPath, path_tokens, resolve, strip_once
 from extauthz.detect.restricted_files import RestrictedEntry, restricted_files
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.rules import rule_yaml
 
 
+# Prefilter, part 1: a parent step in any spelling pathnorm undoes (`..`, residual
+# %2e / overlong / %u escapes, 0x2e, lookalike dots). Separators alone are not
+# enough: a climb needs a dot-dot.
+STRUCTURAL_TRIGGERS = (
+    r"\.\.",
+    r"%(?:2e|c0%a[ef]|c1%[19]c|e0%80%a[ef]|u002e|uff0e)",
+    r"0x(?:2e|2f|5c)",
+    "[\uff0e\u2024\ufe52\u3002\u2025\u2026]",
+)
+# Top directories of system paths: any entry below them wakes the detector.
+SYSTEM_ROOTS = frozenset({"etc", "proc", "sys", "var", "run", "usr", "root", "windows", "winnt"})
+
+
 def _triggers() -> tuple[str, ...]:
-    """Prefilter: dot-dot and its spellings, plus each restricted entry's key segment."""
-    out = {r"\.\.", r"0x2e", r"0x5c", r"0x2f", r"%2e", r"%c0%ae", r"%c0%af", r"%c1%9c",
-           "\uff0e", "\u2025", "\u2026", r"%u002e", r"%uff0e"}
+    """Prefilter: the structural signals, plus literals naming each restricted entry
+    (rules/lfi_files.yaml): `etc/`, `proc\\`, ... for system roots, the last two
+    segments of other paths (`config/database.yml`), the name itself otherwise
+    (`.htaccess`, `win.ini`, `.git`). Literals only, so Hyperscan's literal
+    matcher serves them at almost no cost; the detector decides exactly."""
+    out = set(STRUCTURAL_TRIGGERS)
     for items in rule_yaml("lfi_files.yaml").values():
         for text in items:
-            t = text.strip().lower()
-            directory = t.endswith("/")
-            segs = [s for s in t.strip("/").split("/") if s and s != "*"]
-            key = segs[-1].rstrip("*")
-            lit = re.escape(key)  # trusted rule data, compile time only
-            if len(segs) >= 2:
-                # `var/log/`, `etc/passwd`: both segments, so `catalog/` does not wake us
-                lit = re.escape(segs[-2]) + r"[/\\]+" + lit
-            out.add(lit + r"[/\\]" if directory else lit)
-            if directory:
-                out.add(lit + "$")
+            segs = [seg for seg in text.strip().lower().strip("/").split("/") if seg and seg != "*"]
+            last = segs[-1].rstrip("*")
+            if segs[0] in SYSTEM_ROOTS:
+                out.update(hyperscan_literal(segs[0] + sep) for sep in "/\\")
+            elif len(segs) >= 2:
+                out.update(hyperscan_literal(segs[-2] + sep + last) for sep in "/\\")
+            else:
+                out.add(hyperscan_literal(last))
     return tuple(sorted(out))
 
 
@@ -123,15 +136,6 @@ class PathTraversal(Detector):
         if r.nul and sev < Severity.HIGH:
             sev = Severity.HIGH
         return self._finding(inp, tok, rule, sev, f"reaches {target.text}")
-
-    def scan_request(self, request, inputs) -> Iterable[Finding]:
-        """Parameter *names* can carry a path too (`?/sys/class=x`); values are scanned by the prefilter."""
-        for inp in inputs:
-            name = inp.name
-            if inp.kind not in ("path", "xml") and name and ("/" in name or ".." in name or "\\" in name):
-                f = self._judge(Input(inp.kind, inp.name, name, inp.chain), name)
-                if f is not None:
-                    yield f
 
     @staticmethod
     def _finding(inp: Input, tok: str, rule: str, sev: Severity, detail: str) -> Finding:

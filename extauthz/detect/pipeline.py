@@ -14,6 +14,8 @@ class DetectorSet:
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self.detectors = list(detectors)
         self._prefilter = Prefilter(self.detectors)
+        # Only detectors with request-level checks are called per request.
+        self._request_level = [d for d in self.detectors if type(d).scan_request is not Detector.scan_request]
 
     @classmethod
     def from_toggles(cls, toggles: Mapping[str, bool]) -> "DetectorSet":
@@ -34,6 +36,6 @@ class DetectorSet:
                 d = detectors[i]
                 if d.kinds is None or inp.kind in d.kinds:
                     findings.extend(d.scan_input(inp))
-        for d in detectors:
+        for d in self._request_level:
             findings.extend(d.scan_request(request, inputs))
         return findings

@@ -120,6 +120,24 @@ class Prefilter:
         if expressions:
             self._db = _compiled(tuple(expressions))
 
+    def occurs_in(self, data: bytes) -> bool:
+        """Whether any trigger occurs in raw bytes (a request-level screen before a closer look)."""
+        if self._db is None or not data:
+            return False
+        found: list[int] = []
+
+        def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: None) -> None:
+            found.append(pattern_id)
+
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        return bool(found)
+
+    def _scratch(self) -> "hyperscan.Scratch":
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        return scratch
+
     def candidates(self, value: str) -> set[int]:
         hits = set(self.always)
         if self._db is not None and value:
@@ -128,8 +146,5 @@ class Prefilter:
             def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: None) -> None:
                 hits.add(owners[pattern_id])
 
-            scratch = getattr(self._local, "scratch", None)
-            if scratch is None:
-                scratch = self._local.scratch = hyperscan.Scratch(self._db)
-            self._db.scan(value.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
+            self._db.scan(value.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=self._scratch())
         return hits

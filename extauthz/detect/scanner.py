@@ -15,12 +15,14 @@ they are reported there once, not twice.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import threading
+from typing import Callable, Iterable, Sequence
 
 import hyperscan
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
+from extauthz.detect.literals import hyperscan_literal
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.request import Request
 from extauthz.rules import rule_lines, rule_yaml
@@ -44,16 +46,21 @@ OAST_PATTERNS = (
 )
 
 
-class _Literals:
-    """A caseless literal set compiled into one Hyperscan database."""
+class _Patterns:
+    """Caseless Hyperscan expressions in one database; `first` names the one found."""
 
-    def __init__(self, literals: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], expressions: Sequence[str]) -> None:
         db = hyperscan.Database()
-        exprs = [hyperscan_literal(s).encode() for s in literals]
+        exprs = [e.encode() for e in expressions]
         db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
                    flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs))
         self._db = db
-        self.literals = tuple(literals)
+        self.literals = tuple(names)
+        self._local = threading.local()  # scratch space is per scan: one per handler thread
+
+    @classmethod
+    def of_literals(cls, literals: Sequence[str]) -> "_Patterns":
+        return cls(literals, [hyperscan_literal(s) for s in literals])
 
     def first(self, text: str) -> str | None:
         found: list[int] = []
@@ -62,16 +69,14 @@ class _Literals:
             found.append(pid)
             return True  # stop at the first match
 
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
         try:
-            self._db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+            self._db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
         except hyperscan.error:
             pass  # scan terminated by the callback
         return self.literals[found[0]] if found else None
-
-
-def hyperscan_literal(s: str) -> str:
-    """Escape a literal for a Hyperscan expression (trusted rule data)."""
-    return "".join("\\" + c if not c.isalnum() else c for c in s)
 
 
 class ProbePaths:
@@ -97,8 +102,11 @@ class ProbePaths:
                 segs = tuple(s for s in t.strip("/").split("/") if s)
                 self.paths.setdefault(segs[0], []).append((segs, t.endswith("/"), Severity.parse(level), t))
 
-    def match(self, path: str, host: str) -> tuple[str, Severity, str] | None:
-        """(rule, severity, what) for the strongest probe signal in `path`, or None."""
+    def match(self, path: str, host: str | Callable[[], str]) -> tuple[str, Severity, str] | None:
+        """(rule, severity, what) for the strongest probe signal in `path`, or None.
+
+        `host` (the site's own name, for `<host>.zip` backups) may be a function,
+        called only when an archive name needs it."""
         low = path[:MAX_PATH].lower()
         segs = [s for s in low.split("/", MAX_SEGMENTS) if s][:MAX_SEGMENTS]
         if not segs:
@@ -110,11 +118,20 @@ class ProbePaths:
                 if best is None or sev > best[1]:
                     best = ("scanner.probe-path", sev, text)
         directory = low.endswith("/")
-        for i, seg in enumerate(segs):
-            last = i == len(segs) - 1 and not directory
-            found = self._segment(seg, host) if last else self._inner_segment(seg)
-            if found is not None and (best is None or found[1] > best[1]):
-                best = found
+        # Inner segments only matter with a `~` or a bare suffix segment, the last
+        # one only with a dot or those: most paths skip the loop.
+        inner = segs if directory else segs[:-1]
+        if "~" in low or not self.bare.isdisjoint(inner):
+            for seg in inner:
+                found = self._inner_segment(seg)
+                if found is not None and (best is None or found[1] > best[1]):
+                    best = found
+        if not directory:
+            seg = segs[-1]
+            if "." in seg or "~" in seg or seg in self.bare:
+                found = self._segment(seg, host)
+                if found is not None and (best is None or found[1] > best[1]):
+                    best = found
         return best
 
     def _inner_segment(self, seg: str) -> tuple[str, Severity, str] | None:
@@ -125,7 +142,7 @@ class ProbePaths:
             return ("scanner.backup-file", Severity.HIGH, seg)
         return None
 
-    def _segment(self, seg: str, host: str) -> tuple[str, Severity, str] | None:
+    def _segment(self, seg: str, host: str | Callable[[], str]) -> tuple[str, Severity, str] | None:
         if seg in self.bare:
             return ("scanner.backup-file", Severity.HIGH, seg)
         if len(seg) > 1 and seg.endswith("~"):
@@ -140,6 +157,8 @@ class ProbePaths:
             return ("scanner.backup-file", self.ext[ext2], seg)
         if ext2 in self.archive or ext in self.archive:
             stem = seg[: prev if ext2 in self.archive else dot]
+            if not isinstance(host, str):
+                host = host()
             if stem in self.stems or (host and stem in (host, host.split(".", 1)[0])):
                 return ("scanner.backup-archive", Severity.HIGH, seg)
         if prev > 0 and ext in self.double:
@@ -151,43 +170,54 @@ class ProbePaths:
         return None
 
 
+AGENTS = rule_lines("scanner_agents.txt")
+
+
 @register
 class Scanner(Detector):
+    """The User-Agent and OAST domains are found by the shared prefilter (the
+    agent names are literal triggers, so the header:user-agent Input costs
+    nothing extra); marker headers and probe paths are request-level."""
+
     name = "scanner"
-    triggers = OAST_PATTERNS
+    triggers = OAST_PATTERNS + tuple(hyperscan_literal(a) for a in AGENTS)
     kinds = None
 
-    _agents: _Literals | None = None
+    _agents: _Patterns | None = None
+    _oast: _Patterns | None = None
     _probes: ProbePaths | None = None
 
     def __init__(self) -> None:
         cls = type(self)
         if cls._agents is None:
-            cls._agents = _Literals(rule_lines("scanner_agents.txt"))
+            cls._agents = _Patterns.of_literals(AGENTS)
+            cls._oast = _Patterns(OAST_PATTERNS, OAST_PATTERNS)
             cls._probes = ProbePaths(rule_yaml("probe_paths.yaml"))
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        if inp.kind == "header" and inp.name in ("referer", "origin"):
+        if inp.kind == "header":
+            if inp.name == "user-agent":
+                tool = self._agents.first(inp.value[:MAX_UA])
+                if tool is not None:
+                    return (Finding("scanner", "scanner.user-agent", Severity.HIGH, inp.location,
+                                    excerpt(inp.value, 0, 64, inp.location), inp.chain,
+                                    detail=f"scanner user agent ({tool})"),)
+            elif inp.name in ("referer", "origin"):
+                return ()
+        if self._oast.first(inp.value) is None:
             return ()
         return (Finding("scanner", "scanner.oast-domain", Severity.HIGH, inp.location,
                         excerpt(inp.value, 0, 64, inp.location), inp.chain,
                         detail="out-of-band testing domain"),)
 
     def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
-        ua = request.header("user-agent")
-        if ua:
-            tool = self._agents.first(ua[:MAX_UA])
-            if tool is not None:
-                yield Finding("scanner", "scanner.user-agent", Severity.HIGH, "header:user-agent",
-                              excerpt(ua, 0, 64, "header:user-agent"), detail=f"scanner user agent ({tool})")
-        for name in request.headers:
-            if name in SCANNER_HEADERS:
-                yield Finding("scanner", "scanner.marker-header", Severity.HIGH, f"header:{name}",
-                              detail="header sent by a vulnerability scanner")
-                break
+        if not SCANNER_HEADERS.isdisjoint(request.headers):
+            name = next(n for n in request.headers if n in SCANNER_HEADERS)
+            yield Finding("scanner", "scanner.marker-header", Severity.HIGH, f"header:{name}",
+                          detail="header sent by a vulnerability scanner")
         path = next((i.value for i in inputs if i.kind == "path"), request.path)
-        host = (request.authority or request.header("host") or "").lower().rsplit(":", 1)[0]
-        found = self._probes.match(path, host)
+        found = self._probes.match(path, lambda: (request.authority or request.header("host") or "")
+                                   .lower().rsplit(":", 1)[0])
         if found is not None:
             rule, sev, what = found
             yield Finding("scanner", rule, sev, "path", excerpt(path, 0, len(path), "path"), detail=f"probe for {what}")

@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
+from extauthz.detect.raw_markers import raw_markers
 from extauthz.detect.urlparts import find_urls
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.request import Request
@@ -72,7 +73,12 @@ class SessionFixation(Detector):
                         excerpt(inp.value, at, at + 48, inp.location), inp.chain,
                         detail="a value that sets a cookie (session fixation)"),)
 
+    def __init__(self) -> None:
+        self._markers = raw_markers()
+
     def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
+        if "session" not in self._markers.of(request):
+            return
         hit = next((i for i in inputs if i.kind in PARAM_KINDS and _leaf(i.name) in SESSION_NAMES), None)
         if hit is None:
             return

@@ -267,9 +267,11 @@ class SqlContextParser:
             self._continuation(context != "bare")
         except _Stop:
             pass
+        self.reads_on = False  # would tokens after the stop point change the reading?
         if self.p < self.n and self.p > start and (context != "bare" or self.facts & (CLOSE_PAREN | LOGIC | OPERATOR)
                                                    or self.toks[self.p - 1].kind == T.SEMICOLON):
             self._residual_calls()
+            self.reads_on = True
         if context == "bare" and self.n and self.toks[0].kind == T.KEYWORD and self._clause_count(0) >= 2:
             self.facts |= CLAUSE_CHAIN
         if self.p >= self.n:
@@ -673,22 +675,23 @@ class SqlContextParser:
                    for i in range(a1 - a0))
 
     def _unary(self) -> int | None:
-        t = self._peek()
-        if t is None:
-            return None
-        if t.kind == T.NOT or (t.kind == T.OPERATOR and t.text in ("-", "+", "~", "!")):
-            self.p += 1
-            r = self._unary()
-            if r is None:
-                self.p -= 1
-            return r
-        if t.kind == T.KEYWORD and t.text == "binary" and self._peek(1) is not None:
-            self.p += 1
-            r = self._unary()
-            if r is None:
-                self.p -= 1
-            return r
-        return self._primary()
+        """Prefix operators (-, +, ~, !, NOT, BINARY), read in a loop: "++++...1" has no depth."""
+        start = self.p
+        while True:
+            t = self._peek()
+            if t is None:
+                self.p = start
+                return None
+            if t.kind == T.NOT or (t.kind == T.OPERATOR and t.text in ("-", "+", "~", "!")) or (
+                    t.kind == T.KEYWORD and t.text == "binary" and self._peek(1) is not None):
+                self._tick()
+                self.p += 1
+                continue
+            break
+        r = self._primary()
+        if r is None:
+            self.p = start
+        return r
 
     def _primary(self) -> int | None:
         t = self._peek()

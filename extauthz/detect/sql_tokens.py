@@ -146,7 +146,7 @@ class SqlTokenizer:
 
     # ------------------------------------------------------------------ entry
 
-    def tokens(self, quote: str | None = None) -> list[SqlToken]:
+    def tokens(self, quote: str | None = None, limit: int = MAX_TOKENS) -> list[SqlToken]:
         s, n, out = self.s, self.n, self.out
         if quote is not None:
             if quote == "`":
@@ -158,7 +158,8 @@ class SqlTokenizer:
             flags = F_CONTEXT | (0 if closed else F_UNTERMINATED)
             out.append(SqlToken(kind, s[: end - 1 if closed else end], 0, end, flags))
             self.i = end
-        while self.i < n and len(out) < MAX_TOKENS:
+        limit = min(limit, MAX_TOKENS)
+        while self.i < n and len(out) < limit:
             self._next()
         return out
 
@@ -455,9 +456,12 @@ class SqlTokenizer:
         return True
 
 
-def tokenize(text: str, quote: str | None = None) -> list[SqlToken]:
-    """Tokens of `text` read bare (quote=None) or as the continuation of a quoted literal."""
-    return SqlTokenizer(text).tokens(quote)
+def tokenize(text: str, quote: str | None = None, limit: int = MAX_TOKENS) -> list[SqlToken]:
+    """Tokens of `text` read bare (quote=None) or as the continuation of a quoted literal.
+
+    `limit` caps the number of tokens (the first `limit` are the same as in a full read).
+    """
+    return SqlTokenizer(text).tokens(quote, limit)
 
 
 def shape(tokens: list[SqlToken]) -> str:

@@ -24,6 +24,7 @@ from typing import Iterable
 from extauthz.decode import Input
 from extauthz.detect import sql_parse as P
 from extauthz.detect.base import Detector, register
+from extauthz.detect.recent import RecentResults
 from extauthz.detect.sql_parse import ContextReading, SqlContextParser
 from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, tokenize
 from extauthz.finding import Finding, Severity, excerpt
@@ -46,9 +47,7 @@ class SqliVerdict:
 
 def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
     """The value read in every SQL context it can break out of, with `opening` and `token_data` (see grade)."""
-    readings: list[tuple[ContextReading, bool, bool]] = []
-    bare = tokenize(value)
-    readings.append((SqlContextParser(bare).read("bare"), False, True))
+    readings: list[tuple[ContextReading, bool, bool]] = [(SqlContextParser(tokenize(value)).read("bare"), False, True)]
     for quote, chars in _CONTEXTS:
         if chars.isdisjoint(value):
             continue
@@ -242,10 +241,13 @@ class SqlInjectionDetector(Detector):
     # Quote, comment and statement punctuation, and SQL words on word boundaries.
     triggers = (
         r"['\"`\x{2018}\x{2019}\x{00b4}]",
-        r"--|#|/\*|;",
-        r"(?:^|\W)(?:or|and|xor|not|union|select|having|order\s+by|group\s+by|limit|waitfor|exec|execute|"
-        r"declare|drop|insert|delete|update|create|alter|truncate|shutdown|like|rlike|regexp|between|"
-        r"sleep|benchmark|pg_sleep|procedure|into|from|where|case|when|if|iif|elt|null|true|false)(?:\W|$)",
+        # comments; ";" only before a statement (a User-Agent's "(X11; Linux)" is not a stacked query)
+        r"--|#|(?:^|[^*])/\*",  # not "*/*" (Accept headers)
+        r";\W*(?:select|insert|update|delete|replace|drop|create|alter|truncate|rename|exec|execute|declare|"
+        r"set|shutdown|waitfor|begin|call|grant|revoke|if|copy|load|use|show|prepare|handler|kill|backup|"
+        r"restore|merge|dbcc|pragma|attach|do|lock|with|values|table|iif|sleep|benchmark|pg_sleep|elt|$)",
+        r"(?:^|\W)(?:or|and|xor|union|select|having|order\s+by|group\s+by|limit|waitfor|exec|execute|"
+        r"declare|drop|insert|delete|update|create|alter|truncate|shutdown|procedure|from|where|case)(?:\W|$)",
         r"(?:^|\W)(?:sleep|benchmark|pg_sleep|extractvalue|updatexml|load_file|char|chr|concat|concat_ws|"
         r"version|database|user|current_user|db_name|ascii|ord|substring|substr|mid|hex|unhex|if|iif|elt|"
         r"make_set|field|decode|choose|cast|convert|count|len|length|randomblob|generate_series|json_\w+|jsonb_\w+|md5|"
@@ -254,8 +256,11 @@ class SqlInjectionDetector(Detector):
         r"\|\||&&|::|@@|\{\s*(?:fn|if|d|ts|call)\s",
     )
 
+    def __init__(self) -> None:
+        self._analyse = RecentResults(analyse)  # headers and cookies repeat request after request
+
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        v = analyse(inp.value)
+        v = self._analyse(inp.value)
         if v is None:
             return ()
         r = v.reading

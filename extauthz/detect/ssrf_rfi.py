@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
+from extauthz.detect.raw_markers import raw_markers
 from extauthz.detect.urlparts import (DANGEROUS_SCHEMES, FETCH_SCHEMES, INTERNAL_KINDS, KNOWN_SCHEMES,
                                       HostInfo, HostKind, UrlRef, classify_host, find_urls)
 from extauthz.finding import Finding, Severity, excerpt
@@ -33,6 +34,9 @@ REDIRECT_PARAMS = frozenset(_DATA["redirect_params"])
 # internal hosts legitimately): not a place a fetcher takes URLs from.
 SELF_URL_HEADERS = frozenset({"referer", "origin", "host", ":authority", "x-forwarded-host", "forwarded",
                               "x-forwarded-for", "x-forwarded-proto", "via", "location", "x-envoy-original-path"})
+# Where a whole-value off-site URL is noted: parameters and bodies, not the path,
+# headers or cookies (a site's own cookies carry its return URLs).
+OFFSITE_KINDS = frozenset({"query", "form", "json", "xml", "multipart", "graphql", "body"})
 SCRIPT_EXTENSIONS = (".php", ".php3", ".php4", ".php5", ".php7", ".phtml", ".phar", ".inc", ".txt",
                      ".pl", ".py", ".sh", ".cgi", ".jsp", ".jspx", ".asp", ".aspx", ".cfm", ".rb")
 
@@ -119,20 +123,23 @@ class SsrfRfi(Detector):
             return self._f(inp, ref, "rfi", "rfi.remote-script", Severity.MEDIUM, "remote URL to a script or text file")
         return None
 
-    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
-        """URLs in parameter *names* (`?http://2852039166/`); values go through the prefilter.
+    def __init__(self) -> None:
+        self._markers = raw_markers()
 
-        Also notes (LOW, for the analyst) a whole-value URL to another site
-        than the request's own host: common in benign traffic (links,
-        redirects), so it never blocks on its own.
+    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
+        """Notes (LOW, for the analyst) a whole-value URL to another site than
+        the request's own host: common in benign traffic (links, redirects), so
+        it never blocks on its own. (URLs in parameter *names* are Inputs of
+        their own, role "key", and go through scan_input.)
         """
+        if "url" not in self._markers.of(request):
+            return
         own = (request.authority or request.header("host") or "").lower().rsplit(":", 1)[0]
+        if not own:
+            return
         for inp in inputs:
-            name = inp.name
-            if inp.kind in ("query", "form", "cookie") and name and ":" in name:
-                yield from self.scan_input(Input(inp.kind, name, name, inp.chain))
             v = inp.value
-            if own and v[:4] in ("http", "HTTP", "Http") and inp.kind not in ("path", "header") \
+            if v[:4] in ("http", "HTTP", "Http") and inp.kind in OFFSITE_KINDS and inp.role == "value" \
                     and v[:8].lower().startswith(("http://", "https://")):
                 refs = find_urls(v)
                 if refs and refs[0].authority and refs[0].host and refs[0].start == 0:

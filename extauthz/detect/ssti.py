@@ -9,8 +9,9 @@ Finding class: "ssti". Rule ids:
                        <% system('id') %>, <#assign x="freemarker.template.utility.Execute"?new()>,
                        #set($x=…), {php}, {system('id')}, Thymeleaf __${…}__::
   ssti.statement       a template control statement with its end tag ({% if x %}…{% endif %})
-  ssti.probe           an arithmetic probe ({{7*7}}, ${7*7}, #{7*7}, <%= 7*7 %>): an attack
-                       signal but weak alone (MEDIUM)
+  ssti.probe           an arithmetic probe ({{7*7}}, ${7*7}, #{7*7}, <%= 7*7 %>): HIGH when it is
+                       the whole value (a multiplication asked of the template engine has no
+                       other use), MEDIUM inside other text
 
 A bare {{name}} or <%= title %>, the everyday use of templates, passes. The
 expression inside a delimiter pair is read as text: object walks are dunder
@@ -137,7 +138,10 @@ def assess(value: str) -> Hit | None:
         if h is not None:
             return Hit(h.severity, h.rule, start, end, h.detail)
         if opener != "@(" and opener != "[[" and _arithmetic_probe(inner):
-            best = stronger(best, Hit(Severity.MEDIUM, "ssti.probe", start, end, f"arithmetic probe {opener}…"))
+            # the whole value is {{7*7}}: a question to the template engine and nothing else
+            alone = "*" in inner and not value[:start].strip() and not value[end:].strip()
+            best = stronger(best, Hit(Severity.HIGH if alone else Severity.MEDIUM, "ssti.probe", start, end,
+                                      f"arithmetic probe {opener}…" + (" as the whole value" if alone else "")))
     return stronger(best, _statement(blocks))
 
 

@@ -24,6 +24,7 @@ from typing import Iterable, NamedTuple
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
+from extauthz.detect.recent import RecentResults
 from extauthz.detect.html_tokens import (HtmlAttr, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
 from extauthz.detect.js_tokens import COMMENT, IDENT, PUNCT, js_string_value, read_js, tokenize_js
@@ -53,6 +54,7 @@ STRONG_CALLS = frozenset({"alert()", "prompt()", "confirm()", "eval()", "execscr
 _CONTEXT_CLOSERS = frozenset({"script", "style", "title", "textarea", "noscript", "xmp", "iframe",
                               "noembed", "noframes", "template", "svg", "math", "plaintext"})
 _MAX_DEPTH = 2
+_MAX_ATTRS_READ = 512  # attributes judged per value (unclosed tags can swallow the rest as attributes)
 _SMART_QUOTES = frozenset("\u2018\u2019\u201c\u201d\u00b4\u2032\u2033")
 _FOLD_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u2032": "'",
                               "\u201c": '"', "\u201d": '"', "\u2033": '"'})
@@ -70,10 +72,11 @@ class XssVerdict(NamedTuple):
 class _Best:
     """Keeps the most severe verdict seen."""
 
-    __slots__ = ("v",)
+    __slots__ = ("v", "nested")
 
     def __init__(self) -> None:
         self.v: XssVerdict | None = None
+        self.nested = 0  # documents read inside attributes (srcdoc), bounded
 
     def add(self, severity: Severity, rule: str, start: int, end: int, detail: str) -> None:
         if self.v is None or severity > self.v.severity:
@@ -169,6 +172,7 @@ def _read(v: str, best: _Best, depth: int) -> None:
 def _html(v: str, best: _Best, depth: int) -> None:
     tags = scan_tags(v)
     closers = [t for t in tags if t.end_tag and t.name in _CONTEXT_CLOSERS]
+    attrs_read = 0
     for tag in tags:
         name = tag.name
         if tag.end_tag:
@@ -181,10 +185,11 @@ def _html(v: str, best: _Best, depth: int) -> None:
             if best.done:
                 return
             continue
-        for attr in tag.attrs:
+        for attr in tag.attrs[:max(0, _MAX_ATTRS_READ - attrs_read)]:
             _tag_attribute(v, name, attr, best, depth)
+        attrs_read += len(tag.attrs)
         if best.v is None or best.v.severity < Severity.HIGH:
-            raw = v[tag.start:tag.end]
+            raw = v[tag.start:min(tag.end, tag.start + 512)]
             hit = embedded_script_scheme(raw)
             if hit:  # odd quoting the attribute reader did not untangle: <IMG SRC=""javascript:...""">
                 best.add(Severity.HIGH, "script-url", tag.start, tag.end, f"<{name} ...{hit}...>")
@@ -278,7 +283,10 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
             best.add(Severity.HIGH, "css", attr.start, attr.end, f"style attribute with {hit}")
         return
     if an == "srcdoc":
-        inner = analyse(decode_entities(value), depth + 1) if depth < _MAX_DEPTH else None
+        inner = None
+        if depth == 0 and best.nested < 2:
+            best.nested += 1
+            inner = analyse(decode_entities(value[:4096]), _MAX_DEPTH)
         if inner is not None and inner.severity >= Severity.MEDIUM:
             best.add(max(inner.severity, Severity.HIGH), "srcdoc", attr.start, attr.end, "srcdoc document: " + inner.detail)
         elif "<" in value or "&lt" in value.lower():
@@ -697,8 +705,11 @@ class XssDetector(Detector):
         r"/\*|\\[0-9a-f]{2}|\+ad[w4]-",
     )
 
+    def __init__(self) -> None:
+        self._analyse = RecentResults(analyse)  # headers and cookies repeat request after request
+
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        v = analyse(inp.value)
+        v = self._analyse(inp.value)
         if v is None:
             return ()
         return (Finding("xss", f"xss.{v.rule}", v.severity, inp.location,

@@ -97,10 +97,12 @@ class Xxe(Detector):
                         detail=detail),)
 
     def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
-        head = request.body[:MAX_DOC]
-        if not head or (b"<!" not in head and b"xinclude" not in head.lower()):
+        body = request.body
+        # `<!DOCTYPE`/`<!ENTITY`, or XInclude (`xi:include`, the `.../XInclude` namespace)
+        if not body or body.find(b"<", 0, MAX_DOC) < 0 or \
+                (body.find(b"<!", 0, MAX_DOC) < 0 and body.find(b"nclude", 0, MAX_DOC) < 0):
             return
         if any(i.kind in ("xml", "body") for i in inputs):
             return
-        text = head.decode("utf-8", "replace")
+        text = body[:MAX_DOC].decode("utf-8", "replace")
         yield from self.scan_input(Input("body", "", text))

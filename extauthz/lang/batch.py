@@ -43,6 +43,10 @@ def _tokens(text: str) -> list[str]:
 
 
 def _loop_variable(tok: str) -> bool:
+    """`%i`, `%%a`, or a bare `%%` (the letter lost on the way, still a FOR variable slot);
+    not `%VAR%`, which is an environment variable."""
+    if tok == "%%":
+        return True
     body = tok[2:] if tok.startswith("%%") else tok[1:] if tok.startswith("%") else ""
     return bool(body) and not body.endswith("%") and len(body) <= 24
 
@@ -56,7 +60,9 @@ def find_statement(value: str, is_command) -> tuple[int, int, str] | None:
         toks = _tokens(text)
         if not toks:
             continue
+        # cmd.exe reads `;`, `,` and `=` before a command as blanks (`;for /f …`)
         lows = [t.lower().lstrip("@") for t in toks]
+        lows[0] = lows[0].lstrip(";,=@")
         head = lows[0]
         if head == "for":
             var_at = next((k for k, t in enumerate(toks[1:8], 1) if _loop_variable(t)), 0)

@@ -29,6 +29,8 @@ _METACHARS = frozenset(" \t\n\r;&|<>()")
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = _NAME_START | frozenset("0123456789")
 _SPECIAL_PARAMS = frozenset("@*#?-$!_0123456789")
+# Variables whose value always starts with "/" (an absolute path).
+_SLASH_VARIABLES = frozenset({"PATH", "HOME", "PWD", "OLDPWD", "SHELL", "TMPDIR"})
 _ANSI_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f",
                  "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 
@@ -472,6 +474,11 @@ class _Lexer:
             name = inner[:name_end] or inner[:1]
             if name == "IFS" and not in_quotes:
                 return self._ifs(w)
+            known = _known_substring(name, inner[name_end:])
+            if known is not None:  # ${PATH:0:1} is "/": a slash spelled without one
+                w.expansions.append(name)
+                pieces.append(("v", known))
+                return True
             w.expansions.append(name or "{}")
             pieces.append(("x", name))
             if ("$(" in inner or "`" in inner) and depth < MAX_DEPTH:
@@ -517,6 +524,21 @@ class _Lexer:
         w.ifs = True
         self.script.ifs = True
         return "ifs"
+
+
+def _known_substring(name: str, operator: str) -> str | None:
+    """The value of `${NAME:0:N}` when NAME always holds an absolute path: "/".
+
+    Payloads spell a slash this way (${PATH:0:1}bin${PATH:0:1}sh) so that no
+    `/` appears in the request; the first character of these variables is
+    always "/", so the word can be read as the shell will run it.
+    """
+    if name not in _SLASH_VARIABLES or not operator.startswith(":"):
+        return None
+    offset, colon, length = operator[1:].partition(":")
+    if offset.strip() != "0" or not colon or not length.strip().isdigit() or int(length) < 1:
+        return None
+    return "/"
 
 
 def _literal(pieces: list[tuple[str, str]], text: str) -> None:

@@ -78,9 +78,10 @@ class UnreadableProfile(StoreError):
     """A stored profile that does not decode (corrupt, or from a newer extauthz): never overwritten."""
 
 
-def client_of(request: Request) -> int | None:
-    """A stable, non-reversible id of the client: its mTLS principal, else its address."""
-    who = request.source.principal or request.source.address
+def client_of(request: Request, caller: str = "") -> int | None:
+    """A stable, non-reversible id of the client: the calling workload (its service or mTLS
+    principal, the same on its outbound and the callee's inbound hop), else its address."""
+    who = caller or request.source.principal or request.source.address
     return zlib.crc32(who.encode("utf-8", "replace")) if who else None
 
 
@@ -266,17 +267,18 @@ class ProfileBook:
             return None
         own = ep.clients.get(client, 0)
         total = ep.n
-        known = set(ep.clients)
+        distinct = len(ep.clients)
         if live_ep is not None:
             own += live_ep.clients.get(client, 0)
             total += live_ep.n
-            known.update(live_ep.clients)
-        known.add(client)
-        share = max(self.client_share, 1.0 / len(known))
-        if own >= max(self.client_floor, share * (total + 1)):
+            distinct = max(distinct, len(live_ep.clients))  # heavy-hitter tables: an estimate
+        if not own:
+            distinct += 1
+        share = max(self.client_share, 1.0 / distinct)
+        if own >= self.client_floor and own >= share * (total + 1):
             return False
         ep.count_client(client, self.limits)
-        return client if len(known) >= 2 else None
+        return client if distinct >= 2 else None
 
     def _learn_values(self, table: dict[str, ParamStats], live_table: dict[str, ParamStats] | None,
                       items: list, confirm: int | None, cap: int, count_presence: bool) -> tuple[bool, int]:

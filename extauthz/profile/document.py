@@ -66,6 +66,8 @@ def _param_dict(p: ParamStats) -> dict:
                            "mask": p.mask, "mask2": p.mask2, "always": p.always, "encs": p.encs, "type": p.type, "values": p.values, "shapes": p.shapes}
     if p.punct is not None:
         out["punct"] = p.punct.hex()
+    if p.vnew or p.snew:
+        out["new"] = [p.vnew, p.snew]
     if p.pending:
         out["pending"] = p.pending
     return out
@@ -107,6 +109,7 @@ def _param_from(d: dict) -> ParamStats:
     p.punct = bytearray.fromhex(d["punct"]) if d.get("punct") else None
     p.type = int(d["type"]) if d["type"] is not None else NO_TYPE
     p.values, p.shapes = _table(d["values"]), _table(d["shapes"])
+    p.vnew, p.snew = (int(x) for x in d.get("new", (0, 0)))
     pending = d.get("pending")
     p.pending = {str(k): int(v) for k, v in pending.items()} if pending else None
     return p

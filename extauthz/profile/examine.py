@@ -20,11 +20,13 @@ from typing import Sequence
 
 from extauthz.decode import Input
 from extauthz.finding import Severity
-from extauthz.profile.features import (ENCODING_BITS, PUNCT_BIT, PUNCTUATION, SHAPE_MAX_VALUE, SYNTAX_CLASSES, TYPE_NAMES, Features, accepts,
-                                       class_names, encoding_bits, encoding_names, features, shape)
+from extauthz.profile.features import (ENCODING_BITS, JOIN, PUNCT_BIT, PUNCTUATION, SHAPE_MAX_VALUE, SYNTAX_CLASSES,
+                                       TYPE_NAMES, Features, accepts, class_names, encoding_bits, encoding_names, shape,
+                                       value_features)
 from extauthz.profile.model import CHECK_MIN_SAMPLES, EndpointStats, ParamStats, ServiceProfile
 from extauthz.profile.paths import normalize_name, template
 from extauthz.request import Request
+from extauthz.rules import rule_yaml
 
 ENDPOINT_KINDS = frozenset({"query", "form", "json", "xml", "multipart", "graphql", "body"})
 SERVICE_KINDS = frozenset({"header", "cookie"})
@@ -35,15 +37,19 @@ MAX_HEADERS_PER_REQUEST = 48
 FULL_SAMPLES = CHECK_MIN_SAMPLES
 WEAK_SAMPLES = 5
 STRONG_SAMPLES = 100  # from here a breach of a settled model is HIGH
+SHAPE_LEARNING_SAMPLES = 1000  # a parameter whose shapes have not closed by then is not shaped
 SETTLED_RATIO = 200  # classes seen once, per sample: at most 1 in 200 for "settled"
 # Layers ordinary values come through (URL encoding; compatibility forms like º): never a sign alone.
 NATURAL_ENCODINGS = ENCODING_BITS["percent"] | ENCODING_BITS["nfkc"]
+_UNMODELLED = tuple(str(h).lower() for h in rule_yaml("profile.yaml")["unmodelled_headers"])
+UNMODELLED_HEADERS = frozenset(h for h in _UNMODELLED if not h.endswith("*"))
+UNMODELLED_PREFIXES = tuple(h[:-1] for h in _UNMODELLED if h.endswith("*"))
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WEAKER = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW,
           Severity.LOW: Severity.LOW, Severity.INFO: Severity.INFO}
 
-# (key, location, value, features, shape or None, encoding bits)
-Observed = tuple[str, str, str, Features, "str | None", int]
+# (key, Input, value, features, shape or None, encoding bits)
+Observed = tuple[str, Input, str, Features, "str | None", int]
 
 
 @dataclass(slots=True)
@@ -73,7 +79,6 @@ class Observation:
     headers: list[Observed] = field(default_factory=list)
     ctype: str = ""
     body_size: int = 0
-    novel: bool = False  # brought something the live profile lacks (resets its stability)
     endpoint_known: bool = False
     caller_known: bool = True
     gated: bool = False  # flagged as an unknown endpoint/method: learned only once two clients agree
@@ -89,6 +94,26 @@ def caller_of(request: Request, aliases: dict[str, str]) -> str:
     src = request.source
     who = src.principal or src.service
     return aliases.get(who, who)
+
+
+_KEYS: dict[tuple[str, str], str | None] = {}
+KEY_CACHE_SIZE = 4096
+
+
+def _param_key(kind: str, name: str) -> str | None:
+    """The profile's key of an Input (`query:ids[*]`, `header:user-agent`); None: not modelled. Cached."""
+    key = _KEYS.get((kind, name), "")
+    if key != "":
+        return key
+    if kind == "header":
+        low = name.lower()
+        key = None if low in UNMODELLED_HEADERS or low.startswith(UNMODELLED_PREFIXES) else f"header:{low}"
+    else:
+        key = f"{kind}:{normalize_name(name)}" if name else kind
+    if len(_KEYS) >= KEY_CACHE_SIZE:
+        _KEYS.clear()  # an attacker's stream of new names costs a rebuild, never memory
+    _KEYS[(kind, name)] = key
+    return key
 
 
 def examine(profile: ServiceProfile | None, service: str, request: Request, inputs: Sequence[Input],
@@ -118,34 +143,37 @@ def examine(profile: ServiceProfile | None, service: str, request: Request, inpu
             continue
         previous = same
         if kind in ENDPOINT_KINDS:
-            if n_params >= MAX_PARAMS_PER_REQUEST or getattr(inp, "role", "value") != "value":
+            if n_params >= MAX_PARAMS_PER_REQUEST or inp.role != "value":
                 continue
             n_params += 1
-            key = f"{kind}:{normalize_name(inp.name)}" if inp.name else kind
+            key = _param_key(kind, inp.name)
             known = eparams.get(key) if eparams is not None else None
             service_wide = False
         elif kind in SERVICE_KINDS:
-            if n_headers >= MAX_HEADERS_PER_REQUEST or getattr(inp, "role", "value") != "value":
+            if n_headers >= MAX_HEADERS_PER_REQUEST or inp.role != "value":
+                continue
+            key = _param_key(kind, inp.name)
+            if key is None:
                 continue
             n_headers += 1
-            key = f"{kind}:{inp.name.lower() if kind == 'header' else normalize_name(inp.name)}"
             known = headers.get(key) if headers is not None else None
             service_wide = True
         else:
             continue
         value = inp.value
-        feats = features(value)
+        cached = value_features(value)
+        feats = cached[0]
         shp = None
-        if feats[0] <= SHAPE_MAX_VALUE:
-            if known is None:
-                shp = shape(value) if want_shapes else None
-            elif known.shapes is not None and (want_shapes or known.closed_shapes(FULL_SAMPLES)):
-                shp = shape(value)
-        item = (key, inp.location, value, feats, shp, encoding_bits(inp.chain))
+        if feats[0] <= SHAPE_MAX_VALUE and (want_shapes if known is None else known.shapes is not None and (
+                known.closure()[1] is not None or (want_shapes and known.n < SHAPE_LEARNING_SAMPLES))):
+            shp = cached[1]
+            if shp is None:
+                shp = cached[1] = shape(value, feats[1])
+        item = (key, inp, value, feats, shp, encoding_bits(inp.chain) if inp.chain else 0)
         if service_wide:
             obs.headers.append(item)
             if known is not None:
-                _value_checks(known, item, anomalies, "profile.header", Severity.MEDIUM, "service")
+                _value_checks(known, item, anomalies, "profile.header", Severity.MEDIUM, "service", one_rule=True)
         else:
             obs.params.append(item)
             seen_keys.add(key)
@@ -159,7 +187,6 @@ def examine(profile: ServiceProfile | None, service: str, request: Request, inpu
             if p.present == ep.n and key not in seen_keys:
                 anomalies.append(Anomaly("profile.param.missing", Severity.MEDIUM, key, "",
                                          f"parameter {key} was in all {ep.n} learned requests"))
-    obs.novel = any(a.structural for a in anomalies)
     return obs, anomalies
 
 
@@ -200,31 +227,43 @@ def _endpoint_checks(profile: ServiceProfile, ep: EndpointStats | None, obs: Obs
 
 
 def _value_checks(p: ParamStats, item: Observed, anomalies: list[Anomaly], prefix: str, cap: Severity,
-                  scope: str = "endpoint") -> None:
+                  scope: str = "endpoint", one_rule: bool = False) -> None:
     """A value against its parameter's model. The more evidence behind a model, the stronger a breach.
 
     Evidence: the parameter's sample count, and for characters Good-Turing's
     view that classes seen only once say how likely an unseen one is.
+    `one_rule`: every breach counts as the one rule `prefix` (headers: many
+    clients, many browsers; their signs add up to one MEDIUM at most).
     """
     if p.n < WEAK_SAMPLES:
         return
-    key, location, value, (length, mask, vtype, punct), shp, enc = item
+    key, inp, value, (length, mask, vtype, punct), shp, enc = item
+    new_enc = enc & ~p.encs & ~NATURAL_ENCODINGS
+    if not new_enc and p.values and value in p.values:
+        return  # a value learned as it is: everything about it is in the model
+    values, shapes = p.closure()
+    type_ok = vtype < 0 or (p.type >= 0 and JOIN[p.type][vtype] == p.type)
+    if (type_ok and not new_enc and not mask & ~p.mask and p.lmin <= length <= p.lmax and not p.always & ~mask
+            and values is None and (shp is None or shapes is None or shp in shapes)
+            and (not punct or _within(punct, p.punct))):
+        return  # the usual case, decided without building anything
+    location = inp.location
     strong = p.n >= STRONG_SAMPLES
     found: list[Anomaly] = []
-    values = p.enum_values()
     if values is not None and value not in values:
         found.append(Anomaly(f"{prefix}.enum", Severity.HIGH, location, value,
                              f"{key}: not one of the {len(values)} values learned"))
-    if not accepts(p.type, vtype):
+    # a model whose characters and type no two clients have confirmed yet has nothing to say
+    confirmed = p.mask != 0 or p.lmax == 0
+    if confirmed and not accepts(p.type, vtype):
         found.append(Anomaly(f"{prefix}.type", Severity.HIGH, location, value,
                              f"{key}: {TYPE_NAMES[vtype]} where {TYPE_NAMES[p.type]} was learned"))
     new = mask & ~p.mask
-    if new:
+    if new and confirmed:
         settled = strong and (p.mask & ~p.mask2).bit_count() * SETTLED_RATIO <= p.n
         sev = Severity.HIGH if new & SYNTAX_CLASSES or settled else Severity.MEDIUM
         found.append(Anomaly(f"{prefix}.charset", sev, location, value,
                              f"{key}: characters never seen here: {' '.join(class_names(new))}"))
-    new_enc = enc & ~p.encs & ~NATURAL_ENCODINGS
     if new_enc:
         found.append(Anomaly(f"{prefix}.encoding", Severity.HIGH if strong else Severity.MEDIUM, location, value,
                              f"{key}: encoded in a way never seen here: {' '.join(encoding_names(new_enc))}"))
@@ -241,9 +280,8 @@ def _value_checks(p: ParamStats, item: Observed, anomalies: list[Anomaly], prefi
     if lacking and length:
         found.append(Anomaly(f"{prefix}.lacking", Severity.MEDIUM, location, value,
                              f"{key}: lacks what every value had: {' '.join(class_names(lacking))}"))
-    if shp is not None:
-        shapes = p.closed_shapes()
-        if shapes is not None and shp not in shapes:
+    if shp is not None and shapes is not None:
+        if shp not in shapes:
             found.append(Anomaly(f"{prefix}.shape", Severity.HIGH if strong else Severity.MEDIUM, location, value,
                                  f"{key}: shape {shp} never seen ({len(shapes)} learned)"))
     if length > p.lmax or length < p.lmin:
@@ -251,12 +289,24 @@ def _value_checks(p: ParamStats, item: Observed, anomalies: list[Anomaly], prefi
                              f"{key}: {length} characters; {p.lmin}..{p.lmax} learned", structural=False))
     weak = p.n < FULL_SAMPLES
     for a in found:
+        if one_rule:
+            a.detail = f"{a.rule.rsplit('.', 1)[1]}: {a.detail}"
+            a.rule = prefix
         if weak:
             a.severity = WEAKER[a.severity]
         if a.severity > cap:
             a.severity = cap
         a.scope = scope
         anomalies.append(a)
+
+
+def _within(punct: tuple, most: bytearray | None) -> bool:
+    if most is None:
+        return True
+    for i, c in punct:
+        if c > most[i] > 0:
+            return False
+    return True
 
 
 def _length_severity(p: ParamStats, length: int, strong: bool) -> Severity:

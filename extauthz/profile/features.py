@@ -82,36 +82,56 @@ def _repr_text(value: str) -> tuple[bytes | str, bool]:
     return value.translate(_STR_TABLE), False
 
 
+def _alnum_mask(value: str) -> int:
+    """Classes of an ASCII letters-and-digits value, from str predicates alone (the common case)."""
+    if value.isdigit():
+        return DIGIT
+    mask = 0 if value.isalpha() else DIGIT
+    if value.islower():
+        return mask | LOWER
+    if value.isupper():
+        return mask | UPPER
+    return mask | LOWER | UPPER
+
+
+# Every ASCII character's class bit, for the values that are not plain letters and digits.
+_BIT_OF_CHAR = {chr(b): _BIT_OF_BYTE[ASCII_TABLE[b]] for b in range(128)}
+
+
 def class_mask(value: str) -> int:
-    text, ascii_only = _repr_text(_bounded(value))
+    if value.isascii() and value.isalnum():
+        return _alnum_mask(value)
     mask = 0
-    if ascii_only:
-        for b in set(text):
-            mask |= _BIT_OF_BYTE[b]
-        return mask
-    for ch in set(text):
-        o = ord(ch)
-        if o < 128:
-            mask |= _BIT_OF_BYTE[o]
-        elif ch.isalpha():
-            mask |= ALPHA_NONASCII
-        else:
-            mask |= OTHER_NONASCII
+    bit_of = _BIT_OF_CHAR
+    for ch in set(_bounded(value)):
+        bit = bit_of.get(ch)
+        if bit is None:
+            bit = ALPHA_NONASCII if ch.isalpha() else OTHER_NONASCII
+        mask |= bit
     return mask
 
 
 LONG_SHAPE = "~"
 
 
-def shape(value: str) -> str:
+_ONE_CLASS_SHAPE = {LOWER: "a", UPPER: "A", DIGIT: "0"}
+
+
+def shape(value: str, mask: int = 0) -> str:
     """Runs of one class collapsed: '09082221G' -> '0A', 'a@b.es' -> 'a@a.a'.
 
     Non-ASCII letters become 'L', other non-ASCII characters '?'. Stable shapes
     (a DNI, a postcode, a product code) catch values that keep the characters
-    but break the structure ('5A958042P' -> '0A0A').
+    but break the structure ('5A958042P' -> '0A0A'). `mask` (its class_mask),
+    when given, answers the common one-class values at once.
     """
     if len(value) > SHAPE_MAX_VALUE:
         return LONG_SHAPE
+    one = _ONE_CLASS_SHAPE.get(mask)
+    if one is not None:
+        return one
+    if mask == LOWER | UPPER and value[0].isupper() and value[1:].islower():
+        return "Aa"  # a capitalised word
     text, ascii_only = _repr_text(value)
     if ascii_only:
         out = bytes(k for k, _ in groupby(text)).decode("ascii").replace("\x01", "^")
@@ -171,6 +191,8 @@ def value_type(value: str, mask: int) -> int:
     n = len(value)
     if mask == DIGIT:
         return INT
+    if mask & (CONTROL | OTHER_NONASCII) or (mask & SPACE and mask & ~_DATE_CLASSES):
+        return TEXT  # only a date-time has a space among the typed values
     if not mask & ~(DIGIT | PUNCT_BIT["-"] | PUNCT_BIT["+"] | PUNCT_BIT["."]) and mask & DIGIT:
         if _is_number(value):
             return INT if "." not in value else FLOAT
@@ -332,3 +354,21 @@ def features(value: str) -> Features:
         return (0, 0, NO_TYPE, NO_PUNCT)
     mask = class_mask(value)
     return (len(value), mask, value_type(_bounded(value), mask), punctuation_counts(value, mask))
+
+
+# Values repeat (enumerations, flags, a browser's headers): their features are
+# remembered, bounded, as [features, shape or None (not computed yet)].
+_FEATURES: dict[str, list] = {}
+FEATURE_CACHE_SIZE = 8192
+FEATURE_CACHE_VALUE = 256  # longer values are not remembered (a browser user-agent fits)
+
+
+def value_features(value: str) -> list:
+    entry = _FEATURES.get(value)
+    if entry is None:
+        entry = [features(value), None]
+        if len(value) <= FEATURE_CACHE_VALUE:
+            if len(_FEATURES) >= FEATURE_CACHE_SIZE:
+                _FEATURES.clear()  # a stream of new values costs a rebuild, never memory
+            _FEATURES[value] = entry
+    return entry

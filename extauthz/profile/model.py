@@ -27,6 +27,8 @@ LENGTH_NONE = 1 << 30
 ALL_CLASSES = (1 << CLASS_BITS) - 1
 # A value or shape set counts as closed (and is checked) only from this many samples on.
 CHECK_MIN_SAMPLES = 20
+# A value or shape set is open when more than 1 in OPEN_RATIO samples brought something new.
+OPEN_RATIO = 500
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class ParamStats:
     """One parameter of one endpoint (or one header/cookie of a service)."""
 
     __slots__ = ("n", "present", "lmin", "lmax", "mask", "mask2", "always", "punct", "encs", "type", "values",
-                 "shapes", "pending")
+                 "shapes", "vnew", "snew", "newby", "pending", "_closure")
 
     def __init__(self) -> None:
         self.n = 0  # values learned
@@ -112,7 +114,14 @@ class ParamStats:
         self.type = NO_TYPE
         self.values: dict[str, int] | None = {}
         self.shapes: dict[str, int] | None = {}
+        # new values and shapes not (yet) confirmed by a second client: evidence that the set
+        # is open though none of them made it in. Counted once per change of client (`newby`,
+        # the last one to bring one), so one client cannot make a closed set look open.
+        self.vnew = 0
+        self.snew = 0
+        self.newby = 0
         self.pending: dict[str, int] | None = None  # feature key -> first client
+        self._closure: tuple | None = None
 
     # ------------------------------------------------------------ learning
 
@@ -190,6 +199,7 @@ class ParamStats:
                 elif self._confirmed(f"t{vtype}", client, limits):
                     self.type = joined
                     grew = True
+        novel = False
         values = self.values
         if values is not None:
             if value in values:
@@ -201,6 +211,14 @@ class ParamStats:
                 self.values = None if len(value) > limits.value_max_len else \
                     _add_bounded(values, value, 1 if client is None else 2, limits.max_values)
                 grew = grew or closed
+                if client is not None and self.vnew:
+                    self.vnew -= 1  # its first sighting was counted as new
+            elif client != self.newby:
+                novel = True
+                self.vnew += 1
+                if self.vnew > 2 * limits.max_values:  # new values keep coming: not an enumeration
+                    self.values = None
+                    self._forget_pending("v")
         shapes = self.shapes
         if shapes is not None and shape is not None:
             if shape in shapes:
@@ -211,7 +229,21 @@ class ParamStats:
                 closed = self.closed_shapes() is not None
                 self.shapes = _add_bounded(shapes, shape, 1 if client is None else 2, limits.max_shapes)
                 grew = grew or closed
+                if client is not None and self.snew:
+                    self.snew -= 1
+            elif client != self.newby:
+                novel = True
+                self.snew += 1
+                if self.snew > 2 * limits.max_shapes:
+                    self.shapes = None
+                    self._forget_pending("s")
+        if novel:
+            self.newby = client
         return grew
+
+    def _forget_pending(self, kind: str) -> None:
+        if self.pending:
+            self.pending = {k: c for k, c in self.pending.items() if k[0] != kind} or None
 
     def _apply(self, key: str, limits: LearnLimits) -> None:
         """A pending feature confirmed while merging."""
@@ -225,8 +257,10 @@ class ParamStats:
             self.encs |= int(rest)
         elif kind == "v":
             self.values = _add_bounded(self.values, rest, 2, limits.max_values)
+            self.vnew = max(0, self.vnew - 1)
         elif kind == "s":
             self.shapes = _add_bounded(self.shapes, rest, 2, limits.max_shapes)
+            self.snew = max(0, self.snew - 1)
 
     # ------------------------------------------------------------ merging
 
@@ -239,6 +273,8 @@ class ParamStats:
         nshapes0 = len(shapes0) if shapes0 is not None else 0
         self.n += other.n
         self.present += other.present
+        self.vnew += other.vnew
+        self.snew += other.snew
         self.lmin = min(self.lmin, other.lmin)
         self.lmax = max(self.lmax, other.lmax)
         self.mask2 |= other.mask2 | (self.mask & other.mask)
@@ -284,6 +320,13 @@ class ParamStats:
 
     # ------------------------------------------------------------ reading
 
+    def closure(self) -> tuple[dict[str, int] | None, dict[str, int] | None]:
+        """(enum_values(), closed_shapes()), remembered: for live profiles, which never change."""
+        c = self._closure
+        if c is None:
+            c = self._closure = (self.enum_values(), self.closed_shapes())
+        return c
+
     def enum_values(self, min_samples: int = CHECK_MIN_SAMPLES) -> dict[str, int] | None:
         """The closed set of values, when the parameter is an enumeration.
 
@@ -292,7 +335,7 @@ class ParamStats:
         small), and nothing new waiting to be confirmed.
         """
         values = self.values
-        if not values or self.n < max(min_samples, 10 * len(values)):
+        if not values or self.n < max(min_samples, 10 * len(values)) or self.vnew * OPEN_RATIO > self.n:
             return None
         if any(c < 2 for c in values.values()):
             return None
@@ -302,7 +345,7 @@ class ParamStats:
 
     def closed_shapes(self, min_samples: int = CHECK_MIN_SAMPLES) -> dict[str, int] | None:
         shapes = self.shapes
-        if not shapes or self.n < max(min_samples, 25 * len(shapes)):
+        if not shapes or self.n < max(min_samples, 25 * len(shapes)) or self.snew * OPEN_RATIO > self.n:
             return None
         if any(c < 3 for c in shapes.values()):
             return None

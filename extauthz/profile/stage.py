@@ -54,8 +54,9 @@ class ProfileStage:
             return
         request = ctx.request
         complete = not any(f.rule.startswith("limit.") for f in ctx.findings)
-        obs, anomalies = examine(live, service, request, ctx.inputs, client_of(request),
-                                 caller_of(request, self.aliases), learning, complete)
+        caller = caller_of(request, self.aliases)
+        obs, anomalies = examine(live, service, request, ctx.inputs, client_of(request, caller), caller,
+                                 learning, complete)
         if learning:
             ctx.scratch["profile"] = obs
         if not anomalies or pol.mode == "learn" or live is None:

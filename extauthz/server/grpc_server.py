@@ -117,6 +117,9 @@ class ServingProcess:
         self._ready = False
         self._draining = False
         self.admin = self._admin_server(config)
+        from extauthz.server.sampler import RuntimeSampler
+
+        self.sampler = RuntimeSampler(self.runtime)
         self.watcher = None
         if options.config_path and config.server.watch_config:
             self.watcher = ConfigWatcher(options.config_path, config.server.watch_seconds, self.reload,
@@ -167,6 +170,7 @@ class ServingProcess:
                 tmp.replace(Path(worker_dir) / f"worker-{self.worker}.admin")
         if self.watcher is not None:
             self.watcher.start()
+        self.sampler.start()
         self._ready = True
         host = self.options.listen.rpartition(":")[0]
         log.info("extauthz listening on %s:%d", host, self.port)
@@ -223,6 +227,7 @@ class ServingProcess:
         self.health.enter_graceful_shutdown()
         if self.watcher is not None:
             self.watcher.stop()
+        self.sampler.stop()
         log.info("draining: up to %.1fs for in-flight checks", self.options.drain_seconds)
         self.server.stop(self.options.drain_seconds).wait()
         with self._reload_lock:  # no reload half-done while we flush

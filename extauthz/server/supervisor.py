@@ -5,6 +5,10 @@ fork) that binds the shared port with SO_REUSEPORT; the kernel spreads
 connections over them. The supervisor forwards SIGTERM (drain) and SIGHUP
 (reload), restarts a worker that dies, and arranges that workers die with it.
 
+Before the workers start, the supervisor compiles the detectors' patterns once
+into the disk cache (extauthz.detect.prefilter; EXTAUTHZ_CACHE_DIR), so N
+workers load them in milliseconds instead of each compiling for seconds.
+
 It also serves the admin API on `admin.listen` for all workers together
 (extauthz.server.fanout): metrics summed through prometheus_client's
 multiprocess files, events merged, reloads sent to every worker.
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 log = logging.getLogger("extauthz.supervisor")
 
@@ -36,7 +41,9 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 def supervise(child_argv: list[str], workers: int, drain_seconds: float,
-              admin_listen: str = "off", admin_token: str | None = None) -> int:
+              admin_listen: str = "off", admin_token: str | None = None,
+              prepare: Callable[[Path], None] | None = None) -> int:
+    """Run `workers` serving processes; `prepare(run_dir)` runs once before they start."""
     from extauthz.server.grpc_server import WORKER_ADMIN_DIR_ENV, WORKER_INDEX_ENV, WORKER_TOKEN_ENV
 
     stopping = False
@@ -47,6 +54,12 @@ def supervise(child_argv: list[str], workers: int, drain_seconds: float,
     metrics_dir.mkdir()
     admin_dir.mkdir()
     internal_token = secrets.token_urlsafe(32)
+    if prepare is not None:
+        try:
+            prepare(run_dir)
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
     admin, backend = None, None
     if admin_listen != "off":
         from extauthz.admin.api import AdminAPI

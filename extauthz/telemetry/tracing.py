@@ -53,6 +53,8 @@ class CheckTracer:
         if worker:
             attributes["extauthz.worker"] = worker
         sampler = None if os.environ.get("OTEL_TRACES_SAMPLER") else ParentBased(TraceIdRatioBased(settings.sample_ratio))
+        # With our parent-based sampler an unsampled parent means no span: skip the SDK (≈1 µs, not ≈12).
+        self._follow_parent = sampler is not None
         self.provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
         self.provider.add_span_processor(BatchSpanProcessor(exporter or _exporter(settings)))
         self.tracer = self.provider.get_tracer("extauthz")
@@ -60,6 +62,8 @@ class CheckTracer:
     def record(self, request: Request, verdict: Verdict, seconds: float, parent: TraceParent | None,
                findings: Sequence[Finding], actor_hash: str) -> tuple[str, str]:
         """Record the check's span; returns (trace id, span id) as hex, empty when not sampled."""
+        if parent is not None and not parent.sampled and self._follow_parent:
+            return parent.trace_id_hex, ""
         end = time.time_ns()
         start = end - int(seconds * 1e9)
         context = None
@@ -111,8 +115,7 @@ class CheckTracer:
         if verdict.action is Action.FAILURE:
             span.set_status(Status(StatusCode.ERROR, verdict.reason[:256]))
         if verdict.reason:
-            attributes_reason = verdict.reason[:256]
-            span.set_attribute("extauthz.reason", attributes_reason)
+            span.set_attribute("extauthz.reason", verdict.reason[:256])
         span.end(end_time=end)
         ctx = span.get_span_context()
         return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
