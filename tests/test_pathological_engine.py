@@ -105,15 +105,16 @@ def fresh_actor(request: Request) -> Request:
     return dataclasses.replace(request, source=Peer(f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", 4444))
 
 
-def _budget_case(request: Request, engine: Engine) -> tuple[float, object]:
-    engine.check(fresh_actor(request))  # warm caches
+def _budget_case(request: Request, engine: Engine, tries: int = 3, warm: bool = True) -> tuple[float, object]:
+    if warm:
+        engine.check(fresh_actor(request))  # warm caches
     # The test process holds far more objects than a server (hypothesis, other modules'
     # corpora); a garbage collection walking them all is not this request's cost.
     gc.collect()
     gc.freeze()
     try:
         best, verdict = float("inf"), None
-        for _ in range(3):
+        for _ in range(tries):
             r = fresh_actor(request)
             t0 = time.thread_time()
             verdict = engine.check(r)
@@ -165,7 +166,10 @@ KNOWN_UNITS = {entry["unit"]: entry for entry in KNOWN}
 @pytest.mark.parametrize("unit", TOKENS_8K + [u for u in KNOWN_UNITS if u not in TOKENS_8K])
 def test_8k_of_one_attack_token_is_decided_within_budget(engine, unit):
     known = KNOWN_UNITS.get(unit)
-    spent, verdict = _budget_case(eight_kib(unit), engine)
+    # a known breach can cost a second per run: one cold run, then the full measurement only if it looks fixed
+    spent, verdict = _budget_case(eight_kib(unit), engine, tries=1, warm=False) if known else (0.0, None)
+    if known is None or spent < BUDGET_S / 2:
+        spent, verdict = _budget_case(eight_kib(unit), engine)
     if known is not None:
         # clearly fixed (well within budget, so a borderline case does not flip back and forth)
         if verdict.action.value != "failure" and spent < BUDGET_S / 2:
