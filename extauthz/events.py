@@ -1,7 +1,7 @@
 """Security events: one JSON line per decision an analyst should see.
 
-Written for every deny and every monitor-mode hit (and failures, list hits and
-blocked actors): event id, time, request id, trace id, service, hop, both
+Written for every deny and every monitor-mode hit (and failures, deny-list hits
+and blocked actors): event id, time, request id, trace id, service, hop, both
 identities, the actor, decision, score and the findings with their redacted
 excerpts. Never the query string, body, cookies or authorization headers:
 findings carry short excerpts only, and an excerpt from a location whose name
@@ -36,7 +36,9 @@ from extauthz.verdict import Action, Verdict
 
 log = logging.getLogger("extauthz.events")
 
-QUIET_ACTIONS = frozenset({Action.ALLOW, Action.OFF})
+# Not events: plain allows, `off` policies, and allow-list hits (a listed health
+# checker or scanner would flood the log; /metrics counts them).
+QUIET_ACTIONS = frozenset({Action.ALLOW, Action.OFF, Action.LISTED_ALLOW})
 _ACTOR_KEY = os.environ.get("EXTAUTHZ_ACTOR_HASH_KEY", "extauthz-actor").encode()[:64]
 
 

@@ -40,8 +40,14 @@ def access_log(mesh, envoy_name: str, wait_for: str | None = None, timeout: floa
         time.sleep(0.1)
 
 
-def events(mesh) -> list[dict]:
-    return [e for e in mesh.procs["extauthz"].json_lines() if e.get("type") == "security_event"]
+def events(mesh, wait_for: str = "", timeout: float = 5.0) -> list[dict]:
+    """Security events logged so far; they are written by a background thread, so wait for `wait_for`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [e for e in mesh.procs["extauthz"].json_lines() if e.get("type") == "security_event"]
+        if not wait_for or any(e["event_id"] == wait_for for e in found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def test_every_envoy_config_validates(envoy_bin, tmp_path):
@@ -129,7 +135,7 @@ def test_plain_attack_is_denied_at_the_edge(mesh):
     assert "sqli" in edge[-1]["waf_classes"]
     # it never got past the edge
     assert not any("UNION" in (x.get("path") or "") for x in access_log(mesh, "frontend-inbound"))
-    event = next(e for e in events(mesh) if e["event_id"] == doc["event_id"])
+    event = next(e for e in events(mesh, doc["event_id"]) if e["event_id"] == doc["event_id"])
     assert event["hop"] == "edge" and event["service"] == "frontend" and event["decision"] == "deny"
     assert any(f["class"] == "sqli" and f["location"] == "query:q" for f in event["findings"])
 
@@ -144,7 +150,7 @@ def test_east_west_attack_is_denied_at_the_destination_sidecar(mesh):
     status, headers, body = http(mesh.url("frontend_out") + payload, headers={"host": "backend"})
     assert status == 403
     event_id = json.loads(body)["event_id"]
-    ev = {e["event_id"]: e for e in events(mesh)}
+    ev = {e["event_id"]: e for e in events(mesh, event_id)}
     denied = ev[event_id]
     assert denied["hop"] == "sidecar-inbound" and denied["direction"] == "east-west"
     assert denied["decision"] == "deny" and denied["policy"] == "backend"

@@ -107,6 +107,13 @@ def test_quiet_verdicts_write_nothing_and_monitor_hits_do():
         telemetry(req, engine.check(req), 0.001, {})
     telemetry.events.close()
     assert [(e["service"], e["action"], e["decision"]) for e in sink.records()] == [("mon", "monitor", "allow")]
+    from dataclasses import replace
+
+    from extauthz.verdict import Action
+    req = Request(path="/p", service="shop")
+    listed = replace(engine.check(req), action=Action.LISTED_ALLOW)
+    assert not telemetry.events.wants(listed)
+    assert telemetry.events.wants(replace(listed, action=Action.LISTED_DENY))
     text = exposition()[0].decode()
     assert 'extauthz_security_events_total{action="monitor"}' in text
     assert 'extauthz_findings_total{class="lfi",source="detector"}' in text

@@ -242,3 +242,45 @@ def test_rate_baseline_is_exposed_for_the_risk_stage(shop):
     assert 4 <= base.client_median_rpm <= 5 and base.client_p90_rpm == 6 and base.total_rpm == 18
     # the risk stage reads it through the runtime: requests per second of a busy normal client
     assert LearnedBaseline(shop.runtime).expected_rate("shop", "GET", "/items/9") == pytest.approx(6 / 60)
+
+
+def test_the_admin_api_sees_learned_profiles(shop):
+    """The runtime's `profiles` part serves the admin API (extauthz.admin.providers.ProfileAdmin)."""
+    import json
+
+    from extauthz.admin.providers import ProfileAdmin
+
+    train(shop)
+    admin: ProfileAdmin = shop.runtime.profiles
+    assert admin.profile_services() == ["shop"]
+    doc = json.loads(json.dumps(admin.profile("shop")))
+    assert doc["endpoints"][0]["template"] == "/items/{int}" and doc["endpoints"][0]["status"] == "enforced"
+    assert admin.profile("nope") is None
+
+
+def test_ordinary_requests_of_mature_endpoints_are_sampled_new_ones_always_learned(shop):
+    from extauthz.profile.book import MATURE, SAMPLE_EVERY
+
+    train(shop, n=MATURE + 50)
+    before = shop.book.live("shop").endpoints[("GET", "/items/{int}")].n
+    rng = random.Random(11)
+    for _ in range(200):
+        shop.check(normal_item_request(rng))
+    shop.check(req("/items/5?id=7&sort=asc&user=ana&page=2", client="203.0.113.5"))  # something new
+    shop.flush()
+    ep = shop.book.live("shop").endpoints[("GET", "/items/{int}")]
+    assert ep.n - before <= 200 // SAMPLE_EVERY + 5
+    assert "query:page" in ep.params
+
+
+def test_long_names_and_many_parameters_stay_bounded(shop):
+    from extauthz.profile.model import LearnLimits
+
+    long = "n" * 5000
+    for i in range(60):
+        many = "&".join(f"p{i}_{k}=1" for k in range(40))
+        shop.check(req(f"/bulk?{long}=1&{many}", client=f"198.51.100.{i}"))
+    shop.flush()
+    ep = shop.book.live("shop").endpoints[("GET", "/bulk")]
+    assert len(ep.params) <= LearnLimits().max_params and ep.param_overflow > 0
+    assert max(len(k) for k in ep.params) <= 220

@@ -7,6 +7,8 @@ import sqlite3
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extauthz.profile.document import FORMAT, MAGIC, DocumentError, decode, encode
 from extauthz.profile.features import features, shape
@@ -217,3 +219,18 @@ defaults:
     finally:
         a.close()
         b.close()
+
+
+_VALUES = st.lists(st.sampled_from(["asc", "desc", "12", "7", "a-b", "x@y.es", "", "Ana Mar", "a;b", "2024-01-02"]),
+                   max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_VALUES, _VALUES)
+def test_merging_is_order_free(xs, ys):
+    """Workers merge in any order: a+b and b+a must be the same summary."""
+    ab, ba = _learned(xs), _learned(ys)
+    ab.merge(_learned(ys), LearnLimits())
+    ba.merge(_learned(xs), LearnLimits())
+    for attr in ("n", "lmin", "lmax", "mask", "mask2", "always", "encs", "type", "values", "shapes", "punct"):
+        assert getattr(ab, attr) == getattr(ba, attr), attr

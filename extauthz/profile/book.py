@@ -31,6 +31,8 @@ from extauthz.request import Request
 from extauthz.store.base import ProfileStore, StoreError
 
 log = logging.getLogger("extauthz.profile")
+MATURE = 1000  # requests learned by an endpoint before its ordinary requests are sampled
+SAMPLE_EVERY = 4
 
 
 def open_profiles(runtime, config: Config, state_dir: str, learning: bool) -> None:
@@ -104,11 +106,15 @@ class ProfileBook:
         self._rates: dict[tuple[str, str, str], RateTracker] = {}
         self._versions: dict[str, int] = {}
         self._gate: dict[tuple[str, str, str], int] = {}  # flagged new endpoint -> first client
+        self._ticks: dict[tuple[str, str, str], int] = {}  # ordinary requests per mature endpoint
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        # `extauthz learn` turns both off: a corpus is learned whole, and merged once at the end
+        self.sampling = True
+        self.background = True
         # the current config's view (ProfileStage.follow): policy per service, alias -> service
         self.policy_of: Callable[[str], ProfilePolicy] = lambda service: ProfilePolicy()
         self.aliases: dict[str, str] = {}
@@ -181,7 +187,7 @@ class ProfileBook:
         """Add one clean request to the service's delta. False when caps or the client's share refused it."""
         if not self.learning:
             return False
-        if self._thread is None:
+        if self._thread is None and self.background:
             self.start()
         limits = self.limits
         service = obs.service
@@ -208,6 +214,8 @@ class ProfileBook:
             if tracker is None:
                 tracker = self._rates[(service, obs.method, obs.template)] = RateTracker()
             tracker.hit(obs.client, now)  # rates count every clean request, over its share or not
+            if not obs.sampled and not obs.anomalous:
+                return False
             confirm = self._admit(obs.client, ep, live_ep)
             if confirm is False:
                 ep.refused += 1
@@ -245,6 +253,19 @@ class ProfileBook:
             delta.header_overflow += dropped
             self.learned += 1
         return True
+
+    def sample(self, service: str, method: str, tpl: str, ep: EndpointStats) -> bool:
+        """Learn this ordinary request? Every one until an endpoint has MATURE requests learned,
+        then 1 in SAMPLE_EVERY: its model no longer moves with them, and learning is most of
+        the per-request cost. A request that shows anything new is learned regardless."""
+        if ep.n < MATURE or not self.sampling:
+            return True
+        key = (service, method, tpl)
+        tick = self._ticks.get(key, 0) + 1
+        if len(self._ticks) >= 8192:
+            self._ticks.clear()
+        self._ticks[key] = tick
+        return tick % SAMPLE_EVERY == 0
 
     def _through_gate(self, obs: Observation) -> bool:
         """A flagged new endpoint is learned once a second client has used it cleanly."""
@@ -371,7 +392,7 @@ class ProfileBook:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        if self._thread is None and self.learning and not self._stop.is_set():
+        if self._thread is None and self.learning and self.background and not self._stop.is_set():
             self._thread = threading.Thread(target=self._run, name="profile-flush", daemon=True)
             self._thread.start()
 

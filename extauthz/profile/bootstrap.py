@@ -61,6 +61,7 @@ def learn_corpora(files: list[str], config: Config, state_dir: str, *, service: 
         book = runtime.profiles
         if book is None:
             raise ConfigError("profile.mode is off for every service: nothing would be learned", "defaults.profile.mode")
+        book.sampling = book.background = False
         for path in files:
             for rec in read_corpus(path, service=service, split=split):
                 report.records += 1

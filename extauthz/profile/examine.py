@@ -16,7 +16,7 @@ an unknown parameter) are MEDIUM or LOW and block only together.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from extauthz.decode import Input
 from extauthz.finding import Severity
@@ -82,6 +82,8 @@ class Observation:
     endpoint_known: bool = False
     caller_known: bool = True
     gated: bool = False  # flagged as an unknown endpoint/method: learned only once two clients agree
+    sampled: bool = True  # an ordinary request of a mature endpoint may count for its rate only
+    anomalous: bool = False  # showed something the profile lacks: always learned when clean
 
 
 def media_type(request: Request) -> str:
@@ -98,6 +100,7 @@ def caller_of(request: Request, aliases: dict[str, str]) -> str:
 
 _KEYS: dict[tuple[str, str], str | None] = {}
 KEY_CACHE_SIZE = 4096
+MAX_NAME = 200
 
 
 def _param_key(kind: str, name: str) -> str | None:
@@ -105,27 +108,35 @@ def _param_key(kind: str, name: str) -> str | None:
     key = _KEYS.get((kind, name), "")
     if key != "":
         return key
+    whole = name
+    if len(name) > MAX_NAME:
+        name = name[:MAX_NAME] + "…"  # a parameter is known by its first MAX_NAME characters
     if kind == "header":
         low = name.lower()
         key = None if low in UNMODELLED_HEADERS or low.startswith(UNMODELLED_PREFIXES) else f"header:{low}"
     else:
         key = f"{kind}:{normalize_name(name)}" if name else kind
-    if len(_KEYS) >= KEY_CACHE_SIZE:
-        _KEYS.clear()  # an attacker's stream of new names costs a rebuild, never memory
-    _KEYS[(kind, name)] = key
+    if len(whole) <= MAX_NAME:
+        if len(_KEYS) >= KEY_CACHE_SIZE:
+            _KEYS.clear()  # an attacker's stream of new names costs a rebuild, never memory
+        _KEYS[(kind, whole)] = key
     return key
 
 
 def examine(profile: ServiceProfile | None, service: str, request: Request, inputs: Sequence[Input],
-            client: int | None, caller: str, want_shapes: bool,
-            complete: bool = True) -> tuple[Observation, list[Anomaly]]:
-    """`complete` is False when the decoder stopped at a limit: absent parameters then prove nothing."""
+            client: int | None, caller: str, want_shapes: bool, complete: bool = True,
+            sample: Callable[[str, str, str, EndpointStats], bool] | None = None) -> tuple[Observation, list[Anomaly]]:
+    """`complete` is False when the decoder stopped at a limit: absent parameters then prove nothing.
+    `sample(service, method, template, endpoint)` says whether an ordinary request of a learned
+    endpoint is to be learned (ProfileBook.sample); shapes are only worked out for those."""
     tpl = profile.template_of(request.path) if profile is not None else template(request.path)
     obs = Observation(service, request.method, tpl, client, caller, ctype=media_type(request),
                       body_size=len(request.body) if request.body_size < 0 else request.body_size)
     anomalies: list[Anomaly] = []
     ep = profile.endpoints.get((request.method, tpl)) if profile is not None else None
     obs.endpoint_known = ep is not None
+    if want_shapes and ep is not None and sample is not None:
+        obs.sampled = want_shapes = sample(service, request.method, tpl, ep)
     obs.caller_known = profile is not None and profile.callers is not None and caller in profile.callers
     if profile is not None:
         _endpoint_checks(profile, ep, obs, request, anomalies)
@@ -187,6 +198,7 @@ def examine(profile: ServiceProfile | None, service: str, request: Request, inpu
             if p.present == ep.n and key not in seen_keys:
                 anomalies.append(Anomaly("profile.param.missing", Severity.MEDIUM, key, "",
                                          f"parameter {key} was in all {ep.n} learned requests"))
+    obs.anomalous = bool(anomalies)
     return obs, anomalies
 
 

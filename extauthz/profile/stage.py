@@ -56,7 +56,7 @@ class ProfileStage:
         complete = not any(f.rule.startswith("limit.") for f in ctx.findings)
         caller = caller_of(request, self.aliases)
         obs, anomalies = examine(live, service, request, ctx.inputs, client_of(request, caller), caller,
-                                 learning, complete)
+                                 learning, complete, self.book.sample)
         if learning:
             ctx.scratch["profile"] = obs
         if not anomalies or pol.mode == "learn" or live is None:

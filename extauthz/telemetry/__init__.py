@@ -56,7 +56,7 @@ class CheckTelemetry:
         parent = choose_parent(metadata, request.headers)
         parent_ids = TraceIds(parent.trace_id_hex, "", parent.span_id_hex) if parent else TraceIds()
         trace = parent_ids
-        if tracer is not None:
+        if tracer is not None and not (parent is not None and not parent.sampled and tracer.follows_parent):
             findings = [redact(f) for f in verdict.findings]
             trace_id, span_id = tracer.record(request, verdict, seconds, parent, findings,
                                               actor_hash(actor_of(request)))

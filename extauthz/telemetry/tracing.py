@@ -54,7 +54,7 @@ class CheckTracer:
             attributes["extauthz.worker"] = worker
         sampler = None if os.environ.get("OTEL_TRACES_SAMPLER") else ParentBased(TraceIdRatioBased(settings.sample_ratio))
         # With our parent-based sampler an unsampled parent means no span: skip the SDK (≈1 µs, not ≈12).
-        self._follow_parent = sampler is not None
+        self.follows_parent = sampler is not None
         self.provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
         self.provider.add_span_processor(BatchSpanProcessor(exporter or _exporter(settings)))
         self.tracer = self.provider.get_tracer("extauthz")
@@ -62,7 +62,7 @@ class CheckTracer:
     def record(self, request: Request, verdict: Verdict, seconds: float, parent: TraceParent | None,
                findings: Sequence[Finding], actor_hash: str) -> tuple[str, str]:
         """Record the check's span; returns (trace id, span id) as hex, empty when not sampled."""
-        if parent is not None and not parent.sampled and self._follow_parent:
+        if parent is not None and not parent.sampled and self.follows_parent:
             return parent.trace_id_hex, ""
         end = time.time_ns()
         start = end - int(seconds * 1e9)
