@@ -176,17 +176,20 @@ def mutate(data: bytes, rnd: random.Random, rounds: int = 4) -> bytes:
 # ----------------------------------------------------------------- random.Random generators (long run)
 
 def random_text(rnd: random.Random, max_parts: int = 40) -> str:
+    """Mostly short values (tens to hundreds of characters), now and then a long repetition."""
     out = []
     for _ in range(rnd.randint(0, max_parts)):
         r = rnd.random()
         if r < 0.6:
             out.append(rnd.choice(TOKENS))
-        elif r < 0.8:
+        elif r < 0.82:
             out.append(chr(rnd.choice((rnd.randint(0x20, 0x7E), rnd.randint(0, 0x10FFFF)))))
-        elif r < 0.95:
-            out.append(rnd.choice(TOKENS) * rnd.randint(2, 200))
-        else:
+        elif r < 0.97:
+            out.append(rnd.choice(TOKENS) * rnd.randint(2, 8))
+        elif r < 0.999:
             out.append("".join(rnd.choice("'\"<>()[]{};|&$%\\/=*#") for _ in range(rnd.randint(1, 50))))
+        else:
+            out.append(rnd.choice(TOKENS) * rnd.randint(50, 400))
     text = "".join(out)
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if rnd.random() < 0.5 else text
 
