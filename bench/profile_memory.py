@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from extauthz.config import parse_config  # noqa: E402
 from extauthz.decode import Input  # noqa: E402
-from extauthz.profile.book import client_of  # noqa: E402
 from extauthz.profile.examine import examine  # noqa: E402
 from extauthz.request import Hop, Peer, Request  # noqa: E402
 from extauthz.runtime import build_runtime  # noqa: E402

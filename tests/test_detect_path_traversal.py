@@ -94,3 +94,16 @@ def test_resolve_never_raises_bounded_deterministic(s):
 def test_resolve_on_path_alphabet(parts):
     r = resolve("/".join(parts))
     assert r.climb <= r.parents
+
+
+def test_parent_steps_glued_to_a_stripped_path():
+    for v in ("........................etcpasswd", "file:....etcpasswd", "..web-infweb.xml", "....web-inf/web.xml",
+              "..htaccess"):
+        assert rules(v) == {("lfi.traversal.glued", Severity.HIGH)}, v
+    for v in ("...etcetera", "and so on...etc", "...and more", "wait...passwd", "...the web.config file"):
+        assert rules(v) == set(), v
+
+
+def test_directories_named_with_nothing_below_are_medium():
+    for v in ("/sys/class", "/etc/ssh", "c:\\windows\\system32", "x/.git"):
+        assert {sev for _, sev in rules(v)} == {Severity.MEDIUM}, v

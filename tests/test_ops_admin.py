@@ -319,6 +319,6 @@ SCHEMA = schemathesis.openapi.from_dict(document())
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_matches_its_openapi_document(case, admin):
     case.call_and_validate(base_url=admin.url, headers={"Authorization": f"Bearer {TOKEN}"})

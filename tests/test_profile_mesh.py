@@ -120,6 +120,12 @@ def test_intruder_calling_backend_admin_is_flagged_with_both_identities(learned_
     # the frontend itself calling a learned endpoint is still fine; on an endpoint it never used, it is not
     assert as_workload(learned_mesh, "frontend", "/products?q=socks") == 200
     assert as_workload(learned_mesh, "frontend", "/admin/users") == 403
+    wait_for(lambda: any(e["source"]["principal"] == devcerts.spiffe_id("frontend") and e["path"] == "/admin/users"
+                         for e in security_events(learned_mesh)))
+    event = next(e for e in security_events(learned_mesh) if e["path"] == "/admin/users"
+                 and e["source"]["principal"] == devcerts.spiffe_id("frontend"))
+    edge = next(f for f in event["findings"] if f["rule"] == "profile.callgraph.new-edge")
+    assert devcerts.spiffe_id("frontend") in edge["detail"] and BACKEND in edge["detail"]
 
 
 def test_profile_survives_a_restart(learned_mesh):

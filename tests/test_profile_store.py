@@ -189,7 +189,7 @@ def test_redis_profile_store_merges_concurrent_updates(redis_server):
             for _ in range(30):
                 store.update("shop", lambda old: (old or b"") + tag)
 
-        threads = [threading.Thread(target=add, args=(st, t)) for st, t in zip(stores, (b"a", b"b", b"c"))]
+        threads = [threading.Thread(target=add, args=(s, t)) for s, t in zip(stores, (b"a", b"b", b"c"))]
         for t in threads:
             t.start()
         for t in threads:
@@ -198,8 +198,8 @@ def test_redis_profile_store_merges_concurrent_updates(redis_server):
         assert [doc.count(t) for t in (b"a", b"b", b"c")] == [30, 30, 30]
         assert stores[1].versions() == {"shop": 90}
     finally:
-        for st in stores:
-            st.close()
+        for store in stores:
+            store.close()
 
 
 @pytest.mark.redis

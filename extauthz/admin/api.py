@@ -147,12 +147,15 @@ def _body_object(body: bytes, required: tuple[str, ...], optional: tuple[str, ..
     return obj
 
 
+_BLANK = " \t\r\n\f\v"  # what the OpenAPI document's `\S` treats as blank (not Python's wider isspace)
+
+
 def _string(obj: dict, name: str, max_len: int = 512, required: bool = True) -> str:
     v = obj.get(name, "")
-    if not isinstance(v, str) or (required and not v.strip()) or len(v) > max_len:
+    if not isinstance(v, str) or (required and not v.strip(_BLANK)) or len(v) > max_len:
         raise AdminError(400, f"{name}: expected a non-empty string of at most {max_len} characters"
                          if required else f"{name}: expected a string of at most {max_len} characters")
-    return v.strip()
+    return v.strip(_BLANK)
 
 
 def _seconds(obj: dict, name: str, default: float | None) -> float | None:
@@ -357,9 +360,9 @@ class AdminAPI:
     def _entries(self, obj: dict) -> list[str]:
         entries = obj["entries"]
         if not isinstance(entries, list) or not entries or len(entries) > 1000 \
-                or not all(isinstance(e, str) and e.strip() and len(e) <= 512 for e in entries):
+                or not all(isinstance(e, str) and e.strip(_BLANK) and len(e) <= 512 for e in entries):
             raise AdminError(400, "entries: expected a list of 1 to 1000 non-empty strings (at most 512 characters)")
-        return [e.strip() for e in entries]
+        return [e.strip(_BLANK) for e in entries]
 
     def list_add(self, q, body, args) -> Response:
         _allowed_params(q, ())

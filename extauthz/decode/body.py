@@ -17,12 +17,15 @@ the type is missing, unknown, or wrong.
   that sniffs as JSON/XML/form is parsed as that and reported
   (decode.content-type-mismatch). `text/*` bodies are sniffed silently
   (text/plain JSON is common in CORS-simple requests).
+- A body still in chunked transfer coding (Transfer-Encoding: chunked and it
+  parses as chunks; Envoy normally de-chunks first) is read as its payload.
 """
 from __future__ import annotations
 
 import zlib
 from typing import TYPE_CHECKING, Mapping
 
+from extauthz.decode.chunked import dechunk
 from extauthz.decode.media import EVASIVE_CODECS, codec_for, format_of, parse_media_type
 from extauthz.decode.parsers import PARSERS, Where
 from extauthz.decode.parsers.graphql import is_graphql_request, walk_request
@@ -125,6 +128,8 @@ def _parse(c: Collector, fmt: str, text: str, params: Mapping[str, str], chain: 
 
 def collect_body(c: Collector, request: Request, body_limit: int) -> None:
     body = request.body
+    if body and "chunked" in (request.header("transfer-encoding") or "").lower():
+        body = dechunk(body) or body  # only when it really parses as chunks (Envoy normally de-chunks)
     if not body and not request.body_truncated:
         return
     ctypes = request.headers.get("content-type", ())

@@ -21,6 +21,7 @@ from extauthz.detect import orm  # noqa: E402,F401
 from extauthz.detect import path_traversal  # noqa: F401,E402
 from extauthz.detect import perlruby  # noqa: E402,F401
 from extauthz.detect import php  # noqa: E402,F401
+from extauthz.detect import protocol  # noqa: F401,E402
 from extauthz.detect import scanner  # noqa: F401,E402
 from extauthz.detect import session_fixation  # noqa: F401,E402
 from extauthz.detect import shellshock  # noqa: E402,F401
@@ -30,6 +31,7 @@ from extauthz.detect import ssti  # noqa: E402,F401
 from extauthz.detect import ssrf_rfi  # noqa: F401,E402
 from extauthz.detect import upload  # noqa: E402,F401
 from extauthz.detect import xss  # noqa: F401,E402
+from extauthz.detect import xpath  # noqa: F401,E402
 from extauthz.detect import xxe  # noqa: F401,E402
 
 __all__ = ["REGISTRY", "Detector", "DetectorSet", "register"]

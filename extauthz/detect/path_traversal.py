@@ -111,9 +111,29 @@ class PathTraversal(Detector):
             glued = self.files.match_glued(r.segments[0])
             if glued is not None:
                 return self._finding(inp, tok, "lfi.restricted-file", glued.severity, f"ends with {glued.text}")
+        if not is_path and r.segments and r.segments[0].startswith(".."):
+            glued = self._glued(r.segments)
+            if glued is not None:
+                return self._finding(inp, tok, "lfi.traversal.glued", Severity.HIGH,
+                                     f"dot-dot steps glued to {glued.text} (separators stripped)")
         if r.parents and (r.obfuscated or r.nul) and not is_path:
             return self._finding(inp, tok, "lfi.traversal.obfuscated", Severity.MEDIUM,
                                  "encoded or odd parent steps")
+        return None
+
+    def _glued(self, segments: tuple[str, ...]) -> RestrictedEntry | None:
+        """`....etcpasswd`, `..web-infweb.xml`, `....web-inf/web.xml`, `..htaccess`:
+        parent steps run into a restricted path whose separators were stripped
+        (by a filter that deletes them, or a wordlist that lost its backslashes)."""
+        rest = segments[0].lstrip(".")
+        if not rest:
+            return None
+        for first in (rest, "." + rest):
+            found = self.files.match((first, *segments[1:]))
+            if found is None and len(segments) == 1:
+                found = self.files.match_glued_path(first)
+            if found is not None and found.severity >= Severity.HIGH:
+                return found
         return None
 
     def _restricted(self, inp: Input, tok: str, r: ResolvedPath, target: RestrictedEntry) -> Finding:
@@ -121,7 +141,8 @@ class PathTraversal(Detector):
 
         In a parameter, a bare name (`.htpasswd`) or a directory with nothing
         below it (`c:\\inetpub`) reads no file by itself: search boxes see
-        such text. One step weaker than a path to the file.
+        such text. One step weaker than a path to the file (tech-support
+        searches name `/etc/ssh` and `c:\\windows\\system32` too).
         """
         sev = target.severity
         if inp.kind == "path":

@@ -48,6 +48,8 @@ MARKERS: Mapping[str, tuple[str, ...]] = {
     "url": (r"://", r"%3a", r":\\/"),
     # a letter or digit escaped where nobody needs to escape it: %61, %2561, \u0061, %5Cu0061 (protocol)
     "escaped-alnum": ("%" + ENCODED_ALNUM, r"%25" + ENCODED_ALNUM, r"\\u00[3-7][0-9a-f]", r"%5cu00[3-7][0-9a-f]"),
+    # control characters other than tab, CR, LF and NUL, percent-encoded (protocol)
+    "control-escape": (r"%(?:0[1-8bcef]|1[0-9a-f]|7f)",),
     # IIS %u escapes of fullwidth forms (best-fit mapping to ASCII) (protocol)
     "percent-u-fullwidth": (r"%uff[0-5]",),
     # something glued after an array bracket in a name: `a[1]x=` (protocol)

@@ -51,7 +51,15 @@ class RestrictedFiles:
     def __init__(self, entries: Iterable[RestrictedEntry]) -> None:
         self._by_last: dict[str, list[RestrictedEntry]] = {}
         self._prefixed: list[RestrictedEntry] = []
+        self._glued: dict[str, RestrictedEntry] = {}
+        self._glued_dirs: list[tuple[str, RestrictedEntry]] = []
         for e in entries:
+            if "*" not in e.pattern and not e.prefix and e.severity >= Severity.HIGH:
+                glued = "".join(e.pattern)
+                if e.directory and len(glued) >= 5 and any(c in glued for c in "-._"):
+                    self._glued_dirs.append((glued, e))
+                elif not e.directory and (len(e.pattern) >= 2 or "." in glued):
+                    self._glued.setdefault(glued, e)
             if e.prefix:
                 self._prefixed.append(e)
                 continue
@@ -97,6 +105,20 @@ class RestrictedFiles:
                 for e in entries:
                     if len(e.pattern) == 1 and not e.directory:
                         return e
+        return None
+
+    def match_glued_path(self, text: str) -> RestrictedEntry | None:
+        """An entry whose segments, separators removed, make up `text`: the whole of
+        it (`etcpasswd`), or its start for a directory with a distinctive name
+        (`web-infweb.xml`). Only asked about text that followed dot-dot steps."""
+        if len(text) < 5:
+            return None
+        found = self._glued.get(text)
+        if found is not None:
+            return found
+        for name, entry in self._glued_dirs:
+            if text.startswith(name):
+                return entry
         return None
 
     def _match(self, segments: Sequence[str]) -> RestrictedEntry | None:

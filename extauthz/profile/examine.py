@@ -59,7 +59,6 @@ class Anomaly:
     location: str
     value: str = ""  # the offending value (the stage redacts it into an excerpt)
     detail: str = ""
-    structural: bool = True  # the model would have to grow to accept it (lengths do not count)
     # Which part of the profile must be settled (enforced) for this to count:
     # "endpoint" (its endpoint), "endpoints" (the service's set of endpoints),
     # "callers" (the service's set of callers), "service" (headers, service-wide).
@@ -79,7 +78,6 @@ class Observation:
     headers: list[Observed] = field(default_factory=list)
     ctype: str = ""
     body_size: int = 0
-    endpoint_known: bool = False
     caller_known: bool = True
     gated: bool = False  # flagged as an unknown endpoint/method: learned only once two clients agree
     sampled: bool = True  # an ordinary request of a mature endpoint may count for its rate only
@@ -134,7 +132,6 @@ def examine(profile: ServiceProfile | None, service: str, request: Request, inpu
                       body_size=len(request.body) if request.body_size < 0 else request.body_size)
     anomalies: list[Anomaly] = []
     ep = profile.endpoints.get((request.method, tpl)) if profile is not None else None
-    obs.endpoint_known = ep is not None
     if want_shapes and ep is not None and sample is not None:
         obs.sampled = want_shapes = sample(service, request.method, tpl, ep)
     obs.caller_known = profile is not None and profile.callers is not None and caller in profile.callers
@@ -227,13 +224,16 @@ def _endpoint_checks(profile: ServiceProfile, ep: EndpointStats | None, obs: Obs
                                      obs.ctype, f"content type {obs.ctype or '(none)'} never seen on {method} {tpl}"))
         if obs.body_size > 2 * ep.bmax + 1024 and ep.n >= FULL_SAMPLES:
             anomalies.append(Anomaly("profile.endpoint.body-size", Severity.MEDIUM, "body", "",
-                                     f"body of {obs.body_size} bytes; at most {ep.bmax} learned", structural=False))
+                                     f"body of {obs.body_size} bytes; at most {ep.bmax} learned"))
     if caller:
         callers = profile.callers
         if callers is not None and caller not in callers:
             anomalies.append(Anomaly("profile.callgraph.new-caller", Severity.HIGH, f"source:{caller}", caller,
                                      "", scope="callers"))
-        elif ep is not None and ep.callers is not None and caller not in ep.callers:
+        elif ep is None:  # a known caller on an endpoint or method the service never served
+            anomalies.append(Anomaly("profile.callgraph.new-edge", Severity.MEDIUM, f"source:{caller}", caller,
+                                     "", scope="endpoints"))
+        elif ep.callers is not None and caller not in ep.callers:
             anomalies.append(Anomaly("profile.callgraph.new-edge", Severity.MEDIUM, f"source:{caller}", caller,
                                      ""))
 
@@ -298,7 +298,7 @@ def _value_checks(p: ParamStats, item: Observed, anomalies: list[Anomaly], prefi
                                  f"{key}: shape {shp} never seen ({len(shapes)} learned)"))
     if length > p.lmax or length < p.lmin:
         found.append(Anomaly(f"{prefix}.length", _length_severity(p, length, strong), location, value,
-                             f"{key}: {length} characters; {p.lmin}..{p.lmax} learned", structural=False))
+                             f"{key}: {length} characters; {p.lmin}..{p.lmax} learned"))
     weak = p.n < FULL_SAMPLES
     for a in found:
         if one_rule:
