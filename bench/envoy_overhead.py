@@ -1,47 +1,74 @@
-"""What extauthz costs behind real Envoy, against Envoy alone, in the same run.
+"""What extauthz costs behind real Envoy, against baselines measured in the same run.
 
-    python bench/envoy_overhead.py [--duration 10] [--connections 1,16] [--mix get]
+    python bench/envoy_overhead.py [--duration 10] [--connections 1,16] [--mixes get,json,multipart,attack]
+                                   [--scenarios ...] [--rounds 1] [--no-peer] [--no-workers] [--json FILE]
 
-Scenarios, each measured with wrk (bounded duration, loopback only):
-  envoy            Envoy with a near-free upstream (a direct_response route), no ext_authz
-  extauthz-off     + ext_authz to extauthz with `mode: off` (the cost of the gRPC hop)
-  extauthz         + ext_authz to extauthz with the built-in defaults (full detection)
-  extauthz-traced  + tracing on: a span per check exported over OTLP to a receiver process
-Printed: req/s, p50/p99 latency, CPU µs per request of Envoy and of extauthz
-(from /proc utime+stime), peak RSS of extauthz; ratios against the baseline.
+Scenarios (all up at once, on 127.0.0.1; each (mix, connections) is measured
+for every scenario back to back, so a change in the shared machine's load hits
+all of them alike):
+  envoy          the edge Envoy (envoy/edge.yaml: ext_authz settings as deployed, a direct_response
+                 route as the near-free upstream), no ext_authz
+  extauthz-off   + extauthz with `mode: off` (the cost of the gRPC hop in our stack)
+  extauthz       + extauthz with everything on (built-in defaults: detection, actor risk, behaviour
+                 profile learning, metrics, security events to a file)
+  extauthz-traced  the same with tracing on: a span per check exported over OTLP/gRPC to a
+                 receiver process that discards it (its CPU is not counted)
+  nginx          nginx alone (one worker, proxying to a return-200 server block)     [the peer's baseline]
+  nginx-modsec   + ModSecurity 3 + OWASP CRS (Debian packages, paranoia level 1)      [the legacy peer]
+Worker scaling (at the highest connection count): extauthz with --workers 1 and 2
+behind an Envoy with 2 worker threads (so that there are 2 gRPC connections
+to spread over the workers).
+
+Load: wrk, one thread, keep-alive connections, a bounded duration per run;
+every request has its own client address (X-Forwarded-For through the
+trusted edge), so actor risk never short-cuts detection. Printed per run:
+req/s, p50/p99 latency, CPU µs per request of each process (utime+stime from
+/proc), peak RSS, unexpected statuses; then the issue's targets as ratios
+against the baselines of the same run. Needs wrk (Debian: apt-get install wrk),
+Envoy (make envoy), and for the peer nginx libnginx-mod-http-modsecurity
+modsecurity-crs (skipped with a note when missing).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from extauthz.mesh import find_envoy, free_port, grpc_health  # noqa: E402
+from extauthz.mesh import find_envoy, free_port  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from harness import (EnvoyEdge, NginxPeer, Proc, WrkResult, cpu_seconds, crs_version,  # noqa: E402
+                     modsecurity_available, require_wrk, run_wrk, start_extauthz, tree_cpu, tree_peak_rss_mb,
+                     tree_pids, wait_for, wrk_script)
+from mixes import MIXES, mix  # noqa: E402
 
-MIXES = {
-    "get": {"method": "GET",
-            "path": "/catalog/search?q=running+shoes&size=42&color=blue&sort=price_asc&page=2",
-            "headers": {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                                      "Chrome/131.0.0.0 Safari/537.36",
-                        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-                        "Accept-Language": "en-US,en;q=0.9", "Referer": "https://shop.example.com/catalog",
-                        "Cookie": "sessionid=8f14e45fceea167a5a36dedd4bea2543; theme=dark"},
-            "body": ""},
-}
+# Reference figures of the issue: nginx + ModSecurity 3 + CRS 4.28 PL1 measured on this machine.
+REF_MODSEC_CPU_US = {"get": 2570.0, "json": 16500.0}
+TARGET_THROUGHPUT = 0.80     # full detection keeps ≥ 80 % of mode: off's req/s
+TARGET_P50_ADDED_MS = 0.15   # ... and adds ≤ 0.15 ms to p50 at one connection
+TARGET_CPU_SHARE = {"get": 1 / 3, "json": 1 / 10}  # of the peer's CPU per request
+
+# xff_trusted_hops 2: the address wrk writes in X-Forwarded-For, before the edge's own entry.
+EXTAUTHZ_FULL = """\
+risk: {xff_trusted_hops: 2}
+events: {output: "%s"}
+"""
+EXTAUTHZ_OFF = EXTAUTHZ_FULL + "defaults: {mode: 'off'}\n"
+EXTAUTHZ_TRACED = EXTAUTHZ_FULL + "tracing: {enabled: true, endpoint: 'http://127.0.0.1:%d'}\n"
 
 
 def envoy_config(listen: int, admin: int, extauthz: int | None) -> dict:
+    """A minimal Envoy with ext_authz (timeout 1 s) and a direct-response route, context service=shop.
+
+    Kept for tests that need one Envoy in front of one extauthz (tests/test_ops_reload.py);
+    the benchmark itself runs envoy/edge.yaml (harness.edge_config).
+    """
     filters = []
     if extauthz is not None:
         filters.append({
@@ -84,208 +111,263 @@ def envoy_config(listen: int, admin: int, extauthz: int | None) -> dict:
             "clusters": clusters}}
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its (reaped and live) children."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
-    return (utime + stime + cutime + cstime) / CLK_TCK
+@dataclass
+class Target:
+    """One system under load: the process that serves HTTP and, if any, extauthz behind it."""
+
+    name: str
+    url: str
+    front: Proc
+    extauthz: Proc | None = None
+    detects: bool = False   # answers the mix's expected statuses (403 for attacks)
+    blocks_some: bool = False  # a WAF with its own idea of what to block (the peer)
+    stops: list = field(default_factory=list)
 
 
-def tree_pids(pid: int) -> list[int]:
-    out = [pid]
-    try:
-        kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    except OSError:
-        kids = []
-    for k in kids:
-        out.extend(tree_pids(int(k)))
-    return out
+@dataclass
+class Run:
+    scenario: str
+    mix: str
+    connections: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    front_cpu_us: float
+    extauthz_cpu_us: float
+    unexpected: int
+    status_403: int
+    blocked_actor: int
+    statuses: dict = field(default_factory=dict)
+    worker_cpu_share: list = field(default_factory=list)  # with --workers N: each worker's share of extauthz CPU
+
+    @property
+    def cpu_us(self) -> float:
+        return self.front_cpu_us + self.extauthz_cpu_us
 
 
-def peak_rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
+def measure(t: Target, script: Path, connections: int, duration: float) -> Run:
+    workers = [p for p in tree_pids(t.extauthz.pid)[1:]] if t.extauthz else []
+    w0 = [cpu_seconds(p) for p in workers]
+    c0, x0 = tree_cpu(t.front.pid), tree_cpu(t.extauthz.pid if t.extauthz else None)
+    r: WrkResult = run_wrk(t.url, script, connections, duration)
+    c1, x1 = tree_cpu(t.front.pid), tree_cpu(t.extauthz.pid if t.extauthz else None)
+    spent = [cpu_seconds(p) - a for p, a in zip(workers, w0)]
+    shares = [round(s / sum(spent), 2) for s in spent] if len(spent) > 1 and sum(spent) > 0 else []
+    n = max(1, r.requests)
+    st, sent = r.statuses or {}, r.sent or {}
+    got403, want403 = st.get("403", 0), sent.get("403", 0)
+    if t.detects:  # exactly the mix's statuses, give or take the requests in flight at the end
+        unexpected = sum(v for k, v in st.items() if k not in ("200", "403")) + max(0, abs(got403 - want403) - connections)
+    elif t.blocks_some:
+        unexpected = sum(v for k, v in st.items() if k not in ("200", "403"))
+    else:
+        unexpected = sum(v for k, v in st.items() if k != "200")
+    return Run(t.name, "", connections, r.rps, r.p50_ms, r.p99_ms, r.requests, (c1 - c0) * 1e6 / n,
+               (x1 - x0) * 1e6 / n, unexpected + r.socket_errors, got403, r.blocked_actor,
+               dict(st, **({"socket-errors": r.socket_errors} if r.socket_errors else {})), shares)
 
 
-def wrk_script(mix: dict, path: Path) -> Path:
-    headers = "".join(f'wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n' for k, v in mix["headers"].items())
-    path.write_text(f'wrk.method = {json.dumps(mix["method"])}\nwrk.path = {json.dumps(mix["path"])}\n'
-                    f'wrk.body = {json.dumps(mix["body"])}\n{headers}')
-    return path
-
-
-def run_wrk(url: str, script: Path, connections: int, duration: float) -> dict:
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", "--timeout", "5s",
-                          "-s", str(script), url], capture_output=True, text=True, timeout=duration + 60).stdout
-    res: dict = {"raw": out}
-    for line in out.splitlines():
-        parts = line.split()
-        if line.strip().startswith("50%"):
-            res["p50_ms"] = _ms(parts[1])
-        elif line.strip().startswith("99%"):
-            res["p99_ms"] = _ms(parts[1])
-        elif line.startswith("Requests/sec:"):
-            res["rps"] = float(parts[1])
-        elif "requests in" in line:
-            res["requests"] = int(parts[0])
-        elif "Non-2xx or 3xx responses" in line:
-            res["non2xx"] = int(parts[-1])
-    return res
-
-
-def _ms(text: str) -> float:
-    for unit, f in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * f
-    return float(text)
-
-
-class Scenario:
-    def __init__(self, name: str, config_text: str | None, workdir: Path, envoy: str, workers: int) -> None:
-        self.name = name
-        self.workdir = workdir
-        self.ext_proc = None
-        ext_port = None
-        if config_text is not None:
-            ext_port = free_port()
-            cfg = workdir / f"{name}.yaml"
-            cfg.write_text(config_text)
-            self.ext_log = open(workdir / f"{name}-extauthz.log", "wb")
-            self.ext_proc = subprocess.Popen(
-                [sys.executable, "-m", "extauthz", "serve", "--config", str(cfg), "--workers", str(workers),
-                 "--listen", f"127.0.0.1:{ext_port}"], stdout=self.ext_log, stderr=subprocess.STDOUT,
-                start_new_session=True)
-            deadline = time.monotonic() + 30
-            while grpc_health(f"127.0.0.1:{ext_port}") != "SERVING":
-                if time.monotonic() > deadline or self.ext_proc.poll() is not None:
-                    raise RuntimeError(f"extauthz did not start ({name})")
-                time.sleep(0.1)
-        self.port, admin = free_port(), free_port()
-        ecfg = workdir / f"{name}-envoy.json"
-        ecfg.write_text(json.dumps(envoy_config(self.port, admin, ext_port)))
-        self.envoy_log = open(workdir / f"{name}-envoy.log", "wb")
-        self.envoy = subprocess.Popen([envoy, "-c", str(ecfg), "--disable-hot-restart", "--concurrency", "1",
-                                       "--log-level", "error"], stdout=self.envoy_log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
-        deadline = time.monotonic() + 30
-        import urllib.request
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{admin}/ready", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"envoy did not start ({name})")
-                time.sleep(0.1)
-
-    def measure(self, script: Path, connections: int, duration: float) -> dict:
-        url = f"http://127.0.0.1:{self.port}"
-        run_wrk(url, script, connections, min(2.0, duration))  # warm-up
-        ext_pids = tree_pids(self.ext_proc.pid) if self.ext_proc else []
-        e0 = cpu_seconds(self.envoy.pid)
-        x0 = sum(cpu_seconds(p) for p in ext_pids)
-        res = run_wrk(url, script, connections, duration)
-        e1 = cpu_seconds(self.envoy.pid)
-        x1 = sum(cpu_seconds(p) for p in ext_pids)
-        n = max(1, res.get("requests", 1))
-        res["envoy_cpu_us"] = (e1 - e0) * 1e6 / n
-        res["extauthz_cpu_us"] = (x1 - x0) * 1e6 / n if ext_pids else 0.0
-        res["extauthz_peak_rss_mb"] = peak_rss_mb(ext_pids) if ext_pids else 0.0
-        return res
-
-    def stop(self) -> None:
-        for p in (self.envoy, self.ext_proc):
-            if p is not None and p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-
-
-# Actor risk is off in these scenarios: one wrk client at full speed is scripted
-# activity from one address, and would be measured as a blocked actor after a second.
-_QUIET = "events:\n  output: 'off'\nrisk:\n  enabled: false\n"
-SCENARIOS = {
-    "envoy": None,
-    "extauthz-off": "defaults:\n  mode: 'off'\n" + _QUIET,
-    "extauthz": _QUIET,
-    # + a span per check exported over OTLP/gRPC to a receiver process (its CPU is not counted)
-    "extauthz-traced": _QUIET + "tracing:\n  enabled: true\n  endpoint: http://127.0.0.1:{otlp_port}\n",
-}
-
-
-def start_otlp_sink() -> tuple[subprocess.Popen, int]:
+def start_otlp_sink(workdir: Path) -> tuple[Proc, int]:
     """An OTLP/gRPC trace receiver that accepts and discards, in its own process."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from telemetry_cost import RECEIVER
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", RECEIVER, f"127.0.0.1:{port}"], stdout=subprocess.PIPE, text=True)
-    proc.stdout.readline()
+    proc = Proc("otlp-sink", [sys.executable, "-c", RECEIVER, f"127.0.0.1:{port}"], workdir)
+    wait_for(lambda: "up" in proc.log(), 60, "the OTLP sink", proc)
     return proc, port
 
 
+def start_targets(names: list[str], workdir: Path, envoy_bin: str) -> dict[str, Target]:
+    out: dict[str, Target] = {}
+    for name in names:
+        if name == "envoy":
+            e = EnvoyEdge(envoy_bin, workdir, "envoy", None)
+            out[name] = Target(name, e.url, e.proc, stops=[e.stop])
+        elif name.startswith("extauthz"):
+            workers, envoy_threads = 1, 1
+            if name.startswith("extauthz-w"):   # worker scaling: extauthz-w1, extauthz-w2 (Envoy with 2 threads)
+                workers, envoy_threads = int(name[len("extauthz-w"):]), 2
+            stops = []
+            text = EXTAUTHZ_OFF if name == "extauthz-off" else EXTAUTHZ_FULL
+            text %= workdir / f"{name}-events.jsonl"
+            if name == "extauthz-traced":
+                sink, sink_port = start_otlp_sink(workdir)
+                stops.append(sink.stop)
+                text = (EXTAUTHZ_TRACED % (workdir / f"{name}-events.jsonl", sink_port))
+            x, port = start_extauthz(text, workdir, name, workers)
+            e = EnvoyEdge(envoy_bin, workdir, f"envoy-{name}", port, concurrency=envoy_threads)
+            out[name] = Target(name, e.url, e.proc, x, detects=name != "extauthz-off", stops=[e.stop, x.stop, *stops])
+        elif name in ("nginx", "nginx-modsec"):
+            n = NginxPeer(workdir, name, modsecurity=name == "nginx-modsec")
+            out[name] = Target(name, n.url, n.proc, blocks_some=name == "nginx-modsec", stops=[n.stop])
+        else:
+            raise SystemExit(f"unknown scenario {name!r}")
+    return out
+
+
+def run_all(targets: dict[str, Target], plan: list[tuple[str, int, list[str]]], workdir: Path, duration: float,
+            rounds: int, warmup: float, log=print) -> list[Run]:
+    scripts = {m: wrk_script(mix(m), workdir / f"{m}.lua") for m in {p[0] for p in plan}}
+    warmed: set[tuple[str, str]] = set()
+    runs: list[Run] = []
+    for m, conns, names in plan:
+        per: dict[str, list[Run]] = {n: [] for n in names}
+        for _ in range(rounds):
+            for n in names:
+                if (n, m) not in warmed:
+                    run_wrk(targets[n].url, scripts[m], conns, warmup)
+                    warmed.add((n, m))
+                r = measure(targets[n], scripts[m], conns, duration)
+                r.mix = m
+                per[n].append(r)
+        for n in names:
+            best = sorted(per[n], key=lambda r: r.rps)[len(per[n]) // 2]  # the median run by throughput
+            runs.append(best)
+            log(f"  {m:9} c={conns:<3} {n:14} {best.rps:8.0f} req/s  p50 {best.p50_ms:7.3f} ms  p99 {best.p99_ms:7.3f} ms  "
+                f"cpu {best.front_cpu_us:7.0f}+{best.extauthz_cpu_us:<6.0f} µs/req  statuses {best.statuses}"
+                + (f"  worker CPU shares {best.worker_cpu_share}" if best.worker_cpu_share else ""))
+    return runs
+
+
+def find(runs: list[Run], scenario: str, m: str, c: int) -> Run | None:
+    return next((r for r in runs if r.scenario == scenario and r.mix == m and r.connections == c), None)
+
+
+def report(runs: list[Run], targets: dict[str, Target], mixes: list[str], conns: list[int], rss: dict[str, float],
+           peer_note: str) -> list[str]:
+    out = []
+    hdr = f"{'mix':10}{'conn':>5} {'scenario':14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'front µs':>10}{'extauthz µs':>12}{'total µs':>10}{'403':>7}{'unexp':>7}"
+    out.append(hdr)
+    for m in mixes:
+        for c in conns:
+            for r in runs:
+                if r.mix == m and r.connections == c:
+                    out.append(f"{m:10}{c:>5} {r.scenario:14}{r.rps:9.0f}{r.p50_ms:9.3f}{r.p99_ms:9.3f}{r.front_cpu_us:10.0f}"
+                               f"{r.extauthz_cpu_us:12.0f}{r.cpu_us:10.0f}{r.status_403:7}{r.unexpected:7}")
+    out.append("")
+    out.append("peak RSS (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
+    out.append("")
+    out.append("targets (ratios within this run):")
+    for m in mixes:
+        for c in conns:
+            off, full, env = (find(runs, s, m, c) for s in ("extauthz-off", "extauthz", "envoy"))
+            if off and full:
+                ratio = full.rps / off.rps if off.rps else 0
+                line = (f"  {m:9} c={c:<3} throughput full/off {ratio:5.2f} (≥ {TARGET_THROUGHPUT:.2f}: "
+                        f"{'ok' if ratio >= TARGET_THROUGHPUT else 'MISSED'})")
+                if env:
+                    line += f"; full/envoy {full.rps / env.rps:5.2f}, off/envoy {off.rps / env.rps:5.2f}"
+                if c == 1:
+                    added = full.p50_ms - off.p50_ms
+                    line += (f"; p50 added vs off {added:+.3f} ms (≤ {TARGET_P50_ADDED_MS} ms: "
+                             f"{'ok' if added <= TARGET_P50_ADDED_MS else 'MISSED'})")
+                    if env:
+                        line += f", vs envoy {full.p50_ms - env.p50_ms:+.3f} ms"
+                out.append(line)
+    traced = [(m, c) for m in mixes for c in conns if find(runs, "extauthz-traced", m, c) and find(runs, "extauthz", m, c)]
+    if traced:
+        out.append("")
+        out.append("tracing on (a span per check over OTLP) vs full detection without:")
+        for m, c in traced:
+            t, f = find(runs, "extauthz-traced", m, c), find(runs, "extauthz", m, c)
+            out.append(f"  {m:9} c={c:<3} throughput traced/full {t.rps / f.rps:5.2f}, extauthz CPU "
+                       f"{t.extauthz_cpu_us - f.extauthz_cpu_us:+.0f} µs/req, p50 {t.p50_ms - f.p50_ms:+.3f} ms")
+    out.append("")
+    out.append(f"CPU per request, Envoy + extauthz (full) vs the legacy peer {peer_note}:")
+    for m in mixes:
+        c = conns[-1]
+        full, env, ms, ng = (find(runs, s, m, c) for s in ("extauthz", "envoy", "nginx-modsec", "nginx"))
+        if not full:
+            continue
+        line = f"  {m:9} c={c:<3} ours {full.cpu_us:7.0f} µs (extauthz {full.extauthz_cpu_us:.0f}, Envoy {full.front_cpu_us:.0f})"
+        share = TARGET_CPU_SHARE.get(m)
+        if ms:
+            line += f"; nginx+ModSecurity {ms.cpu_us:7.0f} µs → ours/peer {full.cpu_us / ms.cpu_us:5.2f}"
+            if share:
+                line += f" (≤ {share:.2f}: {'ok' if full.cpu_us <= share * ms.cpu_us else 'MISSED'})"
+            if ng and env:
+                added_ours, added_peer = full.cpu_us - env.cpu_us, ms.cpu_us - ng.cpu_us
+                line += f"; added by the WAF: ours {added_ours:.0f} µs, ModSecurity {added_peer:.0f} µs"
+        if m in REF_MODSEC_CPU_US:
+            ref = REF_MODSEC_CPU_US[m]
+            line += f"; vs the issue's reference {ref:.0f} µs → {full.cpu_us / ref:5.2f}"
+            if share:
+                line += f" (≤ {share:.2f}: {'ok' if full.cpu_us <= share * ref else 'MISSED'})"
+        out.append(line)
+    ws = sorted({r.scenario for r in runs if r.scenario.startswith("extauthz-w")})
+    if len(ws) >= 2:
+        out.append("")
+        out.append("workers (Envoy with 2 threads → 2 gRPC connections; extauthz full detection):")
+        for m in mixes:
+            c = conns[-1]
+            w = [find(runs, s, m, c) for s in ws]
+            if all(w):
+                out.append(f"  {m:9} c={c:<3} " + ", ".join(f"{s}: {r.rps:.0f} req/s" for s, r in zip(ws, w))
+                           + f" → ×{w[-1].rps / w[0].rps:.2f}"
+                           + (f" (CPU shares of the 2 workers {w[-1].worker_cpu_share})" if w[-1].worker_cpu_share else ""))
+    return out
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=float, default=10.0)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument("--connections", default="1,16")
-    ap.add_argument("--mix", default="get", choices=sorted(MIXES))
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--mixes", default=",".join(MIXES))
+    ap.add_argument("--scenarios", default="envoy,extauthz-off,extauthz,extauthz-traced,nginx,nginx-modsec")
+    ap.add_argument("--rounds", type=int, default=1, help="measure each run N times, interleaved; report the median")
+    ap.add_argument("--no-peer", action="store_true", help="leave nginx + ModSecurity out")
+    ap.add_argument("--no-workers", action="store_true", help="leave the 1 vs 2 workers comparison out")
+    ap.add_argument("--json", metavar="FILE", help="also write the runs as JSON")
     args = ap.parse_args()
-    if not shutil.which("wrk"):
-        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+    missing = require_wrk()
+    if missing:
+        print(missing, file=sys.stderr)
         return 2
-    envoy = find_envoy()
+    envoy_bin = find_envoy()
+    mixes = [m for m in args.mixes.split(",") if m]
     conns = [int(c) for c in args.connections.split(",")]
-    results: dict = {}
+    names = [s for s in args.scenarios.split(",") if s]
+    peer_note = ""
+    if args.no_peer:
+        names = [n for n in names if not n.startswith("nginx")]
+    elif any(n.startswith("nginx") for n in names):
+        why = modsecurity_available()
+        if why:
+            print(f"note: the nginx + ModSecurity peer is left out: {why}")
+            names = [n for n in names if not n.startswith("nginx")]
+        else:
+            peer_note = f"(nginx + ModSecurity 3 + CRS {crs_version()} PL1, measured in this run)"
+    plan = [(m, c, names) for m in mixes for c in conns]
+    if not args.no_workers:
+        plan += [(m, conns[-1], ["extauthz-w1", "extauthz-w2"]) for m in mixes]
+    all_names = list(dict.fromkeys(n for _, _, ns in plan for n in ns))
+    print(f"mixes {mixes}, connections {conns}, {args.duration:g} s per run, {args.rounds} round(s); "
+          f"scenarios {all_names}  (wrk -t1, loopback; 2 shared cores: read the ratios)")
+    t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="extauthz-bench-") as tmp:
         workdir = Path(tmp)
-        script = wrk_script(MIXES[args.mix], workdir / "mix.lua")
-        for name, cfg in SCENARIOS.items():
-            sink = None
-            if cfg and "{otlp_port}" in cfg:
-                sink, port = start_otlp_sink()
-                cfg = cfg.replace("{otlp_port}", str(port))
-            sc = Scenario(name, cfg, workdir, envoy, args.workers)
-            try:
-                for c in conns:
-                    results[f"{name} c={c}"] = sc.measure(script, c, args.duration)
-            finally:
-                sc.stop()
-                if sink is not None:
-                    sink.terminate()
-                    sink.wait()
+        targets: dict[str, Target] = {}
+        try:
+            targets = start_targets(all_names, workdir, envoy_bin)
+            runs = run_all(targets, plan, workdir, args.duration, args.rounds, args.warmup)
+            rss = {}
+            for n, t in targets.items():
+                rss[n] = tree_peak_rss_mb(t.front.pid)
+                if t.extauthz is not None:
+                    rss[f"{n}(extauthz)"] = tree_peak_rss_mb(t.extauthz.pid)
+        finally:
+            for t in targets.values():
+                for stop in t.stops:
+                    stop()
+    lines = report(runs, targets, mixes, conns, rss, peer_note)
+    print()
+    print("\n".join(lines))
+    print(f"\n(total {time.monotonic() - t0:.0f} s)")
     if args.json:
-        print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "raw"} for k, v in results.items()}, indent=2))
-        return 0
-    print(f"mix={args.mix} duration={args.duration}s workers={args.workers}  (wrk -t1, loopback, 2-core machine)")
-    print(f"{'scenario':20}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'envoy µs/req':>14}{'extauthz µs/req':>17}{'RSS MB':>8}{'non-2xx':>9}")
-    for k, r in results.items():
-        print(f"{k:20}{r.get('rps', 0):9.0f}{r.get('p50_ms', 0):9.3f}{r.get('p99_ms', 0):9.3f}"
-              f"{r['envoy_cpu_us']:14.1f}{r['extauthz_cpu_us']:17.1f}{r['extauthz_peak_rss_mb']:8.1f}{r.get('non2xx', 0):9}")
-    for c in conns:
-        base, off, full, traced = (results.get(f"{n} c={c}") for n in SCENARIOS)
-        if full and traced:
-            print(f"c={c}: tracing on adds {traced['extauthz_cpu_us'] - full['extauthz_cpu_us']:+.1f} extauthz CPU µs/req, "
-                  f"p50 {traced['p50_ms'] - full['p50_ms']:+.3f} ms, throughput traced/full "
-                  f"{traced['rps'] / full['rps']:.2f}")
-        if base and off and full:
-            print(f"c={c}: throughput extauthz/envoy {full['rps'] / base['rps']:.2f}, extauthz-off/envoy "
-                  f"{off['rps'] / base['rps']:.2f}, full/off {full['rps'] / off['rps']:.2f}; "
-                  f"p50 added vs envoy {full['p50_ms'] - base['p50_ms']:+.3f} ms, full vs off "
-                  f"{full['p50_ms'] - off['p50_ms']:+.3f} ms")
+        Path(args.json).write_text(json.dumps({"runs": [asdict(r) for r in runs], "peak_rss_mb": rss,
+                                               "duration": args.duration, "rounds": args.rounds}, indent=2))
     return 0
 
 
