@@ -270,3 +270,49 @@ def test_pathological_values_are_bounded(value: str) -> None:
     t0 = time.thread_time()
     analyse(value)  # no RecursionError, no runaway
     assert time.thread_time() - t0 < 1.0
+
+
+@pytest.mark.parametrize("unit", ["union select 1 ", "union all select null,", "' union select 1 from t union select 2 from t ",
+                                  "union (select 1) ", "intersect select 1 except select 2 "])
+def test_set_operation_chains_are_read_flat(unit: str) -> None:
+    value = (unit * 1000)[:8192]  # used to hit Python's recursion limit from ~330 repetitions
+    v = analyse(value)
+    assert v is not None and v.severity == Severity.CRITICAL and v.rule == "union"
+    assert "deep-nesting" not in v.reading.names  # a chain is not nesting
+
+
+@pytest.mark.parametrize("unit", ["(select * from ", "(select ", "exists(select ", "union (select 1 ", "1 in (select ("])
+def test_nested_subqueries_past_the_depth_limit_are_a_finding(unit: str) -> None:
+    v = analyse((unit * 1000)[:8192])
+    assert v is not None and v.rule == "nesting-limit" and v.severity == Severity.HIGH
+
+
+@pytest.mark.parametrize("unit", ["(", "1 in (", "case when 1 then ", "{fn "])
+def test_plain_deep_nesting_is_a_weak_finding(unit: str) -> None:
+    v = analyse((unit * 1000)[:8192])
+    assert v is not None and v.rule == "nesting-limit" and v.severity == Severity.MEDIUM
+
+
+def test_nesting_below_the_limit_is_not_a_finding() -> None:
+    assert analyse("(" * 10 + "a" + ")" * 10) is None
+    assert not blocks("((price + tax) * (1 - discount))")
+
+
+NESTING_UNITS = st.sampled_from(["(", "select ", "union ", "all ", "1 ", "from ", "where ", "if(", "case when ",
+                                 "then ", "exists", "{fn ", "; ", "if ", "in ", "values ", "with x as ", ","])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(NESTING_UNITS, min_size=1, max_size=6))
+def test_repeated_sql_units_never_raise(parts: list[str]) -> None:
+    unit = "".join(parts)
+    value = (unit * (8192 // len(unit) + 1))[:8192]
+    t0 = time.thread_time()
+    analyse(value)  # no RecursionError whatever nests
+    assert time.thread_time() - t0 < 0.25
+
+
+def test_nested_parameters_are_bounded() -> None:
+    from extauthz.detect.sqli import nested_parameters
+    value = ";a=b" * 2048
+    assert sum(len(p) for p in nested_parameters(value)) <= 2 * len(value)

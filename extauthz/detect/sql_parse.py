@@ -19,7 +19,7 @@ stopped parse keeps the facts seen so far.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple, TypeVar
 
 from extauthz.detect import sql_tokens as T
 from extauthz.detect.sql_tokens import VOCAB, SqlToken
@@ -73,6 +73,7 @@ AS_ALIAS = 1 << 42  # an explicit "AS name" after the break-out
 SYMBOLIC_LOGIC = 1 << 43  # || or && (prose writes "or"/"and")
 LOGIC_CALL = 1 << 44  # AND/OR with a call of a known SQL function on the right
 OPEN_STRING = 1 << 45  # the value ends inside a literal (the application's quote would close it)
+DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
 FACT_NAMES = {
     UNION: "union", STACKED: "stacked", TIME_FN: "time", ERROR_FN: "error-fn",
@@ -89,6 +90,7 @@ FACT_NAMES = {
     CONDITIONAL: "conditional", STATEMENT_END: "statement-end", BREAKOUT_COMPARE: "breakout-compare",
     LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
     SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
+    DEEP_NESTING: "deep-nesting",
 }
 
 
@@ -158,11 +160,31 @@ _UNSEPARATED = frozenset({"waitfor", "exec", "execute", "declare", "drop", "inse
                           "update", "shutdown", "create", "alter", "truncate", "select"})
 
 MAX_STEPS = 4000
+_R = TypeVar("_R")
 MAX_DEPTH = 40
 
 
 class _Stop(Exception):
-    """Budget or nesting limit reached: keep the facts found so far."""
+    """Budget or nesting limit reached: keep the facts found so far.
+
+    Every method that can lead back to itself (expressions, groups, SELECTs,
+    statements, CASE, ODBC escapes) counts itself in `depth`, so no input
+    reaches Python's recursion limit; a set-operation chain (`select .. union
+    select .. union ..`) is read in a loop, not nested.
+    """
+
+
+def _nested(method: Callable[..., _R]) -> Callable[..., _R]:
+    """A parser method that may lead back to itself: one nesting level (see _Stop)."""
+    def nested(self: "SqlContextParser", *args: object, **kwargs: object) -> _R:
+        self._descend()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.depth -= 1
+    nested.__name__ = method.__name__
+    nested.__doc__ = method.__doc__
+    return nested
 
 
 class ContextReading(NamedTuple):
@@ -221,6 +243,8 @@ class SqlContextParser:
         self.facts = facts
         self.steps = 0
         self.depth = 0
+        self.depth_hit = False
+        self.selects_open = 0  # SELECTs being read (a depth limit hit inside one is a subquery)
         self.functions: list[str] = []
 
     # ------------------------------------------------------------ helpers
@@ -232,6 +256,15 @@ class SqlContextParser:
     def _tick(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
+            raise _Stop
+
+    def _descend(self) -> None:
+        """One nesting level deeper; the caller undoes it (depth -= 1) in a finally."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.depth_hit = True
+            if self.selects_open:
+                self.facts |= SUBQUERY  # the limit was hit inside a SELECT: subqueries in subqueries
             raise _Stop
 
     def _is(self, kind: str, text: str | None = None, k: int = 0) -> bool:
@@ -266,7 +299,8 @@ class SqlContextParser:
                 operand_end = self.p if not self.facts & STATEMENT else start
             self._continuation(context != "bare")
         except _Stop:
-            pass
+            if self.depth_hit:
+                self.facts |= DEEP_NESTING
         self.reads_on = False  # would tokens after the stop point change the reading?
         if self.p < self.n and self.p > start and (context != "bare" or self.facts & (CLOSE_PAREN | LOGIC | OPERATOR)
                                                    or self.toks[self.p - 1].kind == T.SEMICOLON):
@@ -591,9 +625,7 @@ class SqlContextParser:
     def _expr(self, min_prec: int, track: bool = False) -> int | None:
         """An expression; returns an operand summary (bit set) or None if none starts here."""
         self._tick()
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Stop
+        self._descend()
         try:
             if track:
                 self._last_compare_const = False
@@ -815,9 +847,7 @@ class SqlContextParser:
         """( expr-list ) or ( subquery ); an unclosed group at the end is accepted."""
         assert self._is(T.LPAREN)
         self.p += 1
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Stop
+        self._descend()
         try:
             result = 0
             if self._is(T.RPAREN):
@@ -892,6 +922,7 @@ class SqlContextParser:
                 if depth <= 0:
                     return
 
+    @_nested
     def _case(self) -> int | None:
         """CASE ... END read loosely: the words and expressions in between."""
         self.p += 1
@@ -915,6 +946,7 @@ class SqlContextParser:
             return None
         return CALLED | CONST
 
+    @_nested
     def _odbc(self) -> int | None:
         """{fn ...}, {d '...'}, MySQL {if ...} / {x expr}: the body is an expression."""
         self.p += 1
@@ -931,6 +963,7 @@ class SqlContextParser:
 
     # ------------------------------------------------------------ statements
 
+    @_nested
     def _statement(self, top: bool) -> bool:
         """A statement after ';' (or a whole value). True if it looked like SQL."""
         t = self._peek()
@@ -1163,8 +1196,21 @@ class SqlContextParser:
                         self.functions.append(w)
             self.p += 1
 
-    def _select_like(self) -> bool:
-        """SELECT ... / VALUES (...) / WITH ... SELECT, with its clauses."""
+    def _select_like(self, set_operand: bool = False) -> bool:
+        """SELECT ... / VALUES (...) / WITH ... SELECT, with its clauses.
+
+        `set_operand`: the SELECT follows UNION/INTERSECT/...; its clauses stop at
+        the next set operator, which the caller's loop reads (chains stay flat).
+        """
+        self._descend()
+        self.selects_open += 1
+        try:
+            return self._select_like_nested(set_operand)
+        finally:
+            self.depth -= 1
+            self.selects_open -= 1
+
+    def _select_like_nested(self, set_operand: bool) -> bool:
         w = self._word()
         if w == "with":
             self.p += 1
@@ -1232,7 +1278,7 @@ class SqlContextParser:
         list_facts = self.facts
         has_from = self._word() == "from"
         clause_start = self.p
-        self._clauses(in_select=True)
+        self._clauses(in_select=True, stop_at_set_operator=set_operand)
         # A SELECT that queries something, not "Select one" / "select all from the list":
         # it calls functions, reads catalogues or variables, or selects * / with clauses from a source.
         if (list_facts & ~before & (CALL | SUBQUERY | INFO_FN | SYSTEM_OBJECT | CASE)) or (
@@ -1247,7 +1293,7 @@ class SqlContextParser:
                 if t.kind == T.KEYWORD and t.text in ("from", "where", "group", "order", "having", "limit", "into")}
         return len(seen)
 
-    def _clauses(self, in_select: bool = False) -> bool:
+    def _clauses(self, in_select: bool = False, stop_at_set_operator: bool = False) -> bool:
         """FROM / WHERE / GROUP BY / HAVING / ORDER BY / LIMIT / INTO / PROCEDURE / UNION ..."""
         any_clause = False
         while self.p < self.n:
@@ -1341,7 +1387,7 @@ class SqlContextParser:
                     break
                 self._accept_word("nowait", "raw", "auto", "path")
             elif w in ("union", "intersect", "except", "minus"):
-                if not self._set_operation():
+                if stop_at_set_operator or not self._set_operation():
                     break
             elif w == "lock" and self._word(1) == "in":
                 self.p += 2
@@ -1353,19 +1399,19 @@ class SqlContextParser:
         return any_clause
 
     def _set_operation(self) -> bool:
+        """UNION [ALL] SELECT ... up to the next set operator or clause, which the caller's loop reads."""
         self.p += 1
         self._accept_word("all", "distinct", "distinctrow")
         if self._is(T.LPAREN) and self._word(1) in ("select", "values"):
             if self._paren() is None:
                 return False
             self.facts |= UNION
-            self._clauses()
             return True
         w = self._word()
         if w in ("select", "values", "table", "with"):
             if w == "select":
                 self.facts |= UNION  # "union select" is never prose, whatever follows
-            if not self._select_like():
+            if not self._select_like(set_operand=True):
                 return False
             self.facts |= UNION
             return True

@@ -11,6 +11,8 @@ the parser records after that point are graded here:
   break-out, boolean tautologies (`' or 1=1`, `1 and 2>1`), a quote closed
   and the rest commented away (`admin'--`), clauses appended after a quote
   (`' order by 3--`), whole statements (`select * from users`);
+- HIGH: SQL structure nested past the parser's depth limit (subqueries in
+  subqueries ...; MEDIUM for bare parentheses): the limit is a finding, never an error;
 - MEDIUM/LOW: shapes that are SQL but also occur in ordinary text.
 
 Prose such as "union was a great select", O'Brien, "rock 'n' roll" does not
@@ -77,6 +79,11 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     after = r.placed > 0  # the value continues after its operand
     if f & P.UNION:
         return Severity.CRITICAL, "union"
+    if f & P.DEEP_NESTING:
+        # Nested past the parser's depth limit: no application sends 40 levels of SQL
+        # structure in a value; with subqueries or calls in it, it is an attack on the parser.
+        return (Severity.HIGH if f & (P.SUBQUERY | P.CALL | P.SELECT_QUERY | P.STATEMENT) else Severity.MEDIUM,
+                "nesting-limit")
     if f & P.STACKED:
         return Severity.CRITICAL, "stacked-query"
     if f & P.TIME_FN and (after or quoted or clean):
@@ -177,9 +184,11 @@ _MAX_NESTED = 8
 def nested_parameters(value: str) -> list[str]:
     """Values of `key=value` pairs inside a value (separated by &, ? or ;), at most a few."""
     out: list[str] = []
+    budget = 2 * len(value)  # characters of nested text: "a=b;a=b;..." without "&" must not read 8 KiB eight times
     eq = value.find("=")
     if 0 < eq < 64 and _is_key(value[:eq]):
         out.append(value[eq + 1:])  # everything after "name=", & and all
+        budget -= len(out[0])
     while 0 < eq and len(out) < _MAX_NESTED:
         start = max(value.rfind("&", 0, eq), value.rfind("?", 0, eq), value.rfind(";", 0, eq)) + 1
         key = value[start:eq]
@@ -187,6 +196,9 @@ def nested_parameters(value: str) -> list[str]:
             end = value.find("&", eq + 1)
             part = value[eq + 1: end if end >= 0 else len(value)]
             if part and part != value and part not in out:
+                if len(part) > budget:
+                    break
+                budget -= len(part)
                 out.append(part)
         eq = value.find("=", eq + 1)
     return out
