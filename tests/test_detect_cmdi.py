@@ -119,3 +119,34 @@ def test_more_attack_shapes_block(value):
 ])
 def test_more_benign_shapes_pass(value):
     assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "CMD=$'id';$CMD", ";CMD=$'{cmd}';$CMD", "|CMD=$\"/tmp/x\";$CMD", "&CMD=$\\'whatever\\';$CMD",
+    "FAIL||X=/tmp/payload;$X", "\rCMD=$'x';$CMD",
+])
+def test_a_variable_set_in_the_value_then_run_blocks(value):
+    v = verdict(value)
+    assert v is not None and v.rule == "cmdi.obfuscated-command" and v.severity >= Severity.HIGH, (value, v)
+
+
+@pytest.mark.parametrize("value", ["g=adduse[r];$g pizza", "a=c?t;$a /etc/hosts", "x=/bin/c[a]t;$x f"])
+def test_a_glob_brought_in_by_a_variable_is_expanded(value):
+    assert blocked(value), value
+
+
+@pytest.mark.parametrize("value", ["$[2+2]", "$((7*7))", "$(( 41 * 271 ))", "x$[ 7 * 7 ]x", "';echo $((3+4))'"])
+def test_constant_shell_arithmetic_is_a_probe(value):
+    assert blocked(value), value
+
+
+@pytest.mark.parametrize("value", [
+    "Axel Smith", "Finger Food Catering", "Nice Guy Eddie", "price $[5]", "echo $((7))", "$[]", "$((-5))",
+    "costs $1 ; per item", "total=$1;$2 shipping", "a=b; c=d",
+])
+def test_names_and_lookalikes_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+def test_positional_parameters_hide_a_command():
+    assert blocked(";wh$1oami") and blocked("|c$9at /etc/hosts")

@@ -3,7 +3,8 @@
 Finding class: "rce". Rule ids:
   cmdi.reverse-shell        a connection back to the attacker (/dev/tcp/…, nc -e)
   cmdi.obfuscated-command   a command word hidden by quotes, escapes, empty
-                            expansions, ${IFS}, globs, braces or ^ (c'a't, /???/c?t)
+                            expansions, ${IFS}, globs, braces or ^ (c'a't, /???/c?t),
+                            or run from a variable the value sets (X=…;$X)
   cmdi.chained-command      a separator (; | || && & newline) followed by a command
   cmdi.substitution         a command inside $( ), backticks or <( )
   cmdi.command-line         the value is itself a hostile command line
@@ -15,6 +16,7 @@ Finding class: "rce". Rule ids:
   cmdi.alias                an alias defined for a command (alias a=curl), or any
                             `alias NAME=VALUE` in a short value
   cmdi.shell-syntax         shell-only syntax without a recognised command (MEDIUM)
+  cmdi.arithmetic-probe     constant shell arithmetic ($((7*7)), $[2+2]): a blind probe
 
 The decision is structural: a command position (the start of the value, after
 a separator, inside a substitution or a group) must hold a plausible command
@@ -46,6 +48,7 @@ from extauthz.lang.shell import Command, Script, Word, expand_braces, tokenize
 MAX_WRAPPER_HOPS = 3
 MAX_REREAD = 1024  # longest value also read with `+` as a space and `\\n` as a line break
 MAX_VARIABLES = 64
+_FROM_VARIABLE = "variable holding a command"
 
 # Variables every shell has that hold a command.
 _WELL_KNOWN_VARIABLES = {"SHELL": "sh", "BASH": "bash", "COMSPEC": "cmd", "comspec": "cmd", "ZSH_NAME": "zsh"}
@@ -213,7 +216,8 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
         return None, "", False
     info = table.lookup(base)
     why = ""
-    if info is None and w.glob and has_magic(base):
+    # a glob written in the word, or one an unquoted expansion brings in (g=adduse[r];$g)
+    if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base):
         info = table.match_glob(base)
         why = "glob"
     bin_path = bool(directory) and is_bin_dir(directory)
@@ -236,7 +240,7 @@ def _first_command(words: list[Word], variables: dict[str, str]) -> tuple[list[s
             if substituted != w.text and substituted.strip():
                 parts = substituted.split()
                 if not out_words and not w.text:
-                    why = "variable holding a command"
+                    why = _FROM_VARIABLE
                 texts.extend(parts)
                 out_words.extend([w] * len(parts))
                 continue
@@ -296,6 +300,16 @@ def _resolve(cmd: Command, variables: dict[str, str], aliases: dict[str, str]) -
                     wrapped_by, hops, k, why0 = info.name, hops + 1, j, why
                     continue
         return Resolved(cmd, w, info, texts[k + 1:], words[k + 1:], why, bin_path, wrapped_by)
+
+
+def _capitalised(r: Resolved) -> bool:
+    """A Unix command word written capitalised (Axel Smith, Finger Food): a name or prose.
+
+    Unix commands are lower case; cmd.exe ignores case, so Windows commands are exempt.
+    """
+    t = r.word.text
+    return len(t) >= 2 and t[0].isupper() and t[1:].islower() and r.info is not None \
+        and r.info.name not in _WINDOWS_STYLE and not r.info.powershell
 
 
 def _program_name(text: str) -> bool:
@@ -358,6 +372,32 @@ def _split_inside(w: Word) -> bool:
     """Whether an evasion sits between two literal parts (c$@at), not just at an end (ar$a)."""
     kinds = [k for k, _ in w.pieces]
     return any(k != "l" for k in kinds[1:-1]) or (len(kinds) >= 2 and "l" not in kinds)
+
+
+_ARITHMETIC = frozenset("0123456789+-*/%() \t")
+_OPERATORS = frozenset("+-*/%")
+
+
+def _arithmetic_probe(value: str) -> Verdict | None:
+    """$((7*7)) or $[2+2]: constant arithmetic that only a shell evaluates.
+
+    A blind probe, like {{7*7}} for templates: the attacker looks for the
+    result in the page. Only constant expressions (digits and operators).
+    """
+    for opener, closer in (("$((", "))"), ("$[", "]")):
+        at = value.find(opener)
+        tries = 0
+        while at >= 0 and tries < 16:
+            tries += 1
+            lo = at + len(opener)
+            end = value.find(closer, lo, lo + 64)
+            inner = value[lo:end] if end > lo else ""
+            if inner and all(c in _ARITHMETIC for c in inner) and any(c.isdigit() for c in inner) \
+                    and any(c in _OPERATORS for c in inner.strip().lstrip("+-")):
+                return Verdict(Severity.HIGH, "cmdi.arithmetic-probe", at, end + len(closer),
+                               f"shell arithmetic {opener}{inner[:20]}{closer}")
+            at = value.find(opener, at + len(opener))
+    return None
 
 
 def _fork_bomb(value: str) -> Verdict | None:
@@ -437,7 +477,11 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.CRITICAL, "cmdi.reverse-shell", *span, "connection to a remote shell"))
             continue
         if info is None:
-            if r.binary_path and cmd.context != "start" and _program_name(r.word.text):
+            if r.obfuscated == _FROM_VARIABLE and cmd.context != "start" and cmd.words[0].expansions:
+                # X=…;$X: whatever X holds, running a variable the value itself just set is the evasion
+                consider(Verdict(Severity.HIGH, "cmdi.obfuscated-command", *span,
+                                 f"command run from ${cmd.words[0].expansions[0]}, set in the value"))
+            elif r.binary_path and cmd.context != "start" and _program_name(r.word.text):
                 consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span,
                                  f"program {r.word.text[:40]} run after {cmd.sep!r}"))
             elif cmd.context != "start" and ev.strong:
@@ -506,7 +550,8 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
         elif weak and followed and not r.args and payload_shaped and len(name) >= 2:
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
-        elif not weak and not info.interpreter and r.args and sum(len(c.words) for c in cmds) <= 6:
+        elif not weak and not info.interpreter and r.args and sum(len(c.words) for c in cmds) <= 6 \
+                and not _capitalised(r):
             # an unambiguous command with a few arguments is the whole value: a command line
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with arguments"))
         elif not weak and not info.interpreter and (r.args or info.recon):
@@ -568,6 +613,10 @@ def _readings(value: str) -> list[tuple[str, str]]:
 def assess(value: str, kind: str = "query") -> Verdict | None:
     """The strongest command-injection reading of `value`, or None."""
     best = _fork_bomb(value) if "()" in value else None
+    if "$((" in value or "$[" in value:
+        probe = _arithmetic_probe(value)
+        if probe is not None and (best is None or probe.severity > best.severity):
+            best = probe
     for prefix, text in _readings(value):
         v = _judge(tokenize(text, prefix), kind, bool(prefix))
         if v is not None and (best is None or v.severity > best.severity):
@@ -593,7 +642,7 @@ def _trigger_patterns() -> tuple[str, ...]:
         # the value starts with a known command
         rf"^[ \t]*{lead}(?:{words}){tail}",
         # evasions inside words and shell-only syntax
-        r"\$\{?IFS", r"\$[@*!?_$#-]", r"\$\{[^}]{0,64}\}", r"`[^`]{0,256}`", r"\$\(", r"[<>]\(",
+        r"\$\{?IFS", r"\$[@*!?_$#1-9-]", r"\$\(\(", r"\$\[", r"\$\{[^}]{0,64}\}", r"`[^`]{0,256}`", r"\$\(", r"[<>]\(",
         r"[a-z0-9_]['\"]{1,2}[a-z0-9_]+['\"]{0,2}\s", r"^['\"][a-z0-9_]{1,3}['\"][a-z0-9_]",
         r"[a-z0-9_]\\[a-z0-9_]", r"[a-z0-9_]\^[a-z0-9_]\^",
         r"/[a-z0-9_?*\[\]!-]*[?*\[][a-z0-9_?*\[\]!-]*/", r"\?\?", r"/[a-z]+/[a-z]*\[[!^a-z-]+\]",
