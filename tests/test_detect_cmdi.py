@@ -150,3 +150,22 @@ def test_names_and_lookalikes_pass(value):
 
 def test_positional_parameters_hide_a_command():
     assert blocked(";wh$1oami") and blocked("|c$9at /etc/hosts")
+
+
+@pytest.mark.parametrize("value", [
+    "& net localgroup administrators", "net localgroup administrators /add", "reg query HKLM\\Software",
+    "| net share", "&& sc query state= all", "net user hacker P@ss /add",
+])
+def test_windows_subcommands_make_a_command_line(value):
+    assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["Net user growth was 5 percent", "net user", "Net Share", "Our net share of the market",
+                                   "reg query", "the sc query"])
+def test_subcommand_words_in_labels_and_prose_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ['|"i"d', ";'c'at /etc/hosts", '|i"d"', "| pow^ershell whoami", "&who^ami"])
+def test_quotes_and_carets_right_after_a_separator_are_read(value):
+    assert blocked(value), (value, verdict(value))

@@ -490,10 +490,16 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, "command substitution"))
             continue
         name = info.name
+        subcommand = info.weak and bool(r.args) and table.is_subcommand(name, r.args[0]) \
+            and (len(r.args) >= 2 or cmd.context != "start")  # a value of just "Net Share" is a label
+        if subcommand:
+            ev.note_weak(f"{name} {r.args[0].lower()[:16]}")  # net localgroup, reg query: the command is meant
         where = name + (f" after {cmd.sep!r}" if cmd.context == "sep" else
                         f" in {cmd.sep}" if cmd.context in ("subst", "group") else " at the start")
         weak = info.weak
         own = 1 if (weak and len(r.word.text) >= 2 and r.word.text.isalpha()) else 0
+        if subcommand and r.args[0].isalpha():
+            own += 1  # the subcommand is not prose either
         payload_shaped = prose - own <= 1 and _other_chars(cmds, cmd) <= 24
         if r.obfuscated and (not weak or r.args or cmd.context != "start"
                              or r.obfuscated not in ("glob", "empty expansion") or _split_inside(r.word)):
@@ -643,8 +649,9 @@ def _trigger_patterns() -> tuple[str, ...]:
         rf"^[ \t]*{lead}(?:{words}){tail}",
         # evasions inside words and shell-only syntax
         r"\$\{?IFS", r"\$[@*!?_$#1-9-]", r"\$\(\(", r"\$\[", r"\$\{[^}]{0,64}\}", r"`[^`]{0,256}`", r"\$\(", r"[<>]\(",
-        r"[a-z0-9_]['\"]{1,2}[a-z0-9_]+['\"]{0,2}\s", r"^['\"][a-z0-9_]{1,3}['\"][a-z0-9_]",
-        r"[a-z0-9_]\\[a-z0-9_]", r"[a-z0-9_]\^[a-z0-9_]\^",
+        r"[a-z0-9_]['\"]{1,2}[a-z0-9_]+['\"]{0,2}(?:[\s;|&]|$)", r"^['\"][a-z0-9_]{1,3}['\"][a-z0-9_]",
+        r"(?:[;|&\n\r`(]|\$\()[ \t]*['\"][a-z0-9_]{1,12}['\"][a-z0-9_]",
+        r"[a-z0-9_]\\[a-z0-9_]", r"[a-z0-9_]\^[a-z0-9_]",
         r"/[a-z0-9_?*\[\]!-]*[?*\[][a-z0-9_?*\[\]!-]*/", r"\?\?", r"/[a-z]+/[a-z]*\[[!^a-z-]+\]",
         r"\{[a-z0-9_/$'\"\\.-]*,[a-z0-9_/$'\"\\.,#-]*\}",
         r"/dev/(?:tcp|udp)/", r"%[a-z0-9_]+%", r"%%?[a-z0-9_~@/\[\]-]{0,24}[ \t]+in[ \t]*\(", r"^\s*if[\s/]",

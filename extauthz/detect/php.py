@@ -128,9 +128,12 @@ def _serialized_object(value: str) -> Hit | None:
         k = at - 1
         while k >= 0 and value[k] in ASCII_DIGITS:
             k -= 1
+        digits = value[k + 1:at]
+        if k >= 0 and value[k] == "+":  # O:+8:"…": unserialize() takes the sign, /O:\d+:/ filters miss it
+            k -= 1
         # a class name length of at most 6 digits (int() of thousands of digits raises, and is slow)
-        if k >= 1 and value[k] == ":" and value[k - 1] in "OC" and k < at - 1 and at - k <= 7:
-            declared = int(value[k + 1:at])
+        if k >= 1 and value[k] == ":" and value[k - 1] in "OC" and 0 < len(digits) <= 6:
+            declared = int(digits)
             name_end = at + 2 + declared
             if value[name_end:name_end + 2] == '":' and declared <= 256:
                 name = value[at + 2:name_end]
@@ -529,7 +532,7 @@ def _breakouts(value: str) -> tuple[tuple[str, int], ...]:
 def _trigger_patterns() -> tuple[str, ...]:
     return (
         r"[a-z_][a-z0-9_]*[ \t\r\n\x0b]*\(", r"[a-z0-9_][ \t]*/\*[^*]{0,200}\*/", r"[a-z0-9_][ \t]*(?:#|//)[^\n]{0,200}\n",
-        r"<\?", r"[\[{][/\\]?php[\]}]", r"[oc]:\d+:\"", r"(?:php|phar|zip|rar|expect|glob|ogg|data|zlib|bzip2)://",
+        r"<\?", r"[\[{][/\\]?php[\]}]", r"[oc]:\+?\d+:\"", r"(?:php|phar|zip|rar|expect|glob|ogg|data|zlib|bzip2)://",
         r"data:", r"compress\.[a-z0-9]+://", r"ssh2\.[a-z]+://", r"\$[a-z_][a-z0-9_]*[ \t\r\n]*[\[{(]",
         r"\$[ \t]*\{", r"\$\$", r"['\"][ \t]*\(", r"[)\]}][ \t]*(?:/\*[^*]*\*/[ \t]*)?\(", r"\$_[a-z]", r"\$globals",
         r"\$http_[a-z]+_vars", r"->[ \t]*\$", r"::[ \t]*\$", r"['\"][ \t]*\.[ \t]*['\"]",

@@ -33,7 +33,7 @@ class CommandInfo:
 
 
 class CommandTable:
-    def __init__(self, lines: tuple[str, ...]) -> None:
+    def __init__(self, lines: tuple[str, ...], subcommand_lines: tuple[str, ...] = ()) -> None:
         self.by_name: dict[str, CommandInfo] = {}
         for line in lines:
             name, _, flags = line.partition(" ")
@@ -45,6 +45,15 @@ class CommandTable:
         self._by_len: dict[int, list[str]] = {}
         for name in self.by_name:
             self._by_len.setdefault(len(name), []).append(name)
+        self._subcommands: dict[str, frozenset[str]] = {}
+        for line in subcommand_lines:
+            name, *subs = line.lower().split()
+            self._subcommands[name] = frozenset(subs)
+
+    def is_subcommand(self, name: str, word: str) -> bool:
+        """Whether `word` is a subcommand of the command `name` (net localgroup, reg query)."""
+        subs = self._subcommands.get(name)
+        return subs is not None and word.lower() in subs
 
     def lookup(self, name: str) -> CommandInfo | None:
         """Find a command by its (already lower-cased) basename, with suffix variants."""
@@ -163,7 +172,7 @@ def is_bin_dir(directory: str) -> bool:
 
 @lru_cache(maxsize=1)
 def command_table() -> CommandTable:
-    return CommandTable(rule_lines("shell_commands.txt"))
+    return CommandTable(rule_lines("shell_commands.txt"), rule_lines("shell_subcommands.txt"))
 
 
 @lru_cache(maxsize=1)
