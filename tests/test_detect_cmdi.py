@@ -169,3 +169,13 @@ def test_subcommand_words_in_labels_and_prose_pass(value):
 @pytest.mark.parametrize("value", ['|"i"d', ";'c'at /etc/hosts", '|i"d"', "| pow^ershell whoami", "&who^ami"])
 def test_quotes_and_carets_right_after_a_separator_are_read(value):
     assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["AT&T", "at&t", "AT&T wireless", "AT&T; Verizon", "I use AT&T"])
+def test_glued_ampersand_abbreviations_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["id&whoami", "at&id", "id;x", "id&", "a&id"])
+def test_commands_glued_to_an_ampersand_still_block(value):
+    assert blocked(value), (value, verdict(value))

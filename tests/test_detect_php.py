@@ -146,3 +146,19 @@ def test_signed_serialized_lengths_are_objects_too(value):
 def test_signed_lookalikes_pass(value):
     h = hit(value)
     assert h is None or h.rule != "php.object-injection", (value, h)
+
+
+@pytest.mark.parametrize("value", [
+    "Use the print() function to display", "The file() function is deprecated",
+    "please run phpinfo() now and tell me", "Call phpinfo() to see your config",
+])
+def test_an_empty_call_named_in_text_is_not_blocked(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["phpinfo()", "print()", "phpinfo() and system()", "file() is deprecated",
+                                   "the system('id') call in text is still a call with arguments"])
+def test_empty_or_argument_calls_without_much_text_block(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)

@@ -539,7 +539,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
                 consider(Verdict(Severity.MEDIUM, "cmdi.chained-command", *span, where))
             continue
         # the value starts with the command
-        followed = idx + 1 < len(cmds) and cmds[idx + 1].context == "sep"
+        followed = idx + 1 < len(cmds) and cmds[idx + 1].context == "sep" and not _abbreviation(cmds, resolved, idx, source)
         # `id;`, `whoami|`: the command, then a separator that ends the value (the rest of
         # the application's command line is meant to follow)
         trailing = len(cmds) == 1 and not r.args and source.rstrip(" \t")[-1:] in (";", "|", "&") \
@@ -569,6 +569,14 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         if found is not None:
             consider(Verdict(Severity.HIGH, "cmdi.windows-batch", *found))
     return best
+
+
+def _abbreviation(cmds: list[Command], resolved: list[Resolved | None], idx: int, source: str) -> bool:
+    """AT&T, at&t wireless: a single `&` glued between two words, and no known command after it."""
+    nxt, r = cmds[idx + 1], resolved[idx + 1]
+    amp = cmds[idx].end - 1
+    return nxt.sep == "&" and (r is None or r.info is None) and nxt.start == cmds[idx].end \
+        and 0 < amp < len(source) - 1 and source[amp] == "&" and source[amp - 1].isalnum() and source[amp + 1].isalnum()
 
 
 def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str) -> Verdict | None:
