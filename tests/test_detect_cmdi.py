@@ -12,6 +12,8 @@ from extauthz.detect.cmdi import CommandInjection, assess
 from extauthz.detect.prefilter import Prefilter
 from extauthz.finding import Severity
 
+from detect_helpers import best_cpu_ms
+
 DETECTOR = CommandInjection()
 PREFILTER = Prefilter([DETECTOR])
 
@@ -179,3 +181,17 @@ def test_glued_ampersand_abbreviations_pass(value):
 @pytest.mark.parametrize("value", ["id&whoami", "at&id", "id;x", "id&", "a&id"])
 def test_commands_glued_to_an_ampersand_still_block(value):
     assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("unit", [";*", ";[a-z]*", "|$1*", ";c*t", ";/???/*", ";/e??/p?ss??"])
+def test_8k_of_repeated_globs_is_bounded(unit):
+    """Each new glob pattern walks the command vocabulary: a value of hundreds of them is
+    judged with a bounded number of walks (and the same pattern is matched once)."""
+    value = (unit * (8192 // len(unit) + 1))[:8192]
+    assess(value)
+    assert best_cpu_ms(assess, value) < 20.0, unit
+
+
+def test_many_distinct_globs_are_bounded():
+    value = "".join(f";[a-{chr(98 + i % 20)}]{chr(97 + i % 7)}*" for i in range(1200))[:8192]
+    assert best_cpu_ms(assess, value) < 25.0

@@ -33,6 +33,7 @@ the sqlite3 shell's `.shell`/`.system` lines).
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -48,6 +49,8 @@ from extauthz.lang.shell import Command, Script, Word, expand_braces, tokenize
 MAX_WRAPPER_HOPS = 3
 MAX_REREAD = 1024  # longest value also read with `+` as a space and `\\n` as a line break
 MAX_VARIABLES = 64
+MAX_GLOB_MATCHES = 16  # glob patterns matched against the vocabularies per value (all readings)
+_GLOB_BUDGET: ContextVar[list[int]] = ContextVar("cmdi_glob_budget")
 _FROM_VARIABLE = "variable holding a command"
 
 # Variables every shell has that hold a command.
@@ -163,7 +166,7 @@ def _arg_evidence(r: Resolved, source: str) -> _Evidence:
             ev.note_strong("reverse-shell")
         elif paths.sensitive(value):
             ev.note_strong("sensitive path " + t[:40])
-        elif w.glob and paths.sensitive_glob(value):
+        elif w.glob and _glob_allowed() and paths.sensitive_glob(value):
             ev.note_strong("globbed path " + t[:40])
         elif _is_option(t, windows):
             if info is not None and info.name in _NETCAT and low in ("-e", "-c"):
@@ -217,7 +220,8 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     info = table.lookup(base)
     why = ""
     # a glob written in the word, or one an unquoted expansion brings in (g=adduse[r];$g)
-    if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base):
+    if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
+            and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
     bin_path = bool(directory) and is_bin_dir(directory)
@@ -363,9 +367,8 @@ def _inner_script(r: Resolved) -> str:
     return ""
 
 
-def _other_chars(cmds: list[Command], this: Command) -> int:
-    """Characters of the words outside one command: a payload has little around it."""
-    return sum(len(w.text) for c in cmds if c is not this for w in c.words)
+def _word_chars(cmd: Command) -> int:
+    return sum(len(w.text) for w in cmd.words)
 
 
 def _split_inside(w: Word) -> bool:
@@ -439,6 +442,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
     table = command_table()
     resolved = [_resolve(c, variables, aliases) for c in cmds]
     prose = _prose_words(script)
+    all_chars = sum(_word_chars(c) for c in cmds)
     source = script.source
     best: Verdict | None = None
 
@@ -462,7 +466,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         cmd = cmds[idx]
         span = (cmd.start, max(cmd.end, cmd.start + 1))
         for w in cmd.words:  # /etc/pa[s]swd anywhere is a spelled-out evasion
-            if w.glob and path_list().sensitive_glob(w.text) and ("[" in w.text or "?" in w.text):
+            if w.glob and ("[" in w.text or "?" in w.text) and _glob_allowed() and path_list().sensitive_glob(w.text):
                 consider(Verdict(Severity.HIGH, "cmdi.glob-path", w.start, w.end, "sensitive path written as a glob"))
                 break
         if r is None:
@@ -500,7 +504,8 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         own = 1 if (weak and len(r.word.text) >= 2 and r.word.text.isalpha()) else 0
         if subcommand and r.args[0].isalpha():
             own += 1  # the subcommand is not prose either
-        payload_shaped = prose - own <= 1 and _other_chars(cmds, cmd) <= 24
+        # characters of the words outside this command: a payload has little around it
+        payload_shaped = prose - own <= 1 and all_chars - _word_chars(cmd) <= 24
         if r.obfuscated and (not weak or r.args or cmd.context != "start"
                              or r.obfuscated not in ("glob", "empty expansion") or _split_inside(r.word)):
             consider(Verdict(Severity.HIGH, "cmdi.obfuscated-command", *span, f"{where}, hidden by {r.obfuscated}"))
@@ -624,8 +629,26 @@ def _readings(value: str) -> list[tuple[str, str]]:
     return out
 
 
+def _glob_allowed() -> bool:
+    """Whether this assessment may still afford a glob match (each walks a vocabulary: a value
+    of hundreds of `;[a-z]*` commands must not cost hundreds of walks)."""
+    left = _GLOB_BUDGET.get(None)
+    if left is None:
+        return True
+    left[0] -= 1
+    return left[0] >= 0
+
+
 def assess(value: str, kind: str = "query") -> Verdict | None:
     """The strongest command-injection reading of `value`, or None."""
+    token = _GLOB_BUDGET.set([MAX_GLOB_MATCHES])
+    try:
+        return _assess(value, kind)
+    finally:
+        _GLOB_BUDGET.reset(token)
+
+
+def _assess(value: str, kind: str) -> Verdict | None:
     best = _fork_bomb(value) if "()" in value else None
     if "$((" in value or "$[" in value:
         probe = _arithmetic_probe(value)

@@ -21,6 +21,9 @@ BIN_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/lo
             "%windir%\\system32", "c:\\windows\\syswow64")
 
 
+GLOB_CACHE = 1024  # glob patterns whose match is remembered (process-wide)
+
+
 @dataclass(frozen=True, slots=True)
 class CommandInfo:
     name: str
@@ -45,6 +48,7 @@ class CommandTable:
         self._by_len: dict[int, list[str]] = {}
         for name in self.by_name:
             self._by_len.setdefault(len(name), []).append(name)
+        self._globs: dict[str, CommandInfo | None] = {}
         self._subcommands: dict[str, frozenset[str]] = {}
         for line in subcommand_lines:
             name, *subs = line.lower().split()
@@ -68,8 +72,21 @@ class CommandTable:
             return self.by_name.get(stripped)  # python3.10, gcc7.4, php7
         return None
 
+    def glob_known(self, pattern: str) -> bool:
+        """Whether match_glob(pattern) is remembered (free; a new pattern walks the vocabulary)."""
+        return pattern in self._globs
+
     def match_glob(self, pattern: str) -> CommandInfo | None:
-        """The first known command a glob basename (c?t, wh*mi) expands to."""
+        """The first known command a glob basename (c?t, wh*mi) expands to (memoised)."""
+        if pattern in self._globs:
+            return self._globs[pattern]
+        info = self._match_glob(pattern)
+        if len(self._globs) >= GLOB_CACHE:
+            self._globs.clear()
+        self._globs[pattern] = info
+        return info
+
+    def _match_glob(self, pattern: str) -> CommandInfo | None:
         if not pattern or len(pattern) > 40:
             return None
         if "*" in pattern:
