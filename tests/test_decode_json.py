@@ -84,3 +84,13 @@ def test_every_string_reaches_an_input(doc):
 def test_never_raises_respects_limits_deterministic(text, max_depth):
     first, second = parse_twice("json", text, Where("json"), max_depth=max_depth)
     assert first == second
+
+
+def test_a_value_holding_json_without_strings_stays_an_input():
+    """Hypothesis found it: the JSON string "[null]" (JSON inside a value) left no Input at all."""
+    for doc in (["[null]"], {"a": "[1, 2, true]"}, "{}"):
+        c = collector()
+        PARSERS["json"].parse(c, json.dumps(doc), Where("json"))
+        raws = [i.raw for i in c.inputs if i.role == "value"]
+        inner = doc[0] if isinstance(doc, list) else doc["a"] if isinstance(doc, dict) else doc
+        assert any(inner in r for r in raws), (doc, raws)

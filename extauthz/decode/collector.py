@@ -240,7 +240,10 @@ class Collector:
         if (c == "{" and s[-1:] == "}") or (c == "[" and s[-1:] == "]"):
             if not self.depth_ok(depth + 1, kind, name):
                 return False
-            return PARSERS["json"].parse(self, s, Where(kind, name, chain + ("json",), depth + 1))
+            before = len(self.inputs)
+            parsed = PARSERS["json"].parse(self, s, Where(kind, name, chain + ("json",), depth + 1))
+            # a document of numbers, booleans and nulls yields no Input: the value stays one
+            return parsed and len(self.inputs) > before
         if c == "<" and (s.startswith("<?xml") or s[:9].upper() == "<!DOCTYPE"):
             if self.depth_ok(depth + 1, kind, name):
                 PARSERS["xml"].parse(self, s, Where(kind, name, chain + ("xml",), depth + 1))
