@@ -125,14 +125,15 @@ class _HttpClient:
                 if self.sock is None:
                     self.sock = self._connect()
                 self.sock.sendall(data)
-                return self._read_status()
+                return self._read_status(head_only=lines[0].split(" ", 1)[0].upper() == "HEAD")
             except (OSError, ValueError):
                 self.close()
                 if attempt:
                     raise
         return 0
 
-    def _read_status(self) -> int:
+    def _read_status(self, head_only: bool = False) -> int:
+        """The response's status; its body is read and dropped (none follows a HEAD, 204 or 304)."""
         while b"\r\n\r\n" not in self.buf:
             chunk = self.sock.recv(65536)
             if not chunk:
@@ -151,7 +152,12 @@ class _HttpClient:
                 close = True
             elif k == "transfer-encoding" and "chunked" in v.lower():
                 chunked = True
-        if chunked:
+        if 100 <= status < 200:  # interim (100 Continue): the final response follows
+            self.buf = rest
+            return self._read_status(head_only)
+        if head_only or status in (204, 304):
+            self.buf = rest
+        elif chunked:
             while not rest.endswith(b"0\r\n\r\n"):
                 chunk = self.sock.recv(65536)
                 if not chunk:

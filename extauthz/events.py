@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, TextIO
 
 from extauthz.config import EventSettings
-from extauthz.finding import REDACTED, Finding, is_secret_location
+from extauthz.finding import REDACTED, Finding, is_secret_location, writable
 from extauthz.request import Request
 from extauthz.verdict import Action, Verdict
 
@@ -55,10 +55,14 @@ def actor_hash(actor: str) -> str:
 
 
 def redact(f: Finding) -> Finding:
-    """The finding as it may be shown: no excerpt from a secret-named location."""
+    """The finding as it may be shown: no excerpt from a secret-named location, every field writable.
+
+    Used for the event log and for spans alike, so neither can be made to fail
+    by a lone surrogate an attacker put in a JSON member name (see finding.writable).
+    """
     if f.excerpt and f.excerpt != REDACTED and is_secret_location(f.location):
-        return Finding(f.cls, f.rule, f.severity, f.location, REDACTED, f.chain, f.source, f.detail)
-    return f
+        f = Finding(f.cls, f.rule, f.severity, f.location, REDACTED, f.chain, f.source, f.detail)
+    return f.writable()
 
 
 def _iso(t: float) -> str:
@@ -80,26 +84,27 @@ def event_record(request: Request, verdict: Verdict, seconds: float, trace: Trac
     return {
         "event_id": verdict.event_id,
         "time": _iso(now),
-        "request_id": request.request_id[:128],
+        "request_id": writable(request.request_id[:128]),
         "trace_id": trace.trace_id,
         "span_id": trace.span_id,
         "parent_span_id": trace.parent_span_id,
-        "service": verdict.service[:256],
+        "service": writable(verdict.service[:256]),
         "policy": verdict.policy,
         "hop": verdict.hop.value,
         "direction": verdict.hop.direction,
-        "method": request.method[:32],
-        "path": request.path[:512],
-        "source": {"address": src.address, "principal": src.principal, "service": src.service},
-        "destination": {"principal": dst.principal},
-        "actor": actor,
+        "method": writable(request.method[:32]),
+        "path": writable(request.path[:512]),
+        "source": {"address": writable(src.address), "principal": writable(src.principal),
+                   "service": writable(src.service)},
+        "destination": {"principal": writable(dst.principal)},
+        "actor": writable(actor),
         "actor_hash": actor_hash(actor),
         "decision": verdict.decision.value,
         "action": verdict.action.value,
         "mode": verdict.mode,
         "score": verdict.score,
         "threshold": verdict.threshold,
-        "reason": verdict.reason,
+        "reason": writable(verdict.reason),
         "findings": [redact(f).as_dict() for f in verdict.findings],
         "check_ms": round(seconds * 1000, 3),
     }
@@ -113,7 +118,7 @@ class StreamSink:
         self.stream = stream
 
     def write(self, lines: list[str]) -> None:
-        self.stream.write("".join(lines))
+        self.stream.write(writable("".join(lines)))
         self.stream.flush()
 
     def close(self) -> None:
@@ -145,7 +150,9 @@ class RotatingFileSink:
         if self._rotated_elsewhere():
             os.close(self._fd)
             self._fd = self._open()
-        os.write(self._fd, "".join(lines).encode("utf-8"))
+        # Fields are made writable in event_record; should one slip through, a lone surrogate
+        # becomes `\udcXX` (a JSON escape of the same code point) instead of losing the batch.
+        os.write(self._fd, "".join(lines).encode("utf-8", "backslashreplace"))
         if self.max_bytes and os.fstat(self._fd).st_size >= self.max_bytes:
             self._rotate()
 

@@ -65,6 +65,30 @@ class Finding:
             out["detail"] = self.detail
         return out
 
+    def writable(self) -> "Finding":
+        """This finding with every text field writable as UTF-8 (see `writable`); itself when it already is."""
+        loc, exc, det = writable(self.location), writable(self.excerpt), writable(self.detail)
+        if loc is self.location and exc is self.excerpt and det is self.detail:
+            return self
+        return Finding(self.cls, self.rule, self.severity, loc, exc, self.chain, self.source, det)
+
+
+def writable(text: str) -> str:
+    """`text` with any lone surrogate written as a `\\udcXX` escape; `text` itself when it has none.
+
+    Decoders undo escapes the attacker chose, and a JSON or JavaScript escape
+    may spell half a surrogate pair (`\\udcff`), which no UTF-8 writer accepts:
+    a log line, span or API answer carrying one fails as a whole. Text that goes
+    to a sink passes through here. ASCII (nearly everything) costs one C call.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
 
 EXCERPT_MAX = 64
 REDACTED = "[redacted]"

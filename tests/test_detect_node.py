@@ -66,3 +66,14 @@ def test_perl_ruby_benign(value):
 def test_property_never_raises(value):
     assess(value)
     assess_perlruby(value)
+
+
+@pytest.mark.parametrize("value", ["while(\u00b2){}", "while(\u0663){}", "while(" + "1" * 5000 + "){}"])
+def test_odd_numeric_conditions_do_not_raise(value):
+    assess(value)
+
+
+@pytest.mark.parametrize("value,looping", [("while(1){}", True), ("while(007){}", True), ("while(00){}", False)])
+def test_numeric_loop_conditions(value, looping):
+    h = assess(value)
+    assert (h is not None and h.rule == "js.infinite-loop") == looping, h

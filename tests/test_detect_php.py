@@ -9,7 +9,9 @@ from extauthz.decode import Input
 from extauthz.detect.php import PhpInjection, assess
 from extauthz.detect.prefilter import Prefilter
 from extauthz.finding import Severity
-from extauthz.lang.php import tokenize
+from extauthz.lang.php import bracket_partners, tokenize
+
+from detect_helpers import best_cpu_ms
 
 DETECTOR = PhpInjection()
 PREFILTER = Prefilter([DETECTOR])
@@ -78,3 +80,55 @@ def test_tokenizer_undoes_string_escapes():
 def test_property_never_raises(value):
     assess(value)
     tokenize(value)
+
+
+# ---------------------------------------------------------------- cost on hostile input
+
+
+@pytest.mark.parametrize("unit", ["*)(", ")(uid=*", "${jndi:", "select(", "char(", "alert(1)", "';\".", "(",
+                                  "a)(", "x[0](", "$a[", "'a'.", "${'", "/**/(", "(sy.(st).em)"])
+def test_8k_of_a_repeated_token_is_read_in_linear_time(unit):
+    """Each call or "(" candidate is judged from precomputed bracket pairs and running
+    counts, never by rescanning the value: 8 KiB of `*)(` took a second when it was."""
+    value = (unit * (8192 // len(unit) + 1))[:8192]
+    assess(value)
+    assert best_cpu_ms(assess, value) < 15.0, unit
+
+
+def test_cost_grows_linearly_with_the_value():
+    small, large = ("*)(" * 700)[:2048], ("*)(" * 2800)[:8192]
+    assess(small)
+    # quadratic growth would make 4x the input cost 16x; allow noise up to 8x
+    assert best_cpu_ms(assess, large) < 8 * max(best_cpu_ms(assess, small), 0.2)
+
+
+def test_bracket_partners_pair_each_kind_separately():
+    tokens = tokenize("a([b)]{c}(")
+    partner = bracket_partners(tokens)
+    texts = [t.text for t in tokens]
+    assert texts == ["a", "(", "[", "b", ")", "]", "{", "c", "}", "("]
+    assert (partner[1], partner[4]) == (4, 1)  # ( … ) across a [
+    assert (partner[2], partner[5]) == (5, 2)
+    assert (partner[6], partner[8]) == (8, 6)
+    assert partner[9] == -1 and partner[0] == -1
+
+
+@pytest.mark.parametrize("value", [
+    "$a[1][2][3](4)", "$f{0}[1]('id')", "['system'][0]('id')", "(['sys'.'tem'])[0]('id')",
+    "x'; (sy.(st).em)('id');//", "a" * 3000 + " ';system('id');//",
+])
+def test_chains_and_breakouts_still_read_within_their_bounds(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value[-40:], h)
+
+
+def test_calls_far_after_decoy_brackets_are_still_seen():
+    # hundreds of bracket groups before the call: the chain walk is bounded, not the value
+    assert hit("(x)" * 600 + " system('id')").severity >= Severity.HIGH
+
+
+@pytest.mark.parametrize("value", [
+    'O:' + "9" * 5000 + ':"abc":1:{}', 'O:\u00b2:"abc":1:{}', 'C:\u0663:"abc":1:{}',
+])
+def test_serialized_object_lengths_that_int_refuses_do_not_raise(value):
+    assert assess(value) is None or assess(value).rule != "php.object-injection"

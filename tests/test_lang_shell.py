@@ -137,3 +137,9 @@ def test_bounded_time_on_hostile_input():
         t0 = time.perf_counter()
         tokenize(v)
         assert time.perf_counter() - t0 < 0.5, v[:10]
+
+
+def test_non_ascii_digits_in_arithmetic_and_substrings_do_not_raise():
+    # "²".isdigit() is True but int("²") raises: a detector must never raise on input
+    for value in ("echo $((\u00b2))", ";cat $((1\u00b2))", "echo ${PATH:0:\u00b2}", "echo ${PATH:0:" + "9" * 5000 + "}"):
+        tokenize(value)

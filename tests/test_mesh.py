@@ -181,11 +181,20 @@ def test_eval_via_envoy_counts_403_as_blocked(mesh, tmp_path):
          "uri": "/api/products?q=1%27%20OR%20%271%27%3D%271", "headers": [], "body": ""},
         {"id": "a2", "label": "attack", "category": "sqli", "method": "GET",
          "uri": "/api/products?id=1%20UNION%20SELECT%20null,version()--", "headers": [], "body": ""},
+        # a HEAD answer has a Content-Length and no body: the connection must go on to the next line
+        {"id": "h1", "label": "benign", "category": "benign", "method": "HEAD", "uri": "/api/products?q=boots",
+         "headers": [], "body": ""},
+        {"id": "h2", "label": "attack", "category": "sqli", "method": "HEAD",
+         "uri": "/api/products?q=1%27%20OR%20%271%27%3D%271", "headers": [], "body": ""},
+        {"id": "b3", "label": "benign", "category": "benign", "method": "GET", "uri": "/api/products?q=socks",
+         "headers": [], "body": ""},
     ]
     corpus = tmp_path / "mini.jsonl"
     corpus.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-    result = evaluate([str(corpus)], Config(), via=mesh.url(), jobs=2)
+    started = time.monotonic()
+    result = evaluate([str(corpus)], Config(), via=mesh.url(), jobs=1)
+    assert time.monotonic() - started < 10
     overall = result["overall"]
-    assert (overall["attack"], overall["benign"]) == (2, 2)
+    assert (overall["attack"], overall["benign"]) == (3, 4)
     assert overall["tpr"] == 1.0 and overall["fpr"] == 0.0
     assert result["mode"] == f"via {mesh.url()}"

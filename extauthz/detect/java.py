@@ -23,6 +23,7 @@ are not references. Vocabulary: extauthz/rules/java.txt.
 from __future__ import annotations
 
 import binascii
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -44,6 +45,10 @@ _B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 SERIAL_BASE64 = ("rO0AB", "KztAAU", "Cs7QAF")
 SPRING4SHELL = ("class.module.classloader", "class.classloader", "class.protectiondomain",
                 "classloader.resources.context", "module.classloader.")
+MAX_MARKERS = 4096
+# what makes a ${…} / #{…} / %{…} / *{…} expression reach Java
+EXPRESSION_REACH = ("getclass", "forname", "getruntime", ".exec(", "processbuilder", "classloader", "getmethod",
+                    "newinstance", "scriptengine", "java.lang", "javax.")
 OGNL_MARKERS = ("#_memberaccess", "@ognl.", "default_member_access", "#context[", "#context.get",
                 "ognlcontext", "#attr[", "#request[", "#application[", "#session[", "#parameters[",
                 "excludedclasses", "excludedpackagenames")
@@ -187,16 +192,38 @@ def _expressions(value: str, names: list[DottedName]) -> Hit | None:
             return Hit(Severity.HIGH, "java.expression", name.start - 2, name.end, "SpEL type reference T(…)")
         if before.endswith("@") and vocab.rooted(name.parts) and value[name.end:name.end + 1] == "@":
             return Hit(Severity.HIGH, "java.expression", name.start - 1, name.end, "OGNL static member @class@")
+    reach = _marker_spans(low, EXPRESSION_REACH)
+    if not reach:
+        return None
+    starts = [a for a, _ in reach]
     for opener in ("${", "#{", "%{", "*{"):
         at = low.find(opener)
+        close = low.find("}", at)
         while 0 <= at < MAX_SCAN:
-            close = low.find("}", at)
-            block = low[at:close if close > 0 else at + 512]
-            if any(m in block for m in ("getclass", "forname", "getruntime", ".exec(", "processbuilder", "classloader",
-                                        "getmethod", "newinstance", "scriptengine", "java.lang", "javax.")):
-                return Hit(Severity.HIGH, "java.expression", at, at + len(block), f"expression {opener}…}} reaching Java")
+            if 0 <= close < at:  # the next "}" is searched again only once passed (no rescans to the end)
+                close = low.find("}", at)
+            end = close if close > 0 else at + 512
+            # the first Java marker inside the block (markers found once: a value of `${` repeated
+            # without a "}" must not have each 512-character block searched again)
+            k = bisect_left(starts, at)
+            while k < len(reach) and reach[k][0] < end:
+                if reach[k][1] <= end:
+                    return Hit(Severity.HIGH, "java.expression", at, end, f"expression {opener}…}} reaching Java")
+                k += 1
             at = low.find(opener, at + 2)
     return None
+
+
+def _marker_spans(low: str, markers: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of the markers in low, by start (at most MAX_MARKERS)."""
+    spans: list[tuple[int, int]] = []
+    for m in markers:
+        at = low.find(m)
+        while at >= 0 and len(spans) < MAX_MARKERS:
+            spans.append((at, at + len(m)))
+            at = low.find(m, at + 1)
+    spans.sort()
+    return spans
 
 
 def _spring4shell(value: str) -> Hit | None:

@@ -121,8 +121,8 @@ def _truthy(condition: str) -> bool | None:
         value = False
     elif atom in _TRUTHY_ATOMS or atom.replace(" ", "") in _TRUTHY_ATOMS:
         value = True
-    elif atom.lstrip("+-").isdigit():
-        value = int(atom.lstrip("+-")) != 0
+    elif atom.lstrip("+-").isascii() and atom.lstrip("+-").isdigit():
+        value = atom.lstrip("+-").strip("0") != ""  # a number is truthy unless zero (no int(): "²", 5000 digits)
     else:
         return None
     return value if negations % 2 == 0 else not value

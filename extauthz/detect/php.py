@@ -22,14 +22,15 @@ extauthz/rules/php_*.txt.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import accumulate
 from typing import Iterable
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.hits import Hit, finding
 from extauthz.finding import Finding, Severity
-from extauthz.lang.php import Token, matching, matching_back, next_solid, prev_solid, tokenize
+from extauthz.lang.php import Token, bracket_partners, prev_solid, tokenize
 from extauthz.rules import rule_lines
 
 SUPERGLOBALS = frozenset({"_GET", "_POST", "_COOKIE", "_REQUEST", "_SERVER", "_FILES", "_ENV", "_SESSION",
@@ -39,7 +40,14 @@ WRAPPERS_HIGH = ("php://filter", "php://input", "php://stdin", "php://fd", "php:
                  "php://output", "php://stdout", "php://stderr", "expect://", "phar://", "zip://", "rar://",
                  "compress.zlib://", "compress.bzip2://", "glob://", "ogg://", "ssh2.shell://", "ssh2.exec://",
                  "ssh2.tunnel://", "ssh2.sftp://", "ssh2.scp://", "zlib://", "bzip2://")
+ASCII_DIGITS = frozenset("0123456789")
 PLURAL_ARGS = frozenset({"s", "es", "ies", "S", "ES"})
+TIER_CACHE = 4096  # identifiers whose tier is remembered (process-wide)
+MAX_CANDIDATES = 512  # calls / dynamic calls examined per reading of a value
+MAX_CHAIN_HOPS = 4  # bracket groups walked back from a "(" ($a[1]{2}(…), ['x'][0](…))
+BREAKOUT_WINDOW = 1024  # characters re-read as code after a breakout quote
+MAX_NAMES = 128  # expressions read as a function name per reading of a value
+MAX_NAME_SPAN = 32  # tokens an expression spelling a function name may span ((sy.(st).em)(…))
 
 
 
@@ -52,19 +60,31 @@ class Vocabulary:
         self.ini = frozenset(n.lower() for n in rule_lines("php_ini.txt"))
         self.english = frozenset(n.lower() for n in rule_lines("php_english.txt"))
         self.long_dangerous = tuple(sorted((n for n in self.dangerous if len(n) >= 8), key=len, reverse=True))
+        self._tiers: dict[str, str] = {}
 
     def tier(self, name: str) -> str:
-        """"danger", "php", "common" or "" for an identifier."""
+        """"danger", "php", "common" or "" for an identifier (memoised: values repeat names)."""
         low = name.lower()
+        known = self._tiers.get(low)
+        if known is None:
+            known = self._tier(low)
+            if len(self._tiers) >= TIER_CACHE:
+                self._tiers.clear()
+            self._tiers[low] = known
+        return known
+
+    def _tier(self, low: str) -> str:
         if low in self.common:
             return "common"
         if low in self.dangerous:
             return "danger"
-        if low in self.functions or any(low.startswith(p) and len(low) > len(p) + 1 for p in self.prefixes):
+        if low in self.functions:
             return "php"
-        for d in self.long_dangerous:  # FOOcall_user_func(: glued to junk, still the dangerous name
-            if low.endswith(d):
-                return "danger"
+        # str.startswith/endswith with a tuple screen in C; the loops only run on a match
+        if low.startswith(self.prefixes) and any(low.startswith(p) and len(low) > len(p) + 1 for p in self.prefixes):
+            return "php"
+        if low.endswith(self.long_dangerous):  # FOOcall_user_func(: glued to junk, still the dangerous name
+            return "danger"
         return ""
 
 
@@ -106,9 +126,10 @@ def _serialized_object(value: str) -> Hit | None:
     at = value.find(':"')
     while 0 <= at < 65536:
         k = at - 1
-        while k >= 0 and value[k].isdigit():
+        while k >= 0 and value[k] in ASCII_DIGITS:
             k -= 1
-        if k >= 1 and value[k] == ":" and value[k - 1] in "OC" and k < at - 1:
+        # a class name length of at most 6 digits (int() of thousands of digits raises, and is slow)
+        if k >= 1 and value[k] == ":" and value[k - 1] in "OC" and k < at - 1 and at - k <= 7:
             declared = int(value[k + 1:at])
             name_end = at + 2 + declared
             if value[name_end:name_end + 2] == '":' and declared <= 256:
@@ -165,37 +186,121 @@ def _lines(value: str) -> Iterable[tuple[int, str]]:
 # ---------------------------------------------------------------- token-level checks
 
 
-def _args_kind(tokens: list[Token], open_i: int) -> str:
+_BLANK = frozenset({"ws", "comment"})
+_CODE = frozenset({"var", "string", "backtick"})
+_LITERAL = frozenset({"string", "number"})
+_WORD = frozenset({"ident", "string"})
+
+
+class _Code:
+    """A value read as PHP: its tokens, bracket pairs and running counts.
+
+    Everything a check asks about a span of tokens (is it empty, does it hold a
+    variable or a string, a call of a known function) is a difference of two
+    running counts, and every bracket's partner is known from one pass: the
+    checks cost the same per candidate whatever the value's length, so the
+    whole reading is linear (a value of 8 KiB of `)(` or `select(` included).
+    """
+
+    def __init__(self, tokens: list[Token]) -> None:
+        n = len(tokens)
+        self.tokens = tokens
+        self.partner = bracket_partners(tokens)
+        self._blank = [t.kind in _BLANK for t in tokens]
+        # next[i]: the first solid (not blank) token at or after i, or n
+        nxt = [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            nxt[i] = nxt[i + 1] if self._blank[i] else i
+        self.next = nxt
+
+    # running counts, each built on first use (most values never need most of them)
+    @cached_property
+    def _solid(self) -> list[int]:
+        return list(accumulate((not b for b in self._blank), initial=0))
+
+    @cached_property
+    def _code(self) -> list[int]:
+        return list(accumulate((t.kind in _CODE for t in self.tokens), initial=0))
+
+    @cached_property
+    def _literal(self) -> list[int]:
+        return list(accumulate((t.kind in _LITERAL for t in self.tokens), initial=0))
+
+    @cached_property
+    def _word(self) -> list[int]:
+        return list(accumulate((t.kind in _WORD for t in self.tokens), initial=0))
+
+    @cached_property
+    def _known_call(self) -> list[int]:
+        vocab, tokens, nxt, n = vocabulary(), self.tokens, self.next, len(self.tokens)
+        return list(accumulate(
+            (t.kind == "ident" and nxt[i + 1] < n and tokens[nxt[i + 1]].text == "(" and bool(vocab.tier(t.text))
+             for i, t in enumerate(tokens)), initial=0))
+
+    def solid(self, lo: int, hi: int) -> int:
+        """Solid tokens in tokens[lo:hi]."""
+        return self._span(self._solid, lo, hi)
+
+    def has_code(self, lo: int, hi: int) -> bool:
+        """A $variable, string or backtick string in tokens[lo:hi]."""
+        return self._span(self._code, lo, hi) > 0
+
+    def has_literal(self, lo: int, hi: int) -> bool:
+        return self._span(self._literal, lo, hi) > 0
+
+    def has_word(self, lo: int, hi: int) -> bool:
+        """An identifier or a string (what a function name is spelled from) in tokens[lo:hi]."""
+        return self._span(self._word, lo, hi) > 0
+
+    def has_known_call(self, lo: int, hi: int) -> bool:
+        """A known PHP function called (name followed by "(") in tokens[lo:hi]."""
+        return self._span(self._known_call, lo, hi) > 0
+
+    def _span(self, running: list[int], lo: int, hi: int) -> int:
+        hi = min(hi, len(self.tokens))
+        return running[hi] - running[lo] if hi > lo else 0
+
+
+def _args_kind(code: _Code, open_i: int) -> str:
     """'empty', 'php' ($var, string, nested call), 'plural' ((s)), 'words' or 'open'."""
-    close = matching(tokens, open_i)
+    tokens = code.tokens
+    close = code.partner[open_i]
     if close < 0:
-        inner = [t for t in tokens[open_i + 1:open_i + 24] if not t.blank]
-        return "php" if any(t.kind in ("var", "string") for t in inner) else "open"
-    inner = [t for t in tokens[open_i + 1:close] if not t.blank]
-    if not inner:
+        lo, hi = open_i + 1, open_i + 24
+        return "php" if code.has_code(lo, hi) and _has_var_or_string(tokens, lo, hi) else "open"
+    lo = open_i + 1
+    count = code.solid(lo, close)
+    if count == 0:
         return "empty"
-    if len(inner) == 1 and inner[0].kind == "ident" and inner[0].text in PLURAL_ARGS:
+    first = code.next[lo]
+    if count == 1 and tokens[first].kind == "ident" and tokens[first].text in PLURAL_ARGS:
         return "plural"
-    if any(t.kind in ("var", "string", "backtick") for t in inner):
+    if code.has_code(lo, close) or code.has_known_call(lo, close):
         return "php"
-    for k in range(len(inner) - 1):
-        if inner[k].kind == "ident" and inner[k + 1].text == "(" and vocabulary().tier(inner[k].text):
-            return "php"
     return "words"
 
 
-def _calls(tokens: list[Token]) -> Hit | None:
+def _has_var_or_string(tokens: list[Token], lo: int, hi: int) -> bool:
+    return any(t.kind in ("var", "string") for t in tokens[lo:hi])
+
+
+def _calls(code: _Code) -> Hit | None:
     vocab = vocabulary()
+    tokens = code.tokens
     best: Hit | None = None
+    seen = 0
     for i, t in enumerate(tokens):
         if t.kind != "ident":
             continue
-        j = next_solid(tokens, i + 1)
+        j = code.next[i + 1]
         if j >= len(tokens) or tokens[j].text != "(":
             continue
         tier = vocab.tier(t.text)
         if not tier:
             continue
+        seen += 1
+        if seen > MAX_CANDIDATES:
+            break
         gap = tokens[i + 1:j]
         # comments, line breaks, tabs or runs of spaces between name and "(" are evasion, not prose
         obfuscated = any(g.kind == "comment" or g.text != " " for g in gap)
@@ -203,7 +308,7 @@ def _calls(tokens: list[Token]) -> Hit | None:
         p = prev_solid(tokens, i - 1)
         if p >= 0 and tokens[p].kind == "punct" and tokens[p].text in ("->", "::"):
             continue  # a method named like a function ($obj->date()) is not this
-        args = _args_kind(tokens, j)
+        args = _args_kind(code, j)
         if args == "plural":
             continue
         low = t.text.lower()
@@ -218,7 +323,7 @@ def _calls(tokens: list[Token]) -> Hit | None:
                 continue
         elif adjacent or code_args:
             sev = Severity.HIGH
-        elif "_" in low or (args in ("open", "words") and _single_word_args(tokens, j) and low not in vocab.english):
+        elif "_" in low or (args in ("open", "words") and _single_word_args(code, j) and low not in vocab.english):
             sev = Severity.HIGH  # pg_enter_pipeline_mode (…, exec  (blah)
         hit = Hit(sev, "php.function-call", t.start, tokens[j].end,
                   f"{t.text.lower()}() called" + (" with comments before (" if obfuscated else ""))
@@ -229,11 +334,9 @@ def _calls(tokens: list[Token]) -> Hit | None:
     return best
 
 
-def _single_word_args(tokens: list[Token], open_i: int) -> bool:
-    close = matching(tokens, open_i)
-    if close < 0:
-        return True
-    return sum(1 for t in tokens[open_i + 1:close] if not t.blank) <= 1
+def _single_word_args(code: _Code, open_i: int) -> bool:
+    close = code.partner[open_i]
+    return close < 0 or code.solid(open_i + 1, close) <= 1
 
 
 def _reduce_name(tokens: list[Token], lo: int, hi: int) -> str:
@@ -255,8 +358,31 @@ def _reduce_name(tokens: list[Token], lo: int, hi: int) -> str:
     return "".join(parts).replace(" ", "").lower()
 
 
-def _dynamic_calls(tokens: list[Token]) -> Hit | None:
+def _chain_heads(code: _Code, p: int) -> tuple[int, int]:
+    """Openers of the chain of bracket groups ending at closer p: (whole chain, last two groups).
+
+    The whole chain ($__[@o][1](…), ${'a'}(…)) is walked back at most
+    MAX_CHAIN_HOPS groups: a callee is a short expression, and a value of `)(`
+    repeated must not be walked back to its start from every "(". A name is
+    spelled by at most two groups ([system][0], (['system'])[0], (sy.(st).em)).
+    """
+    tokens, partner = code.tokens, code.partner
+    head = named = partner[p]
+    for hop in range(MAX_CHAIN_HOPS):
+        q = prev_solid(tokens, head - 1)
+        if q >= 0 and tokens[q].kind == "punct" and tokens[q].text in ("]", "}", ")") and partner[q] >= 0:
+            head = partner[q]
+            if hop == 0:
+                named = head
+            continue
+        break
+    return head, named
+
+
+def _dynamic_calls(code: _Code) -> Hit | None:
     vocab = vocabulary()
+    tokens, partner = code.tokens, code.partner
+    seen = names = 0
     for i, t in enumerate(tokens):
         if t.kind != "punct" or t.text != "(":
             continue
@@ -273,49 +399,41 @@ def _dynamic_calls(tokens: list[Token]) -> Hit | None:
             # $f(…), but not the $ of a template ${x}(…) handled below
             return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through ${prev.text}")
         if prev.kind == "punct" and prev.text in (")", "]", "}"):
-            o = matching_back(tokens, p)
+            o = partner[p]
             if o < 0:
                 continue
-            # walk back over chained brackets: $__[@o](…), ${'a'}(…), [system][0](…)
-            head = o
-            while True:
-                q = prev_solid(tokens, head - 1)
-                if q >= 0 and tokens[q].kind == "punct" and tokens[q].text in ("]", "}", ")"):
-                    o2 = matching_back(tokens, q)
-                    if o2 < 0:
-                        break
-                    head = o2
-                    continue
+            seen += 1
+            if seen > MAX_CANDIDATES:
                 break
+            head, named = _chain_heads(code, p)
             q = prev_solid(tokens, head - 1)
-            if q >= 0 and tokens[q].kind == "var" and tokens[o].text in ("[", "{") and o - head >= 0 \
-                    and _non_empty(tokens, o, p):
+            if q >= 0 and tokens[q].kind == "var" and tokens[o].text in ("[", "{") and code.solid(o + 1, p) > 0:
                 return Hit(Severity.HIGH, "php.dynamic-call", tokens[q].start, t.end,
                            f"call through ${tokens[q].text}[…]")
             if q >= 0 and tokens[q].kind == "punct" and tokens[q].text == "$" and tokens[head].text == "{" \
-                    and _non_empty(tokens, head, matching(tokens, head)):
+                    and partner[head] > head and code.solid(head + 1, partner[head]) > 0:
                 return Hit(Severity.HIGH, "php.dynamic-call", tokens[q].start, t.end, "call through ${…}")
-            if tokens[head].text == "[" and not any(x.kind in ("string", "number") for x in tokens[head:p + 1]):
+            if tokens[named].text == "[" and not code.has_literal(named, p + 1):
                 continue  # [text](url): a Markdown link, not an array callable
-            name = _reduce_name(tokens, head, p + 1)
+            if p + 1 - named > MAX_NAME_SPAN or not code.has_word(named, p + 1) or names >= MAX_NAMES:
+                continue
+            names += 1
+            name = _reduce_name(tokens, named, p + 1)
             if name and vocab.tier(name) in ("danger", "php") and len(name) >= 3:
-                return Hit(Severity.HIGH, "php.dynamic-call", tokens[head].start, t.end, f"call through ({name})")
+                return Hit(Severity.HIGH, "php.dynamic-call", tokens[named].start, t.end, f"call through ({name})")
     for i, t in enumerate(tokens):  # $obj->$method(), Foo::$method()
         if t.kind == "punct" and t.text in ("->", "::"):
-            j = next_solid(tokens, i + 1)
+            j = code.next[i + 1]
             if j < len(tokens) and tokens[j].kind == "var":
-                k = next_solid(tokens, j + 1)
+                k = code.next[j + 1]
                 if k < len(tokens) and tokens[k].text == "(":
                     return Hit(Severity.HIGH, "php.dynamic-call", t.start, tokens[k].end, "method called through a variable")
     return None
 
 
-def _non_empty(tokens: list[Token], lo: int, hi: int) -> bool:
-    return hi > lo and any(not t.blank for t in tokens[lo + 1:hi])
-
-
-def _concatenation(tokens: list[Token]) -> Hit | None:
+def _concatenation(code: _Code) -> Hit | None:
     vocab = vocabulary()
+    tokens = code.tokens
     i = 0
     while i < len(tokens):
         if tokens[i].kind != "string":
@@ -324,10 +442,10 @@ def _concatenation(tokens: list[Token]) -> Hit | None:
         parts = [tokens[i].text]
         start = tokens[i].start
         j = i
-        while True:
-            d = next_solid(tokens, j + 1)
+        while len(parts) < 64:
+            d = code.next[j + 1]
             if d < len(tokens) and tokens[d].text == ".":
-                s = next_solid(tokens, d + 1)
+                s = code.next[d + 1]
                 if s < len(tokens) and tokens[s].kind == "string":
                     parts.append(tokens[s].text)
                     j = s
@@ -341,17 +459,22 @@ def _concatenation(tokens: list[Token]) -> Hit | None:
     return None
 
 
-def _variables(tokens: list[Token]) -> Hit | None:
+def _variables(code: _Code) -> Hit | None:
+    tokens = code.tokens
     for i, t in enumerate(tokens):
         if t.kind == "var" and t.text in SUPERGLOBALS:
             return Hit(Severity.HIGH, "php.superglobal", t.start, t.end, f"${t.text}")
         if t.kind == "punct" and t.text == "$":
-            j = next_solid(tokens, i + 1)
+            j = code.next[i + 1]
             if j < len(tokens) and tokens[j].text == "{":
-                close = matching(tokens, j)
-                inner = [x for x in tokens[j + 1:close if close > 0 else j + 8] if not x.blank]
+                close = code.partner[j]
+                end = close if close > 0 else j + 8
+                first = code.next[j + 1]
+                if first >= min(end, len(tokens)):
+                    continue
                 spaced = j > i + 1
-                if inner and (spaced or inner[0].kind in ("string", "var") or inner[0].text in ("$", "@")):
+                inner0 = tokens[first]
+                if spaced or inner0.kind in ("string", "var") or inner0.text in ("$", "@"):
                     return Hit(Severity.HIGH, "php.variable-variable", t.start, tokens[j].end, "PHP ${…} variable-variable")
     return None
 
@@ -368,10 +491,10 @@ def assess(value: str, code: bool = True) -> Hit | None:
             best = h
     if best is not None and best.severity >= Severity.HIGH:
         return best
-    for prefix in ("", *(_breakouts(value) if code else ())):
-        tokens = tokenize(prefix + value) if prefix else tokenize(value)
+    for prefix, upto in (("", len(value)), *(_breakouts(value) if code else ())):
+        reading = _Code(tokenize(prefix + value[:upto]) if prefix else tokenize(value))
         for tcheck in ((_calls, _dynamic_calls, _concatenation, _variables) if code else (_calls,)):
-            h = tcheck(tokens)
+            h = tcheck(reading)
             if h is not None and prefix:  # offsets back into the value
                 h = Hit(h.severity, h.rule, max(0, h.start - 1), max(0, h.end - 1), h.detail + " after a quote breakout")
             if h is not None and (best is None or h.severity > best.severity):
@@ -381,13 +504,16 @@ def assess(value: str, code: bool = True) -> Hit | None:
     return best
 
 
-def _breakouts(value: str) -> tuple[str, ...]:
+def _breakouts(value: str) -> tuple[tuple[str, int], ...]:
     """Quotes the value breaks out of: `';system('id');//`, `".passthru("id")."`.
 
     Code injected into a PHP string literal (eval("…'$input'…")) starts by
     closing it; read that way, the value's first quote closes a string opened
     before it. Only when that quote is followed by a statement or expression
     separator (after optional `)`), so quoted words in prose are not re-read.
+    Each is (quote, end): the injected code follows its breakout, so the
+    re-reading stops BREAKOUT_WINDOW characters after the quote (a long value of
+    quotes is not tokenised three times over).
     """
     out = []
     for q in ("'", '"'):
@@ -396,7 +522,7 @@ def _breakouts(value: str) -> tuple[str, ...]:
             continue
         rest = value[at + 1:at + 12].lstrip(" \t)")
         if rest[:1] in (";", ".", ",", "|", "&", "^", "+") or rest.startswith(("or ", "and ", "xor ")):
-            out.append(q)
+            out.append((q, at + 1 + BREAKOUT_WINDOW))
     return tuple(out)
 
 

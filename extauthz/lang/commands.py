@@ -107,15 +107,20 @@ class PathList:
             else:
                 self.exact.add(line)
         self._split = [(e, e.strip("/\\").split("/")) for e in [*self.exact, *self.prefixes] if e.startswith("/")]
+        # tuples for str.startswith: one C call screens every entry (a value of thousands of words is common)
+        self._prefix_tuple = tuple(self.prefixes)
+        self._prefix_set = frozenset(self.prefixes)
+        self._exact_tuple = tuple(sorted(self.exact))
 
     def sensitive(self, text: str) -> bool:
         t = text.lower().replace("\\\\", "\\")
         if t in self.exact:
             return True
         t_dir = t if t.endswith("/") else t + "/"
-        for p in self.prefixes:
-            if t.startswith(p) or t_dir == p:
-                return True
+        if t.startswith(self._prefix_tuple) or t_dir in self._prefix_set:
+            return True
+        if not t.startswith(self._exact_tuple):
+            return False
         for e in self.exact:
             if t.startswith(e) and len(t) > len(e) and t[len(e)] in "/.%\x00":
                 return True

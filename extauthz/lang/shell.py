@@ -448,7 +448,7 @@ class _Lexer:
             if s.startswith("((", i + 1):  # arithmetic $(( ))
                 self.i = self._skip_balanced(i + 3, "(", ")", 2)
                 inner = s[i + 3:max(i + 3, self.i - 2)].strip()
-                if inner.isdigit() and len(inner) <= 12:
+                if inner.isascii() and inner.isdigit() and len(inner) <= 12:  # not "²": int() refuses it
                     pieces.append(("v", str(int(inner))))  # $((7)) is "7"
                 else:
                     w.expansions.append("((")
@@ -536,7 +536,8 @@ def _known_substring(name: str, operator: str) -> str | None:
     if name not in _SLASH_VARIABLES or not operator.startswith(":"):
         return None
     offset, colon, length = operator[1:].partition(":")
-    if offset.strip() != "0" or not colon or not length.strip().isdigit() or int(length) < 1:
+    if offset.strip() != "0" or not colon or not (length.strip().isascii() and length.strip().isdigit()) \
+            or len(length) > 12 or int(length) < 1:
         return None
     return "/"
 

@@ -23,6 +23,7 @@ from extauthz.decode.inputs import location_of
 from extauthz.decode.names import is_plain_name
 from extauthz.decode.parsers.base import Where, register
 from extauthz.decode.scan import closing_quote
+from extauthz.finding import writable
 
 if TYPE_CHECKING:
     from extauthz.decode.collector import Collector
@@ -66,6 +67,8 @@ def max_nesting(text: str, stop_above: int) -> int:
 
 
 def member_path(path: str, key: str) -> str:
+    """The JSONPath of member `key` under `path`; a lone surrogate in the key is written as an escape."""
+    key = writable(key)
     if key and not any(ch in key for ch in ".[]'\" \t\r\n"):
         return f"{path}.{key}"
     return f"{path}['{key}']"
