@@ -166,8 +166,13 @@ FAMILY_ATTACKS = [
     "OR '{\"name\":\"asd\"}' ?| array['a','name']", "1 or '{\"a\":1}'::jsonb @> '{}'::jsonb--",
     # server facts computed
     "concat(0x223e3c62723e,version(),0x3c696d67207372633d22)", "23+len(@@servername)-len(@@servername)",
-    # WAITFOR DELAY appended to a header
+    # WAITFOR DELAY appended to a header; package-qualified sleeps in any statement shape
     "Mozilla/5.0 (X11; Linux x86_64) Safari/537.36-1 waitfor delay '0:0:15' --",
+    "1,(begin if (8340=8340) then dbms_lock.sleep(5); else dbms_lock.sleep(0); end if; end;)",
+    # a constant comparison used as a number (boolean blind in ORDER BY / arithmetic)
+    "(8362=9139)*9139", "(1589=1589)*1", "1*(5=5)",
+    # keywords glued to numbers and "@@" as an operator
+    "except \tselect.1,2", "1 union select.1,2--", "'{\"a\":[1,2,3]}'::jsonb @@ '$.a[*]'",
 ]
 
 FAMILY_BENIGN = [
@@ -177,6 +182,7 @@ FAMILY_BENIGN = [
     "in any case (see above)", "all (the rest)", "array of items", "Is it any good? all (of it)",
     "select all from (the list)", "SELECT your size", "if (you can) select one else drop it",
     "Please waitfor the delay", "call me at 10:30", "version (2.1)", "the user (admin)",
+    "(2+2=4)*x", "(1=1) * 2 apples", "(a=1)*2", "time.sleep(5) in python", "see t.1col and a.b.c", "x @@ y",
     "Ronda O'donnell, 106, 12?E", "C/ Del Torrent De L'olla, 111 11?D",  # "12?E" is a flat, not a JSON test
 ]
 

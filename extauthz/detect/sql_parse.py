@@ -74,6 +74,7 @@ SYMBOLIC_LOGIC = 1 << 43  # || or && (prose writes "or"/"and")
 LOGIC_CALL = 1 << 44  # AND/OR with a call of a known SQL function on the right
 OPEN_STRING = 1 << 45  # the value ends inside a literal (the application's quote would close it)
 DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL only; appended to a header by tools)
+BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
 FACT_NAMES = {
@@ -91,7 +92,7 @@ FACT_NAMES = {
     CONDITIONAL: "conditional", STATEMENT_END: "statement-end", BREAKOUT_COMPARE: "breakout-compare",
     LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
     SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
-    DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal",
+    DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
 }
 
 
@@ -324,7 +325,8 @@ class SqlContextParser:
                               tuple(self.functions[:8]))
 
     def _delay_literal(self) -> bool:
-        """WAITFOR DELAY|TIME '<h:m:s>' anywhere: prose never writes a clock time in quotes after it."""
+        """A delay no prose writes, anywhere: WAITFOR DELAY|TIME '<h:m:s>', or a package-qualified
+        sleep with an argument (dbms_lock.sleep(5), dbms_pipe.receive_message(..))."""
         toks = self.toks
         j = 0
         while j < self.n - 2:
@@ -334,6 +336,9 @@ class SqlContextParser:
                 text = lit.text.strip()
                 if lit.kind == T.STRING and ":" in text and all(c in "0123456789:." for c in text):
                     return True
+            elif t.kind == T.NAME and "." in t.text and toks[j + 1].kind == T.LPAREN and toks[j + 2].kind != T.RPAREN \
+                    and (t.text in TIME_FUNCTIONS or t.text.endswith("_lock.sleep")):
+                return True
             j += 1
         return False
 
@@ -714,6 +719,9 @@ class SqlContextParser:
                     self.facts |= CAST
                     if lhs & (CALLED | SUBQ) or self.toks[lhs_end - 1].kind in (T.RPAREN, T.STRING):
                         self.facts |= CAST_ERROR
+                elif op in ("*", "+", "-", "/", "div") and (
+                        self._compare_group(lhs_start, lhs_end) or self._compare_group(rhs_start, self.p)):
+                    self.facts |= BOOLEAN_NUMBER
                 lhs = (lhs & rhs & CONST) | ((lhs | rhs) & (CALLED | SUBQ | NAMEISH | KNOWN_CALL))
                 if not lhs & (NAMEISH | CALLED | SUBQ):
                     lhs |= CONST
@@ -721,6 +729,14 @@ class SqlContextParser:
             return lhs
         finally:
             self.depth -= 1
+
+    def _compare_group(self, a: int, b: int) -> bool:
+        """Tokens a..b are "( number <comparison> number )"."""
+        if b - a != 5:
+            return False
+        t = self.toks
+        return (t[a].kind == T.LPAREN and t[b - 1].kind == T.RPAREN and t[a + 1].kind == T.NUMBER
+                and t[a + 3].kind == T.NUMBER and t[a + 2].kind == T.OPERATOR and t[a + 2].text in _COMPARISON)
 
     def _plain_text_literal(self, start: int) -> bool:
         """The operand at `start`..p is one quoted word or phrase: "deep learning" is not a truth value."""

@@ -123,6 +123,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
         return Severity.HIGH, "tautology"
     if f & P.LOGIC and f & P.COMPARE and f & P.HEX:
         return Severity.HIGH, "tautology"
+    if f & P.BOOLEAN_NUMBER and (clean or r.end == P.END_COMMENT):
+        return Severity.HIGH, "boolean"  # (8362=9139)*9139
     if f & P.JSON_OP and f & P.CONST_COMPARE and (clean or r.end == P.END_COMMENT):
         return Severity.HIGH, "tautology"  # '{"a":1}'::jsonb @> '{}': a JSON test on constants
     if not quoted and clean and f & P.INFO_FN and f & P.CALL and f & (P.HEX | P.STRING_FN):
