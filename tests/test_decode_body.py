@@ -95,3 +95,32 @@ def test_compressed_bodies_are_inflated_within_the_body_limit():
     ex = extract(req(b"\x0b\x02\x80hello\x03", "br", "text/plain"))
     assert "decode.content-encoding" in rules(ex)
     assert "decode.malformed-body" in rules(extract(req(b"not gzip at all", "gzip")))
+
+
+def _severity(ex, rule: str) -> Severity | None:
+    found = [f.severity for f in ex.findings if f.rule == rule]
+    return max(found) if found else None
+
+
+def test_evasive_charsets_block_on_their_own_and_ordinary_charsets_say_nothing():
+    """No browser or API client sends a body in UTF-7 or EBCDIC: the declaration alone is evasion (HIGH)."""
+    for ctype in ("application/x-www-form-urlencoded; charset=ibm037", "application/x-www-form-urlencoded;charset=cp500",
+                  "application/json; charset=utf-7", "application/json; charset=IBM037"):
+        assert _severity(post(b"test=value", ctype), "decode.evasive-charset") == Severity.HIGH, ctype
+    part = ('--B\r\nContent-Disposition: form-data; name="u"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n'
+            '+ADw-img+AD4-\r\n--B--\r\n')
+    assert _severity(post(part, "multipart/form-data; boundary=B"), "decode.evasive-charset") == Severity.HIGH
+    for ctype in ("application/x-www-form-urlencoded; charset=utf-8", "application/json; charset=UTF-8",
+                  "application/x-www-form-urlencoded; charset=iso-8859-1", "text/plain; charset=windows-1252"):
+        assert _severity(post(b"test=value", ctype), "decode.evasive-charset") is None, ctype
+
+
+def test_overlong_utf8_blocks_on_its_own_and_latin1_bytes_do_not():
+    """Every UTF-8 encoder writes the shortest form: an overlong sequence only exists to get past a filter."""
+    for q in ("p=%c0%af", "p=%C0%AE%C0%AE", "p=%e0%80%af", "p=%f0%80%80%af", "p=a%c1%9cb"):
+        ex = extract(Request(method="GET", path="/", query=q))
+        assert _severity(ex, "decode.overlong-utf8") == Severity.HIGH, q
+    # latin-1 text (CSIC's shop: `%C0` is À) and valid UTF-8 are no evasion
+    for q in ("p=%C0la", "p=%C1rbol", "p=caf%C3%A9", "p=%E0%A4%85", "p=%F0%9F%98%80"):
+        ex = extract(Request(method="GET", path="/", query=q))
+        assert _severity(ex, "decode.overlong-utf8") is None, q

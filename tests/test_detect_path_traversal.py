@@ -105,5 +105,19 @@ def test_parent_steps_glued_to_a_stripped_path():
 
 
 def test_directories_named_with_nothing_below_are_medium():
-    for v in ("/sys/class", "/etc/ssh", "c:\\windows\\system32", "x/.git"):
+    for v in ("/sys/class", "/etc/ssh", "x/.git", "c:\\windows\\system32\\config"):
         assert {sev for _, sev in rules(v)} == {Severity.MEDIUM}, v
+    assert {sev for _, sev in rules("c:\\windows\\system32")} == {Severity.LOW}
+
+
+def test_below_system32_only_the_secrets_are_high():
+    for v in ("c:\\windows\\system32\\config\\SAM", "C:/Windows/System32/drivers/etc/hosts",
+              "c:\\winnt\\system32\\inetsrv\\config\\applicationHost.config",
+              "c:\\windows\\system32\\config\\systemprofile\\appdata"):
+        assert {sev for _, sev in rules(v)} == {Severity.HIGH}, v
+    # binaries and other files below the system directory: named in support texts, no secret
+    for v in ("C:\\Windows\\System32\\ls", "c:\\windows\\system32\\notepad.exe",
+              "C:\\WINDOWS\\system32\\msiexec.exe /i setup.msi"):
+        assert {sev for _, sev in rules(v)} == {Severity.MEDIUM}, v
+    # climbing to them is still traversal to a restricted file
+    assert rules("..\\..\\..\\windows\\system32\\cmd.exe") == {("lfi.traversal.restricted-file", Severity.CRITICAL)}

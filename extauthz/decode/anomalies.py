@@ -4,7 +4,11 @@ All are class `protocol`, source DECODER. The severities are deliberately low:
 benign traffic has odd encodings too (latin-1 `%F3` in CSIC's shop, a literal
 `100%` in a query, a client that double-encodes a return URL), so an anomaly
 is a signal that needs company (a detector finding) to block. Only what is
-hardly ever benign gets MEDIUM.
+hardly ever benign gets MEDIUM. HIGH is kept for encodings that no client
+produces except to get past a filter: overlong UTF-8 (every encoder writes the
+shortest form) and a body declared in UTF-7 or EBCDIC (no browser or API
+client sends one; servers that honour it read text a WAF reading ASCII misses).
+None of them occurs in any benign dev corpus.
 
 Limits. Padding a request beyond a WAF's inspection limits is a known bypass,
 so a limit hit is never silent; but large legitimate requests exist (uploads,
@@ -19,13 +23,13 @@ from __future__ import annotations
 
 from extauthz.finding import Severity
 
-INFO, LOW, MEDIUM = Severity.INFO, Severity.LOW, Severity.MEDIUM
+INFO, LOW, MEDIUM, HIGH = Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH
 
 # rule -> (severity, one sentence for the analyst)
 ANOMALIES: dict[str, tuple[Severity, str]] = {
     "decode.invalid-percent": (LOW, "a `%` not followed by two hex digits in a URL-encoded part"),
     "decode.percent-u": (LOW, "IIS-style %uXXXX escapes, rarely used by real clients"),
-    "decode.overlong-utf8": (MEDIUM, "overlong UTF-8 (e.g. %c0%af for `/`), a classic filter evasion; decoded to the character"),
+    "decode.overlong-utf8": (HIGH, "overlong UTF-8 (e.g. %c0%af for `/`), a classic filter evasion; decoded to the character"),
     # INFO: on the dev corpora it marks 4.9% of benign and 5.9% of attack
     # requests (latin-1 shops): no signal, but worth showing an analyst.
     "decode.invalid-utf8": (INFO, "bytes that are not UTF-8; decoded as latin-1"),
@@ -34,7 +38,7 @@ ANOMALIES: dict[str, tuple[Severity, str]] = {
     "decode.content-type-conflict": (MEDIUM, "several different content types for one body"),
     "decode.content-type-malformed": (LOW, "a content type that is not type/subtype with parameters"),
     "decode.malformed-body": (LOW, "the body does not parse as its content type"),
-    "decode.evasive-charset": (MEDIUM, "a body or part in UTF-7 or EBCDIC (ibm037, ...): no ordinary client sends it, "
+    "decode.evasive-charset": (HIGH, "a body or part in UTF-7 or EBCDIC (ibm037, ...): no ordinary client sends it, "
                                        "some servers honour it; decoded as declared"),
     "decode.content-encoding": (LOW, "a body content-encoding that is not gzip or deflate; the body was read as sent"),
 }

@@ -41,12 +41,17 @@ class HtmlTag(NamedTuple):
 
 
 def scan_tags(text: str) -> list[HtmlTag]:
-    """Every start or end tag in `text`, read from each `<` (see module docstring)."""
+    """Every start or end tag in `text`, read from each `<` (see module docstring).
+
+    Reads overlap (`<svg onload=<svg onload=...` has a tag at every `<`, each running to
+    the end of the text), so attributes are read once: a read that reaches a position an
+    earlier one already read from continues with the memoised result (AttributeReader).
+    Total work is linear in the text."""
     tags: list[HtmlTag] = []
     n = len(text)
-    work = 0
+    reader = AttributeReader(text)
     i = text.find("<")
-    while 0 <= i < n - 1 and len(tags) < MAX_TAGS and work < MAX_WORK:
+    while 0 <= i < n - 1 and len(tags) < MAX_TAGS and reader.work < MAX_WORK:
         c = text[i + 1]
         end_tag = False
         j = i + 1
@@ -65,30 +70,71 @@ def scan_tags(text: str) -> list[HtmlTag]:
                 close = text.find(">", k)
                 end = n if close < 0 else close + 1
                 tags.append(HtmlTag(name, (), i, end, True, close >= 0))
-                work += end - i
             else:
-                attrs, end, closed = scan_attributes(text, k)
+                attrs, end, closed = reader.read(k)
                 tags.append(HtmlTag(name, attrs, i, end, False, closed))
-                work += end - i
         i = text.find("<", i + 1)
     return tags
 
 
 def scan_attributes(text: str, i: int, stop_at_gt: bool = True) -> tuple[tuple[HtmlAttr, ...], int, bool]:
     """Attributes from index i to the end of the tag: (attrs, end index, closed by '>')."""
-    attrs: list[HtmlAttr] = []
-    n = len(text)
-    while i < n and len(attrs) < MAX_ATTRS:
-        c = text[i]
-        if c in _SPACE or c == "/":
+    return AttributeReader(text, stop_at_gt).read(i)
+
+
+class AttributeReader:
+    """Reads a tag's attributes as the HTML tokenizer does, from any index of one text.
+
+    Where the next attribute starts and ends depends only on the index the reader is at,
+    so each step (index -> attribute, next index) is computed once and memoised: reads
+    from many starting points (one per `<`) share the text they have in common."""
+
+    __slots__ = ("text", "n", "stop_at_gt", "steps", "work")
+
+    def __init__(self, text: str, stop_at_gt: bool = True) -> None:
+        self.text = text
+        self.n = len(text)
+        self.stop_at_gt = stop_at_gt
+        # index -> (attribute, next index, value left open) | (None, index after ">", True) | None (end)
+        self.steps: dict[int, tuple[HtmlAttr | None, int, bool] | None] = {}
+        self.work = 0  # characters read (each once)
+
+    def read(self, i: int) -> tuple[tuple[HtmlAttr, ...], int, bool]:
+        attrs: list[HtmlAttr] = []
+        steps = self.steps
+        while len(attrs) < MAX_ATTRS and self.work < MAX_WORK:
+            step = steps[i] if i in steps else self._step(i)
+            if step is None:
+                return tuple(attrs), self.n, False
+            attr, nxt, stop = step
+            if attr is None:
+                return tuple(attrs), nxt, True
+            attrs.append(attr)
+            if stop:
+                return tuple(attrs), self.n, False
+            i = nxt
+        return tuple(attrs), min(i, self.n), False
+
+    def _step(self, at: int) -> tuple[HtmlAttr | None, int, bool] | None:
+        text, n, stop_at_gt = self.text, self.n, self.stop_at_gt
+        i = at
+        while i < n and (text[i] in _SPACE or text[i] == "/"):
             i += 1
-            continue
-        if c == ">" and stop_at_gt:
-            return tuple(attrs), i + 1, True
-        start = i
-        i += 1  # the first character may be anything, even "=" or a quote
-        while i < n and text[i] not in _SPACE and text[i] not in "/>=" and i - start < 256:
-            i += 1
+        step: tuple[HtmlAttr | None, int, bool] | None
+        if i >= n:
+            step = None
+        elif text[i] == ">" and stop_at_gt:
+            step = (None, i + 1, True)
+        else:
+            step = self._attribute(i)
+        self.work += (step[1] if step is not None and step[1] > at else n) - at
+        self.steps[at] = step
+        return step
+
+    def _attribute(self, start: int) -> tuple[HtmlAttr, int, bool]:
+        text, n, stop_at_gt = self.text, self.n, self.stop_at_gt
+        # the first character may be anything, even "=" or a quote
+        i = _first_of(text, _NAME_ENDS, start + 1, min(n, start + 256))
         name = text[start:i].lower()
         j = i
         while j < n and text[j] in _SPACE:
@@ -98,22 +144,26 @@ def scan_attributes(text: str, i: int, stop_at_gt: bool = True) -> tuple[tuple[H
             while j < n and text[j] in _SPACE:
                 j += 1
             if j < n and text[j] in "\"'":
-                q = text[j]
-                close = text.find(q, j + 1)
+                close = text.find(text[j], j + 1)
                 if close < 0:
-                    attrs.append(HtmlAttr(name, text[j + 1:], start, n, True))
-                    return tuple(attrs), n, False
-                attrs.append(HtmlAttr(name, text[j + 1:close], start, close + 1, True))
-                i = close + 1
-            else:
-                k = j
-                while k < n and text[k] not in _SPACE and not (text[k] == ">" and stop_at_gt) and k - j < 4096:
-                    k += 1
-                attrs.append(HtmlAttr(name, text[j:k], start, k, True))
-                i = k
-        else:
-            attrs.append(HtmlAttr(name, "", start, i, False))
-    return tuple(attrs), min(i, n), False
+                    return HtmlAttr(name, text[j + 1:], start, n, True), n, True
+                return HtmlAttr(name, text[j + 1:close], start, close + 1, True), close + 1, False
+            k = _first_of(text, _VALUE_ENDS if stop_at_gt else _SPACE, j, min(n, j + 4096))
+            return HtmlAttr(name, text[j:k], start, k, True), k, False
+        return HtmlAttr(name, "", start, i, False), i, False
+
+
+_VALUE_ENDS = _SPACE | {">"}
+_NAME_ENDS = _SPACE | {"/", ">", "="}
+
+
+def _first_of(text: str, chars: frozenset[str], i: int, end: int) -> int:
+    """Index of the first of `chars` in text[i:end], else end (str.find per character: C speed)."""
+    for c in chars:
+        k = text.find(c, i, end)
+        if k >= 0:
+            end = k
+    return end
 
 
 # ------------------------------------------------------------------ character references

@@ -60,6 +60,10 @@ _CONTEXT_CLOSERS = frozenset({"script", "style", "title", "textarea", "noscript"
                               "noembed", "noframes", "template", "svg", "math", "plaintext"})
 _MAX_DEPTH = 2
 _MAX_ATTRS_READ = 512  # attributes judged per value (unclosed tags can swallow the rest as attributes)
+# Handler values read as JavaScript per value: past this, a handler with a value is HIGH unread
+# (it blocks already; reading a hundred more only decides HIGH or CRITICAL).
+_MAX_HANDLERS_READ = 32
+_MAX_RAW_READS = 32  # tags whose text is also read leniently (odd quoting, junk in handler names)
 
 
 class XssVerdict(NamedTuple):
@@ -74,11 +78,12 @@ class XssVerdict(NamedTuple):
 class _Best:
     """Keeps the most severe verdict seen."""
 
-    __slots__ = ("v", "nested", "cap")
+    __slots__ = ("v", "nested", "cap", "handlers")
 
     def __init__(self) -> None:
         self.v: XssVerdict | None = None
         self.nested = 0  # documents read inside attributes (srcdoc), bounded
+        self.handlers = 0  # event handler values read as JavaScript, bounded by _MAX_HANDLERS_READ
         self.cap = Severity.CRITICAL  # the most a reading of the current form may give
 
     def add(self, severity: Severity, rule: str, start: int, end: int, detail: str) -> None:
@@ -255,7 +260,10 @@ def _declaration_words(v: str, i: int) -> tuple[list[str], int]:
 def _html(v: str, best: _Best, depth: int) -> None:
     tags = scan_tags(v)
     closers = [t for t in tags if t.end_tag and t.name in _CONTEXT_CLOSERS]
-    attrs_read = 0
+    judged: set[int] = set()  # attributes (by start) already judged: reads from nested "<" share them
+    raw_checked = -1  # end of the tag text already read leniently (handler_in_tag ...)
+    raw_reads = 0
+    css_read_until = -1  # end of the <style> body already read
     for tag in tags:
         name = tag.name
         if tag.end_tag:
@@ -268,11 +276,17 @@ def _html(v: str, best: _Best, depth: int) -> None:
             if best.done:
                 return
             continue
-        for attr in tag.attrs[:max(0, _MAX_ATTRS_READ - attrs_read)]:
+        for attr in tag.attrs:
+            if attr.start in judged or len(judged) >= _MAX_ATTRS_READ:
+                continue
+            judged.add(attr.start)
             _tag_attribute(v, name, attr, best, depth)
-        attrs_read += len(tag.attrs)
-        if best.v is None or best.v.severity < Severity.HIGH:
-            raw = v[tag.start:min(tag.end, tag.start + 512)]
+        raw_end = min(tag.end, tag.start + 512)
+        if (best.v is None or best.v.severity < Severity.HIGH) and raw_end > raw_checked \
+                and raw_reads < _MAX_RAW_READS:
+            raw_checked = raw_end
+            raw_reads += 1
+            raw = v[tag.start:raw_end]
             hit = embedded_script_scheme(raw)
             if hit:  # odd quoting the attribute reader did not untangle: <IMG SRC=""javascript:...""">
                 best.add(Severity.HIGH, "script-url", tag.start, tag.end, f"<{name} ...{hit}...>")
@@ -314,9 +328,14 @@ def _html(v: str, best: _Best, depth: int) -> None:
                     _attr(tag.attrs, "href"):
                 best.add(Severity.HIGH, "link-tag", tag.start, tag.end, f"<link rel={rel}>")
         elif name == "style":
-            close = v.lower().find("</style", tag.end)
-            body = v[tag.end: close if close >= 0 else len(v)]
-            hit = css_danger(body)
+            # The body runs to "</style" (or the end): read once; a <style> inside it is its text.
+            hit = ""
+            if tag.end >= css_read_until:
+                close = v.find("</", tag.end)
+                while close >= 0 and v[close + 2:close + 7].lower() != "style":
+                    close = v.find("</", close + 2)
+                css_read_until = close if close >= 0 else len(v)
+                hit = css_danger(v[tag.end:css_read_until])
             if hit:
                 best.add(Severity.HIGH, "css", tag.start, tag.end, f"<style> with {hit}")
             else:
@@ -417,6 +436,10 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
                      f"<{tag} {an}=...> expression reaching {js.sink or 'a code runner'}")
     if an.startswith("on") and len(an) > 4 and an[2:].isalpha():
         if attr.has_value and value.strip():
+            best.handlers += 1
+            if best.handlers > _MAX_HANDLERS_READ:
+                best.add(Severity.HIGH, "event-handler", attr.start, attr.end, f"<{tag} {an}=...>")
+                return
             js = read_js(tokenize_js(decode_entities(value)))
             sev = Severity.CRITICAL if js.sink else Severity.HIGH
             best.add(sev, "event-handler", attr.start, attr.end,
@@ -473,7 +496,7 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
             best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
 
 
-_SCHEME_STRIP = frozenset(chr(c) for c in range(0, 33))
+_SCHEME_STRIP = dict.fromkeys(range(0, 33))  # str.translate table: controls and blanks deleted
 
 
 def embedded_script_scheme(text: str) -> str:
@@ -481,7 +504,7 @@ def embedded_script_scheme(text: str) -> str:
     low = text[:4096].lower()
     if "script" not in low and "&" not in low and "\\" not in low:
         return ""
-    flat = "".join(c for c in decode_entities(low) if c not in _SCHEME_STRIP)
+    flat = decode_entities(low).translate(_SCHEME_STRIP)
     for scheme in ("javascript:", "vbscript:", "livescript:"):
         if scheme in flat:
             return scheme
