@@ -29,10 +29,20 @@ server to do something dangerous:
   name glued after an array bracket (`a[1]x=`); `unix:...|http://` (mod_proxy).
 
 Policy questions (which methods, content types or extensions a site allows,
-missing Accept or User-Agent headers) are not blocking findings: API clients
-and probes legitimately differ there. Wire-level anomalies that Envoy rejects
-before ext_authz sees them (missing Host, bare CR in a header) are still
-checked, cheaply, for deployments behind other proxies.
+missing Accept or User-Agent headers, argument counts and lengths, duplicate
+or array parameters, an off-site URL) are not blocking findings: API clients
+and probes legitimately differ there.
+
+What ext_authz sees behind Envoy (tests/test_protocol_envoy.py, real edge):
+Envoy answers 400 itself to Content-Length with Transfer-Encoding, to methods
+outside its known set and to malformed request lines, so those never reach
+us; it removes Connection, Keep-Alive, Proxy-Connection and Transfer-Encoding
+and de-chunks the body before asking, and Host arrives as :authority. The
+framing checks below (TE, CL.TE, Connection) therefore only fire behind other
+proxies, in `extauthz check`, and on replayed corpora; they stay because they
+are cheap. End-to-end headers (Range, Request-Range, Proxy, Translate,
+Content-Type and its parameters, multipart part headers) and all encodings
+do reach ext_authz and are what this detector is for behind Envoy.
 """
 from __future__ import annotations
 
