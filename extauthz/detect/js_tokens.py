@@ -39,7 +39,7 @@ EXEC_CALLS = frozenset({"alert", "prompt", "confirm", "eval", "function", "setti
                         "fetch", "write", "writeln", "open", "getscript", "globaleval", "importscripts",
                         "constructor", "createelement", "appendchild", "insertadjacenthtml", "sendbeacon",
                         "execcommand", "print", "defineproperty", "apply", "call", "assign", "replace",
-                        "navigate", "activexobject"})
+                        "navigate", "activexobject", "navigateandfind"})
 # Properties whose read or write leaks data or navigates.
 DANGER_PROPS = frozenset({"cookie", "domain", "location", "innerhtml", "outerhtml", "src", "href",
                           "srcdoc", "constructor", "__proto__", "prototype", "opener", "localstorage",

@@ -123,7 +123,7 @@ _JS_WORDS = ("alert", "prompt", "confirm", "eval", "fromcharcode", "settimeout",
              "constructor", "document", "window", "location", "cookie", "top", "self", "parent",
              "frames", "execscript", "msgbox", "import", "fetch", "globaleval", "getscript", "&{",
              "\\u", "\\x", "function", "innerhtml", "open", "write", "globalthis", "name", "createelement",
-             "atob", "sendbeacon", "$")
+             "atob", "sendbeacon", "navigate", "$")
 # Obfuscated code without a sink's name in it: names assembled or looked up by computed keys.
 _FOLD_WORDS = (".source", "](", "] (", "tostring(")
 _ATTR_WORDS = ("on", "style", "src", "href", "action", "data")
@@ -172,10 +172,15 @@ def _probe(v: str, best: _Best) -> None:
     is the payload. So it counts as an attack (HIGH). Ordinary punctuation-rich text
     (a sentence with a quote, a semicolon and <b>) has blanks and letters; the probe is
     one dense token."""
-    if any(c.isspace() for c in v) or sum(c.isalnum() for c in v) * 2 > len(v):
+    if any(c.isspace() for c in v):
+        return
+    lt = v.find("<")
+    gt = v.find(">", lt + 1) if lt >= 0 else -1
+    # letters outside the tag name ('';!--"<CrossSiteScripting>=&{()} names its tag in full)
+    letters = sum(c.isalnum() for c in v) - (sum(c.isalnum() for c in v[lt + 1:gt]) if gt > lt >= 0 else 0)
+    if letters * 2 > len(v):
         return
     contexts = 0
-    lt = v.find("<")
     if lt >= 0 and lt + 1 < len(v) and v[lt + 1].isalpha() and v.find(">", lt) > lt:
         contexts += 1  # a tag
     first_quote = min((k for k in (v.find("'"), v.find('"')) if k >= 0), default=-1)
@@ -540,17 +545,27 @@ def script_url(value: str) -> str:
 # ------------------------------------------------------------------ attribute injection
 
 
+# Attributes that make a handler fire without the user doing anything.
+_FIRES = {"onerror": frozenset({"src", "poster", "data"}), "onfocus": frozenset({"autofocus"}),
+          "onfocusin": frozenset({"autofocus"}), "onblur": frozenset({"autofocus"}),
+          "onload": frozenset({"src", "data"}), "onbegin": frozenset({"dur", "begin"}),
+          "onanimationstart": frozenset({"style"}), "ontoggle": frozenset({"open"})}
+
+
 def _attribute_injection(v: str, best: _Best) -> None:
     """The value ends a quoted (or unquoted) attribute value and adds attributes of its own."""
     starts: list[int] = []
-    for q in ('"', "'"):
+    for q in ('"', "'", "`"):  # old IE also quotes attribute values with back ticks
         i = v.find(q)
         if i >= 0:
             starts.append(i + 1)
-    if " " in v or "/" in v or "\t" in v or "\n" in v:
-        starts.append(0)  # an unquoted attribute value ends at the first blank
+    if " " in v or "/" in v or "\t" in v or "\n" in v or v[:2].lower() == "on":
+        # an unquoted attribute value ends at the first blank; or the value is an attribute
+        # itself (`onerror=prompt(1)` for a template's `<img {{attrs}}>`)
+        starts.append(0)
     for s in starts:
         attrs, _, _ = scan_attributes(v, s, stop_at_gt=s > 0)
+        names = {a.name.lstrip("\"'/`") for a in attrs}
         for attr in attrs:
             an = attr.name.lstrip("\"'/`")
             if not attr.has_value or not attr.value.strip():
@@ -562,6 +577,10 @@ def _attribute_injection(v: str, best: _Best) -> None:
                              f"{an}= handler reaching {js.sink or 'a script URL'}")
                 elif js.valid_until > 0 and any(t.text == "(" for t in tokenize_js(attr.value, 0, 32)):
                     best.add(Severity.HIGH, "attribute-injection", attr.start, attr.end, f"{an}= handler")
+                elif s > 0 and not names.isdisjoint(_FIRES.get(an, ())):
+                    # `" type=image src=null onerror=X`: out of the quote, a handler and what fires it
+                    best.add(Severity.HIGH, "attribute-injection", attr.start, attr.end,
+                             f"{an}= handler fired by " + "/".join(sorted(names & _FIRES[an])))
                 else:
                     best.add(Severity.MEDIUM, "attribute-injection", attr.start, attr.end, f"{an}= handler")
             elif an == "style" and s > 0:
@@ -675,10 +694,12 @@ def _js_contexts(v: str, best: _Best) -> None:
             return
     # Bare script context (the value is code already, or the code of a handler whose
     # start was cut: `alert(1)><input autofocus>`, `"prompt(1)">`): only calls that execute.
-    for start in ((1, 0) if v[:1] in "\"'" else (0,)):
+    for start in _code_starts(v):
         _bare_code(v, tokenize_js(v, start), best)
         if best.v is not None and best.v.severity >= Severity.HIGH:
             break
+    if best.v is None or best.v.severity < Severity.HIGH:
+        _handler_tail(v, best)
     if best.v is None or best.v.severity < Severity.HIGH:
         _folded_code(v, best)
     if "&{" in v:
@@ -687,6 +708,47 @@ def _js_contexts(v: str, best: _Best) -> None:
         js = read_js(tokenize_js(v, k + 2, 128))
         if js.sink:
             best.add(Severity.HIGH, "js-code", k, len(v), f"&{{...}} script entity reaching {js.sink}")
+
+
+# Line terminators, also as the placeholders fuzzers write for them
+_LINE_ENDS = ("\n", "\r", "\u2028", "\u2029", "[U+2028]", "[U+2029]", "[u+2028]", "[u+2029]")
+
+
+def _code_starts(v: str) -> list[int]:
+    """Where the value may start being code: its start (after a leading quote), after a line
+    end (`//comment%0dconfirm(1)//`: a line terminator ends the page's // comment) and after
+    the first statement end (`x\\'; alert(document.cookie);//`: a value written into script
+    after a character set ate the escaping). At most six."""
+    starts = [1, 0] if v[:1] in "\"'" else [0]
+    for end in _LINE_ENDS:
+        k = v.find(end, 0, 2048)
+        while k >= 0 and len(starts) < 5:
+            starts.append(k + len(end))
+            k = v.find(end, k + 1, 2048)
+    semi = v.find(";", 0, 256)
+    if semi >= 0:
+        starts.append(semi + 1)
+    return starts[:6]
+
+
+# A handler value with its start cut: the code, then the rest of the tag the value was put in.
+_HANDLER_SCOPE_CALLS = frozenset({"write", "writeln"})  # document.write in a handler's scope
+
+
+def _handler_tail(v: str, best: _Best) -> None:
+    """`write(1) autofocus>`: the end of an unquoted event handler (`<input onfocus=VALUE>`), a
+    call that handler code reaches through the document in its scope, then attributes that
+    fire it and the tag's end."""
+    toks = tokenize_js(v, 0, 64)
+    if len(toks) < 3 or toks[0].kind != IDENT or toks[0].text not in _HANDLER_SCOPE_CALLS or toks[1].text != "(":
+        return
+    after = _after_call(toks, 0)
+    if after is None or after >= len(toks) or after == 0:
+        return
+    attrs, _, closed = scan_attributes(v, toks[after - 1].end)
+    if closed and all(a.name.isalpha() for a in attrs):
+        best.add(Severity.HIGH, "js-code", 0, toks[after - 1].end, f"handler code calling document.{toks[0].text}() "
+                 "and the end of its tag")
 
 
 _OBFUSCATION = frozenset({"assembled", "computed-call", "lookup-call"})
@@ -727,7 +789,9 @@ def _bare_code(v: str, toks: list, best: _Best) -> None:
             if call_is_code or js.sink.startswith("${"):
                 best.add(Severity.HIGH if whole else Severity.MEDIUM, "js-code", t.start, t.end,
                          f"script code calling {js.sink}")
-        elif whole and (lead or js.sink.endswith("=") and "." in js.sink or leak):
+        elif whole and _creates_script(toks, js.sink_index):
+            best.add(Severity.HIGH, "js-code", t.start, t.end, "script code creating a <script> element")
+        elif whole and (lead or js.sink.endswith("=") and "." in js.sink or leak or _navigates(js.sink)):
             # ";location.href='//evil'//" or "document.location='//evil'": navigation or data
             # written from code that the value completes.
             best.add(Severity.HIGH, "js-code", t.start, t.end, f"script code reaching {js.sink}")
@@ -750,6 +814,23 @@ def _strong(sink: str) -> bool:
 
 _GLOBAL_LEAKS = ("document.cookie", "document.domain", "window.location", "document.location",
                  "top.location", "self.location", "parent.location", "window.name", "localstorage")
+
+
+def _navigates(sink: str) -> bool:
+    """location.assign(url), window.location.replace(url), external.NavigateAndFind(url): code
+    that sends the page elsewhere, like an assignment to location."""
+    path = sink[:-2].split(".") if sink.endswith("()") else []
+    return len(path) >= 2 and (path[-1] in ("assign", "replace", "navigate") and "location" in path
+                               or path[-1] == "navigateandfind")
+
+
+_ACTIVE_ELEMENTS = frozenset({"script", "iframe", "embed", "object"})
+
+
+def _creates_script(toks: list, i: int) -> bool:
+    """createElement('script') (also under with(document)): code that loads more code."""
+    return (i + 2 < len(toks) and toks[i].text == "createelement" and toks[i + 1].text == "("
+            and toks[i + 2].kind == "s" and toks[i + 2].text.strip().lower() in _ACTIVE_ELEMENTS)
 
 
 def _after_call(toks: list, i: int) -> int | None:
@@ -948,7 +1029,13 @@ class XssDetector(Detector):
         r"\{\{",
         r"alert|prompt|confirm|eval|execscript|msgbox|fromcharcode|settimeout|setinterval|constructor|"
         r"atob|document\s*[.\[]|window\s*[.\[]|location|cookie|innerhtml|globalthis|getscript|import\s*\(|"
-        r"fetch\s*\(|\\u00|(?:top|self|parent|frames)\s*\[|function\s*\(|!\[\]",
+        r"fetch\s*\(|\\u00|(?:top|self|parent|frames)\s*\[|function\s*\(|!\[\]|createelement|navigateandfind|"
+        r"(?:^|[^a-z.])write(?:ln)?\s*\(",
+        # markup spelt with blanks or quotes between its letters (< s c r i p t >, '<'s'v'g'), a
+        # tag name starting with a non-ASCII letter (<ſcript>, mojibake <Å¿cript>)
+        r"<['\"\s]{1,3}[a-z]|<[\x{80}-\x{ffff}]",
+        # names assembled by short-circuit or conditional operators ('jav'||'', !''&&'ascript', 0?'1':'al')
+        r"(?:\|\||&&)\s*['\"]|\?\s*['\"][^'\"]{0,16}['\"]\s*:",
         r"/\*|\\[0-9a-f]{2}|\+ad[w4]-",
         # obfuscated code: names assembled from pieces ('ev'+'al', /al/.source), computed calls
         r"['\"`/]\s*\+\s*['\"`/(!]|\.\s*source(?:[^a-z]|$)|\]\s*\(|\.\s*tostring\s*\(\s*\d",

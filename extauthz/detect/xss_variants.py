@@ -7,7 +7,7 @@ Plain forms, read with full severity — what common stacks do to a value:
 - full-width ＜script＞ folded to ASCII (compatibility normalisation);
 - "+" read as a blank when there is no other (a form-encoded space decoded once too few);
 - typographic quotes folded to ASCII;
-- JavaScript escapes \\x3c / \\u003c decoded (a value written into a JS string, then the page);
+- JavaScript escapes \\x3c / \\u003c / octal \\74 decoded (a value written into a JS string, then the page);
 - UTF-7 decoded when the value carries UTF-7 markup ("+ADw-script+AD4-").
 
 Lenient forms, read with findings capped at HIGH — what a specific parser, filter
@@ -43,7 +43,7 @@ _FOLD_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u20
 # NFKC (the decode layer) turns ¼ ½ ¾ into "1⁄4" "1⁄2" "3⁄4"; the narrowing reads the originals.
 _FRACTIONS = (("1\u20444", "\u00bc"), ("1\u20442", "\u00bd"), ("3\u20444", "\u00be"))
 _UPPER_TRAPS = frozenset("\u017f\u0131\u212a")  # ſ ı K: upper-case to S I K
-_NUL_NAMES = ("[null]", "[nul]", "[0x00]", "[\\x00]", "[%00]", "\\0", "[\x00]")
+_NUL_NAMES = ("[null]", "[nul]", "[0x00]", "[\\x00]", "[%00]", "\\\\0", "\\0", "[\x00]")
 
 
 class Form(NamedTuple):
@@ -62,7 +62,7 @@ def variants(value: str) -> list[Form]:
     if not _SMART_QUOTES.isdisjoint(v):
         out.append(Form(v.translate(_FOLD_QUOTES), False))  # ‘-alert(1)-’: quotes some stacks fold to ASCII
     low = v.lower()
-    if "\\x3c" in low or "\\u003c" in low or "\\u00" in low:
+    if "\\x3c" in low or "\\u003c" in low or "\\u00" in low or "\\74" in low or "\\074" in low:
         out.append(Form(js_string_value(v), False))
     if "+adw-" in low:  # UTF-7 "+ADw-script+AD4-" under a page declared (or sniffed) as UTF-7
         try:
@@ -106,12 +106,28 @@ def _lenient(value: str, v: str, low: str, out: list[Form]) -> None:
     unnested = unnest_keywords(low)
     if unnested:
         add(unnested)
+    if "\x0b" in text and "<" in text:
+        add(text.replace("\x0b", " "))  # <script\x0b...>: old IE took a vertical tab for a blank in tags
     if not text.isascii():
-        narrowed = narrow_legacy(value[:MAX_TEXT])
-        if narrowed:
-            add(narrowed)
-        if not _UPPER_TRAPS.isdisjoint(text):
-            add(text.upper())
+        repaired = unmojibake(text)
+        for t in (text, repaired) if repaired else (text,):
+            narrowed = narrow_legacy(value[:MAX_TEXT] if t is text else t)
+            if narrowed:
+                add(narrowed)
+            if not _UPPER_TRAPS.isdisjoint(t):
+                add(t.upper())
+        if repaired:
+            add(repaired)
+
+
+def unmojibake(text: str) -> str:
+    """UTF-8 that a layer read as Windows-1252 and encoded again (`<Å¿cript>` for `<ſcript>`,
+    `ã°€` for `㰀`), read back; '' when the text is not such a double encoding."""
+    try:
+        repaired = text.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return ""
+    return repaired if repaired != text else ""
 
 
 def undouble_csv(text: str) -> str:

