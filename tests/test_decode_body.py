@@ -124,3 +124,16 @@ def test_overlong_utf8_blocks_on_its_own_and_latin1_bytes_do_not():
     for q in ("p=%C0la", "p=%C1rbol", "p=caf%C3%A9", "p=%E0%A4%85", "p=%F0%9F%98%80"):
         ex = extract(Request(method="GET", path="/", query=q))
         assert _severity(ex, "decode.overlong-utf8") is None, q
+
+
+def test_overlong_bytes_in_a_raw_body_need_company():
+    """Raw C0 AF in a body is what binary data sent as text (curl --data-binary, an untyped PUT) holds by
+    chance; spelled-out escapes are deliberate. One request with both is reported at the stronger severity."""
+    blob = bytes(range(256)) + b"\xc0\xaf\xc1\x9c\xe0\x80\xaf" * 3
+    for ctype in ("application/x-www-form-urlencoded", "application/octet-stream", None):
+        assert _severity(post(blob, ctype), "decode.overlong-utf8") == Severity.MEDIUM, ctype
+    headers = {"content-type": ("application/x-www-form-urlencoded",)}
+    both = extract(Request(method="POST", path="/", query="p=%c0%af", headers=headers, body=blob))
+    assert _severity(both, "decode.overlong-utf8") == Severity.HIGH
+    body_first = extract(Request(method="POST", path="/", headers=headers, body=blob + b"&p=%c0%af"))
+    assert _severity(body_first, "decode.overlong-utf8") == Severity.HIGH

@@ -58,7 +58,9 @@ def body_text(c: Collector, body: bytes, charset: str) -> str:
         return body.decode(codec, "replace")
     decoded = bytes_to_text(body)
     if decoded.overlong:
-        c.note("decode.overlong-utf8", "body")
+        # raw bytes, not escapes someone spelled out: binary data sent as text
+        # (curl --data-binary) holds C0 AF by chance, so a signal that needs company
+        c.note("decode.overlong-utf8", "body", severity=Severity.MEDIUM)
     return decoded.text
 
 

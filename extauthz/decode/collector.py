@@ -75,13 +75,16 @@ class Collector:
     # ------------------------------------------------------------ findings
 
     def note(self, rule: str, location: str, sample: str = "", severity: Severity | None = None) -> None:
-        """Record an anomaly or limit hit (reported once per rule, with a count)."""
+        """Record an anomaly or limit hit (reported once per rule, with a count, at the
+        highest severity it was noted with; `severity` None is the rule's default)."""
+        if severity is None:
+            severity = (ANOMALIES.get(rule) or LIMITS[rule])[0]
         ev = self._events.get(rule)
         if ev is None:
             self._events[rule] = [location, 1, sample, severity]
         else:
             ev[1] += 1
-            if severity is not None and (ev[3] is None or severity > ev[3]):
+            if severity > ev[3]:
                 ev[3] = severity
 
     def stop(self, what: str, location: str) -> None:
@@ -92,9 +95,9 @@ class Collector:
     def findings(self) -> list[Finding]:
         out = []
         for rule, (location, count, sample, severity) in self._events.items():
-            default, text = ANOMALIES.get(rule) or LIMITS[rule]
+            _, text = ANOMALIES.get(rule) or LIMITS[rule]
             detail = text if count == 1 else f"{text} ({count} times)"
-            out.append(Finding("protocol", rule, severity if severity is not None else default, location,
+            out.append(Finding("protocol", rule, severity, location,
                                excerpt(sample, 0, None, location) if sample else "", (), Source.DECODER, detail))
         return out
 
