@@ -12,6 +12,8 @@ from extauthz.detect.cmdi import CommandInjection, assess
 from extauthz.detect.prefilter import Prefilter
 from extauthz.finding import Severity
 
+from detect_helpers import best_cpu_ms
+
 DETECTOR = CommandInjection()
 PREFILTER = Prefilter([DETECTOR])
 
@@ -119,3 +121,77 @@ def test_more_attack_shapes_block(value):
 ])
 def test_more_benign_shapes_pass(value):
     assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "CMD=$'id';$CMD", ";CMD=$'{cmd}';$CMD", "|CMD=$\"/tmp/x\";$CMD", "&CMD=$\\'whatever\\';$CMD",
+    "FAIL||X=/tmp/payload;$X", "\rCMD=$'x';$CMD",
+])
+def test_a_variable_set_in_the_value_then_run_blocks(value):
+    v = verdict(value)
+    assert v is not None and v.rule == "cmdi.obfuscated-command" and v.severity >= Severity.HIGH, (value, v)
+
+
+@pytest.mark.parametrize("value", ["g=adduse[r];$g pizza", "a=c?t;$a /etc/hosts", "x=/bin/c[a]t;$x f"])
+def test_a_glob_brought_in_by_a_variable_is_expanded(value):
+    assert blocked(value), value
+
+
+@pytest.mark.parametrize("value", ["$[2+2]", "$((7*7))", "$(( 41 * 271 ))", "x$[ 7 * 7 ]x", "';echo $((3+4))'"])
+def test_constant_shell_arithmetic_is_a_probe(value):
+    assert blocked(value), value
+
+
+@pytest.mark.parametrize("value", [
+    "Axel Smith", "Finger Food Catering", "Nice Guy Eddie", "price $[5]", "echo $((7))", "$[]", "$((-5))",
+    "costs $1 ; per item", "total=$1;$2 shipping", "a=b; c=d",
+])
+def test_names_and_lookalikes_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+def test_positional_parameters_hide_a_command():
+    assert blocked(";wh$1oami") and blocked("|c$9at /etc/hosts")
+
+
+@pytest.mark.parametrize("value", [
+    "& net localgroup administrators", "net localgroup administrators /add", "reg query HKLM\\Software",
+    "| net share", "&& sc query state= all", "net user hacker P@ss /add",
+])
+def test_windows_subcommands_make_a_command_line(value):
+    assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["Net user growth was 5 percent", "net user", "Net Share", "Our net share of the market",
+                                   "reg query", "the sc query"])
+def test_subcommand_words_in_labels_and_prose_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ['|"i"d', ";'c'at /etc/hosts", '|i"d"', "| pow^ershell whoami", "&who^ami"])
+def test_quotes_and_carets_right_after_a_separator_are_read(value):
+    assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["AT&T", "at&t", "AT&T wireless", "AT&T; Verizon", "I use AT&T"])
+def test_glued_ampersand_abbreviations_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["id&whoami", "at&id", "id;x", "id&", "a&id"])
+def test_commands_glued_to_an_ampersand_still_block(value):
+    assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("unit", [";*", ";[a-z]*", "|$1*", ";c*t", ";/???/*", ";/e??/p?ss??"])
+def test_8k_of_repeated_globs_is_bounded(unit):
+    """Each new glob pattern walks the command vocabulary: a value of hundreds of them is
+    judged with a bounded number of walks (and the same pattern is matched once)."""
+    value = (unit * (8192 // len(unit) + 1))[:8192]
+    assess(value)
+    assert best_cpu_ms(assess, value) < 20.0, unit
+
+
+def test_many_distinct_globs_are_bounded():
+    value = "".join(f";[a-{chr(98 + i % 20)}]{chr(97 + i % 7)}*" for i in range(1200))[:8192]
+    assert best_cpu_ms(assess, value) < 25.0

@@ -132,3 +132,33 @@ def test_calls_far_after_decoy_brackets_are_still_seen():
 ])
 def test_serialized_object_lengths_that_int_refuses_do_not_raise(value):
     assert assess(value) is None or assess(value).rule != "php.object-injection"
+
+
+@pytest.mark.parametrize("value", [
+    'O:+8:"stdClass":1:{s:1:"a";i:2;}', 'a:1:{i:0;O:+4:"Evil":0:{}}', 'C:+11:"ArrayObject":21:{x:i:0;a:0:{};m:a:0:{}}',
+])
+def test_signed_serialized_lengths_are_objects_too(value):
+    h = hit(value)
+    assert h is not None and h.rule == "php.object-injection" and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ['O:+8 some text', 'ratio 2:+3:"x"', 'O:+:"abc":1:{}'])
+def test_signed_lookalikes_pass(value):
+    h = hit(value)
+    assert h is None or h.rule != "php.object-injection", (value, h)
+
+
+@pytest.mark.parametrize("value", [
+    "Use the print() function to display", "The file() function is deprecated",
+    "please run phpinfo() now and tell me", "Call phpinfo() to see your config",
+])
+def test_an_empty_call_named_in_text_is_not_blocked(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["phpinfo()", "print()", "phpinfo() and system()", "file() is deprecated",
+                                   "the system('id') call in text is still a call with arguments"])
+def test_empty_or_argument_calls_without_much_text_block(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)

@@ -3,7 +3,8 @@
 Finding class: "rce". Rule ids:
   cmdi.reverse-shell        a connection back to the attacker (/dev/tcp/…, nc -e)
   cmdi.obfuscated-command   a command word hidden by quotes, escapes, empty
-                            expansions, ${IFS}, globs, braces or ^ (c'a't, /???/c?t)
+                            expansions, ${IFS}, globs, braces or ^ (c'a't, /???/c?t),
+                            or run from a variable the value sets (X=…;$X)
   cmdi.chained-command      a separator (; | || && & newline) followed by a command
   cmdi.substitution         a command inside $( ), backticks or <( )
   cmdi.command-line         the value is itself a hostile command line
@@ -15,6 +16,7 @@ Finding class: "rce". Rule ids:
   cmdi.alias                an alias defined for a command (alias a=curl), or any
                             `alias NAME=VALUE` in a short value
   cmdi.shell-syntax         shell-only syntax without a recognised command (MEDIUM)
+  cmdi.arithmetic-probe     constant shell arithmetic ($((7*7)), $[2+2]): a blind probe
 
 The decision is structural: a command position (the start of the value, after
 a separator, inside a substitution or a group) must hold a plausible command
@@ -31,6 +33,7 @@ the sqlite3 shell's `.shell`/`.system` lines).
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -46,6 +49,9 @@ from extauthz.lang.shell import Command, Script, Word, expand_braces, tokenize
 MAX_WRAPPER_HOPS = 3
 MAX_REREAD = 1024  # longest value also read with `+` as a space and `\\n` as a line break
 MAX_VARIABLES = 64
+MAX_GLOB_MATCHES = 16  # glob patterns matched against the vocabularies per value (all readings)
+_GLOB_BUDGET: ContextVar[list[int]] = ContextVar("cmdi_glob_budget")
+_FROM_VARIABLE = "variable holding a command"
 
 # Variables every shell has that hold a command.
 _WELL_KNOWN_VARIABLES = {"SHELL": "sh", "BASH": "bash", "COMSPEC": "cmd", "comspec": "cmd", "ZSH_NAME": "zsh"}
@@ -160,7 +166,7 @@ def _arg_evidence(r: Resolved, source: str) -> _Evidence:
             ev.note_strong("reverse-shell")
         elif paths.sensitive(value):
             ev.note_strong("sensitive path " + t[:40])
-        elif w.glob and paths.sensitive_glob(value):
+        elif w.glob and _glob_allowed() and paths.sensitive_glob(value):
             ev.note_strong("globbed path " + t[:40])
         elif _is_option(t, windows):
             if info is not None and info.name in _NETCAT and low in ("-e", "-c"):
@@ -213,7 +219,9 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
         return None, "", False
     info = table.lookup(base)
     why = ""
-    if info is None and w.glob and has_magic(base):
+    # a glob written in the word, or one an unquoted expansion brings in (g=adduse[r];$g)
+    if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
+            and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
     bin_path = bool(directory) and is_bin_dir(directory)
@@ -236,7 +244,7 @@ def _first_command(words: list[Word], variables: dict[str, str]) -> tuple[list[s
             if substituted != w.text and substituted.strip():
                 parts = substituted.split()
                 if not out_words and not w.text:
-                    why = "variable holding a command"
+                    why = _FROM_VARIABLE
                 texts.extend(parts)
                 out_words.extend([w] * len(parts))
                 continue
@@ -298,6 +306,16 @@ def _resolve(cmd: Command, variables: dict[str, str], aliases: dict[str, str]) -
         return Resolved(cmd, w, info, texts[k + 1:], words[k + 1:], why, bin_path, wrapped_by)
 
 
+def _capitalised(r: Resolved) -> bool:
+    """A Unix command word written capitalised (Axel Smith, Finger Food): a name or prose.
+
+    Unix commands are lower case; cmd.exe ignores case, so Windows commands are exempt.
+    """
+    t = r.word.text
+    return len(t) >= 2 and t[0].isupper() and t[1:].islower() and r.info is not None \
+        and r.info.name not in _WINDOWS_STYLE and not r.info.powershell
+
+
 def _program_name(text: str) -> bool:
     """Whether a word written with a bin directory (/usr/bin/xyz) names a program, not a file."""
     directory, base = split_command_word(text)
@@ -349,15 +367,40 @@ def _inner_script(r: Resolved) -> str:
     return ""
 
 
-def _other_chars(cmds: list[Command], this: Command) -> int:
-    """Characters of the words outside one command: a payload has little around it."""
-    return sum(len(w.text) for c in cmds if c is not this for w in c.words)
+def _word_chars(cmd: Command) -> int:
+    return sum(len(w.text) for w in cmd.words)
 
 
 def _split_inside(w: Word) -> bool:
     """Whether an evasion sits between two literal parts (c$@at), not just at an end (ar$a)."""
     kinds = [k for k, _ in w.pieces]
     return any(k != "l" for k in kinds[1:-1]) or (len(kinds) >= 2 and "l" not in kinds)
+
+
+_ARITHMETIC = frozenset("0123456789+-*/%() \t")
+_OPERATORS = frozenset("+-*/%")
+
+
+def _arithmetic_probe(value: str) -> Verdict | None:
+    """$((7*7)) or $[2+2]: constant arithmetic that only a shell evaluates.
+
+    A blind probe, like {{7*7}} for templates: the attacker looks for the
+    result in the page. Only constant expressions (digits and operators).
+    """
+    for opener, closer in (("$((", "))"), ("$[", "]")):
+        at = value.find(opener)
+        tries = 0
+        while at >= 0 and tries < 16:
+            tries += 1
+            lo = at + len(opener)
+            end = value.find(closer, lo, lo + 64)
+            inner = value[lo:end] if end > lo else ""
+            if inner and all(c in _ARITHMETIC for c in inner) and any(c.isdigit() for c in inner) \
+                    and any(c in _OPERATORS for c in inner.strip().lstrip("+-")):
+                return Verdict(Severity.HIGH, "cmdi.arithmetic-probe", at, end + len(closer),
+                               f"shell arithmetic {opener}{inner[:20]}{closer}")
+            at = value.find(opener, at + len(opener))
+    return None
 
 
 def _fork_bomb(value: str) -> Verdict | None:
@@ -399,6 +442,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
     table = command_table()
     resolved = [_resolve(c, variables, aliases) for c in cmds]
     prose = _prose_words(script)
+    all_chars = sum(_word_chars(c) for c in cmds)
     source = script.source
     best: Verdict | None = None
 
@@ -422,7 +466,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         cmd = cmds[idx]
         span = (cmd.start, max(cmd.end, cmd.start + 1))
         for w in cmd.words:  # /etc/pa[s]swd anywhere is a spelled-out evasion
-            if w.glob and path_list().sensitive_glob(w.text) and ("[" in w.text or "?" in w.text):
+            if w.glob and ("[" in w.text or "?" in w.text) and _glob_allowed() and path_list().sensitive_glob(w.text):
                 consider(Verdict(Severity.HIGH, "cmdi.glob-path", w.start, w.end, "sensitive path written as a glob"))
                 break
         if r is None:
@@ -437,7 +481,11 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.CRITICAL, "cmdi.reverse-shell", *span, "connection to a remote shell"))
             continue
         if info is None:
-            if r.binary_path and cmd.context != "start" and _program_name(r.word.text):
+            if r.obfuscated == _FROM_VARIABLE and cmd.context != "start" and cmd.words[0].expansions:
+                # X=…;$X: whatever X holds, running a variable the value itself just set is the evasion
+                consider(Verdict(Severity.HIGH, "cmdi.obfuscated-command", *span,
+                                 f"command run from ${cmd.words[0].expansions[0]}, set in the value"))
+            elif r.binary_path and cmd.context != "start" and _program_name(r.word.text):
                 consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span,
                                  f"program {r.word.text[:40]} run after {cmd.sep!r}"))
             elif cmd.context != "start" and ev.strong:
@@ -446,11 +494,18 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, "command substitution"))
             continue
         name = info.name
+        subcommand = info.weak and bool(r.args) and table.is_subcommand(name, r.args[0]) \
+            and (len(r.args) >= 2 or cmd.context != "start")  # a value of just "Net Share" is a label
+        if subcommand:
+            ev.note_weak(f"{name} {r.args[0].lower()[:16]}")  # net localgroup, reg query: the command is meant
         where = name + (f" after {cmd.sep!r}" if cmd.context == "sep" else
                         f" in {cmd.sep}" if cmd.context in ("subst", "group") else " at the start")
         weak = info.weak
         own = 1 if (weak and len(r.word.text) >= 2 and r.word.text.isalpha()) else 0
-        payload_shaped = prose - own <= 1 and _other_chars(cmds, cmd) <= 24
+        if subcommand and r.args[0].isalpha():
+            own += 1  # the subcommand is not prose either
+        # characters of the words outside this command: a payload has little around it
+        payload_shaped = prose - own <= 1 and all_chars - _word_chars(cmd) <= 24
         if r.obfuscated and (not weak or r.args or cmd.context != "start"
                              or r.obfuscated not in ("glob", "empty expansion") or _split_inside(r.word)):
             consider(Verdict(Severity.HIGH, "cmdi.obfuscated-command", *span, f"{where}, hidden by {r.obfuscated}"))
@@ -489,7 +544,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
                 consider(Verdict(Severity.MEDIUM, "cmdi.chained-command", *span, where))
             continue
         # the value starts with the command
-        followed = idx + 1 < len(cmds) and cmds[idx + 1].context == "sep"
+        followed = idx + 1 < len(cmds) and cmds[idx + 1].context == "sep" and not _abbreviation(cmds, resolved, idx, source)
         # `id;`, `whoami|`: the command, then a separator that ends the value (the rest of
         # the application's command line is meant to follow)
         trailing = len(cmds) == 1 and not r.args and source.rstrip(" \t")[-1:] in (";", "|", "&") \
@@ -506,7 +561,8 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
         elif weak and followed and not r.args and payload_shaped and len(name) >= 2:
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
-        elif not weak and not info.interpreter and r.args and sum(len(c.words) for c in cmds) <= 6:
+        elif not weak and not info.interpreter and r.args and sum(len(c.words) for c in cmds) <= 6 \
+                and not _capitalised(r):
             # an unambiguous command with a few arguments is the whole value: a command line
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with arguments"))
         elif not weak and not info.interpreter and (r.args or info.recon):
@@ -518,6 +574,14 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         if found is not None:
             consider(Verdict(Severity.HIGH, "cmdi.windows-batch", *found))
     return best
+
+
+def _abbreviation(cmds: list[Command], resolved: list[Resolved | None], idx: int, source: str) -> bool:
+    """AT&T, at&t wireless: a single `&` glued between two words, and no known command after it."""
+    nxt, r = cmds[idx + 1], resolved[idx + 1]
+    amp = cmds[idx].end - 1
+    return nxt.sep == "&" and (r is None or r.info is None) and nxt.start == cmds[idx].end \
+        and 0 < amp < len(source) - 1 and source[amp] == "&" and source[amp - 1].isalnum() and source[amp + 1].isalnum()
 
 
 def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str) -> Verdict | None:
@@ -565,9 +629,31 @@ def _readings(value: str) -> list[tuple[str, str]]:
     return out
 
 
+def _glob_allowed() -> bool:
+    """Whether this assessment may still afford a glob match (each walks a vocabulary: a value
+    of hundreds of `;[a-z]*` commands must not cost hundreds of walks)."""
+    left = _GLOB_BUDGET.get(None)
+    if left is None:
+        return True
+    left[0] -= 1
+    return left[0] >= 0
+
+
 def assess(value: str, kind: str = "query") -> Verdict | None:
     """The strongest command-injection reading of `value`, or None."""
+    token = _GLOB_BUDGET.set([MAX_GLOB_MATCHES])
+    try:
+        return _assess(value, kind)
+    finally:
+        _GLOB_BUDGET.reset(token)
+
+
+def _assess(value: str, kind: str) -> Verdict | None:
     best = _fork_bomb(value) if "()" in value else None
+    if "$((" in value or "$[" in value:
+        probe = _arithmetic_probe(value)
+        if probe is not None and (best is None or probe.severity > best.severity):
+            best = probe
     for prefix, text in _readings(value):
         v = _judge(tokenize(text, prefix), kind, bool(prefix))
         if v is not None and (best is None or v.severity > best.severity):
@@ -593,9 +679,10 @@ def _trigger_patterns() -> tuple[str, ...]:
         # the value starts with a known command
         rf"^[ \t]*{lead}(?:{words}){tail}",
         # evasions inside words and shell-only syntax
-        r"\$\{?IFS", r"\$[@*!?_$#-]", r"\$\{[^}]{0,64}\}", r"`[^`]{0,256}`", r"\$\(", r"[<>]\(",
-        r"[a-z0-9_]['\"]{1,2}[a-z0-9_]+['\"]{0,2}\s", r"^['\"][a-z0-9_]{1,3}['\"][a-z0-9_]",
-        r"[a-z0-9_]\\[a-z0-9_]", r"[a-z0-9_]\^[a-z0-9_]\^",
+        r"\$\{?IFS", r"\$[@*!?_$#1-9-]", r"\$\(\(", r"\$\[", r"\$\{[^}]{0,64}\}", r"`[^`]{0,256}`", r"\$\(", r"[<>]\(",
+        r"[a-z0-9_]['\"]{1,2}[a-z0-9_]+['\"]{0,2}(?:[\s;|&]|$)", r"^['\"][a-z0-9_]{1,3}['\"][a-z0-9_]",
+        r"(?:[;|&\n\r`(]|\$\()[ \t]*['\"][a-z0-9_]{1,12}['\"][a-z0-9_]",
+        r"[a-z0-9_]\\[a-z0-9_]", r"[a-z0-9_]\^[a-z0-9_]",
         r"/[a-z0-9_?*\[\]!-]*[?*\[][a-z0-9_?*\[\]!-]*/", r"\?\?", r"/[a-z]+/[a-z]*\[[!^a-z-]+\]",
         r"\{[a-z0-9_/$'\"\\.-]*,[a-z0-9_/$'\"\\.,#-]*\}",
         r"/dev/(?:tcp|udp)/", r"%[a-z0-9_]+%", r"%%?[a-z0-9_~@/\[\]-]{0,24}[ \t]+in[ \t]*\(", r"^\s*if[\s/]",

@@ -43,6 +43,7 @@ WRAPPERS_HIGH = ("php://filter", "php://input", "php://stdin", "php://fd", "php:
 ASCII_DIGITS = frozenset("0123456789")
 PLURAL_ARGS = frozenset({"s", "es", "ies", "S", "ES"})
 TIER_CACHE = 4096  # identifiers whose tier is remembered (process-wide)
+PROSE_WORDS = 3  # more plain words than this around an empty call make the value text
 MAX_CANDIDATES = 512  # calls / dynamic calls examined per reading of a value
 MAX_CHAIN_HOPS = 4  # bracket groups walked back from a "(" ($a[1]{2}(…), ['x'][0](…))
 BREAKOUT_WINDOW = 1024  # characters re-read as code after a breakout quote
@@ -128,9 +129,12 @@ def _serialized_object(value: str) -> Hit | None:
         k = at - 1
         while k >= 0 and value[k] in ASCII_DIGITS:
             k -= 1
+        digits = value[k + 1:at]
+        if k >= 0 and value[k] == "+":  # O:+8:"…": unserialize() takes the sign, /O:\d+:/ filters miss it
+            k -= 1
         # a class name length of at most 6 digits (int() of thousands of digits raises, and is slow)
-        if k >= 1 and value[k] == ":" and value[k - 1] in "OC" and k < at - 1 and at - k <= 7:
-            declared = int(value[k + 1:at])
+        if k >= 1 and value[k] == ":" and value[k - 1] in "OC" and 0 < len(digits) <= 6:
+            declared = int(digits)
             name_end = at + 2 + declared
             if value[name_end:name_end + 2] == '":' and declared <= 256:
                 name = value[at + 2:name_end]
@@ -231,6 +235,13 @@ class _Code:
         return list(accumulate((t.kind in _WORD for t in self.tokens), initial=0))
 
     @cached_property
+    def prose_words(self) -> int:
+        """Plain words (identifiers of letters only, not called) in the value: many of them make it text."""
+        tokens, nxt, n = self.tokens, self.next, len(self.tokens)
+        return sum(1 for i, t in enumerate(tokens) if t.kind == "ident" and len(t.text) >= 2 and t.text.isalpha()
+                   and (nxt[i + 1] >= n or tokens[nxt[i + 1]].text != "("))
+
+    @cached_property
     def _known_call(self) -> list[int]:
         vocab, tokens, nxt, n = vocabulary(), self.tokens, self.next, len(self.tokens)
         return list(accumulate(
@@ -317,10 +328,13 @@ def _calls(code: _Code) -> Hit | None:
         if obfuscated:
             sev = Severity.HIGH
         elif tier == "common":
-            if code_args and args != "empty" or (adjacent and args == "empty" and len(low) > 2):
+            if code_args and args != "empty" or (adjacent and args == "empty" and len(low) > 2
+                                                 and code.prose_words <= PROSE_WORDS):
                 sev = Severity.HIGH
             elif not adjacent:
                 continue
+        elif args == "empty" and code.prose_words > PROSE_WORDS:
+            sev = Severity.MEDIUM  # "the print() function is deprecated": a function named in text
         elif adjacent or code_args:
             sev = Severity.HIGH
         elif "_" in low or (args in ("open", "words") and _single_word_args(code, j) and low not in vocab.english):
@@ -529,7 +543,7 @@ def _breakouts(value: str) -> tuple[tuple[str, int], ...]:
 def _trigger_patterns() -> tuple[str, ...]:
     return (
         r"[a-z_][a-z0-9_]*[ \t\r\n\x0b]*\(", r"[a-z0-9_][ \t]*/\*[^*]{0,200}\*/", r"[a-z0-9_][ \t]*(?:#|//)[^\n]{0,200}\n",
-        r"<\?", r"[\[{][/\\]?php[\]}]", r"[oc]:\d+:\"", r"(?:php|phar|zip|rar|expect|glob|ogg|data|zlib|bzip2)://",
+        r"<\?", r"[\[{][/\\]?php[\]}]", r"[oc]:\+?\d+:\"", r"(?:php|phar|zip|rar|expect|glob|ogg|data|zlib|bzip2)://",
         r"data:", r"compress\.[a-z0-9]+://", r"ssh2\.[a-z]+://", r"\$[a-z_][a-z0-9_]*[ \t\r\n]*[\[{(]",
         r"\$[ \t]*\{", r"\$\$", r"['\"][ \t]*\(", r"[)\]}][ \t]*(?:/\*[^*]*\*/[ \t]*)?\(", r"\$_[a-z]", r"\$globals",
         r"\$http_[a-z]+_vars", r"->[ \t]*\$", r"::[ \t]*\$", r"['\"][ \t]*\.[ \t]*['\"]",

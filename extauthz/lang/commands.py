@@ -21,6 +21,9 @@ BIN_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/lo
             "%windir%\\system32", "c:\\windows\\syswow64")
 
 
+GLOB_CACHE = 1024  # glob patterns whose match is remembered (process-wide)
+
+
 @dataclass(frozen=True, slots=True)
 class CommandInfo:
     name: str
@@ -33,7 +36,7 @@ class CommandInfo:
 
 
 class CommandTable:
-    def __init__(self, lines: tuple[str, ...]) -> None:
+    def __init__(self, lines: tuple[str, ...], subcommand_lines: tuple[str, ...] = ()) -> None:
         self.by_name: dict[str, CommandInfo] = {}
         for line in lines:
             name, _, flags = line.partition(" ")
@@ -45,6 +48,16 @@ class CommandTable:
         self._by_len: dict[int, list[str]] = {}
         for name in self.by_name:
             self._by_len.setdefault(len(name), []).append(name)
+        self._globs: dict[str, CommandInfo | None] = {}
+        self._subcommands: dict[str, frozenset[str]] = {}
+        for line in subcommand_lines:
+            name, *subs = line.lower().split()
+            self._subcommands[name] = frozenset(subs)
+
+    def is_subcommand(self, name: str, word: str) -> bool:
+        """Whether `word` is a subcommand of the command `name` (net localgroup, reg query)."""
+        subs = self._subcommands.get(name)
+        return subs is not None and word.lower() in subs
 
     def lookup(self, name: str) -> CommandInfo | None:
         """Find a command by its (already lower-cased) basename, with suffix variants."""
@@ -59,8 +72,21 @@ class CommandTable:
             return self.by_name.get(stripped)  # python3.10, gcc7.4, php7
         return None
 
+    def glob_known(self, pattern: str) -> bool:
+        """Whether match_glob(pattern) is remembered (free; a new pattern walks the vocabulary)."""
+        return pattern in self._globs
+
     def match_glob(self, pattern: str) -> CommandInfo | None:
-        """The first known command a glob basename (c?t, wh*mi) expands to."""
+        """The first known command a glob basename (c?t, wh*mi) expands to (memoised)."""
+        if pattern in self._globs:
+            return self._globs[pattern]
+        info = self._match_glob(pattern)
+        if len(self._globs) >= GLOB_CACHE:
+            self._globs.clear()
+        self._globs[pattern] = info
+        return info
+
+    def _match_glob(self, pattern: str) -> CommandInfo | None:
         if not pattern or len(pattern) > 40:
             return None
         if "*" in pattern:
@@ -163,7 +189,7 @@ def is_bin_dir(directory: str) -> bool:
 
 @lru_cache(maxsize=1)
 def command_table() -> CommandTable:
-    return CommandTable(rule_lines("shell_commands.txt"))
+    return CommandTable(rule_lines("shell_commands.txt"), rule_lines("shell_subcommands.txt"))
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,8 @@ two-pointer matcher: O(len(pattern) * len(name)) at worst, with both capped.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 MAX_LEN = 128
 
 
@@ -44,33 +46,20 @@ def glob_match(pattern: str, name: str) -> bool:
     """True when `name` matches the shell glob `pattern` (case-sensitive)."""
     if len(pattern) > MAX_LEN or len(name) > MAX_LEN:
         return False
+    items = _compile(pattern)
     p = n = 0
     star_p = star_n = -1
-    lp, ln = len(pattern), len(name)
+    lp, ln = len(items), len(name)
     while n < ln:
         if p < lp:
-            c = pattern[p]
-            if c == "*":
+            item = items[p]
+            kind = item[0]
+            if kind == "*":
                 star_p, star_n = p, n
                 p += 1
                 continue
-            if c == "?":
-                p += 1
-                n += 1
-                continue
-            if c == "[":
-                cls = _class_at(pattern, p)
-                if cls is not None:
-                    chars, negated, nxt = cls
-                    if (name[n] in chars) != negated:
-                        p = nxt
-                        n += 1
-                        continue
-                elif name[n] == "[":
-                    p += 1
-                    n += 1
-                    continue
-            elif c == name[n]:
+            if kind == "?" or (kind == "=" and item[1] == name[n]) \
+                    or (kind == "[" and (name[n] in item[1]) != item[2]):
                 p += 1
                 n += 1
                 continue
@@ -79,6 +68,32 @@ def glob_match(pattern: str, name: str) -> bool:
             p, n = star_p + 1, star_n
             continue
         return False
-    while p < lp and pattern[p] == "*":
+    while p < lp and items[p][0] == "*":
         p += 1
     return p == lp
+
+
+@lru_cache(maxsize=512)
+def _compile(pattern: str) -> tuple[tuple, ...]:
+    """The pattern as items: ("*",), ("?",), ("=", char), ("[", chars, negated).
+
+    Parsed once per pattern (a class such as [a-z] is a set built from its
+    range): one pattern is matched against a whole vocabulary.
+    """
+    items: list[tuple] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*" or c == "?":
+            items.append((c,))
+            i += 1
+            continue
+        if c == "[":
+            cls = _class_at(pattern, i)
+            if cls is not None:
+                items.append(("[", cls[0], cls[1]))
+                i = cls[2]
+                continue
+        items.append(("=", c))
+        i += 1
+    return tuple(items)
