@@ -104,7 +104,7 @@ def main() -> int:
     for desc, v in vals:
         if desc not in suspects:
             continue
-        req = Request(path="/s", query="q=" + quote(v, safe=""))
+        req = Request(path="/s", query="q=" + quote(v, safe="", errors="surrogatepass"))
         engine.check(req)
         ms = cpu_ms(engine.check, req)
         if ms > ENGINE_BUDGET_MS:
@@ -114,7 +114,7 @@ def main() -> int:
     for r in raised:
         desc = r["value"]
         v = next(val for d, val in vals if d == desc)
-        verdict = engine.check(Request(path="/s", query="q=" + quote(v, safe="")))
+        verdict = engine.check(Request(path="/s", query="q=" + quote(v, safe="", errors="surrogatepass")))
         if verdict.action.value == "failure":
             failures.append(desc)
     result = {"values": len(vals), "size": args.size, "seconds": round(time.monotonic() - t_start, 1),

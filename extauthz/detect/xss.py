@@ -667,6 +667,14 @@ _BREAKOUT_STARTERS = frozenset({";", ")", "]", "}", ",", "+", "-", "*", "/", "%"
 
 
 def _js_contexts(v: str, best: _Best) -> None:
+    read: dict[int, list] = {}
+
+    def tokens_at(start: int) -> list:
+        """The tokens from `start`, read once (the readers below share starting points)."""
+        if start not in read:
+            read[start] = tokenize_js(v, start)
+        return read[start]
+
     # Inside a JS string: the value closes it and continues as code.
     k = v.find("${")
     if k >= 0:
@@ -679,7 +687,7 @@ def _js_contexts(v: str, best: _Best) -> None:
         i = v.find(q)
         if i < 0:
             continue
-        toks = tokenize_js(v, i + 1)
+        toks = tokens_at(i + 1)
         code = [t for t in toks if t.kind != COMMENT]
         if not code:
             continue
@@ -695,13 +703,13 @@ def _js_contexts(v: str, best: _Best) -> None:
     # Bare script context (the value is code already, or the code of a handler whose
     # start was cut: `alert(1)><input autofocus>`, `"prompt(1)">`): only calls that execute.
     for start in _code_starts(v):
-        _bare_code(v, tokenize_js(v, start), best)
+        _bare_code(v, tokens_at(start), best)
         if best.v is not None and best.v.severity >= Severity.HIGH:
             break
     if best.v is None or best.v.severity < Severity.HIGH:
         _handler_tail(v, best)
     if best.v is None or best.v.severity < Severity.HIGH:
-        _folded_code(v, best)
+        _folded_code(v, best, tokens_at)
     if "&{" in v:
         # Netscape JavaScript entities: &{code};
         k = v.find("&{")
@@ -754,7 +762,7 @@ def _handler_tail(v: str, best: _Best) -> None:
 _OBFUSCATION = frozenset({"assembled", "computed-call", "lookup-call"})
 
 
-def _folded_code(v: str, best: _Best) -> None:
+def _folded_code(v: str, best: _Best, tokens_at) -> None:
     """Code that reaches a runner indirectly or assembles a dangerous name (see js_fold): the
     value as code, and the code after the first quote of each kind (a string broken out of)."""
     starts = [0]
@@ -763,7 +771,7 @@ def _folded_code(v: str, best: _Best) -> None:
         if i >= 0:
             starts.append(i + 1)
     for start in starts:
-        tricks = fold_js(tokenize_js(v, start))
+        tricks = fold_js(tokens_at(start))
         if tricks:
             t = tricks[0]
             rule = "js-obfuscation" if t.how in _OBFUSCATION else "js-code"
