@@ -73,6 +73,8 @@ AS_ALIAS = 1 << 42  # an explicit "AS name" after the break-out
 SYMBOLIC_LOGIC = 1 << 43  # || or && (prose writes "or"/"and")
 LOGIC_CALL = 1 << 44  # AND/OR with a call of a known SQL function on the right
 OPEN_STRING = 1 << 45  # the value ends inside a literal (the application's quote would close it)
+DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL only; appended to a header by tools)
+BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
 FACT_NAMES = {
@@ -90,7 +92,7 @@ FACT_NAMES = {
     CONDITIONAL: "conditional", STATEMENT_END: "statement-end", BREAKOUT_COMPARE: "breakout-compare",
     LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
     SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
-    DEEP_NESTING: "deep-nesting",
+    DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
 }
 
 
@@ -127,6 +129,8 @@ _COMPARISON = frozenset({"=", "==", "<>", "!=", "<", ">", "<=", ">=", "<=>", "!<
                          "between", "in", "is", "match", "member", "overlaps", "~", "!~",
                          "~*", "!~*", "notnull", "isnull", "escape", "@@"})
 _JSON_OPS = frozenset({"->", "->>", "@>", "<@", "#>", "#>>", "#-", "?", "?|", "?&", "@?", "@@"})
+# JSON operators that answer true/false: on two constants, a tautology ('{"a":1}'::jsonb @> '{}')
+_JSON_TESTS = frozenset({"@>", "<@", "?", "?|", "?&", "@?", "@@"})
 # Binding power of binary operators (higher binds tighter).
 _PRECEDENCE: dict[str, int] = {
     "or": 1, "||": 1, "xor": 2, "and": 3, "&&": 3,
@@ -308,6 +312,9 @@ class SqlContextParser:
             self.reads_on = True
         if context == "bare" and self.n and self.toks[0].kind == T.KEYWORD and self._clause_count(0) >= 2:
             self.facts |= CLAUSE_CHAIN
+        if context == "bare" and not self.facts & TIME_FN and self._delay_literal():
+            self.facts |= DELAY_LITERAL | TIME_FN
+            self.functions.append("waitfor")
         if self.p >= self.n:
             end = END_COMMENT if self.trailing_comment else END_CLEAN
         elif getattr(self, "_open_string_end", False):
@@ -316,6 +323,24 @@ class SqlContextParser:
         stop = self.toks[self.p].start if self.p < self.n else (self.toks[-1].end if self.toks else 0)
         return ContextReading(context, self.facts, end, breakout, stop, self.p - operand_end,
                               tuple(self.functions[:8]))
+
+    def _delay_literal(self) -> bool:
+        """A delay no prose writes, anywhere: WAITFOR DELAY|TIME '<h:m:s>', or a package-qualified
+        sleep with an argument (dbms_lock.sleep(5), dbms_pipe.receive_message(..))."""
+        toks = self.toks
+        j = 0
+        while j < self.n - 2:
+            t = toks[j]
+            if t.kind == T.STATEMENT and t.text == "waitfor" and toks[j + 1].text in ("delay", "time"):
+                lit = toks[j + 2]
+                text = lit.text.strip()
+                if lit.kind == T.STRING and ":" in text and all(c in "0123456789:." for c in text):
+                    return True
+            elif t.kind == T.NAME and "." in t.text and toks[j + 1].kind == T.LPAREN and toks[j + 2].kind != T.RPAREN \
+                    and (t.text in TIME_FUNCTIONS or t.text.endswith("_lock.sleep")):
+                return True
+            j += 1
+        return False
 
     def _residual_calls(self) -> None:
         """After the structure broke down: delay and out-of-band calls further on still count.
@@ -361,7 +386,7 @@ class SqlContextParser:
             if t.kind == T.LOGIC:
                 self.facts |= LEADING_LOGIC
             return  # the value starts right at the break-out
-        if t.kind == T.OPERATOR and t.text not in ("-", "+", "~", "!", "@", "*"):
+        if t.kind == T.OPERATOR and t.text not in ("-", "+", "~", "!", "@", "*", "?"):  # "?": a placeholder left in
             return
         save = self.p
         before = self.facts
@@ -438,10 +463,17 @@ class SqlContextParser:
                 self.facts |= ALIAS
                 aliased = True
                 continue
+            if k == T.KEYWORD and t.text == "else" and self.facts & CONDITIONAL and self._is(T.STATEMENT, None, 1):
+                # T-SQL "IF(7423=7424) SELECT 7423 ELSE DROP FUNCTION x": the other branch
+                self.p += 1
+                if not self._statement(top=False):
+                    return
+                continue
             if k == T.STATEMENT and t.text in _UNSEPARATED and (self.p > 0 or quoted):
                 # T-SQL needs no ";" between statements: "1 waitfor delay '0:0:5'", "' exec xp_..."
+                # (after an IF on a constant comparison any statement is its branch)
                 save = self.p
-                if self._statement(top=False) and (quoted or t.text != "select") and (
+                if self._statement(top=False) and (quoted or t.text != "select" or self.facts & CONDITIONAL) and (
                         t.text != "select" or self.facts & (CALL | SYSTEM_OBJECT | SUBQUERY)):
                     self.facts |= UNSEPARATED
                     continue
@@ -679,10 +711,17 @@ class SqlContextParser:
                         self._last_compare_const = True
                 elif op in _JSON_OPS:
                     self.facts |= JSON_OP
+                    if op in _JSON_TESTS and lhs & rhs & CONST and not (lhs | rhs) & (NAMEISH | CALLED) \
+                            and self.toks[lhs_start].kind == T.STRING:  # a JSON document literal tested
+                        self.facts |= CONST_COMPARE | COMPARE
+                        self._last_compare_const = True
                 elif op == "::":
                     self.facts |= CAST
                     if lhs & (CALLED | SUBQ) or self.toks[lhs_end - 1].kind in (T.RPAREN, T.STRING):
                         self.facts |= CAST_ERROR
+                elif op in ("*", "+", "-", "/", "div") and (
+                        self._compare_group(lhs_start, lhs_end) or self._compare_group(rhs_start, self.p)):
+                    self.facts |= BOOLEAN_NUMBER
                 lhs = (lhs & rhs & CONST) | ((lhs | rhs) & (CALLED | SUBQ | NAMEISH | KNOWN_CALL))
                 if not lhs & (NAMEISH | CALLED | SUBQ):
                     lhs |= CONST
@@ -690,6 +729,14 @@ class SqlContextParser:
             return lhs
         finally:
             self.depth -= 1
+
+    def _compare_group(self, a: int, b: int) -> bool:
+        """Tokens a..b are "( number <comparison> number )"."""
+        if b - a != 5:
+            return False
+        t = self.toks
+        return (t[a].kind == T.LPAREN and t[b - 1].kind == T.RPAREN and t[a + 1].kind == T.NUMBER
+                and t[a + 3].kind == T.NUMBER and t[a + 2].kind == T.OPERATOR and t[a + 2].text in _COMPARISON)
 
     def _plain_text_literal(self, start: int) -> bool:
         """The operand at `start`..p is one quoted word or phrase: "deep learning" is not a truth value."""
@@ -778,6 +825,20 @@ class SqlContextParser:
             if w == "exists" and nxt is not None and nxt.kind == T.LPAREN:
                 self.p += 1
                 return self._paren()
+            if w in ("all", "any", "some") and nxt is not None and nxt.kind == T.LPAREN:
+                # x = ALL (SELECT ...), x ~ ALL(ARRAY[...]): a quantified comparison
+                self.p += 1
+                r = self._paren()
+                return None if r is None else r | CALLED
+            if w == "array" and nxt is not None and nxt.start == t.end and (
+                    nxt.kind == T.LBRACKET or nxt.flags & T.F_QUOTED_NAME):
+                # PostgreSQL ARRAY[...] (the tokenizer reads "[x]" as a quoted name)
+                self.p += 1
+                if self._is(T.LBRACKET):
+                    self._skip_group(T.LBRACKET, T.RBRACKET)
+                else:
+                    self.p += 1
+                return CONST
             if w == "interval":
                 self.p += 1
                 r = self._expr(9)
@@ -926,6 +987,8 @@ class SqlContextParser:
     def _case(self) -> int | None:
         """CASE ... END read loosely: the words and expressions in between."""
         self.p += 1
+        if self.p >= self.n:
+            return CALLED | CONST  # "... select (case" cut off at the end of the value
         if self._word() != "when":
             if self._expr(0) is None:
                 return None
@@ -1145,7 +1208,8 @@ class SqlContextParser:
         """INSERT INTO t (...) VALUES / SELECT / SET."""
         j = self.p + 1
         while j < self.n and self.toks[j].text in ("into", "ignore", "low_priority", "delayed", "high_priority",
-                                                     "overwrite", "table"):
+                                                     "overwrite", "table") and j + 1 < self.n \
+                and self.toks[j + 1].kind in _WORD_KINDS:
             j += 1
         if j >= self.n or self.toks[j].kind not in _WORD_KINDS:
             return False
@@ -1281,8 +1345,9 @@ class SqlContextParser:
         self._clauses(in_select=True, stop_at_set_operator=set_operand)
         # A SELECT that queries something, not "Select one" / "select all from the list":
         # it calls functions, reads catalogues or variables, or selects * / with clauses from a source.
-        if (list_facts & ~before & (CALL | SUBQUERY | INFO_FN | SYSTEM_OBJECT | CASE)) or (
-                has_from and (star or self.facts & ~before & (SYSTEM_OBJECT | CALL | SUBQUERY))
+        if (list_facts & ~before & (CALL | SUBQUERY | INFO_FN | SYSTEM_OBJECT | CASE | HEX)) or (
+                has_from and (star or self.facts & ~before & (SYSTEM_OBJECT | CALL | SUBQUERY)
+                              or self.facts & (INLINE_COMMENT | VERSIONED))  # SELECT/**/x/**/FROM/**/t
                 or self._clause_count(clause_start) > 1):
             self.facts |= SELECT_QUERY
         return True

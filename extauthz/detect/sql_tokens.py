@@ -342,8 +342,9 @@ class SqlTokenizer:
                     break
                 i = k + 1
                 continue
-            if j >= n or not _is_word_char(s[j]) or s[j] in _DIGITS and not low:
-                break
+            if j >= n or not _is_word_char(s[j]) or s[j] in _DIGITS and (
+                    not low or WORD_KINDS.get(low) in (STATEMENT, SETOP, KEYWORD, LOGIC)):
+                break  # "select.1" is SELECT .1 to MySQL
             while j < n and _is_word_char(s[j]):
                 j += 1
             i = j
@@ -371,8 +372,8 @@ class SqlTokenizer:
         else:
             while i < n and (_is_word_char(s[i]) or (s[i] == "." and i + 1 < n and _is_word_char(s[i + 1]))):
                 i += 1
-        if i == start + 1 and i < n and s[i] in ">@?":  # @> @@ @? operators
-            self._operator()
+        if i == start + 1 and i < n and s[i] in ">@?" or i == start + 2 and (i >= n or s[i] in _SPACE):
+            self._operator()  # @> @@ @? operators ("@@" then a blank: the text-search / JSON-path match)
             return
         self._emit(VARIABLE, s[start:i].lower(), start, i)
         self.i = i

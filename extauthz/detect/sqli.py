@@ -63,6 +63,19 @@ def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
     return readings
 
 
+_QUOTE_CHARS = frozenset().union(*(chars for _, chars in _CONTEXTS))
+
+
+def _readings(form: str) -> list[tuple[ContextReading, bool, bool]]:
+    """read_contexts, and where the value opens with a quote glued to a word or number
+    ("'1 or 1=1--"), the rest read bare too: the quote was the attacker's, the rest the code
+    (the quote-context reading sees "''1 or ...", which no engine parses)."""
+    readings = read_contexts(form)
+    if len(form) > 2 and form[0] in _QUOTE_CHARS and form[1].isalnum():
+        readings.append((SqlContextParser(tokenize(form[1:])).read("bare"), False, True))
+    return readings
+
+
 def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> tuple[Severity, str] | None:
     """Severity and rule name for one context reading, or None.
 
@@ -86,7 +99,7 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
                 "nesting-limit")
     if f & P.STACKED:
         return Severity.CRITICAL, "stacked-query"
-    if f & P.TIME_FN and (after or quoted or clean):
+    if f & P.TIME_FN and (after or quoted or clean or f & P.DELAY_LITERAL):
         return Severity.CRITICAL, "time-delay"
     if f & P.ERROR_FN and (after or clean):
         return Severity.HIGH, "error-or-oob-function"
@@ -110,6 +123,12 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
         return Severity.HIGH, "tautology"
     if f & P.LOGIC and f & P.COMPARE and f & P.HEX:
         return Severity.HIGH, "tautology"
+    if f & P.BOOLEAN_NUMBER and (clean or r.end == P.END_COMMENT):
+        return Severity.HIGH, "boolean"  # (8362=9139)*9139
+    if f & P.JSON_OP and f & P.CONST_COMPARE and (clean or r.end == P.END_COMMENT):
+        return Severity.HIGH, "tautology"  # '{"a":1}'::jsonb @> '{}': a JSON test on constants
+    if not quoted and clean and f & P.INFO_FN and f & P.CALL and f & (P.HEX | P.STRING_FN):
+        return Severity.HIGH, "fingerprinting"  # concat(0x7e,version()), 1+len(@@servername): server facts computed
     if f & P.CASE and (f & P.CONST_COMPARE and (quoted or after) or f & P.COMPARE and clean) or (
             f & P.CONDITIONAL and (clean or quoted or after)):
         return Severity.HIGH, "conditional"
@@ -164,7 +183,9 @@ def variants(value: str) -> list[str]:
       each one is a parameter the application behind may read;
     - "+" read as a blank: a form-encoded space that survived one decoding too many;
     - /* comments */ removed without a trace: filters that strip comments join
-      "UN/**/ION" into UNION.
+      "UN/**/ION" into UNION;
+    - textual \\x27 escapes decoded, IIS's lenient percent decoding ("%U%N%I%O%N"),
+      MySQL's "1.e" number glue removed (see the functions below).
     """
     out = [value]
     out.extend(nested_parameters(value))
@@ -174,7 +195,117 @@ def variants(value: str) -> list[str]:
         stripped = _strip_block_comments(value)
         if stripped != value:
             out.append(stripped)
+    for decoded in (_decode_hex_escapes(value), _decode_lenient_percent(value), _drop_exponent_glue(value),
+                    _undo_mojibake(value)):
+        if decoded is not None and decoded != value:
+            out.append(decoded)
+            if "+" in decoded:
+                out.append(decoded.replace("+", " "))
     return out
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _decode_bytes(data: bytearray) -> str:
+    """UTF-8 (undone once more where it was doubly encoded: "\\xc3\\xa2\\xc2\\x80\\xc2\\x98" is a quote), else latin-1."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def _undo_mojibake(value: str) -> str | None:
+    """UTF-8 read as latin-1 by a layer before us ("â\\x80\\x98" is the quote "\\u2018")."""
+    if value.isascii():
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+
+
+def _hex_pair_at(value: str, i: int) -> bool:
+    return i + 1 < len(value) and value[i] in _HEX_DIGITS and value[i + 1] in _HEX_DIGITS
+
+
+def _unescape(value: str, escape: str, drop_stray: bool) -> str:
+    """`escape` + two hex digits as one byte (`escape` is "%" or "\\x"); with `drop_stray`, an
+    escape character before anything else vanishes. Text in between is kept as UTF-8."""
+    out = bytearray()
+    i, n, k = 0, len(value), len(escape)
+    while i < n:
+        c = value[i]
+        if c == escape[0] and value[i + 1:i + k].lower() == escape[1:]:
+            if _hex_pair_at(value, i + k):
+                out.append(int(value[i + k:i + k + 2], 16))
+                i += k + 2
+                continue
+            if drop_stray:
+                i += 1
+                continue
+        out.extend(c.encode("utf-8", "surrogatepass"))
+        i += 1
+    return _decode_bytes(out)
+
+
+def _decode_hex_escapes(value: str) -> str | None:
+    """Textual escapes ("\\x27\\x4F\\x52") as the bytes they spell, in UTF-8 where they are ("\\xe2\\x80\\x98" is a quote).
+
+    Payload lists and stacks that unescape C/PHP strings turn these into SQL.
+    """
+    if "\\x" not in value and "\\X" not in value:
+        return None
+    return _unescape(value, "\\x", drop_stray=False)
+
+
+def _decode_lenient_percent(value: str) -> str | None:
+    """IIS/ASP decoding: %XX is a byte, a "%" before anything else vanishes ("%U%N%I%O%N" is UNION).
+
+    Only for values with several such stray "%" (an evasion, not "100% sure").
+    """
+    stray = 0
+    j = value.find("%")
+    while j >= 0 and stray < 3:
+        if not _hex_pair_at(value, j + 1):
+            stray += 1
+        j = value.find("%", j + 1)
+    if stray < 3:
+        return None
+    return _unescape(value, "%", drop_stray=True)
+
+
+def _drop_exponent_glue(value: str) -> str | None:
+    """MySQL reads "1.e" glued to "(", ")", "," or a name as nothing: "1.e(ascii 1.e(substring(...".
+
+    The form without them is the query the server runs.
+    """
+    if ".e" not in value and ".E" not in value:
+        return None
+    out: list[str] = []
+    i, n = 0, len(value)
+    last = 0
+    while True:
+        j = value.find(".", i)
+        if j < 0:
+            break
+        i = j + 1
+        if j + 1 < n and value[j + 1] in "eE" and (j + 2 >= n or value[j + 2] in "(),. " or value[j + 2].isalpha()):
+            k = j
+            while k > last and value[k - 1].isdigit():
+                k -= 1
+            if k < j and (k == 0 or not (value[k - 1].isalnum() or value[k - 1] == "_")):
+                out.append(value[last:k])
+                last = j + 2
+                i = last
+    if last == 0:
+        return None
+    out.append(value[last:])
+    return "".join(out)
 
 
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[]@$")
@@ -238,7 +369,7 @@ def analyse(value: str) -> SqliVerdict | None:
         return None
     best: SqliVerdict | None = None
     for form in variants(value):
-        for r, opening, token_data in read_contexts(form):
+        for r, opening, token_data in _readings(form):
             g = grade(r, opening, token_data)
             if g is not None and (best is None or g[0] > best.severity):
                 best = SqliVerdict(g[0], g[1], r, form)
