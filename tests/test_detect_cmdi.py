@@ -195,3 +195,13 @@ def test_8k_of_repeated_globs_is_bounded(unit):
 def test_many_distinct_globs_are_bounded():
     value = "".join(f";[a-{chr(98 + i % 20)}]{chr(97 + i % 7)}*" for i in range(1200))[:8192]
     assert best_cpu_ms(assess, value) < 25.0
+
+
+@pytest.mark.parametrize("value", [";id" * 100, (";whoami" * 2000)[:8192], "uname;id;whoami"])
+def test_repeated_recon_commands_are_a_chain(value):
+    assert blocked(value), value[:40]
+
+
+@pytest.mark.parametrize("value", ["cat;dog;bird", "time; date; more", "who; what; where"])
+def test_word_lists_with_semicolons_pass(value):
+    assert not blocked(value), (value, verdict(value))

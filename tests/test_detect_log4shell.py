@@ -92,3 +92,17 @@ def test_property_never_raises_and_is_deterministic(value):
     a, b = evaluate(value), evaluate(value)
     assert (a.result, len(a.jndi), a.prefixes) == (b.result, len(b.jndi), b.prefixes)
     DETECTOR.scan_input(Input("query", "q", value))
+
+
+@pytest.mark.parametrize("value", [
+    "${base64:JHtqbmRpOmxkYXA6Ly94L2F9}",  # ${jndi:ldap://x/a}
+    "${base64:JHtqbmRpOnJtaTovL2gvYX0=}",  # ${jndi:rmi://h/a}
+])
+def test_base64_lookups_are_decoded_and_evaluated(value):
+    ev = evaluate(value)
+    assert ev.jndi and ev.jndi[0].scheme in ("ldap", "rmi"), ev
+
+
+@pytest.mark.parametrize("value", ["${base64:aGVsbG8=}", "${base64:!!!not base64}", "${base64:" + "A" * 9000 + "}"])
+def test_harmless_or_broken_base64_lookups_do_not_jndi(value):
+    assert not evaluate(value).jndi

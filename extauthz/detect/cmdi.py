@@ -590,7 +590,7 @@ def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str) ->
                and not (r.info.powershell and r.info.weak) and len(r.info.name) >= 2]
     if len(chained) < 2:
         return None
-    if not any(not r.info.weak or _arg_evidence(r, source).weak for r in chained if r.info):
+    if not any(not r.info.weak or r.info.recon or _arg_evidence(r, source).weak for r in chained if r.info):
         return None
     words_in_chain = sum(1 + len(r.args) for r in chained)
     words_total = sum(len(c.words) for c in cmds)

@@ -8,12 +8,13 @@ every lookup it meets, so the detector can ask "does this value, evaluated,
 perform a JNDI lookup?".
 
 Only what attackers use to build strings is modelled: lower, upper, date
-literals, defaults (`:-`), and empty results for environment/system lookups.
+literals, base64, defaults (`:-`), and empty results for environment/system lookups.
 Everything is bounded: input size, nesting depth, number of lookups, output
 size and re-evaluation rounds; the evaluator never raises.
 """
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass, field
 
 MAX_INPUT = 8192
@@ -105,6 +106,8 @@ class _Evaluator:
             return rest.upper()
         if low == "date":
             return _date_literals(rest)
+        if low == "base64":
+            return _base64(rest)
         return ""
 
 
@@ -122,6 +125,15 @@ def _matching_brace(text: str, i: int) -> int:
             level -= 1
         i += 1
     return -1
+
+
+def _base64(text: str) -> str:
+    """${base64:…} decodes its key (Base64StrLookup); the result is substituted again like any other."""
+    data = "".join(text[:4096].split())
+    try:
+        return binascii.a2b_base64(data + "=" * (-len(data) % 4)).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return ""
 
 
 def _date_literals(pattern: str) -> str:
