@@ -173,6 +173,9 @@ FAMILY_ATTACKS = [
     "(8362=9139)*9139", "(1589=1589)*1", "1*(5=5)",
     # keywords glued to numbers and "@@" as an operator
     "except \tselect.1,2", "1 union select.1,2--", "'{\"a\":[1,2,3]}'::jsonb @@ '$.a[*]'",
+    # T-SQL variables before a blank stay variables ("@q " is not the "@@" operator)
+    "1);declare @q varchar(99);set @q='\\\\x.example\\a'; exec master..xp_dirtree @q--",
+    "declare @s varchar(200) select @s = 0x77616974 exec(@s)",
 ]
 
 FAMILY_BENIGN = [
@@ -365,3 +368,9 @@ def test_nested_parameters_are_bounded() -> None:
     from extauthz.detect.sqli import nested_parameters
     value = ";a=b" * 2048
     assert sum(len(p) for p in nested_parameters(value)) <= 2 * len(value)
+
+
+def test_variables_and_the_match_operator_tokenize_apart() -> None:
+    assert [t.kind for t in tokenize("declare @q varchar(9)")][:2] == ["S", VARIABLE]
+    assert [(t.kind, t.text) for t in tokenize("x @@ y")][1] == ("o", "@@")
+    assert [t.kind for t in tokenize("select @@version")] == ["S", VARIABLE]

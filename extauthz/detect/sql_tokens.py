@@ -372,7 +372,8 @@ class SqlTokenizer:
         else:
             while i < n and (_is_word_char(s[i]) or (s[i] == "." and i + 1 < n and _is_word_char(s[i + 1]))):
                 i += 1
-        if i == start + 1 and i < n and s[i] in ">@?" or i == start + 2 and (i >= n or s[i] in _SPACE):
+        if i == start + 1 and i < n and s[i] in ">@?" or (
+                i == start + 2 and s[start + 1] == "@" and (i >= n or s[i] in _SPACE)):
             self._operator()  # @> @@ @? operators ("@@" then a blank: the text-search / JSON-path match)
             return
         self._emit(VARIABLE, s[start:i].lower(), start, i)
