@@ -8,7 +8,9 @@ import pytest
 from extauthz.finding import Source
 from extauthz.request import Hop
 
-from profile_helpers import Shop, config, normal_item_request, req, train
+from dataclasses import replace
+
+from profile_helpers import CONFIG as CONFIG_TEXT, Shop, config, normal_item_request, req, train
 
 
 @pytest.fixture
@@ -187,6 +189,29 @@ def test_unknown_endpoints_flagged_once_two_clients_confirm_them_they_are_learne
     shop.check(req("/reports/8", client="203.0.113.2"))  # a second client: a real new endpoint
     shop.flush()
     assert ("GET", "/reports/{int}") in shop.book.live("shop").endpoints
+
+
+def test_behind_trusted_proxies_clients_are_told_apart_by_their_forwarded_address(tmp_path):
+    """All traffic reaches the edge from one proxy address; with risk.xff_trusted_hops the
+    profile counts clients as actor risk does, so two real clients confirm a new endpoint."""
+    s = Shop(tmp_path / "state", config(CONFIG_TEXT + "risk: {xff_trusted_hops: 1}\n"))
+    try:
+        def forwarded(r, client: str):
+            return replace(r, headers={**r.headers, "x-forwarded-for": (client,)})
+
+        def via_proxy(uri: str, client: str):
+            return forwarded(req(uri, client="10.0.0.9"), client)  # the proxy's connection
+
+        rng = random.Random(7)
+        for i in range(300):
+            assert not s.check(forwarded(normal_item_request(rng, client="10.0.0.9"), f"198.51.100.{i % 50}")).denied
+        s.flush()
+        assert s.profile_findings(via_proxy("/reports/7", "203.0.113.1"))["profile.endpoint.unknown"] == "HIGH"
+        s.check(via_proxy("/reports/8", "203.0.113.2"))  # a second client behind the same proxy
+        s.flush()
+        assert ("GET", "/reports/{int}") in s.book.live("shop").endpoints
+    finally:
+        s.close()
 
 
 def test_lateral_movement_new_caller_names_both_identities(tmp_path):

@@ -28,6 +28,7 @@ from extauthz.profile.examine import Observation
 from extauthz.profile.model import EndpointStats, LearnLimits, ParamStats, ServiceProfile, _add_bounded
 from extauthz.profile.rates import RateBaseline, RateTracker
 from extauthz.request import Request
+from extauthz.risk.identity import client_ip
 from extauthz.store.base import ProfileStore, StoreError
 
 log = logging.getLogger("extauthz.profile")
@@ -80,10 +81,12 @@ class UnreadableProfile(StoreError):
     """A stored profile that does not decode (corrupt, or from a newer extauthz): never overwritten."""
 
 
-def client_of(request: Request, caller: str = "") -> int | None:
+def client_of(request: Request, caller: str = "", trusted_hops: int = 0) -> int | None:
     """A stable, non-reversible id of the client: the calling workload (its service or mTLS
-    principal, the same on its outbound and the callee's inbound hop), else its address."""
-    who = caller or request.source.principal or request.source.address
+    principal, the same on its outbound and the callee's inbound hop), else its address: the
+    same address actor risk uses (`risk.xff_trusted_hops`), so that behind trusted proxies
+    every client is not the proxy, as one client that could never confirm a new endpoint."""
+    who = caller or request.source.principal or client_ip(request, trusted_hops)
     return zlib.crc32(who.encode("utf-8", "replace")) if who else None
 
 

@@ -37,6 +37,7 @@ class ProfileStage:
         self.book = book
         # mTLS principals and hosts that name a configured service: callers are shown by that name
         self.aliases = {alias: name for name, pol in config.services.items() for alias in pol.aliases}
+        self.trusted_hops = config.risk.xff_trusted_hops  # the client address, as actor risk reads it
         book.follow(config, self.aliases)
 
     @staticmethod
@@ -55,7 +56,7 @@ class ProfileStage:
         request = ctx.request
         complete = not any(f.rule.startswith("limit.") for f in ctx.findings)
         caller = caller_of(request, self.aliases)
-        obs, anomalies = examine(live, service, request, ctx.inputs, client_of(request, caller), caller,
+        obs, anomalies = examine(live, service, request, ctx.inputs, client_of(request, caller, self.trusted_hops), caller,
                                  learning, complete, self.book.sample)
         if learning:
             ctx.scratch["profile"] = obs
