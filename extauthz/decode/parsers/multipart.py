@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from extauthz.decode.media import EVASIVE_CODECS, codec_for, format_of, header_params, parse_media_type
 from extauthz.decode.names import is_plain_name
 from extauthz.decode.parsers.base import PARSERS, Where, register
-from extauthz.decode.parsers.text import looks_binary
+from extauthz.decode.parsers.text import _SAMPLE as BINARY_SAMPLE, looks_binary
 from extauthz.decode.utf8 import bytes_to_text
 
 if TYPE_CHECKING:
@@ -117,13 +117,15 @@ def parse_multipart(c: Collector, text: str, at: Where) -> bool:
             continue
         raw, undone = _part_body(body.encode("latin-1", "replace"),
                                  headers.get("content-transfer-encoding", "").lower())
-        decoded = bytes_to_text(raw)
         chain = at.chain + undone
         media = parse_media_type(ctype) if ctype else None
         fmt = format_of(media.mime) if media else None
         codec = codec_for(media.params.get("charset", "")) if media else None
         if codec in EVASIVE_CODECS:
             c.note("decode.evasive-charset", f"{kind}:{field}", ctype)
+        if codec is None and fmt is None and looks_binary(bytes_to_text(raw[:BINARY_SAMPLE]).text):
+            continue  # a binary file part (an image): skipped as before, without decoding all of it first
+        decoded = bytes_to_text(raw)
         if codec is not None:  # a part in UTF-7 or UTF-16 reads differently: inspect both readings
             try:
                 declared = raw.decode(codec)

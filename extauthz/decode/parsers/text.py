@@ -12,7 +12,7 @@ from extauthz.decode.parsers.base import Where, register
 if TYPE_CHECKING:
     from extauthz.decode.collector import Collector
 
-_SAMPLE = 1024
+_SAMPLE = 1024  # characters looks_binary judges a text by (its head)
 
 
 def looks_binary(text: str) -> bool:
