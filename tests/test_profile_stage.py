@@ -187,8 +187,11 @@ def test_unknown_endpoints_flagged_once_two_clients_confirm_them_they_are_learne
     shop.flush()
     assert ("GET", "/reports/{int}") not in shop.book.live("shop").endpoints
     shop.check(req("/reports/8", client="203.0.113.2"))  # a second client: a real new endpoint
+    # its users are not denied while it waits for the next flush to join the live profile
+    assert "profile.endpoint.unknown" not in shop.profile_findings(req("/reports/9", client="203.0.113.3"))
     shop.flush()
     assert ("GET", "/reports/{int}") in shop.book.live("shop").endpoints
+    assert "profile.endpoint.unknown" not in shop.profile_findings(req("/reports/10", client="203.0.113.4"))
 
 
 def test_behind_trusted_proxies_clients_are_told_apart_by_their_forwarded_address(tmp_path):

@@ -109,6 +109,8 @@ class ProfileBook:
         self._rates: dict[tuple[str, str, str], RateTracker] = {}
         self._versions: dict[str, int] = {}
         self._gate: dict[tuple[str, str, str], int] = {}  # flagged new endpoint -> first client
+        # new endpoints two clients confirmed, until the next flush brings them into the live profile
+        self._confirmed: set[tuple[str, str, str]] = set()
         self._ticks: dict[tuple[str, str, str], int] = {}  # ordinary requests per mature endpoint
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -283,7 +285,14 @@ class ProfileBook:
         if first == obs.client:
             return False
         del self._gate[key]
+        if len(self._confirmed) < 4096:
+            self._confirmed.add(key)
         return True
+
+    def confirmed(self, service: str, method: str, template: str) -> bool:
+        """A new endpoint (or method) two clients used cleanly: not flagged while it waits for the
+        next flush to join the live profile (else its users would be denied until then)."""
+        return (service, method, template) in self._confirmed
 
     def _admit(self, client: int | None, ep: EndpointStats, live_ep: EndpointStats | None) -> int | None | bool:
         """The training share cap. False: refused; else the client to confirm new features with (or None)."""
@@ -359,6 +368,9 @@ class ProfileBook:
                     self.flush_errors += 1
                     log.error("profile of %r not saved (%s): %s; what it learned since the last flush is lost",
                               service, self.where, exc)
+            with self._lock:  # confirmed endpoints now in the live profile need no more exception
+                self._confirmed = {k for k in self._confirmed
+                                   if k[0] not in self._live or (k[1], k[2]) not in self._live[k[0]].endpoints}
             self._refresh(set(deltas))
             return changed
 

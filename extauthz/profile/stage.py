@@ -63,7 +63,11 @@ class ProfileStage:
         if not anomalies or pol.mode == "learn" or live is None:
             return
         ep = live.endpoints.get((obs.method, obs.template))
+        confirmed = ep is None and self.book.confirmed(service, obs.method, obs.template)
         for a in anomalies:
+            if confirmed and a.rule in GATED_RULES:
+                obs.gated = True  # still learned through the gate, but no longer flagged
+                continue
             if self._enforced(a.scope, live, ep, pol):
                 ctx.findings.append(self._finding(a, obs, ctx.request, live))
                 if a.rule in GATED_RULES:
