@@ -30,18 +30,10 @@ from extauthz.detect import DetectorSet  # noqa: E402
 from extauthz.engine import Engine  # noqa: E402
 from extauthz.request import Request  # noqa: E402
 
+from detect_helpers import best_cpu_ms as cpu_ms  # noqa: E402
 from fuzz_helpers import TOKENS  # noqa: E402
 
 ENGINE_BUDGET_MS = 20.0
-
-
-def cpu_ms(fn, *args, tries: int = 3) -> float:
-    best = float("inf")
-    for _ in range(tries):
-        t0 = time.thread_time()
-        fn(*args)
-        best = min(best, time.thread_time() - t0)
-    return best * 1000
 
 
 def values(size: int, pairs: int, seed: int) -> list[tuple[str, str]]:

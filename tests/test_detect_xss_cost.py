@@ -7,8 +7,6 @@ once, handler reads and <style> bodies are bounded; these tests hold that.
 """
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,18 +15,15 @@ from extauthz.detect.html_tokens import scan_attributes, scan_tags
 from extauthz.detect.xss import analyse
 from extauthz.finding import Severity
 
+from detect_helpers import best_cpu_ms
+
 TAG_DENSE = ["<svg onload=", "<img src=x onerror=", "<a ", "<?php ", "<style>", "<svg/onload=", "<a b=",
              "<x y='", "<img src=x onerror=alert(1)>", "<style>x</", "</style><style>", "<a onclick=\"",
              "<iframe srcdoc='", "<svg><set attributeName=href to=", "<x a=1 b=2 c=3 "]
 
 
 def cpu_ms(value: str) -> float:
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.thread_time()
-        analyse(value)
-        best = min(best, time.thread_time() - t0)
-    return best * 1000
+    return best_cpu_ms(analyse, value)
 
 
 def fill(unit: str, size: int) -> str:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from extauthz.decode.media import EVASIVE_CODECS, codec_for, format_of, header_params, parse_media_type
 from extauthz.decode.names import is_plain_name
 from extauthz.decode.parsers.base import PARSERS, Where, register
-from extauthz.decode.parsers.text import _SAMPLE as BINARY_SAMPLE, looks_binary
+from extauthz.decode.parsers.text import BINARY_SAMPLE, looks_binary
 from extauthz.decode.utf8 import bytes_to_text
 
 if TYPE_CHECKING:

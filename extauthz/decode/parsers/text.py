@@ -12,11 +12,11 @@ from extauthz.decode.parsers.base import Where, register
 if TYPE_CHECKING:
     from extauthz.decode.collector import Collector
 
-_SAMPLE = 1024  # characters looks_binary judges a text by (its head)
+BINARY_SAMPLE = 1024  # characters looks_binary judges a text by (its head)
 
 
 def looks_binary(text: str) -> bool:
-    head = text[:_SAMPLE]
+    head = text[:BINARY_SAMPLE]
     if "\x00" in head:
         return True
     if head.isprintable():
