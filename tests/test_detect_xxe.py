@@ -44,3 +44,17 @@ def test_entity_declared_in_a_parameter_is_a_probe():
     assert not list(det.scan_input(Input("body", "", svg)))
     # words about entities are not declarations
     assert not list(det.scan_input(Input("query", "q", "what does <!ENTITY> mean")))
+
+
+def test_remote_schema_in_a_parameter_is_an_out_of_band_probe():
+    det = Xxe()
+    probe = ('<aai xmlns="http://a.b/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+             'xsi:schemaLocation="http://a.b/ http://c5ipg3yq.oast.example/aai.xsd">aai</aai>')
+    for v in (probe, probe.replace(" xmlns=", "\nxmlns="),
+              "<r xsi:noNamespaceSchemaLocation='https://oob.example/x.xsd'/>"):
+        assert [(f.rule, f.severity) for f in det.scan_input(Input("form", "var", v))] == \
+            [("xxe.remote-schema", Severity.HIGH)], v
+    # a document posted whole names its schema legitimately; words about schemas are not XML
+    assert not list(det.scan_input(Input("body", "", probe)))
+    assert not list(det.scan_input(Input("query", "q", "set xsi:schemaLocation to http://x/y.xsd")))
+    assert not list(det.scan_input(Input("query", "q", '<r xsi:schemaLocation="urn:a a.xsd"/>')))

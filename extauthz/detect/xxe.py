@@ -11,7 +11,12 @@ A DOCTYPE is harmless by itself; what matters is what it declares:
   cookie): HIGH. A document posted as the body may carry internal entities (SVG from
   drawing tools declares `<!ENTITY ns_svg "...">`), but a form field holding
   `<!DOCTYPE x [<!ENTITY foo "bar">]>` is a probe of whether the parser expands them,
-  the first step of XXE.
+  the first step of XXE;
+- an XML fragment in a parameter value whose `xsi:schemaLocation` /
+  `xsi:noNamespaceSchemaLocation` names a remote schema: HIGH. Validating parsers
+  fetch it (out-of-band interaction: the scanner learns the value reached an XML
+  parser, and the fetch is an SSRF). Documents posted as the body name schemas
+  legitimately and are not judged by this.
 Looks at XML bodies and at XML-ish values (a parameter holding a document).
 Until the decode stage hands over XML bodies as Inputs, scan_request reads an
 XML request body itself.
@@ -86,6 +91,15 @@ def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int
         i = low.find("<!entity", i + 8)
     if internal >= 5 and low.count("&", 0, MAX_DOC) >= 10:
         keep(("xxe.entity-expansion", Severity.HIGH, 0, f"{internal} internal entities (entity expansion)"))
+    if in_parameter and low.lstrip().startswith("<"):
+        s = low.find("schemalocation")
+        while s >= 0:
+            if low[max(0, s - 24):s].endswith(("xsi:", "xsi:nonamespace")):
+                lit = _quoted_after(low, s)
+                if "http:" in lit or "https:" in lit or "ftp:" in lit or "file:" in lit:
+                    keep(("xxe.remote-schema", Severity.HIGH, s, "parameter value names a remote XML schema"))
+                    break
+            s = low.find("schemalocation", s + 14)
     x = low.find("xinclude")
     if x < 0:
         x = low.find("xi:include")
@@ -97,7 +111,7 @@ def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int
 @register
 class Xxe(Detector):
     name = "xxe"
-    triggers = (r"<!doctype", r"<!entity", r"xinclude", r"xi:include")
+    triggers = (r"<!doctype", r"<!entity", r"xinclude", r"xi:include", r"schemalocation")
     kinds = None
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
