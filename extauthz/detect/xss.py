@@ -24,6 +24,7 @@ from typing import Iterable, NamedTuple
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
+from extauthz.detect.evasive_urls import evasive_url
 from extauthz.detect.recent import RecentResults
 from extauthz.detect.html_tokens import (HtmlAttr, HtmlTag, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
@@ -530,8 +531,15 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
             hit = embedded_script_scheme(value)
         if hit:
             best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
+        elif an in _LINK_ATTRIBUTES:
+            why = evasive_url(value)
+            if why:  # <a href="h tt\tp://6&#09;6.000146.0x7.147/">: a link spelled to pass a filter
+                best.add(Severity.HIGH, "evasive-link", attr.start, attr.end, f"<{tag} {an}=...> with {why}")
 
 
+# Attributes whose URL the browser navigates to or loads when markup is injected.
+_LINK_ATTRIBUTES = frozenset({"href", "src", "xlink:href", "action", "formaction", "background", "poster",
+                              "data", "lowsrc", "dynsrc"})
 _SCHEME_STRIP = dict.fromkeys(range(0, 33))  # str.translate table: controls and blanks deleted
 
 
