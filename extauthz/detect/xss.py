@@ -277,6 +277,8 @@ def _html(v: str, best: _Best, depth: int) -> None:
         if tag.end_tag:
             if name == "script":
                 best.add(Severity.MEDIUM, "script-close", tag.start, tag.end, "</script> ends a script block")
+                if tag is tags[0]:
+                    _script_context(v, tag, best)
             continue
         if name in SCRIPT_TAGS or name.endswith(":script"):
             sev = _script_element(v, tag)
@@ -358,6 +360,28 @@ def _html(v: str, best: _Best, depth: int) -> None:
     if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
         # "</title><img ...": the value ends the page's element and starts its own markup.
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
+
+
+def _script_context(v: str, close: HtmlTag, best: _Best) -> None:
+    """The value ends a script block it did not open: what comes before `</script>` was
+    written into the page's script.
+
+    `src=//evil.example/x.js></script>` completes the page's `<script` tag with a source;
+    `$,_=1}}).$=alert</script>` is code (it reads as JavaScript to the end and reaches a
+    sink) run in the page's script block. Prose before a `</script>` does neither."""
+    lead = v[:close.start]
+    if "<" in lead or not lead.strip():
+        return
+    attrs, end, closed = scan_attributes(lead, 0)
+    if closed and not lead[end:].strip() and any(a.name == "src" and a.value.strip() for a in attrs):
+        best.add(Severity.HIGH, "script-src", 0, close.end, "value gives the page's <script> a source and closes it")
+        return
+    toks = tokenize_js(lead.strip(), 0, 128)
+    js = read_js(toks)
+    code = [t for t in toks if t.kind != COMMENT]
+    if js.sink and js.valid_until >= len(toks) and len(code) >= 3 and any(t.kind == PUNCT for t in code):
+        best.add(Severity.HIGH, "script-context-code", 0, close.end,
+                 f"code reaching {js.sink} written into the page's script block")
 
 
 _BREAKOUT_PREFIX_MAX = 32
