@@ -52,7 +52,8 @@ FAMILIES = {
     # out of the attribute and the tag, then markup of its own (no script needed: defacement, phishing)
     "breakout markup": ["'><h1>X</h1>", '"><A HREF="//evil.example">log in</A>', "'\">><marquee><h1>1</h1></marquee>",
                         '-1"><img/src="x.png" alt="a">', '>"<a href="//evil.example">', "x'> <form action=//e.x>",
-                        '\\\'"><br><br><b><u>X</u></b>'],
+                        '\\\'"><br><br><b><u>X</u></b>', "</title><h1>X</h1>", "</textarea><img src=x.png>",
+                        '"></textarea><b>x</b>'],
     # injected links whose URL is spelled so that a filter and the browser read different hosts
     "evasive link": ['<A HREF="h tt\tp://6&#09;6.000146.0x7.147/">X</A>', '<A HREF="htt\tp://6\t6.000146.0x7.147/">XSS</A>',
                      '<A HREF="http://ha.ckers.org@google">XSS</A>', '<A HREF="http://google:ha.ckers.org">XSS</A>',
@@ -78,7 +79,8 @@ LOOK_ALIKES = [
     '<a href="https://medium.com/@user/post">post</a>', '<img src="https://cdn.example/x.png?a=1&#38;b=2">',
     '<a href="mailto:someone@example.com">mail</a>', '<a href="http://66.102.7.147/">by IP</a>',
     "see the </script> tag", "Use alert() inside </script>", 'type="text/javascript"></script>',
-    "close it with ); </script>",
+    "close it with ); </script>", "</b><h1>x</h1>", "text </title><h1>x</h1>", "</title>",
+    "</div><div class=a>t</div>",
 ]
 
 

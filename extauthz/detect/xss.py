@@ -390,11 +390,12 @@ _BREAKOUT_RUN = frozenset("\"'`\\/);> \t")
 
 
 def _breakout_markup(v: str, tags: list[HtmlTag], best: _Best) -> None:
-    """`"><h1>defaced</h1>`, `'><a href=//evil.example>log in</a>`, `x'">><marquee>`: the value
-    closes the attribute it is reflected into (a quote), then the tag (`>`), then writes an
-    HTML element of its own. No script has to run for that to be an attack (defacement,
-    phishing links and forms, the scanner's proof that markup gets through); a sentence
-    with a quote and a tag has words and blanks before them, and `a > b` has no element.
+    """`"><h1>defaced</h1>`, `'><a href=//evil.example>log in</a>`, `</title><h1>x</h1>`: the
+    value closes the attribute it is reflected into (a quote) and the tag (`>`), or ends the
+    element whose text it is (`</title>`, `</textarea>`), then writes an HTML element of its
+    own. No script has to run for that to be an attack (defacement, phishing links and
+    forms, the scanner's proof that markup gets through); a sentence with a quote and a tag
+    has words and blanks before them, and `a > b` has no element.
     The element must carry attributes or be followed by content: a bare `'"><b>` ends the value."""
     first = next((t for t in tags if not t.end_tag), None)
     if first is None or first.start > _BREAKOUT_LEAD_MAX or first.name not in HTML_ELEMENTS:
@@ -402,13 +403,19 @@ def _breakout_markup(v: str, tags: list[HtmlTag], best: _Best) -> None:
     if not first.attrs and (not first.closed or not v[first.end:].strip()):
         return  # `'"><b>` alone is a two-context probe (see _probe); markup needs attributes or content
     lead = v[:first.start]
+    closers = [t for t in tags if t.end_tag and t.start < first.start and t.name in _CONTEXT_CLOSERS and t.closed]
+    for t in reversed(closers):  # `"></textarea><b>x</b>`: the element's end tags are part of the way out
+        lead = lead[:t.start] + lead[t.end:]
     k = 0
     while k < len(lead) and lead[k] not in "\"'`>":
         k += 1
     prefix, run = lead[:k], lead[k:]
     if len(prefix) > _BREAKOUT_PREFIX_MAX or any(c.isspace() or c == "<" for c in prefix):
         return
-    if ">" in run and ("'" in run or '"' in run) and _BREAKOUT_RUN.issuperset(run):
+    if closers and not lead.strip():
+        best.add(Severity.HIGH, "breakout-markup", 0, first.end,
+                 f"value ends <{closers[0].name}>, then writes <{first.name}>")
+    elif ">" in run and ("'" in run or '"' in run) and _BREAKOUT_RUN.issuperset(run):
         best.add(Severity.HIGH, "breakout-markup", 0, first.end,
                  f"value closes its attribute and tag, then writes <{first.name}>")
 
