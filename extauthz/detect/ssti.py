@@ -9,9 +9,9 @@ Finding class: "ssti". Rule ids:
                        <% system('id') %>, <#assign x="freemarker.template.utility.Execute"?new()>,
                        #set($x=…), {php}, {system('id')}, Thymeleaf __${…}__::
   ssti.statement       a template control statement with its end tag ({% if x %}…{% endif %})
-  ssti.probe           an arithmetic probe ({{7*7}}, ${7*7}, #{7*7}, <%= 7*7 %>): HIGH when it is
-                       the whole value (a multiplication asked of the template engine has no
-                       other use), MEDIUM inside other text
+  ssti.probe           an arithmetic probe ({{7*7}}, ${7*7}, #{7*7}, <%= 7*7 %>), or a template
+                       engine's own object asked for ({{config}}, {{self}}, {{settings.SECRET_KEY}}):
+                       HIGH when it is the whole value (no other use), MEDIUM inside other text
 
 A bare {{name}} or <%= title %>, the everyday use of templates, passes. The
 expression inside a delimiter pair is read as text: object walks are dunder
@@ -42,6 +42,9 @@ WALKS = ("__class__", "__mro__", "__subclasses__", "__globals__", "__builtins__"
 CODE_CALLS = ("popen", "system", "exec", "eval", "spawn", "subprocess", "check_output", "os.", "import", "require",
               "getattr", "open(", "read()", "passthru", "shell_exec", "execute", "runtime", "file_get_contents",
               "include", "load(", "compile(", "child_process", "process.", "send(:", "instance_eval")
+# Objects Jinja2/Flask, Django and Twig put in every template's namespace: printing one dumps the
+# application's configuration or the template context ({{config}}, {{self}}, {{_self}}).
+ENGINE_GLOBALS = frozenset({"config", "self", "_self", "settings"})
 STATEMENT_WORDS = ("if", "for", "set", "import", "include", "extends", "block", "macro", "raw", "filter", "with",
                    "print", "from", "call", "load", "assign", "foreach", "while", "do", "debug")
 
@@ -70,6 +73,16 @@ def _arithmetic_probe(inner: str) -> bool:
     digits = sum(c.isdigit() for c in t)
     rest = t.translate({ord(c): None for c in "0123456789*+-/%().'\""})
     return has_op and digits >= 2 and not rest
+
+
+def _engine_global(inner: str) -> str | None:
+    """The engine global `inner` names ("config", "config.SECRET_KEY", " self "), or None."""
+    parts = inner.strip().split(".")
+    if parts[0].lower() not in ENGINE_GLOBALS or len(parts) > 4:
+        return None
+    if not all(p and p.isascii() and (p.replace("_", "a").isalnum()) for p in parts):
+        return None
+    return parts[0].lower()
 
 
 def _inside(opener: str, inner: str) -> Hit | None:
@@ -137,6 +150,12 @@ def assess(value: str) -> Hit | None:
         h = _inside(opener, inner)
         if h is not None:
             return Hit(h.severity, h.rule, start, end, h.detail)
+        name = _engine_global(inner) if opener == "{{" else None
+        if name is not None:
+            alone = not value[:start].strip() and not value[end:].strip()
+            best = stronger(best, Hit(Severity.HIGH if alone else Severity.MEDIUM, "ssti.probe", start, end,
+                                      f"template engine object {name} printed" + (" as the whole value" if alone else "")))
+            continue
         if opener != "@(" and opener != "[[" and _arithmetic_probe(inner):
             # the whole value is {{7*7}}: a question to the template engine and nothing else
             alone = "*" in inner and not value[:start].strip() and not value[end:].strip()
