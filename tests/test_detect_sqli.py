@@ -401,3 +401,23 @@ def test_connectives_glued_to_numbers_split_only_before_digits() -> None:
     assert shape(tokenize("x'or2>1", "'")) == "s&1o1"
     assert [t.text for t in tokenize("3or767o")] == ["3", "or767o"]  # a password, not "3 or 767 o"
     assert [t.text for t in tokenize("orange1 or1")] == ["orange1", "or1"]  # not glued to a number or quote
+
+
+@pytest.mark.parametrize("value", ["1or1=1", "(8362=9139)*9139", "(1589=1589)*1", "2 * ( 5 = 5 )"])
+def test_quote_free_shapes_pass_the_prefilter(value: str) -> None:
+    from extauthz.request import Request
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    assert [f.severity for f in ds.scan(Request(), [Input("query", "q", value)])] == [Severity.HIGH]
+
+
+@pytest.mark.parametrize("value", ["1\"\"(.'.(,(.", ".,))\",'('", "abc'(.,)\").", "42)\"'.,(()"])
+def test_injection_tool_error_probes_block(value: str) -> None:
+    v = analyse(value)
+    assert v is not None and (v.rule, v.severity) == ("tool-probe", Severity.HIGH), v
+
+
+@pytest.mark.parametrize("value", ["He said \"hello\" (and 'bye')...", "('a','b')\"\"...", "\"'...\"'", "x (\"a\"), ('b')",
+                                   "'\"'" * 30])
+def test_quotes_in_text_are_not_tool_probes(value: str) -> None:
+    v = analyse(value)
+    assert v is None or v.rule != "tool-probe", v

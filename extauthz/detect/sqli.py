@@ -379,10 +379,29 @@ def looks_binary(value: str) -> bool:
     return controls >= 3 and (controls > 8 or controls * 5 > len(value)) and controls * 20 > min(len(value), 4096)
 
 
+_PROBE_CHARS = "\"'(),."
+
+
+def heuristic_probe(value: str) -> bool:
+    """An injection tool's error probe: the original value, then ~10 characters drawn only from
+    quotes, parentheses, commas and dots with both quote kinds among them (sqlmap's heuristic
+    check appends e.g. `.,))",'('` to see whether the database reports a syntax error)."""
+    if len(value) > 48:
+        return False
+    run = len(value) - len(value.rstrip(_PROBE_CHARS))
+    if run < 8:
+        return False
+    tail, head = value[-run:], value[:-run]
+    return ("'" in tail and '"' in tail and sum(tail.count(c) for c in "(),.") >= 3
+            and not any(c.isspace() for c in head))
+
+
 def analyse(value: str) -> SqliVerdict | None:
     """The most severe SQL injection reading of `value`, or None."""
     if looks_binary(value):
         return None
+    if heuristic_probe(value):
+        return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
     for form in variants(value):
         for r, opening, token_data in _readings(form):
@@ -414,6 +433,7 @@ class SqlInjectionDetector(Detector):
         r"pg_\w+|sys\w*|information_schema\w*|\w+_schema|floor|rand|row)\s*\(",
         r"\|\||&&|::|@@|\{\s*(?:fn|if|d|ts|call)\s",
         r"[0-9)](?:or|and|xor)[0-9]",  # "1or1=1": a connective glued to numbers on both sides
+        r"\(\s*[0-9]+\s*(?:=|<>|!=|<=?|>=?)\s*[0-9]+\s*\)",  # "(8362=9139)*9139": a comparison used as a number
     )
 
     def __init__(self) -> None:
