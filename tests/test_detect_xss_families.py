@@ -1,4 +1,4 @@
-"""XSS families added in session 2: each with variants that must block and look-alikes that must not.
+"""XSS families added in sessions 2 and 3: each with variants that must block and look-alikes that must not.
 
 All through the whole detector (triggers included), so a family the prefilter does not
 let through fails here too.
@@ -49,6 +49,10 @@ FAMILIES = {
     "mojibake": ["<\u00c5\u00bfcript/async/src=//\u00e2\u2019\u203a\u00e2\u201a\u00a8>",
                  "\u00e2\u02c6\u20ac\u00e3\u00b8\u20ac\u00e3\u00b0\u20acscript\u00e3\u00b8\u20acconfirm(1)"
                  "\u00e3\u00b0\u20ac/script\u00e3\u00b8\u20ac"],
+    # out of the attribute and the tag, then markup of its own (no script needed: defacement, phishing)
+    "breakout markup": ["'><h1>X</h1>", '"><A HREF="//evil.example">log in</A>', "'\">><marquee><h1>1</h1></marquee>",
+                        '-1"><img/src="x.png" alt="a">', '>"<a href="//evil.example">', "x'> <form action=//e.x>",
+                        '\\\'"><br><br><b><u>X</u></b>'],
 }
 
 LOOK_ALIKES = [
@@ -58,6 +62,8 @@ LOOK_ALIKES = [
     "x < y and y > z", "a < b", "1 < 2 < 3", "i <3 you", "<'quoted'>", "it's 5 o'clock; alert me at 6",
     "line one\nline two", "Note; confirm the order", "café naïve résumé", "\u00c3\u00a9t\u00c3\u00a9 \u00c3\u00a0 Paris",
     "0 || 'default'", "a ? 'yes' : 'no'", "x && 'y'", "\\74 is an octal escape",
+    'say "hi"><b>x</b>', '"quoted" <b>x</b>', "'><3", '"><x>', '5">', "it's > 'that' <b>", '"a" > "b"',
+    "'>' is greater-than", 'He said "no"> <i>maybe</i>',
 ]
 
 

@@ -25,7 +25,7 @@ from typing import Iterable, NamedTuple
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.recent import RecentResults
-from extauthz.detect.html_tokens import (HtmlAttr, data_url_type, decode_entities, scan_attributes,
+from extauthz.detect.html_tokens import (HtmlAttr, HtmlTag, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
 from extauthz.detect.js_fold import fold_js
 from extauthz.detect.js_tokens import COMMENT, IDENT, PUNCT, read_js, tokenize_js
@@ -46,6 +46,7 @@ ACTIVE_DATA_TYPES = _set("active_data_types")
 EVENTS = _set("events")
 TEMPLATE_WORDS = _set("template_escape_words")
 LEGACY_CHARSETS = tuple(sorted(_set("legacy_charsets")))
+HTML_ELEMENTS = _set("html_elements")
 EXPRESSION_ATTRIBUTES = _set("expression_attributes")
 EXPRESSION_ATTRIBUTE_PREFIXES = tuple(sorted(_set("expression_attribute_prefixes")))
 EMBEDDING_NEEDS: dict[str, frozenset[str]] = {
@@ -264,6 +265,7 @@ def _declaration_words(v: str, i: int) -> tuple[list[str], int]:
 
 def _html(v: str, best: _Best, depth: int) -> None:
     tags = scan_tags(v)
+    _breakout_markup(v, tags, best)
     closers = [t for t in tags if t.end_tag and t.name in _CONTEXT_CLOSERS]
     judged: set[int] = set()  # attributes (by start) already judged: reads from nested "<" share them
     raw_checked = -1  # end of the tag text already read leniently (handler_in_tag ...)
@@ -355,6 +357,35 @@ def _html(v: str, best: _Best, depth: int) -> None:
     if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
         # "</title><img ...": the value ends the page's element and starts its own markup.
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
+
+
+_BREAKOUT_PREFIX_MAX = 32
+_BREAKOUT_LEAD_MAX = 64
+_BREAKOUT_RUN = frozenset("\"'`\\/);> \t")
+
+
+def _breakout_markup(v: str, tags: list[HtmlTag], best: _Best) -> None:
+    """`"><h1>defaced</h1>`, `'><a href=//evil.example>log in</a>`, `x'">><marquee>`: the value
+    closes the attribute it is reflected into (a quote), then the tag (`>`), then writes an
+    HTML element of its own. No script has to run for that to be an attack (defacement,
+    phishing links and forms, the scanner's proof that markup gets through); a sentence
+    with a quote and a tag has words and blanks before them, and `a > b` has no element.
+    The element must carry attributes or be followed by content: a bare `'"><b>` ends the value."""
+    first = next((t for t in tags if not t.end_tag), None)
+    if first is None or first.start > _BREAKOUT_LEAD_MAX or first.name not in HTML_ELEMENTS:
+        return
+    if not first.attrs and (not first.closed or not v[first.end:].strip()):
+        return  # `'"><b>` alone is a two-context probe (see _probe); markup needs attributes or content
+    lead = v[:first.start]
+    k = 0
+    while k < len(lead) and lead[k] not in "\"'`>":
+        k += 1
+    prefix, run = lead[:k], lead[k:]
+    if len(prefix) > _BREAKOUT_PREFIX_MAX or any(c.isspace() or c == "<" for c in prefix):
+        return
+    if ">" in run and ("'" in run or '"' in run) and _BREAKOUT_RUN.issuperset(run):
+        best.add(Severity.HIGH, "breakout-markup", 0, first.end,
+                 f"value closes its attribute and tag, then writes <{first.name}>")
 
 
 def _script_element(v: str, tag) -> Severity:
