@@ -106,3 +106,12 @@ def test_base64_lookups_are_decoded_and_evaluated(value):
 @pytest.mark.parametrize("value", ["${base64:aGVsbG8=}", "${base64:!!!not base64}", "${base64:" + "A" * 9000 + "}"])
 def test_harmless_or_broken_base64_lookups_do_not_jndi(value):
     assert not evaluate(value).jndi
+
+
+@pytest.mark.parametrize("value", [
+    "${${base64:JHtqbmRpOmxkYXA6Ly94L2F9}}",  # the name is ${jndi:ldap://x/a} once the inner lookup ran
+    "${${lower:${base64:JHtqbmRpOmxkYXA6Ly94L2F9}}}",
+])
+def test_lookup_names_built_by_lookups_are_substituted_again(value):
+    ev = evaluate(value)
+    assert ev.jndi and ev.jndi[0].scheme == "ldap" and ev.jndi[0].nested, ev

@@ -77,3 +77,20 @@ def test_odd_numeric_conditions_do_not_raise(value):
 def test_numeric_loop_conditions(value, looping):
     h = assess(value)
     assert (h is not None and h.rule == "js.infinite-loop") == looping, h
+
+
+@pytest.mark.parametrize("value", [
+    "x' (function(){if(typeof foo===\"undefined\"){var a=new Date();do{var b=new Date();}while(b-a<20000);foo=1;}}()) '",
+    "test\"+(function(){var a=new Date();do{var b=new Date();}while(b-a<5000);}())+\"",
+    "var s=Date.now();while(Date.now()-s<3000){}", "do { x = new Date() } while (x - start < 10000);",
+])
+def test_clock_busy_wait_blocks(value):
+    h = node(value)
+    assert h is not None and (h.rule, h.severity) == ("js.busy-wait", Severity.HIGH), (value, h)
+
+
+@pytest.mark.parametrize("value", ["while(i<10){i++} new Date()", "new Date(); while(a-b<5){}",
+                                   "while(Date.now()-s<ms)", "the date: while (x - y < 1000) holds"])
+def test_loops_that_do_not_wait_on_the_clock_pass(value):
+    h = node(value)
+    assert h is None or h.rule != "js.busy-wait", (value, h)

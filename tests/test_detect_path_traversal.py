@@ -121,3 +121,11 @@ def test_below_system32_only_the_secrets_are_high():
         assert {sev for _, sev in rules(v)} == {Severity.MEDIUM}, v
     # climbing to them is still traversal to a restricted file
     assert rules("..\\..\\..\\windows\\system32\\cmd.exe") == {("lfi.traversal.restricted-file", Severity.CRITICAL)}
+
+
+def test_nul_before_the_climb_does_not_hide_it():
+    # C truncation reads "" or "x"; an app or filter that deletes NULs reads the climb
+    for v in ("\x00../../../../../../etc/shadow", "a.txt\x00/../../../etc/passwd", "..\x00/..\x00/etc/passwd"):
+        assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules(v), v
+    assert rules("../../boot.ini\x00.html")  # the truncation reading still counts
+    assert rules("report\x00.pdf") == set()

@@ -162,3 +162,15 @@ def test_an_empty_call_named_in_text_is_not_blocked(value):
 def test_empty_or_argument_calls_without_much_text_block(value):
     h = hit(value)
     assert h is not None and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["test{${sleep(12)}}", "{${ usleep(5000000) }}", "x{${phpversion()}}y"])
+def test_calls_inside_complex_interpolation_block(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["hello {${name}}", "${fn(x)}", "const s = `a ${f(x)}`", "price {$total}"])
+def test_interpolation_without_a_call_or_braces_passes(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)

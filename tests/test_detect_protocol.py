@@ -243,6 +243,16 @@ def test_control_characters_in_url_parts():
     assert not rules(request("/", "POST", {"content-type": "application/json"}, '{"a": "\\u0001"}'))
 
 
+def test_nul_percent_encoded_into_url_parts_and_forms():
+    for req in (request("/?param=foo%00"), request("/?test%00=test1"), request("/download?file=a.php%00.jpg"),
+                request("/?q=%2500"), request("/login", "POST", FORM, "login=%00&password=x")):
+        assert ("protocol.null-byte", "HIGH") in rules(req), req
+    # JSON strings and file parts are decode.null-byte's (MEDIUM): binary-ish payloads carry NULs
+    assert not rules(request("/", "POST", {"content-type": "application/json"}, '{"a": "x\\u0000y"}'))
+    assert not rules(request("/?q=100%25"))  # an escaped percent sign is not a NUL
+    assert not rules(request("/?q=a%2000"))  # a blank and two zeros
+
+
 def test_hostile_inputs_stay_cheap():
     import time
     from extauthz.decode import extract

@@ -47,3 +47,18 @@ def test_attacks_block(value, rule):
 def test_benign_passes(value):
     h = hit(value)
     assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", [
+    "test\"+eval(compile('for x in range(1):\\n import time\\n time.sleep(12)','a','single'))+\"",
+    "eval(compile('import time\\ntime.sleep(5)','x','exec'))", "exec ( compile ( src , 'f' , 'exec' ) )",
+])
+def test_code_compiled_from_a_string_and_run_blocks(value):
+    h = hit(value)
+    assert h is not None and (h.rule, h.severity) == ("python.dynamic-code", Severity.HIGH), (value, h)
+
+
+@pytest.mark.parametrize("value", ["compile(pattern)", "re.compile('a+')", "myeval(compile(x))", "eval(x)"])
+def test_compile_alone_or_inside_other_names_passes(value):
+    h = hit(value)
+    assert h is None or h.rule != "python.dynamic-code", (value, h)

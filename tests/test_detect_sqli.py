@@ -192,12 +192,31 @@ FAMILY_BENIGN = [
 
 
 
-@pytest.mark.parametrize("value", ATTACKS + FAMILY_ATTACKS)
+# Families recognised in session 3.
+FAMILY_ATTACKS_3 = [
+    # connectives glued to numbers (space-filtered payloads)
+    "1or1=1", "1and2>1", "'or1=1--", "admin'or1=1#", "1)or2=2--",
+    # the whole value written as SQL literals: concatenation and constant comparisons
+    "'a' || 'b'", "'a'||'b'||'c'", "'x'||1", "'aaa'<>'bbb'", "'1' not regexp '2'", "'abc' like 'a%'",
+    # the acute accent as a quote, after compatibility normalisation made it " \u0301"
+    "1 \u0301 OR  \u03011 \u0301= \u0301x \u0301#;--()",
+    # PostgreSQL casts of session facts (the error message leaks them)
+    "1+current_user::int", "session_user::int", "x' and current_user::int>0--",
+]
+
+FAMILY_BENIGN_3 = [
+    "3or767o", "4or3554e0a", "84and33l", "M974or5S2", "or5i6or6i686", "1 or more", "10or20 minutes",
+    "'hello' or 'goodbye'", "'rock' and 'roll'", "\"><img/src=\">\"onerror=x>", "'1001'='10",
+    "'a'", "'a' 'b'", "'it''s'", "current_user", "x::int", "Cafe\u0301 au lait",
+]
+
+
+@pytest.mark.parametrize("value", ATTACKS + FAMILY_ATTACKS + FAMILY_ATTACKS_3)
 def test_attacks_block(value: str) -> None:
     assert blocks(value), analyse(value)
 
 
-@pytest.mark.parametrize("value", BENIGN + FAMILY_BENIGN)
+@pytest.mark.parametrize("value", BENIGN + FAMILY_BENIGN + FAMILY_BENIGN_3)
 def test_benign_pass(value: str) -> None:
     assert not blocks(value), analyse(value)
 
@@ -374,3 +393,31 @@ def test_variables_and_the_match_operator_tokenize_apart() -> None:
     assert [t.kind for t in tokenize("declare @q varchar(9)")][:2] == ["S", VARIABLE]
     assert [(t.kind, t.text) for t in tokenize("x @@ y")][1] == ("o", "@@")
     assert [t.kind for t in tokenize("select @@version")] == ["S", VARIABLE]
+
+
+def test_connectives_glued_to_numbers_split_only_before_digits() -> None:
+    assert shape(tokenize("1or1=1")) == "1&1o1"
+    assert shape(tokenize("'or2>1")) == "s"  # inside the literal until the context is known
+    assert shape(tokenize("x'or2>1", "'")) == "s&1o1"
+    assert [t.text for t in tokenize("3or767o")] == ["3", "or767o"]  # a password, not "3 or 767 o"
+    assert [t.text for t in tokenize("orange1 or1")] == ["orange1", "or1"]  # not glued to a number or quote
+
+
+@pytest.mark.parametrize("value", ["1or1=1", "(8362=9139)*9139", "(1589=1589)*1", "2 * ( 5 = 5 )"])
+def test_quote_free_shapes_pass_the_prefilter(value: str) -> None:
+    from extauthz.request import Request
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    assert [f.severity for f in ds.scan(Request(), [Input("query", "q", value)])] == [Severity.HIGH]
+
+
+@pytest.mark.parametrize("value", ["1\"\"(.'.(,(.", ".,))\",'('", "abc'(.,)\").", "42)\"'.,(()"])
+def test_injection_tool_error_probes_block(value: str) -> None:
+    v = analyse(value)
+    assert v is not None and (v.rule, v.severity) == ("tool-probe", Severity.HIGH), v
+
+
+@pytest.mark.parametrize("value", ["He said \"hello\" (and 'bye')...", "('a','b')\"\"...", "\"'...\"'", "x (\"a\"), ('b')",
+                                   "'\"'" * 30])
+def test_quotes_in_text_are_not_tool_probes(value: str) -> None:
+    v = analyse(value)
+    assert v is None or v.rule != "tool-probe", v

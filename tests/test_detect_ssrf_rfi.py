@@ -104,3 +104,41 @@ def test_names_and_offsite_urls_through_decode():
                                  '{"u": "https:\\/\\/evil.example\\/"}')) == {("rfi.offsite-url", "LOW")}
     assert not rule_set(DET, request("/x?u=https%3A%2F%2Fapp.example.com%2Fback"))
     assert not rule_set(DET, request("/x?u=plain"))
+
+
+def test_internal_host_named_without_a_scheme():
+    # apps that take a host or URL prepend the scheme themselves
+    for v, name in (("localhost/", "q"), ("LOCALHOST/", "q"), ("localhost4/", "x"), ("ipv6-localhost/", "x"),
+                    ("localhost4.localdomain4/", "x"), ("host.docker.internal/", "x"),
+                    ("gateway.docker.internal/admin", "x"), ("host.containers.internal/", "x"),
+                    ("kubernetes.default.svc.cluster.local/", "x"), ("kubernetes.default:443/api", "x"),
+                    ("lvh.me/", "x"), ("127.0.0.1.nip.io/", "x"), ("localhost", "url"), ("localhost:8080", "target"),
+                    ("kubernetes", "endpoint")):
+        assert ("ssrf.internal-host", Severity.HIGH) in rules(v, name=name), v
+    assert rules("169.254.169.254/latest/meta-data/", name="q") == {("ssrf.metadata", Severity.CRITICAL)}
+    assert rules("host.docker.internal/", name="redirect", kind="cookie") == {("ssrf.internal-host", Severity.HIGH)}
+    assert rules("localhost/", name="redirect_uri") == {("ssrf.internal-redirect", Severity.LOW)}
+
+
+def test_bare_names_that_are_words_or_relative_paths_pass():
+    for v, name in (("localhost", "q"), ("localhost:3000", "q"), ("metadata", "q"), ("metadata/x.json", "file"),
+                    ("kubernetes/deploy.yaml", "f"), ("vault/secrets.md", "doc"), ("printer.local", "name"),
+                    ("example.com/", "url"), ("10.0.0.1/", "ip"), ("run it on localhost/ now", "q"),
+                    ("localhost/", "q")):
+        kind = "header" if v == "localhost/" else "query"
+        assert rules(v, name=name, kind=kind) == set(), v
+
+
+def test_internal_address_without_a_scheme_in_a_url_parameter():
+    for v in ("127.0.0.1:6379/", "10.0.0.5/admin", "0x7f000001/", "[::1]:8080/", "192.168.1.1:22"):
+        assert rules(v, name="url") == {("ssrf.internal-host", Severity.HIGH)}, v
+    for v, name in (("10.0.0.1/24", "cidr"), ("1/2", "q"), ("127.0.0.1", "url"), ("8.8.8.8/", "url"),
+                    ("12/05/2020", "date")):
+        assert rules(v, name=name) == set(), v
+
+
+def test_bare_internal_hosts_through_decode():
+    from detect_helpers import request, rule_set
+    assert rule_set(DET, request("/get/test?url=localhost4.localdomain4/")) == {("ssrf.internal-host", "HIGH")}
+    assert rule_set(DET, request("/fetch?url=127.0.0.1%3A6379%2F")) == {("ssrf.internal-host", "HIGH")}
+    assert not rule_set(DET, request("/x?q=12%2F05%2F2020"))

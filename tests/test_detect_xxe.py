@@ -28,3 +28,33 @@ def test_raw_body_until_decode_provides_xml_inputs():
     req = Request(method="POST", body=body, headers={"content-type": ("application/xml",)})
     assert list(Xxe().scan_request(req, []))
     assert not list(Xxe().scan_request(req, [Input("xml", "/r", "x")]))
+
+
+def test_entity_declared_in_a_parameter_is_a_probe():
+    det = Xxe()
+    for v in ('<!DOCTYPE xxe [<!ENTITY foo "aaaaaa">]><root>&foo;</root>',
+              '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>', '[<!ENTITY nbsp "\'">]',
+              '<!doctype r [ <!entity  greeting  \'hi\' > ]><r>&greeting;</r>'):
+        for kind in ("query", "form", "json", "cookie"):
+            found = list(det.scan_input(Input(kind, "q", v)))
+            assert [(f.rule, f.severity) for f in found] == [("xxe.entity-in-parameter", Severity.HIGH)], (v, kind)
+    # a document posted whole (SVG from drawing tools declares internal entities) is judged as before
+    svg = '<!DOCTYPE svg [<!ENTITY ns_svg "http://www.w3.org/2000/svg">]><svg xmlns="&ns_svg;"/>'
+    assert not list(det.scan_input(Input("multipart", "file", svg)))
+    assert not list(det.scan_input(Input("body", "", svg)))
+    # words about entities are not declarations
+    assert not list(det.scan_input(Input("query", "q", "what does <!ENTITY> mean")))
+
+
+def test_remote_schema_in_a_parameter_is_an_out_of_band_probe():
+    det = Xxe()
+    probe = ('<aai xmlns="http://a.b/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+             'xsi:schemaLocation="http://a.b/ http://c5ipg3yq.oast.example/aai.xsd">aai</aai>')
+    for v in (probe, probe.replace(" xmlns=", "\nxmlns="),
+              "<r xsi:noNamespaceSchemaLocation='https://oob.example/x.xsd'/>"):
+        assert [(f.rule, f.severity) for f in det.scan_input(Input("form", "var", v))] == \
+            [("xxe.remote-schema", Severity.HIGH)], v
+    # a document posted whole names its schema legitimately; words about schemas are not XML
+    assert not list(det.scan_input(Input("body", "", probe)))
+    assert not list(det.scan_input(Input("query", "q", "set xsi:schemaLocation to http://x/y.xsd")))
+    assert not list(det.scan_input(Input("query", "q", '<r xsi:schemaLocation="urn:a a.xsd"/>')))

@@ -31,6 +31,7 @@ from extauthz.detect import ssi  # noqa: E402,F401
 from extauthz.detect import ssti  # noqa: E402,F401
 from extauthz.detect import ssrf_rfi  # noqa: F401,E402
 from extauthz.detect import upload  # noqa: E402,F401
+from extauthz.detect import xslt  # noqa: F401,E402
 from extauthz.detect import xss  # noqa: F401,E402
 from extauthz.detect import xpath  # noqa: F401,E402
 from extauthz.detect import xxe  # noqa: F401,E402

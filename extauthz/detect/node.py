@@ -11,6 +11,8 @@ Finding class: "rce". Rule ids:
   node.code                 a value that is nothing but a JavaScript call on a global
                             object (console.info(1)) or a function definition (MEDIUM in prose)
   js.infinite-loop          while(<constant truthy>) / for(;;): denial of service in a JS sandbox
+  js.busy-wait              a loop waiting on the clock (do{b=new Date()}while(b-a<20000)): the
+                            blind time-delay probe of server-side JavaScript injection
   proto.pollution           __proto__ or constructor.prototype / constructor[prototype] as a
                             property path (parameter names, JSON keys, values)
 
@@ -128,6 +130,34 @@ def _truthy(condition: str) -> bool | None:
     return value if negations % 2 == 0 else not value
 
 
+def _group(text: str, open_at: int) -> str | None:
+    """The text inside the parentheses opening at `open_at` (at most 60 characters), or None."""
+    depth = 0
+    for k in range(open_at, min(len(text), open_at + 62)):
+        depth += text[k] == "("
+        depth -= text[k] == ")"
+        if depth == 0:
+            return text[open_at + 1:k]
+    return None
+
+
+def _busy_wait(squashed: str) -> Hit | None:
+    """while(<clock difference> < <milliseconds>) in a value that reads the clock."""
+    if "newdate" not in squashed and "date.now(" not in squashed:
+        return None
+    at = squashed.find("while(")
+    loops = 0
+    while 0 <= at < MAX_SCAN and loops < 64:
+        loops += 1
+        cond = _group(squashed, at + 5)
+        if cond is not None and "-" in cond and "<" in cond:
+            limit = cond.rsplit("<", 1)[1].lstrip("=")
+            if limit.isascii() and limit.isdigit() and len(limit) >= 3:
+                return Hit(Severity.HIGH, "js.busy-wait", 0, 64, f"loop until {limit} ms have passed")
+        at = squashed.find("while(", at + 6)
+    return None
+
+
 def _infinite_loop(low: str) -> Hit | None:
     at = low.find("while")
     while 0 <= at < MAX_SCAN:
@@ -172,7 +202,7 @@ def assess(value: str) -> Hit | None:
     squashed = _squash(low)
     best: Hit | None = None
     for h in (_serialized(low), _child_process(low, squashed), _constructor(low, squashed), _eval(squashed),
-              _prototype_pollution(low, squashed), _process(low, squashed), _infinite_loop(low),
+              _prototype_pollution(low, squashed), _process(low, squashed), _infinite_loop(low), _busy_wait(squashed),
               _code(value, low, squashed)):
         best = stronger(best, h)
         if best is not None and best.severity >= Severity.HIGH:

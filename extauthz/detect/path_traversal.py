@@ -78,6 +78,10 @@ class PathTraversal(Detector):
         if inp.kind != "path" and not tokens and value:
             # a bare name (`.htaccess`, `win.ini`) has no separator to find it by
             tokens = [value.strip()]
+        if "\x00" in value:
+            # resolve() reads a NUL as C does (the name ends there: `../../boot.ini%00.html`);
+            # an app or filter that deletes NULs reads `%00../../etc/shadow` as the climb
+            tokens += [t.replace("\x00", "") for t in tokens if "\x00" in t][:4]
         best: Finding | None = None
         for tok in tokens:
             f = self._judge(inp, tok)

@@ -490,6 +490,14 @@ def _variables(code: _Code) -> Hit | None:
                 inner0 = tokens[first]
                 if spaced or inner0.kind in ("string", "var") or inner0.text in ("$", "@"):
                     return Hit(Severity.HIGH, "php.variable-variable", t.start, tokens[j].end, "PHP ${…} variable-variable")
+                before = prev_solid(tokens, i - 1)
+                after = code.next[first + 1]
+                if inner0.kind == "ident" and before >= 0 and tokens[before].text == "{" and after < len(tokens) \
+                        and tokens[after].text == "(":
+                    # "{${sleep(12)}}": PHP's complex interpolation calls the function while a
+                    # double-quoted string (eval'd, or a template) is built
+                    return Hit(Severity.HIGH, "php.variable-variable", tokens[before].start, tokens[j].end,
+                               "call inside PHP {${…}} interpolation")
     return None
 
 

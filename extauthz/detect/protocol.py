@@ -24,6 +24,10 @@ server to do something dangerous:
   Content-Transfer-Encoding;
 - headers: `Proxy` (httpoxy), `Translate`, hop-by-hop abuse in `Connection`,
   invalid header names, raw CR/LF/NUL; `$Version` cookies (cookie smuggling);
+- NUL percent-encoded into a URL part or form field (`?file=a%00.jpg`, `login=%00`):
+  C-string truncation and filter evasion; no client sends it, and CRS blocks it at
+  paranoia level 1 (920270). JSON and multipart bodies are left to decode.null-byte
+  (binary-ish payloads, file parts);
 - spelling: letters and digits percent-encoded (twice: always evasion), JS
   escapes of ASCII letters outside JSON, IIS `%uFFxx` fullwidth escapes, a
   name glued after an array bracket (`a[1]x=`); `unix:...|http://` (mod_proxy).
@@ -586,6 +590,8 @@ def _spelling(request: Request, inputs: Sequence[Input], markers: frozenset[str]
         _escaped_alnum(inputs, out)
     if "control-escape" in markers:
         _control_chars(inputs, out)
+    if "nul-escape" in markers:
+        _null_bytes(inputs, out)
     if "percent-u-fullwidth" in markers:
         for i in inputs:
             low = i.raw.lower()
@@ -620,6 +626,21 @@ def _control_chars(inputs: Sequence[Input], out: list[Finding]) -> None:
             if at >= 0:
                 out.append(_f("protocol.control-chars", MEDIUM, i.location, i.value,
                               f"control character {i.value[at]!r} in a {i.kind} value", at, at + 8, i.chain))
+                return
+
+
+_NUL_KINDS = frozenset({"query", "path", "form"})
+
+
+def _null_bytes(inputs: Sequence[Input], out: list[Finding]) -> None:
+    """A NUL percent-encoded into the query, the path or a urlencoded form field."""
+    for i in inputs:
+        if i.kind in _NUL_KINDS and "%" in i.raw:
+            at = i.value.find("\x00", 0, MAX_HEADER_VALUE)
+            if at >= 0:
+                out.append(_f("protocol.null-byte", HIGH, i.location, i.value,
+                              f"NUL percent-encoded into a {i.kind} value (truncation, filter evasion)", at, at + 8,
+                              i.chain))
                 return
 
 

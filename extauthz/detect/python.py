@@ -3,6 +3,8 @@
 Finding class: "rce". Rule ids:
   python.import          __import__(…) or importlib.import_module(…): a module loaded from an expression
   python.os-command      os.system/popen/exec*/spawn*, subprocess.*, pty.spawn, commands.getoutput called
+  python.dynamic-code    eval(compile(…)) / exec(compile(…)): source compiled and run from a string
+                         (the blind time-delay probe eval(compile('…time.sleep(12)','a','single')))
   python.object-walk     dunder walks from any object to the interpreter's internals
                          (().__class__.__bases__[0].__subclasses__(), f.__globals__, __builtins__)
   python.pickle          a pickle that imports a callable (cos\\nsystem\\n…, c__builtin__\\neval) or a
@@ -29,6 +31,7 @@ OS_CALLS = ("os.system(", "os.popen(", "os.execl", "os.execv", "os.spawn", "os.p
             "subprocess.popen(", "subprocess.call(", "subprocess.run(", "subprocess.check_output(",
             "subprocess.check_call(", "subprocess.getoutput(", "subprocess.getstatusoutput(", "pty.spawn(",
             "commands.getoutput(", "commands.getstatusoutput(", "platform.popen(")
+DYNAMIC_CODE = ("eval(compile(", "exec(compile(")
 WALKS = ("__subclasses__(", "__globals__", "__builtins__", "__bases__", "__base__.", "__mro__", "func_globals",
          "__code__.co_", "gi_frame.f_", "f_back.f_")
 PICKLE_MODULES = ("os", "posix", "nt", "subprocess", "builtins", "__builtin__", "commands", "pty", "platform")
@@ -56,6 +59,10 @@ def _calls(squashed: str) -> Hit | None:
             if at == 0 or not (squashed[at - 1].isalnum() or squashed[at - 1] == "_"):
                 return Hit(Severity.HIGH, "python.os-command", at, at + len(marker), f"{marker.rstrip('(')} called")
             at = squashed.find(marker, at + 1)
+    for marker in DYNAMIC_CODE:
+        at = squashed.find(marker)
+        if at >= 0 and (at == 0 or not (squashed[at - 1].isalnum() or squashed[at - 1] == "_")):
+            return Hit(Severity.HIGH, "python.dynamic-code", at, at + len(marker), f"{marker.rstrip('(')}…) called")
     for marker in WALKS:
         at = squashed.find(marker)
         if at >= 0:
@@ -122,6 +129,7 @@ class PythonInjection(Detector):
     name = "python"
     triggers = (r"__import__", r"importlib", r"subprocess\s*\.", r"(?:^|[^a-z0-9_])os\s*\.\s*(?:system|popen|exec|spawn|posix_spawn"
                 r"|startfile)", r"pty\s*\.\s*spawn", r"commands\s*\.\s*getoutput", r"platform\s*\.\s*popen",
+                r"(?:eval|exec)\s*\(\s*compile\s*\(",
                 r"__(?:subclasses|globals|builtins|bases?|mro|code)__", r"func_globals", r"gi_frame", r"f_back",
                 r"(?:^|\n|\()c(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty|platform)\n",
                 r"(?-i:gASV|gAWV|gAN|gAJ)[A-Za-z0-9+/]{8}")

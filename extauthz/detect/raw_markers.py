@@ -50,6 +50,8 @@ MARKERS: Mapping[str, tuple[str, ...]] = {
     "escaped-alnum": ("%" + ENCODED_ALNUM, r"%25" + ENCODED_ALNUM, r"\\u00[3-7][0-9a-f]", r"%5cu00[3-7][0-9a-f]"),
     # control characters other than tab, CR, LF and NUL, percent-encoded (protocol)
     "control-escape": (r"%(?:0[1-8bcef]|1[0-9a-f]|7f)",),
+    # a percent-encoded NUL, also escaped again: %00, %2500 (protocol)
+    "nul-escape": (r"%(?:25)*00",),
     # IIS %u escapes of fullwidth forms (best-fit mapping to ASCII) (protocol)
     "percent-u-fullwidth": (r"%uff[0-5]",),
     # something glued after an array bracket in a name: `a[1]x=` (protocol)

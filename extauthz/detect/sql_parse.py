@@ -75,6 +75,7 @@ LOGIC_CALL = 1 << 44  # AND/OR with a call of a known SQL function on the right
 OPEN_STRING = 1 << 45  # the value ends inside a literal (the application's quote would close it)
 DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL only; appended to a header by tools)
 BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
+STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete quoted literal ('a' || 'b')
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
 FACT_NAMES = {
@@ -93,6 +94,7 @@ FACT_NAMES = {
     LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
     SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
     DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
+    STRING_OPERAND: "string-operand",
 }
 
 
@@ -128,6 +130,9 @@ _COMPARISON = frozenset({"=", "==", "<>", "!=", "<", ">", "<=", ">=", "<=>", "!<
                          "like", "rlike", "regexp", "glob", "ilike", "similar", "sounds",
                          "between", "in", "is", "match", "member", "overlaps", "~", "!~",
                          "~*", "!~*", "notnull", "isnull", "escape", "@@"})
+# Keywords that stand for server facts (PostgreSQL: no parentheses), leaked by a failing cast.
+_SESSION_LITERALS = frozenset({"current_user", "session_user", "system_user", "current_role", "current_catalog",
+                               "current_schema"})
 _JSON_OPS = frozenset({"->", "->>", "@>", "<@", "#>", "#>>", "#-", "?", "?|", "?&", "@?", "@@"})
 # JSON operators that answer true/false: on two constants, a tautology ('{"a":1}'::jsonb @> '{}')
 _JSON_TESTS = frozenset({"@>", "<@", "?", "?|", "?&", "@?", "@@"})
@@ -397,6 +402,8 @@ class SqlContextParser:
             self.facts |= NUMERIC_OPERAND
         elif r & CONST and self.p == save + 2 and t.text == "-" and self.toks[save + 1].kind == T.NUMBER:
             self.facts |= NUMERIC_OPERAND | NEGATIVE_OPERAND  # "-93 or 1": sqlmap's negated original value
+        elif t.kind == T.STRING and not t.flags & T.F_UNTERMINATED and r & CONST:
+            self.facts |= STRING_OPERAND  # "'a' || 'b'", "'a'<>'b'": the value is written as SQL literals
         elif t.kind == T.LPAREN and self.facts & SUBQUERY and not before & SUBQUERY:
             self.facts |= STATEMENT  # the whole value is "(select ...)"
 
@@ -717,8 +724,10 @@ class SqlContextParser:
                         self._last_compare_const = True
                 elif op == "::":
                     self.facts |= CAST
-                    if lhs & (CALLED | SUBQ) or self.toks[lhs_end - 1].kind in (T.RPAREN, T.STRING):
-                        self.facts |= CAST_ERROR
+                    last = self.toks[lhs_end - 1]
+                    if lhs & (CALLED | SUBQ) or last.kind in (T.RPAREN, T.STRING) or (
+                            last.kind == T.LITERAL and last.text in _SESSION_LITERALS):
+                        self.facts |= CAST_ERROR  # current_user::int: the error message names the user
                 elif op in ("*", "+", "-", "/", "div") and (
                         self._compare_group(lhs_start, lhs_end) or self._compare_group(rhs_start, self.p)):
                     self.facts |= BOOLEAN_NUMBER

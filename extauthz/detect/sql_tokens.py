@@ -124,6 +124,14 @@ def _is_word_char(c: str) -> bool:
     return c in _ASCII_WORD or (c > "\x7f" and c.isalnum())
 
 
+def _glued_logic(word: str) -> str:
+    """"or" / "and" / "xor" when `word` is that connective with digits glued after it ("or1"), else ""."""
+    for logic in ("or", "and", "xor"):
+        if word.startswith(logic) and len(word) > len(logic) and all(c in _DIGITS for c in word[len(logic):]):
+            return logic
+    return ""
+
+
 class SqlTokenizer:
     """Splits one value into SqlTokens.
 
@@ -315,6 +323,15 @@ class SqlTokenizer:
             while i < n and _is_word_char(s[i]):
                 i += 1
         low = s[start:i].lower()
+        glued = bool(self.out) and self.out[-1].end == start and self.out[-1].kind in (STRING, NUMBER, RPAREN)
+        if glued and low[:2] in ("or", "an", "xo"):
+            logic = _glued_logic(low)
+            if logic:
+                # "1or1=1", "'or1=1--": no blank on either side of the connective (space-filtered
+                # payloads); the digits after it are the next operand, as in "1union" above.
+                self._emit(LOGIC, logic, start, start + len(logic), F_GLUED)
+                self.i = start + len(logic)
+                return
         # String literal with a prefix: x'41', n'abc', _utf8'abc', e'\x41', u&'..'.
         if i < n and (s[i] in SINGLE_QUOTES or (s[i] == "&" and low == "u" and i + 1 < n and s[i + 1] in SINGLE_QUOTES)):
             if low in _STRING_PREFIXES or (low.startswith("_") and len(low) > 1):
@@ -351,11 +368,7 @@ class SqlTokenizer:
         if i - start > len(low):
             low = s[start:i].lower().replace("`", "")
         kind = WORD_KINDS.get(low, NAME)
-        flags = 0
-        out = self.out
-        if out and out[-1].end == start and out[-1].kind in (STRING, NUMBER, RPAREN):
-            flags = F_GLUED
-        self._emit(kind, low, start, i, flags)
+        self._emit(kind, low, start, i, F_GLUED if glued else 0)
         self.i = i
 
     def _variable(self) -> None:

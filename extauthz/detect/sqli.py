@@ -159,6 +159,13 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
         if f & P.LOGIC and clean:
             return Severity.MEDIUM, "boolean"
     else:
+        if f & P.STRING_OPERAND and r.end in (P.END_CLEAN, P.END_COMMENT) and not f & P.OPEN_STRING:
+            # The whole value is SQL literals: "'a' || 'b'" (concatenation probe), "'aaa'<>'bbb'"
+            # (a comparison of constants). Prose joins quoted words with "or", not "||".
+            if f & P.SYMBOLIC_LOGIC and f & (P.LOGIC_TEXT | P.LOGIC_STRONG | P.LOGIC_NUMBER):
+                return Severity.HIGH, "concatenation"
+            if f & P.CONST_COMPARE and r.placed == 0:
+                return Severity.HIGH, "comparison"
         if f & (P.CLAUSE | P.WHERE) and (f & (P.CLOSE_PAREN | P.CONST_COMPARE) and clean or r.end == P.END_COMMENT):
             return Severity.HIGH, "clause"
         if f & P.CLAUSE and clean and f & P.NUMERIC_OPERAND:
@@ -185,7 +192,8 @@ def variants(value: str) -> list[str]:
     - /* comments */ removed without a trace: filters that strip comments join
       "UN/**/ION" into UNION;
     - textual \\x27 escapes decoded, IIS's lenient percent decoding ("%U%N%I%O%N"),
-      MySQL's "1.e" number glue removed (see the functions below).
+      MySQL's "1.e" number glue removed, an acute accent restored from its compatibility
+      form (see the functions below).
     """
     out = [value]
     out.extend(nested_parameters(value))
@@ -196,7 +204,7 @@ def variants(value: str) -> list[str]:
         if stripped != value:
             out.append(stripped)
     for decoded in (_decode_hex_escapes(value), _decode_lenient_percent(value), _drop_exponent_glue(value),
-                    _undo_mojibake(value)):
+                    _undo_mojibake(value), _undo_compat_acute(value)):
         if decoded is not None and decoded != value:
             out.append(decoded)
             if "+" in decoded:
@@ -227,6 +235,14 @@ def _undo_mojibake(value: str) -> str | None:
         return value.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return None
+
+
+def _undo_compat_acute(value: str) -> str | None:
+    """The acute accent "\u00b4" (a quote to some stacks) as it was before compatibility
+    normalisation made it a blank and a combining accent (" \u0301")."""
+    if " \u0301" not in value:
+        return None
+    return value.replace(" \u0301", "\u00b4")
 
 
 def _hex_pair_at(value: str, i: int) -> bool:
@@ -363,10 +379,29 @@ def looks_binary(value: str) -> bool:
     return controls >= 3 and (controls > 8 or controls * 5 > len(value)) and controls * 20 > min(len(value), 4096)
 
 
+_PROBE_CHARS = "\"'(),."
+
+
+def heuristic_probe(value: str) -> bool:
+    """An injection tool's error probe: the original value, then ~10 characters drawn only from
+    quotes, parentheses, commas and dots with both quote kinds among them (sqlmap's heuristic
+    check appends e.g. `.,))",'('` to see whether the database reports a syntax error)."""
+    if len(value) > 48:
+        return False
+    run = len(value) - len(value.rstrip(_PROBE_CHARS))
+    if run < 8:
+        return False
+    tail, head = value[-run:], value[:-run]
+    return ("'" in tail and '"' in tail and sum(tail.count(c) for c in "(),.") >= 3
+            and not any(c.isspace() for c in head))
+
+
 def analyse(value: str) -> SqliVerdict | None:
     """The most severe SQL injection reading of `value`, or None."""
     if looks_binary(value):
         return None
+    if heuristic_probe(value):
+        return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
     for form in variants(value):
         for r, opening, token_data in _readings(form):
@@ -397,6 +432,8 @@ class SqlInjectionDetector(Detector):
         r"group_concat|name_const|exp|polygon|unistr|starts_with|xp_\w+|sp_\w+|dbms_\w+|utl_\w+|lo_\w+|"
         r"pg_\w+|sys\w*|information_schema\w*|\w+_schema|floor|rand|row)\s*\(",
         r"\|\||&&|::|@@|\{\s*(?:fn|if|d|ts|call)\s",
+        r"[0-9)](?:or|and|xor)[0-9]",  # "1or1=1": a connective glued to numbers on both sides
+        r"\(\s*[0-9]+\s*(?:=|<>|!=|<=?|>=?)\s*[0-9]+\s*\)",  # "(8362=9139)*9139": a comparison used as a number
     )
 
     def __init__(self) -> None:

@@ -22,7 +22,7 @@ from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.raw_markers import raw_markers
 from extauthz.detect.urlparts import (DANGEROUS_SCHEMES, FETCH_SCHEMES, INTERNAL_KINDS, KNOWN_SCHEMES,
-                                      HostInfo, HostKind, UrlRef, classify_host, find_urls)
+                                      BareHost, HostInfo, HostKind, UrlRef, bare_host, classify_host, find_urls)
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.request import Request
 from extauthz.rules import rule_yaml
@@ -30,6 +30,12 @@ from extauthz.rules import rule_yaml
 _DATA = rule_yaml("urls.yaml")
 INCLUDE_PARAMS = frozenset(_DATA["include_params"])
 REDIRECT_PARAMS = frozenset(_DATA["redirect_params"])
+FETCH_PARAMS = frozenset(_DATA["fetch_params"])
+# Where a bare internal host name (no scheme) is judged: parameters, bodies and cookies;
+# not headers (in a mesh they name internal hosts legitimately) nor the path.
+BARE_HOST_KINDS = frozenset({"query", "form", "json", "xml", "multipart", "graphql", "cookie"})
+# Kinds of internal *names* a bare value may name (bare private IPs are common in benign forms).
+_BARE_NAME_KINDS = frozenset({HostKind.LOOPBACK, HostKind.INTERNAL_NAME, HostKind.REBINDING})
 # Headers that carry the client's or the site's own URLs (in a mesh these name
 # internal hosts legitimately): not a place a fetcher takes URLs from.
 SELF_URL_HEADERS = frozenset({"referer", "origin", "host", ":authority", "x-forwarded-host", "forwarded",
@@ -51,6 +57,14 @@ def _leaf(name: str) -> str:
     return leaf
 
 
+def _internal_name_trigger() -> str:
+    """Internal host names and suffixes, for values that name a host without a scheme."""
+    words = set(_DATA["loopback_names"]) | set(_DATA["internal_names"]) | set(_DATA["rebinding_names"]) \
+        | {str(h) for h in _DATA["metadata_hosts"]} | set(_DATA["internal_suffixes"]) | set(_DATA["rebinding_suffixes"])
+    names = sorted((w.lower() for w in words), key=lambda n: (-len(n), n))
+    return "(?:" + "|".join(n.replace(".", r"\.") for n in names) + ")"
+
+
 def _scheme_trigger() -> str:
     names = sorted(KNOWN_SCHEMES, key=lambda n: (-len(n), n))
     alt = "|".join(n.replace(".", r"\.").replace("+", r"\+") for n in names)
@@ -60,7 +74,8 @@ def _scheme_trigger() -> str:
 @register
 class SsrfRfi(Detector):
     name = "ssrf_rfi"
-    triggers = (r"://", r"%3a%2f%2f", _scheme_trigger(), r"^\s*(?:file|ftps?|https?)\?+\s*$")
+    triggers = (r"://", r"%3a%2f%2f", _scheme_trigger(), r"^\s*(?:file|ftps?|https?)\?+\s*$",
+                _internal_name_trigger(), r"^\s*(?:\d|0x|\[)[0-9a-fx.:\[\]]{0,64}[:/]")
     kinds = None
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
@@ -80,7 +95,45 @@ class SsrfRfi(Detector):
             f = self._judge(inp, ref, whole)
             if f is not None and (best is None or f.severity > best.severity):
                 best = f
+        if best is None and inp.kind in BARE_HOST_KINDS:
+            bare = bare_host(value)
+            if bare is not None:
+                best = self._judge_bare(inp, bare)
         return (best,) if best is not None else ()
+
+    def _judge_bare(self, inp: Input, bare: BareHost) -> Finding | None:
+        """`url=localhost/`, `endpoint=kubernetes.default.svc:443/api`, `169.254.169.254/latest`,
+        `url=127.0.0.1:6379/`:
+        an internal host named without a scheme (the app prepends one). A lone name
+        (`localhost` as a search word) counts only in a parameter that takes a URL."""
+        leaf = _leaf(inp.name)
+        info = classify_host(bare.host)
+        if info.ip_literal and info.kind is not HostKind.METADATA:
+            # `url=127.0.0.1:6379/`, `target=0x7f000001/admin`: an address with a port or path in a
+            # parameter that takes a URL (elsewhere `10.0.0.1/24` or `1/2` is ordinary text)
+            if info.kind in INTERNAL_KINDS and leaf in FETCH_PARAMS and (bare.path or bare.port):
+                return self._bare_f(inp, "ssrf.internal-host", Severity.HIGH,
+                                    f"{info.kind.value} address {info.name} named without a scheme")
+            return None
+        if info.kind not in _BARE_NAME_KINDS and info.kind is not HostKind.METADATA:
+            return None
+        # `localhost/` reads as a URL; `kubernetes/deploy.yaml` or `metadata/x.json` as a relative
+        # file path, and `localhost:3000` typed into a search box as a word: a one-word name needs a
+        # URL parameter unless it is a localhost name followed by a path.
+        url_like = bool(bare.path) and ("." in info.name or "localhost" in info.name)
+        if not (url_like or leaf in FETCH_PARAMS):
+            return None
+        if info.kind is HostKind.METADATA:
+            return self._bare_f(inp, "ssrf.metadata", Severity.CRITICAL, f"cloud metadata service {info.name}")
+        if leaf in REDIRECT_PARAMS and info.kind is HostKind.LOOPBACK:
+            return self._bare_f(inp, "ssrf.internal-redirect", Severity.LOW, "redirect back to a loopback name")
+        return self._bare_f(inp, "ssrf.internal-host", Severity.HIGH,
+                            f"{info.kind.value} host {info.name} named without a scheme")
+
+    @staticmethod
+    def _bare_f(inp: Input, rule: str, sev: Severity, detail: str) -> Finding:
+        return Finding("ssrf", rule, sev, inp.location, excerpt(inp.value, 0, len(inp.value), inp.location),
+                       inp.chain, detail=detail)
 
     def _judge(self, inp: Input, ref: UrlRef, whole: bool) -> Finding | None:
         is_path = inp.kind == "path"

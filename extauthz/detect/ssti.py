@@ -9,9 +9,9 @@ Finding class: "ssti". Rule ids:
                        <% system('id') %>, <#assign x="freemarker.template.utility.Execute"?new()>,
                        #set($x=…), {php}, {system('id')}, Thymeleaf __${…}__::
   ssti.statement       a template control statement with its end tag ({% if x %}…{% endif %})
-  ssti.probe           an arithmetic probe ({{7*7}}, ${7*7}, #{7*7}, <%= 7*7 %>): HIGH when it is
-                       the whole value (a multiplication asked of the template engine has no
-                       other use), MEDIUM inside other text
+  ssti.probe           an arithmetic probe ({{7*7}}, ${7*7}, #{7*7}, <%= 7*7 %>), or a template
+                       engine's own object asked for ({{config}}, {{self}}, {{settings.SECRET_KEY}}):
+                       HIGH when it is the whole value (no other use), MEDIUM inside other text
 
 A bare {{name}} or <%= title %>, the everyday use of templates, passes. The
 expression inside a delimiter pair is read as text: object walks are dunder
@@ -38,10 +38,13 @@ WALKS = ("__class__", "__mro__", "__subclasses__", "__globals__", "__builtins__"
          "getfilter(", "request.environ", "constructor.constructor", "this.constructor", "[\"constructor\"]",
          "['constructor']", "attr(", "|attr", "|map(", "|filter(", "|sort(", "|reduce(", "getclass()",
          "getclassloader", "forname(", "classloader", "java.lang", "new()", "?new", "?api", "class.inspect",
-         "getruntime", "processbuilder", "t(java", "@java.", "object.constructor")
+         "getruntime", "processbuilder", "t(java", "@java.", "object.constructor", "dump(app)", "dump(_context)")
 CODE_CALLS = ("popen", "system", "exec", "eval", "spawn", "subprocess", "check_output", "os.", "import", "require",
               "getattr", "open(", "read()", "passthru", "shell_exec", "execute", "runtime", "file_get_contents",
               "include", "load(", "compile(", "child_process", "process.", "send(:", "instance_eval")
+# Objects Jinja2/Flask, Django and Twig put in every template's namespace: printing one dumps the
+# application's configuration or the template context ({{config}}, {{self}}, {{_self}}).
+ENGINE_GLOBALS = frozenset({"config", "self", "_self", "settings"})
 STATEMENT_WORDS = ("if", "for", "set", "import", "include", "extends", "block", "macro", "raw", "filter", "with",
                    "print", "from", "call", "load", "assign", "foreach", "while", "do", "debug")
 
@@ -70,6 +73,16 @@ def _arithmetic_probe(inner: str) -> bool:
     digits = sum(c.isdigit() for c in t)
     rest = t.translate({ord(c): None for c in "0123456789*+-/%().'\""})
     return has_op and digits >= 2 and not rest
+
+
+def _engine_global(inner: str) -> str | None:
+    """The engine global `inner` names ("config", "config.SECRET_KEY", " self "), or None."""
+    parts = inner.strip().split(".")
+    if parts[0].lower() not in ENGINE_GLOBALS or len(parts) > 4:
+        return None
+    if not all(p and p.isascii() and (p.replace("_", "a").isalnum()) for p in parts):
+        return None
+    return parts[0].lower()
 
 
 def _inside(opener: str, inner: str) -> Hit | None:
@@ -127,21 +140,61 @@ def _statement(blocks: list[tuple[int, int, str, str]]) -> Hit | None:
     return None
 
 
+def _probe(opener: str, inner: str) -> tuple[str, bool] | None:
+    """(what, strong) when a block asks the engine a question: an arithmetic probe (strong with
+    a multiplication, in the common delimiters), an engine object printed, {% debug %}."""
+    name = _engine_global(inner) if opener == "{{" else None
+    if name is not None:
+        return f"template engine object {name} printed", True
+    if opener == "{%" and inner.strip().lower() == "debug":
+        return "Django {% debug %} (dumps the template context)", True
+    if _arithmetic_probe(inner):
+        return f"arithmetic probe {opener}…", "*" in inner and opener not in ("@(", "[[")
+    return None
+
+
+def _outside(value: str, spans: list[tuple[int, int]]) -> str:
+    """The text of `value` outside the given spans."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        if start > at:
+            out.append(value[at:start])
+        at = max(at, end)
+    out.append(value[at:])
+    return "".join(out)
+
+
+def _polyglot(value: str) -> Hit | None:
+    """${{<%[%'"}}%\\.: the syntax of several template engines at once and next to no text, the
+    fuzz string that makes whichever engine renders it fail (and name itself in the error)."""
+    if len(value) > 64 or sum(c.isalpha() for c in value) > 4:
+        return None
+    marks = sum(1 for m in ("${", "{{", "<%", "[%", "#{", "{%", "}}", "%>", "%]") if m in value)
+    return Hit(Severity.HIGH, "ssti.probe", 0, len(value), "template syntax polyglot") if marks >= 4 else None
+
+
 def assess(value: str) -> Hit | None:
     low = value[:MAX_SCAN].lower()
-    best = _special(value, low)
+    best = _special(value, low) or _polyglot(value)
     if best is not None:
         return best
     blocks = list(_blocks(value))
+    probes: list[tuple[int, int, str, bool]] = []
     for start, end, opener, inner in blocks:
         h = _inside(opener, inner)
         if h is not None:
             return Hit(h.severity, h.rule, start, end, h.detail)
-        if opener != "@(" and opener != "[[" and _arithmetic_probe(inner):
-            # the whole value is {{7*7}}: a question to the template engine and nothing else
-            alone = "*" in inner and not value[:start].strip() and not value[end:].strip()
-            best = stronger(best, Hit(Severity.HIGH if alone else Severity.MEDIUM, "ssti.probe", start, end,
-                                      f"arithmetic probe {opener}…" + (" as the whole value" if alone else "")))
+        p = _probe(opener, inner)
+        if p is not None:
+            probes.append((start, end, p[0], p[1]))
+    if probes:
+        # The value is nothing but questions to the template engine ({{7*7}}, ${{7*7}}, {{7*7}}[[5*5]]):
+        # no other use; inside other text the same block may be a page's own placeholder.
+        alone = not _outside(value, [(a, b) for a, b, _, _ in probes]).strip(" \t\r\n$#*@")
+        start, end, what, _ = next((p for p in probes if p[3]), probes[0])
+        strong = alone and any(p[3] for p in probes)
+        best = Hit(Severity.HIGH if strong else Severity.MEDIUM, "ssti.probe", start, end,
+                   what + (" as the whole value" if strong else ""))
     return stronger(best, _statement(blocks))
 
 

@@ -34,6 +34,7 @@ _METADATA = frozenset(h.lower() for h in _DATA["metadata_hosts"])
 _INTERNAL_SUFFIXES = tuple(_DATA["internal_suffixes"])
 _REBINDING_SUFFIXES = tuple(_DATA["rebinding_suffixes"])
 _REBINDING_NAMES = frozenset(_DATA["rebinding_names"])
+_INTERNAL_NAMES = frozenset(_DATA["internal_names"])
 
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-_")
 _URL_END = frozenset(" \t\r\n\"'<>`{}|^")
@@ -176,6 +177,43 @@ def _split_port(hostport: str) -> tuple[str, str]:
     return hostport, ""
 
 
+@dataclass(frozen=True, slots=True)
+class BareHost:
+    """A value that is a host name without a scheme: `localhost/`, `kubernetes.default:443/api`."""
+
+    host: str
+    port: str
+    path: str  # from the first `/` on ('' when none)
+
+
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_[]:")
+
+
+def bare_host(value: str) -> BareHost | None:
+    """The value read as `host[:port][/path]` with no scheme, or None.
+
+    Apps that take a host or a URL often prepend `http://` themselves, so a bare
+    internal name is as good as a URL to an attacker. Only the whole value counts
+    (one token, no blanks); the host must be a name or bracketed IPv6 followed by
+    an optional numeric port."""
+    v = value.strip()
+    if not v or len(v) > MAX_URL or not (v[0].isalnum() or v[0] == "["):
+        return None
+    k = 0
+    n = min(len(v), MAX_HOST + 8)
+    while k < n and v[k] not in "/?#":
+        k += 1
+    hostport = v[:k].lower()
+    if not hostport or not _HOST_CHARS.issuperset(hostport):
+        return None
+    if any(c.isspace() for c in v[k:k + 256]):
+        return None
+    host, port = _split_port(hostport)
+    if port and not port.isdigit() or not host or ":" in host and not host.startswith("["):
+        return None
+    return BareHost(host, port, v[k:])
+
+
 # ---------------------------------------------------------------- hosts
 
 
@@ -284,7 +322,7 @@ def classify_host(raw: str) -> HostInfo:
         return HostInfo(HostKind.LOOPBACK, host, False, odd)
     if host.endswith(_REBINDING_SUFFIXES) or host in _REBINDING_NAMES:
         return HostInfo(HostKind.REBINDING, host, False, odd)
-    if host.endswith(_INTERNAL_SUFFIXES) or "." not in host and host in ("kubernetes", "consul", "vault"):
+    if host.endswith(_INTERNAL_SUFFIXES) or host in _INTERNAL_NAMES:
         return HostInfo(HostKind.INTERNAL_NAME, host, False, odd)
     return HostInfo(HostKind.NAME, host, False, odd)
 

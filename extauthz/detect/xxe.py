@@ -6,7 +6,17 @@ A DOCTYPE is harmless by itself; what matters is what it declares:
 - a parameter entity (`<!ENTITY % p ...>`, used for out-of-band exfiltration): HIGH;
 - an external DTD (`<!DOCTYPE x SYSTEM "http://evil/x.dtd">`): HIGH;
 - many internal entities referring to each other (billion laughs): HIGH;
-- XInclude (`<xi:include href=...>` / the XInclude namespace): HIGH.
+- XInclude (`<xi:include href=...>` / the XInclude namespace): HIGH;
+- any entity declared inside a parameter value (query, form field, JSON string, header,
+  cookie): HIGH. A document posted as the body may carry internal entities (SVG from
+  drawing tools declares `<!ENTITY ns_svg "...">`), but a form field holding
+  `<!DOCTYPE x [<!ENTITY foo "bar">]>` is a probe of whether the parser expands them,
+  the first step of XXE;
+- an XML fragment in a parameter value whose `xsi:schemaLocation` /
+  `xsi:noNamespaceSchemaLocation` names a remote schema: HIGH. Validating parsers
+  fetch it (out-of-band interaction: the scanner learns the value reached an XML
+  parser, and the fetch is an SSRF). Documents posted as the body name schemas
+  legitimately and are not judged by this.
 Looks at XML bodies and at XML-ish values (a parameter holding a document).
 Until the decode stage hands over XML bodies as Inputs, scan_request reads an
 XML request body itself.
@@ -36,8 +46,13 @@ def _quoted_after(low: str, i: int) -> str:
     return low[q + 1:end] if end > q else low[q + 1:q + 2048]
 
 
-def judge_xml(text: str) -> tuple[str, Severity, int, str] | None:
-    """(rule, severity, offset, detail) of the strongest XXE signal in `text`."""
+# Input kinds that hold one value, not a document: a DTD there is never content.
+PARAMETER_KINDS = frozenset({"query", "form", "json", "header", "cookie", "graphql", "path"})
+
+
+def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int, str] | None:
+    """(rule, severity, offset, detail) of the strongest XXE signal in `text`
+    (`in_parameter`: the text is one parameter's value, see the module docstring)."""
     low = text[:MAX_DOC].lower()
     best: tuple[str, Severity, int, str] | None = None
 
@@ -71,9 +86,20 @@ def judge_xml(text: str) -> tuple[str, Severity, int, str] | None:
             keep(("xxe.parameter-entity", Severity.HIGH, i, "parameter entity"))
         else:
             internal += 1
+            if in_parameter and len(words) >= 2:
+                keep(("xxe.entity-in-parameter", Severity.HIGH, i, "entity declared in a parameter value"))
         i = low.find("<!entity", i + 8)
     if internal >= 5 and low.count("&", 0, MAX_DOC) >= 10:
         keep(("xxe.entity-expansion", Severity.HIGH, 0, f"{internal} internal entities (entity expansion)"))
+    if in_parameter and low.lstrip().startswith("<"):
+        s = low.find("schemalocation")
+        while s >= 0:
+            if low[max(0, s - 24):s].endswith(("xsi:", "xsi:nonamespace")):
+                lit = _quoted_after(low, s)
+                if "http:" in lit or "https:" in lit or "ftp:" in lit or "file:" in lit:
+                    keep(("xxe.remote-schema", Severity.HIGH, s, "parameter value names a remote XML schema"))
+                    break
+            s = low.find("schemalocation", s + 14)
     x = low.find("xinclude")
     if x < 0:
         x = low.find("xi:include")
@@ -85,11 +111,11 @@ def judge_xml(text: str) -> tuple[str, Severity, int, str] | None:
 @register
 class Xxe(Detector):
     name = "xxe"
-    triggers = (r"<!doctype", r"<!entity", r"xinclude", r"xi:include")
+    triggers = (r"<!doctype", r"<!entity", r"xinclude", r"xi:include", r"schemalocation")
     kinds = None
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        found = judge_xml(inp.value)
+        found = judge_xml(inp.value, inp.kind in PARAMETER_KINDS)
         if found is None:
             return ()
         rule, sev, at, detail = found

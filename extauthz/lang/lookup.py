@@ -80,7 +80,15 @@ class _Evaluator:
             if depth >= MAX_DEPTH:
                 raise _Limit
             nested = "${" in inner
-            value = self.resolve(self.run(inner, depth + 1) if nested else inner, nested)
+            name = self.run(inner, depth + 1) if nested else inner
+            if nested and "${" in name:
+                # a lookup produced lookup syntax (${${base64:JHtqbmRp…}}): Log4j substitutes the
+                # variable name again before resolving it
+                found = len(self.ev.jndi)
+                name = self.run(name, depth + 1)
+                for built in self.ev.jndi[found:]:
+                    built.nested = True
+            value = self.resolve(name, nested)
             out.append(value)
             size += len(value) + (j - i)
             if size > MAX_OUTPUT:
