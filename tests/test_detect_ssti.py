@@ -85,3 +85,21 @@ def test_probe_combinations_and_polyglots_block(value):
 def test_probes_with_other_text_stay_weak(value):
     h = hit(value)
     assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value,rule", [
+    ("${applicationScope}", "ssti.probe"), ("${pageContext.request.serverName}", "ssti.probe"),
+    ("#{facesContext.externalContext}", "ssti.probe"), ("{{ ['id']|map('passthru') }}", "ssti.object-walk"),
+    ("{{ app.request.query.filter(0,0,1024,{'options':'system'}) }}", "ssti.code-block"),
+    ('{{ [\"id\"] | sort(\"system\") }}', "ssti.object-walk"),
+])
+def test_el_implicit_objects_and_command_callbacks_block(value, rule):
+    h = hit(value)
+    assert h is not None and h.rule == rule and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["${pageTitle}", "{{ 'system status' }}", "{{ item.exec_time }}", "${scope}",
+                                   "see ${applicationScope} in the JSP docs for details on scopes"])
+def test_el_look_alikes_pass(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)

@@ -45,6 +45,10 @@ CODE_CALLS = ("popen", "system", "exec", "eval", "spawn", "subprocess", "check_o
 # Objects Jinja2/Flask, Django and Twig put in every template's namespace: printing one dumps the
 # application's configuration or the template context ({{config}}, {{self}}, {{_self}}).
 ENGINE_GLOBALS = frozenset({"config", "self", "_self", "settings"})
+# PHP functions that run commands, named as a string callback inside a template expression.
+CALLBACKS = ("system", "passthru", "exec", "shell_exec", "popen", "proc_open", "pcntl_exec", "assert")
+# Implicit objects of Java EL (JSP, JSF): printing one dumps server state (${applicationScope}).
+EL_GLOBALS = frozenset({"applicationscope", "sessionscope", "requestscope", "pagecontext", "facescontext"})
 STATEMENT_WORDS = ("if", "for", "set", "import", "include", "extends", "block", "macro", "raw", "filter", "with",
                    "print", "from", "call", "load", "assign", "foreach", "while", "do", "debug")
 
@@ -75,10 +79,10 @@ def _arithmetic_probe(inner: str) -> bool:
     return has_op and digits >= 2 and not rest
 
 
-def _engine_global(inner: str) -> str | None:
+def _engine_global(inner: str, names: frozenset[str] = ENGINE_GLOBALS) -> str | None:
     """The engine global `inner` names ("config", "config.SECRET_KEY", " self "), or None."""
     parts = inner.strip().split(".")
-    if parts[0].lower() not in ENGINE_GLOBALS or len(parts) > 4:
+    if parts[0].lower() not in names or len(parts) > 4:
         return None
     if not all(p and p.isascii() and (p.replace("_", "a").isalnum()) for p in parts):
         return None
@@ -97,6 +101,12 @@ def _inside(opener: str, inner: str) -> Hit | None:
             if k >= 0 and ("(" in squashed[k:k + len(call) + 2] or call.endswith((".", "(")) or opener == "{%"
                            and squashed.startswith(("import", "from", "include"))):
                 return Hit(Severity.HIGH, "ssti.code-block", 0, 0, f"{opener}…{call.rstrip('(.')}…")
+        for q in ("'", '"'):
+            for name in CALLBACKS:
+                if f"{q}{name}{q}" in squashed:
+                    # a command function handed over by name: |map('system'), filter(…,{'options':'system'}),
+                    # registerUndefinedFilterCallback("exec"): the engine calls it on the data
+                    return Hit(Severity.HIGH, "ssti.code-block", 0, 0, f"{opener}…'{name}' as a callback…")
     return None
 
 
@@ -143,7 +153,8 @@ def _statement(blocks: list[tuple[int, int, str, str]]) -> Hit | None:
 def _probe(opener: str, inner: str) -> tuple[str, bool] | None:
     """(what, strong) when a block asks the engine a question: an arithmetic probe (strong with
     a multiplication, in the common delimiters), an engine object printed, {% debug %}."""
-    name = _engine_global(inner) if opener == "{{" else None
+    name = _engine_global(inner) if opener == "{{" else (
+        _engine_global(inner, EL_GLOBALS) if opener in ("${", "#{") else None)
     if name is not None:
         return f"template engine object {name} printed", True
     if opener == "{%" and inner.strip().lower() == "debug":
