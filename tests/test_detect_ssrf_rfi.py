@@ -123,7 +123,22 @@ def test_internal_host_named_without_a_scheme():
 def test_bare_names_that_are_words_or_relative_paths_pass():
     for v, name in (("localhost", "q"), ("localhost:3000", "q"), ("metadata", "q"), ("metadata/x.json", "file"),
                     ("kubernetes/deploy.yaml", "f"), ("vault/secrets.md", "doc"), ("printer.local", "name"),
-                    ("example.com/", "url"), ("10.0.0.1/", "url"), ("run it on localhost/ now", "q"),
+                    ("example.com/", "url"), ("10.0.0.1/", "ip"), ("run it on localhost/ now", "q"),
                     ("localhost/", "q")):
         kind = "header" if v == "localhost/" else "query"
         assert rules(v, name=name, kind=kind) == set(), v
+
+
+def test_internal_address_without_a_scheme_in_a_url_parameter():
+    for v in ("127.0.0.1:6379/", "10.0.0.5/admin", "0x7f000001/", "[::1]:8080/", "192.168.1.1:22"):
+        assert rules(v, name="url") == {("ssrf.internal-host", Severity.HIGH)}, v
+    for v, name in (("10.0.0.1/24", "cidr"), ("1/2", "q"), ("127.0.0.1", "url"), ("8.8.8.8/", "url"),
+                    ("12/05/2020", "date")):
+        assert rules(v, name=name) == set(), v
+
+
+def test_bare_internal_hosts_through_decode():
+    from detect_helpers import request, rule_set
+    assert rule_set(DET, request("/get/test?url=localhost4.localdomain4/")) == {("ssrf.internal-host", "HIGH")}
+    assert rule_set(DET, request("/fetch?url=127.0.0.1%3A6379%2F")) == {("ssrf.internal-host", "HIGH")}
+    assert not rule_set(DET, request("/x?q=12%2F05%2F2020"))

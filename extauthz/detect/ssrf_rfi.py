@@ -75,7 +75,7 @@ def _scheme_trigger() -> str:
 class SsrfRfi(Detector):
     name = "ssrf_rfi"
     triggers = (r"://", r"%3a%2f%2f", _scheme_trigger(), r"^\s*(?:file|ftps?|https?)\?+\s*$",
-                _internal_name_trigger())
+                _internal_name_trigger(), r"^\s*(?:\d|0x|\[)[0-9a-fx.:\[\]]{0,64}[:/]")
     kinds = None
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
@@ -102,15 +102,21 @@ class SsrfRfi(Detector):
         return (best,) if best is not None else ()
 
     def _judge_bare(self, inp: Input, bare: BareHost) -> Finding | None:
-        """`url=localhost/`, `endpoint=kubernetes.default.svc:443/api`, `169.254.169.254/latest`:
+        """`url=localhost/`, `endpoint=kubernetes.default.svc:443/api`, `169.254.169.254/latest`,
+        `url=127.0.0.1:6379/`:
         an internal host named without a scheme (the app prepends one). A lone name
         (`localhost` as a search word) counts only in a parameter that takes a URL."""
+        leaf = _leaf(inp.name)
         info = classify_host(bare.host)
+        if info.ip_literal and info.kind is not HostKind.METADATA:
+            # `url=127.0.0.1:6379/`, `target=0x7f000001/admin`: an address with a port or path in a
+            # parameter that takes a URL (elsewhere `10.0.0.1/24` or `1/2` is ordinary text)
+            if info.kind in INTERNAL_KINDS and leaf in FETCH_PARAMS and (bare.path or bare.port):
+                return self._bare_f(inp, "ssrf.internal-host", Severity.HIGH,
+                                    f"{info.kind.value} address {info.name} named without a scheme")
+            return None
         if info.kind not in _BARE_NAME_KINDS and info.kind is not HostKind.METADATA:
             return None
-        if info.ip_literal and info.kind is not HostKind.METADATA:
-            return None
-        leaf = _leaf(inp.name)
         # `localhost/` reads as a URL; `kubernetes/deploy.yaml` or `metadata/x.json` as a relative
         # file path, and `localhost:3000` typed into a search box as a word: a one-word name needs a
         # URL parameter unless it is a localhost name followed by a path.

@@ -24,6 +24,7 @@ from typing import Iterable, NamedTuple
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
+from extauthz.detect.evasive_urls import evasive_url
 from extauthz.detect.recent import RecentResults
 from extauthz.detect.html_tokens import (HtmlAttr, HtmlTag, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
@@ -276,6 +277,8 @@ def _html(v: str, best: _Best, depth: int) -> None:
         if tag.end_tag:
             if name == "script":
                 best.add(Severity.MEDIUM, "script-close", tag.start, tag.end, "</script> ends a script block")
+                if tag is tags[0]:
+                    _script_context(v, tag, best)
             continue
         if name in SCRIPT_TAGS or name.endswith(":script"):
             sev = _script_element(v, tag)
@@ -359,17 +362,40 @@ def _html(v: str, best: _Best, depth: int) -> None:
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
 
 
+def _script_context(v: str, close: HtmlTag, best: _Best) -> None:
+    """The value ends a script block it did not open: what comes before `</script>` was
+    written into the page's script.
+
+    `src=//evil.example/x.js></script>` completes the page's `<script` tag with a source;
+    `$,_=1}}).$=alert</script>` is code (it reads as JavaScript to the end and reaches a
+    sink) run in the page's script block. Prose before a `</script>` does neither."""
+    lead = v[:close.start]
+    if "<" in lead or not lead.strip():
+        return
+    attrs, end, closed = scan_attributes(lead, 0)
+    if closed and not lead[end:].strip() and any(a.name == "src" and a.value.strip() for a in attrs):
+        best.add(Severity.HIGH, "script-src", 0, close.end, "value gives the page's <script> a source and closes it")
+        return
+    toks = tokenize_js(lead.strip(), 0, 128)
+    js = read_js(toks)
+    code = [t for t in toks if t.kind != COMMENT]
+    if js.sink and js.valid_until >= len(toks) and len(code) >= 3 and any(t.kind == PUNCT for t in code):
+        best.add(Severity.HIGH, "script-context-code", 0, close.end,
+                 f"code reaching {js.sink} written into the page's script block")
+
+
 _BREAKOUT_PREFIX_MAX = 32
 _BREAKOUT_LEAD_MAX = 64
 _BREAKOUT_RUN = frozenset("\"'`\\/);> \t")
 
 
 def _breakout_markup(v: str, tags: list[HtmlTag], best: _Best) -> None:
-    """`"><h1>defaced</h1>`, `'><a href=//evil.example>log in</a>`, `x'">><marquee>`: the value
-    closes the attribute it is reflected into (a quote), then the tag (`>`), then writes an
-    HTML element of its own. No script has to run for that to be an attack (defacement,
-    phishing links and forms, the scanner's proof that markup gets through); a sentence
-    with a quote and a tag has words and blanks before them, and `a > b` has no element.
+    """`"><h1>defaced</h1>`, `'><a href=//evil.example>log in</a>`, `</title><h1>x</h1>`: the
+    value closes the attribute it is reflected into (a quote) and the tag (`>`), or ends the
+    element whose text it is (`</title>`, `</textarea>`), then writes an HTML element of its
+    own. No script has to run for that to be an attack (defacement, phishing links and
+    forms, the scanner's proof that markup gets through); a sentence with a quote and a tag
+    has words and blanks before them, and `a > b` has no element.
     The element must carry attributes or be followed by content: a bare `'"><b>` ends the value."""
     first = next((t for t in tags if not t.end_tag), None)
     if first is None or first.start > _BREAKOUT_LEAD_MAX or first.name not in HTML_ELEMENTS:
@@ -377,13 +403,19 @@ def _breakout_markup(v: str, tags: list[HtmlTag], best: _Best) -> None:
     if not first.attrs and (not first.closed or not v[first.end:].strip()):
         return  # `'"><b>` alone is a two-context probe (see _probe); markup needs attributes or content
     lead = v[:first.start]
+    closers = [t for t in tags if t.end_tag and t.start < first.start and t.name in _CONTEXT_CLOSERS and t.closed]
+    for t in reversed(closers):  # `"></textarea><b>x</b>`: the element's end tags are part of the way out
+        lead = lead[:t.start] + lead[t.end:]
     k = 0
     while k < len(lead) and lead[k] not in "\"'`>":
         k += 1
     prefix, run = lead[:k], lead[k:]
     if len(prefix) > _BREAKOUT_PREFIX_MAX or any(c.isspace() or c == "<" for c in prefix):
         return
-    if ">" in run and ("'" in run or '"' in run) and _BREAKOUT_RUN.issuperset(run):
+    if closers and not lead.strip():
+        best.add(Severity.HIGH, "breakout-markup", 0, first.end,
+                 f"value ends <{closers[0].name}>, then writes <{first.name}>")
+    elif ">" in run and ("'" in run or '"' in run) and _BREAKOUT_RUN.issuperset(run):
         best.add(Severity.HIGH, "breakout-markup", 0, first.end,
                  f"value closes its attribute and tag, then writes <{first.name}>")
 
@@ -530,8 +562,15 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
             hit = embedded_script_scheme(value)
         if hit:
             best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
+        elif an in _LINK_ATTRIBUTES:
+            why = evasive_url(value)
+            if why:  # <a href="h tt\tp://6&#09;6.000146.0x7.147/">: a link spelled to pass a filter
+                best.add(Severity.HIGH, "evasive-link", attr.start, attr.end, f"<{tag} {an}=...> with {why}")
 
 
+# Attributes whose URL the browser navigates to or loads when markup is injected.
+_LINK_ATTRIBUTES = frozenset({"href", "src", "xlink:href", "action", "formaction", "background", "poster",
+                              "data", "lowsrc", "dynsrc"})
 _SCHEME_STRIP = dict.fromkeys(range(0, 33))  # str.translate table: controls and blanks deleted
 
 
