@@ -1,11 +1,16 @@
 """Soak: N minutes at a share of the maximum throughput through the real edge Envoy; 0 errors, flat RSS.
 
-    python bench/soak.py [--minutes 10] [--load 0.8] [--connections 16] [--reload-every 0] [--json FILE]
+    python bench/soak.py [--minutes 10] [--load 0.8] [--connections 16] [--fill-seconds 120]
+                         [--reload-every 0] [--json FILE]
 
 1. Envoy (envoy/edge.yaml, direct-response upstream) + extauthz with everything on
    (as in bench/envoy_overhead.py: detection, actor risk, behaviour profile, metrics,
    security events to a file).
-2. The maximum: wrk for 20 s at `--connections` with the soak mix (benign GETs,
+2. Steady state first: `--fill-seconds` of wrk at full speed, so that the actor
+   store holds store.max_actors actors (every request is a new one) and the
+   profile has learned: a check costs ~15 % more then than on an empty process,
+   and the maximum of an empty process would overload the steady one.
+   Then the maximum: wrk for 20 s at `--connections` with the soak mix (benign GETs,
    45-field JSON orders, multipart uploads and attacks, 60/20/10/10; every
    request from its own client address).
 3. The soak: wrk paced at `--load` × that maximum for `--minutes`, while every
@@ -81,6 +86,8 @@ def main() -> int:
     ap.add_argument("--load", type=float, default=0.8, help="share of the measured maximum throughput")
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--max-seconds", type=float, default=20.0, help="duration of the maximum-throughput run")
+    ap.add_argument("--fill-seconds", type=float, default=120.0,
+                    help="full-speed run before the maximum is measured (fills the actor store: 100k actors)")
     ap.add_argument("--reload-every", type=float, default=0.0, help="seconds between config reloads (SIGHUP); 0 = none")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
@@ -103,7 +110,8 @@ def main() -> int:
             wait_for(lambda: grpc_health(f"127.0.0.1:{port}") == "SERVING", 120, "extauthz", ext)
             edge = EnvoyEdge(find_envoy(), work, "edge", port)
             script = wrk_script(soak_mix(), work / "max.lua")
-            run_wrk(edge.url, script, args.connections, 3)  # warm-up
+            filled = run_wrk(edge.url, script, args.connections, max(3.0, args.fill_seconds))  # steady state
+            print(f"fill: {filled.requests} requests in {max(3.0, args.fill_seconds):g} s", flush=True)
             peak = run_wrk(edge.url, script, args.connections, args.max_seconds)
             rate = args.load * peak.rps
             print(f"maximum: {peak.rps:.0f} req/s at {args.connections} connections (p50 {peak.p50_ms:.2f} ms, "

@@ -50,7 +50,9 @@ EVENTS_DROPPED = Counter("extauthz_security_events_dropped", "Security events dr
 STORE_ERRORS = Counter("extauthz_store_errors", "Errors talking to a state or profile store", ["store", "operation"])
 LEARNED_ENDPOINTS = Gauge("extauthz_learned_endpoints", "Endpoints in the learned behaviour profile", ["service"],
                           **_gauge_mode)
-BLOCKED_ACTORS = Gauge("extauthz_blocked_actors", "Actors currently blocked", **_gauge_mode)
+BLOCKED_ACTORS = Gauge("extauthz_blocked_actors",
+                       "Actors this process holds as blocked (decided here or learned from the shared store)",
+                       **_gauge_mode)
 
 
 class CheckMetrics:

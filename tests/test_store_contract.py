@@ -107,3 +107,23 @@ def test_actors_ranks_blocked_first_then_by_risk(store):
     settle(store)
     assert [r.id for r in store.actors(T0 + 1, TR)] == ["blk", "mid", "low"]
     assert [r.id for r in store.actors(T0 + 1, TR, limit=1)] == ["blk"]
+
+
+def test_blocked_lists_the_blocks_held_until_they_end_or_are_cleared(store):
+    store.touch("b1", T0, "/", TR)
+    store.add_risk("b1", T0, 40, "sqli", LABEL, TR, RULE)  # over the threshold: blocked 60 s
+    store.set_block("b2", T0, T0 + 10, "manual", LABEL, TR)
+    store.touch("b3", T0, "/", TR)
+    store.add_risk("b3", T0, 5, "xss", LABEL, TR, RULE)  # risk, no block
+    assert sorted(r.id for r in store.blocked(T0 + 1)) == ["b1", "b2"]
+    assert [r.id for r in store.blocked(T0 + 11)] == ["b1"]  # b2's block ended
+    store.clear("b1", T0 + 12)
+    assert store.blocked(T0 + 12) == []
+
+
+def test_blocked_forgets_evicted_actors():
+    s = MemoryStateStore(max_actors=2)
+    s.set_block("old", T0, T0 + 100, "manual", LABEL, TR)
+    s.touch("n1", T0 + 1, "/", TR)
+    s.touch("n2", T0 + 2, "/", TR)  # "old" is evicted
+    assert s.blocked(T0 + 3) == [] and s._blocked == {}

@@ -51,7 +51,7 @@ class RuntimeSampler:
         try:
             actors = getattr(rt, "actors", None)
             if actors is not None:
-                metrics.set_blocked_actors(len(actors.list_actors(1000, True)))
+                metrics.set_blocked_actors(actors.blocked_count())
             book = getattr(rt, "profiles", None)
             if book is not None:
                 for service in book.services()[:MAX_SERVICES]:

@@ -313,6 +313,10 @@ class RedisStateStore:
             raise StoreError(f"redis: {type(exc).__name__}: {exc}") from None
         return None if all(x is None for x in v) else self._record(actor, v, now, tracking)
 
+    def blocked(self, now: float) -> list[ActorRecord]:
+        """The blocks this process holds: decided here or learned from the shared store."""
+        return self.local.blocked(now)
+
     def actors(self, now: float, tracking: Tracking, limit: int = 50) -> list[ActorRecord]:
         pattern = f"{_glob_escape(self.ns)}:{{*}}:a"
         records: list[ActorRecord] = []
