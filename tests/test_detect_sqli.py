@@ -210,6 +210,7 @@ FAMILY_BENIGN_3 = [
     "3or767o", "4or3554e0a", "84and33l", "M974or5S2", "or5i6or6i686", "1 or more", "10or20 minutes",
     "'hello' or 'goodbye'", "'rock' and 'roll'", "\"><img/src=\">\"onerror=x>", "'1001'='10",
     "'a'", "'a' 'b'", "'it''s'", "current_user", "x::int", "Cafe\u0301 au lait",
+    '"new york" || "boston"', '"apples" && "pears"', '"a" = "b"',  # Lucene / code, not SQL literals
     "utl_http.request", "how to call utl_http.request from PL/SQL", "dbms_lock.sleep",
 ]
 
