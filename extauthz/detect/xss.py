@@ -980,6 +980,8 @@ def _template(v: str, best: _Best) -> None:
             best.add(Severity.HIGH, "template-injection", start, end + 2 if end >= 0 else len(v),
                      "template expression using " + ", ".join(hit[:3] or [js.sink]))
             return
+        if end < 0:
+            break  # unclosed: every later "{{" is inside this expression, already read
         start = v.find("{{", start + 2)
 
 
