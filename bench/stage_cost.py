@@ -139,6 +139,7 @@ def instrument(service: CheckService, meter: Meter) -> list:
             for ds in stage._sets.values():
                 pf = ds._prefilter
                 patches.append(patched(pf, "candidates", meter.wrap("prefilter", pf.candidates)))
+                patches.append(patched(pf, "candidates_each", meter.wrap("prefilter", pf.candidates_each)))
                 for d in ds.detectors:
                     patches.append(patched(d, "scan_input", meter.wrap(f"detect.{d.name}", d.scan_input, True)))
                     patches.append(patched(d, "scan_request",

@@ -202,12 +202,15 @@ FAMILY_ATTACKS_3 = [
     "1 \u0301 OR  \u03011 \u0301= \u0301x \u0301#;--()",
     # PostgreSQL casts of session facts (the error message leaks them)
     "1+current_user::int", "session_user::int", "x' and current_user::int>0--",
+    # Oracle out-of-band / delay package procedures joined to the break-out, argument list cut off
+    "'||UTL_HTTP.REQUEST", "||utl_inaddr.get_host_address", "x'||dbms_pipe.receive_message",
 ]
 
 FAMILY_BENIGN_3 = [
     "3or767o", "4or3554e0a", "84and33l", "M974or5S2", "or5i6or6i686", "1 or more", "10or20 minutes",
     "'hello' or 'goodbye'", "'rock' and 'roll'", "\"><img/src=\">\"onerror=x>", "'1001'='10",
     "'a'", "'a' 'b'", "'it''s'", "current_user", "x::int", "Cafe\u0301 au lait",
+    "utl_http.request", "how to call utl_http.request from PL/SQL", "dbms_lock.sleep",
 ]
 
 

@@ -85,3 +85,45 @@ def test_probe_combinations_and_polyglots_block(value):
 def test_probes_with_other_text_stay_weak(value):
     h = hit(value)
     assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value,rule", [
+    ("${applicationScope}", "ssti.probe"), ("${pageContext.request.serverName}", "ssti.probe"),
+    ("#{facesContext.externalContext}", "ssti.probe"), ("{{ ['id']|map('passthru') }}", "ssti.object-walk"),
+    ("{{ app.request.query.filter(0,0,1024,{'options':'system'}) }}", "ssti.code-block"),
+    ('{{ [\"id\"] | sort(\"system\") }}', "ssti.object-walk"),
+])
+def test_el_implicit_objects_and_command_callbacks_block(value, rule):
+    h = hit(value)
+    assert h is not None and h.rule == rule and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["${pageTitle}", "{{ 'system status' }}", "{{ item.exec_time }}", "${scope}",
+                                   "see ${applicationScope} in the JSP docs for details on scopes"])
+def test_el_look_alikes_pass(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value,rule", [
+    ("{{ 'id'|system }}", "ssti.code-block"), ("{{ 'id' | passthru }}", "ssti.code-block"),
+    ("{% set cmd = 'id' %}{% set output = cmd|shell_exec %}", "ssti.code-block"),
+    ('@(System.Diagnostics.Process.Start("cmd.exe","/c whoami"))', "ssti.code-block"),
+    ("{$smarty.version}", "ssti.probe"), ("${request.getSession().getServletContext()}", "ssti.object-walk"),
+])
+def test_command_filters_razor_process_and_smarty_probe_block(value, rule):
+    h = hit(value)
+    assert h is not None and h.rule == rule and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["{{ name|systemize }}", "{{ job.exec_time|round }}", "{{ 'system' ~ 'atic' }}x y z",
+                                   "Smarty uses {$smarty.now} for the time", "{{ a || b }}"])
+def test_filter_and_smarty_look_alikes_stay_below_high(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["{{ 'system'|trans }}", "{{ \"exec\" }}", "{{ labels['system'] }}x y z w"])
+def test_command_names_as_plain_strings_pass(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)

@@ -44,6 +44,11 @@ def test_touch_counts_rate_and_timing(store):
     assert v.risk == 0 and not v.blocked(T0)
 
 
+def test_distinct_paths_count_one_path_repeated_once(store):
+    assert [store.touch("a9", T0 + i, p, TR).distinct_paths for i, p in enumerate(["/x", "/x", "/x", "/y", "/x"])] \
+        == [1, 1, 1, 2, 2]
+
+
 def test_risk_adds_decays_and_blocks(store):
     store.touch("a2", T0, "/", TR)
     ch = store.add_risk("a2", T0, 20, "sqli", LABEL, TR, RULE)

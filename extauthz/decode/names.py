@@ -10,6 +10,7 @@ notable words from extauthz/rules/decode.yaml.
 """
 from __future__ import annotations
 
+import functools
 import string
 
 from extauthz.decode.policy import POLICY
@@ -22,7 +23,14 @@ _WORDS = POLICY.notable_name_words
 
 
 def is_plain_name(name: str) -> bool:
-    if not name or len(name) > MAX_PLAIN_LENGTH or name.strip(_PLAIN):
+    if not name or len(name) > MAX_PLAIN_LENGTH:
+        return False
+    return _short_name_is_plain(name)
+
+
+@functools.lru_cache(maxsize=4096)  # an API's member and parameter names repeat request after request
+def _short_name_is_plain(name: str) -> bool:
+    if name.strip(_PLAIN):
         return False
     lowered = name.lower()
     for word in _WORDS:

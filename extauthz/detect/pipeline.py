@@ -31,8 +31,8 @@ class DetectorSet:
     def scan(self, request: Request, inputs: Sequence[Input]) -> list[Finding]:
         findings: list[Finding] = []
         detectors = self.detectors
-        for inp in inputs:
-            for i in self._prefilter.candidates(inp.value):
+        for inp, candidates in zip(inputs, self._prefilter.candidates_each([inp.value for inp in inputs])):
+            for i in candidates:
                 d = detectors[i]
                 if d.kinds is None or inp.kind in d.kinds:
                     findings.extend(d.scan_input(inp))

@@ -1,4 +1,15 @@
-"""One Hyperscan pass per Input tells which detectors need to look at it."""
+"""One Hyperscan pass over a request's Inputs tells which detectors need to look at which Input.
+
+The Inputs' values are scanned as one buffer, joined by a separator byte
+(U+001F, which no trigger matches and request values rarely hold), with
+start and end anchors rewritten to also match at a separator: one scan call
+per request instead of one per Input (a 45-field JSON POST: 73 -> 15 µs).
+That database reports every match (no SINGLEMATCH), so a hostile request with
+thousands of trigger hits is capped: past JOINED_MATCH_CAP matches the scan
+stops and each Input is scanned on its own with the single-match database.
+A match may span a separator; it then only adds a candidate, which costs a
+detector call, never a miss.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -6,6 +17,7 @@ import logging
 import os
 import tempfile
 import threading
+from bisect import bisect_left
 from pathlib import Path
 from typing import Sequence
 
@@ -14,11 +26,14 @@ import hyperscan
 from extauthz.detect.base import Detector
 
 
-_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
+_JOINED_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
+_FLAGS = _JOINED_FLAGS | hyperscan.HS_FLAG_SINGLEMATCH
+SEPARATOR = "\x1f"
+JOINED_MATCH_CAP = 512
 # Compiled databases by pattern list. Compiling all triggers takes seconds of CPU,
 # and a config reload rebuilds every Prefilter: with the same detectors it gets
 # the same (read-only, thread-safe) database back instead of compiling again.
-_CACHE: dict[tuple[bytes, ...], "hyperscan.Database"] = {}
+_CACHE: dict[tuple[int, tuple[bytes, ...]], "hyperscan.Database"] = {}
 _CACHE_MAX = 16
 _CACHE_LOCK = threading.Lock()
 
@@ -38,8 +53,8 @@ def _cache_dir() -> Path | None:
     return Path(base) / "extauthz"
 
 
-def _disk_key(expressions: tuple[bytes, ...]) -> str:
-    h = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}:{_FLAGS}".encode())
+def _disk_key(expressions: tuple[bytes, ...], flags: int) -> str:
+    h = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}:{flags}".encode())
     for e in expressions:
         h.update(len(e).to_bytes(4, "big"))
         h.update(e)
@@ -68,25 +83,26 @@ def _save_to_disk(path: Path, db: "hyperscan.Database") -> None:
         log.info("pattern cache not written (%s); compiling at each start", exc)
 
 
-def _compiled(expressions: tuple[bytes, ...]) -> "hyperscan.Database":
+def _compiled(expressions: tuple[bytes, ...], flags: int = _FLAGS) -> "hyperscan.Database":
     """The database for these patterns: from memory, from the disk cache, or compiled.
 
     Compiling every detector's triggers takes seconds of CPU; the serialized
     database (keyed by the patterns, flags and Hyperscan version) loads in
     milliseconds, which keeps server start, `check` and reloads fast.
     """
+    key = (flags, expressions)
     with _CACHE_LOCK:
-        db = _CACHE.get(expressions)
+        db = _CACHE.get(key)
     if db is not None:
         return db
     cache = _cache_dir()
-    path = cache / f"hs-{_disk_key(expressions)}.db" if cache is not None else None
+    path = cache / f"hs-{_disk_key(expressions, flags)}.db" if cache is not None else None
     db = _load_from_disk(path) if path is not None else None
     if db is None:
         db = hyperscan.Database()
         try:
             db.compile(expressions=list(expressions), ids=list(range(len(expressions))),
-                       elements=len(expressions), flags=[_FLAGS] * len(expressions))
+                       elements=len(expressions), flags=[flags] * len(expressions))
         except hyperscan.error as exc:
             raise ValueError(f"a detector trigger does not compile: {exc}") from None
         if path is not None:
@@ -94,8 +110,38 @@ def _compiled(expressions: tuple[bytes, ...]) -> "hyperscan.Database":
     with _CACHE_LOCK:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[expressions] = db
+        _CACHE[key] = db
     return db
+
+
+def anchored_at_separator(pattern: str) -> str:
+    """`pattern` with each `^` and `$` anchor (outside character classes) also matching at SEPARATOR.
+
+    Patterns are trusted (our rule data), so this reads them with a plain loop;
+    `\\A`, `\\z` and `\\Z` are refused, as no trigger needs them.
+    """
+    out: list[str] = []
+    i, class_from = 0, -1  # class_from: where the open character class's members start, -1 outside one
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if pattern[i + 1:i + 2] in ("A", "z", "Z"):
+                raise ValueError(f"trigger {pattern!r}: use ^ and $, not \\{pattern[i + 1]}")
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if class_from >= 0:
+            if ch == "]" and i > class_from:  # a `]` first in the class is a member
+                class_from = -1
+        elif ch == "[":
+            class_from = i + 2 if pattern[i + 1:i + 2] == "^" else i + 1
+        elif ch == "^":
+            ch = "(?:^|\\x1f)"
+        elif ch == "$":  # `$` also matches before a final newline
+            ch = "(?:$|\\n?\\x1f)"
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 class Prefilter:
@@ -114,6 +160,9 @@ class Prefilter:
         expressions = [p for p, _ in pairs]
         self._owners = [i for _, i in pairs]
         self._db = None
+        self._expressions = tuple(expressions)
+        self._joined_db = None
+        self._joined_lock = threading.Lock()
         # Hyperscan scratch space may be used by one scan at a time, and scans run
         # without the GIL on the server's handler threads: one scratch per thread.
         self._local = threading.local()
@@ -137,6 +186,60 @@ class Prefilter:
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._db)
         return scratch
+
+    def _joined(self) -> tuple["hyperscan.Database", "hyperscan.Scratch"]:
+        """The every-match database for joined scans, compiled at first use (Engine.warm_up)."""
+        db = self._joined_db
+        if db is None:
+            with self._joined_lock:
+                if self._joined_db is None:
+                    rewritten = tuple(anchored_at_separator(e.decode("utf-8")).encode("utf-8") for e in self._expressions)
+                    self._joined_db = _compiled(rewritten, _JOINED_FLAGS)
+                db = self._joined_db
+        scratch = getattr(self._local, "joined_scratch", None)
+        if scratch is None:
+            scratch = self._local.joined_scratch = hyperscan.Scratch(db)
+        return db, scratch
+
+    def candidates_each(self, values: Sequence[str]) -> list[set[int]]:
+        """`candidates(v)` for every value, from one scan of the values joined (a superset at worst)."""
+        hits = [set(self.always) for _ in values]
+        if self._db is None or not values:
+            return hits
+        parts: list[bytes] = []
+        ends: list[int] = []  # exclusive end of value k's slot, its separator included
+        alone: list[int] = []  # values that cannot share the buffer: scanned on their own
+        pos = 0
+        for k, value in enumerate(values):
+            try:
+                data = value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: not UTF-8, kept out of the others' scan
+                alone.append(k)
+                data = b""
+            parts.append(data)
+            pos += len(data) + 1
+            ends.append(pos)
+        owners, count = self._owners, len(values)
+        matches = 0
+
+        def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: None) -> bool:
+            nonlocal matches
+            k = bisect_left(ends, end)
+            if k < count:
+                hits[k].add(owners[pattern_id])
+            matches += 1
+            return matches >= JOINED_MATCH_CAP  # True stops the scan
+
+        db, scratch = self._joined()
+        try:
+            db.scan(SEPARATOR.encode().join(parts), match_event_handler=on_match, scratch=scratch)
+        except hyperscan.ScanTerminated:
+            pass
+        if matches >= JOINED_MATCH_CAP:  # a flood of hits: per value, each pattern reported once
+            return [self.candidates(v) for v in values]
+        for k in alone:
+            hits[k] = self.candidates(values[k])
+        return hits
 
     def candidates(self, value: str) -> set[int]:
         hits = set(self.always)

@@ -867,6 +867,12 @@ class SqlContextParser:
                 self.p += 1
                 if w in SYSTEM_OBJECTS or _qualified_system(w):
                     self.facts |= SYSTEM_OBJECT
+                if "." in w and (w in ERROR_FUNCTIONS or w in TIME_FUNCTIONS) and self.p >= 2 \
+                        and self.toks[self.p - 2].kind in (T.LOGIC, T.OPERATOR):
+                    # "'||utl_http.request": an Oracle package procedure joined to the break-out,
+                    # its argument list cut off; the qualified name exists only as that procedure
+                    self.facts |= TIME_FN if w in TIME_FUNCTIONS else ERROR_FN
+                    self.functions.append(w)
                 if self._is(T.LBRACKET):  # array[...] / arr[1]
                     self._skip_group(T.LBRACKET, T.RBRACKET)
                 return NAMEISH

@@ -38,13 +38,18 @@ WALKS = ("__class__", "__mro__", "__subclasses__", "__globals__", "__builtins__"
          "getfilter(", "request.environ", "constructor.constructor", "this.constructor", "[\"constructor\"]",
          "['constructor']", "attr(", "|attr", "|map(", "|filter(", "|sort(", "|reduce(", "getclass()",
          "getclassloader", "forname(", "classloader", "java.lang", "new()", "?new", "?api", "class.inspect",
-         "getruntime", "processbuilder", "t(java", "@java.", "object.constructor", "dump(app)", "dump(_context)")
+         "getruntime", "processbuilder", "t(java", "@java.", "object.constructor", "dump(app)", "dump(_context)",
+         "getservletcontext")
 CODE_CALLS = ("popen", "system", "exec", "eval", "spawn", "subprocess", "check_output", "os.", "import", "require",
               "getattr", "open(", "read()", "passthru", "shell_exec", "execute", "runtime", "file_get_contents",
               "include", "load(", "compile(", "child_process", "process.", "send(:", "instance_eval")
 # Objects Jinja2/Flask, Django and Twig put in every template's namespace: printing one dumps the
 # application's configuration or the template context ({{config}}, {{self}}, {{_self}}).
 ENGINE_GLOBALS = frozenset({"config", "self", "_self", "settings"})
+# PHP functions that run commands, named as a string callback inside a template expression.
+CALLBACKS = ("system", "passthru", "exec", "shell_exec", "popen", "proc_open", "pcntl_exec", "assert")
+# Implicit objects of Java EL (JSP, JSF): printing one dumps server state (${applicationScope}).
+EL_GLOBALS = frozenset({"applicationscope", "sessionscope", "requestscope", "pagecontext", "facescontext"})
 STATEMENT_WORDS = ("if", "for", "set", "import", "include", "extends", "block", "macro", "raw", "filter", "with",
                    "print", "from", "call", "load", "assign", "foreach", "while", "do", "debug")
 
@@ -75,10 +80,10 @@ def _arithmetic_probe(inner: str) -> bool:
     return has_op and digits >= 2 and not rest
 
 
-def _engine_global(inner: str) -> str | None:
+def _engine_global(inner: str, names: frozenset[str] = ENGINE_GLOBALS) -> str | None:
     """The engine global `inner` names ("config", "config.SECRET_KEY", " self "), or None."""
     parts = inner.strip().split(".")
-    if parts[0].lower() not in ENGINE_GLOBALS or len(parts) > 4:
+    if parts[0].lower() not in names or len(parts) > 4:
         return None
     if not all(p and p.isascii() and (p.replace("_", "a").isalnum()) for p in parts):
         return None
@@ -97,7 +102,30 @@ def _inside(opener: str, inner: str) -> Hit | None:
             if k >= 0 and ("(" in squashed[k:k + len(call) + 2] or call.endswith((".", "(")) or opener == "{%"
                            and squashed.startswith(("import", "from", "include"))):
                 return Hit(Severity.HIGH, "ssti.code-block", 0, 0, f"{opener}…{call.rstrip('(.')}…")
+        for name in CALLBACKS:
+            if _callback(squashed, name):
+                # a command function handed over by name or used as a filter: |map('system'),
+                # filter(…,{'options':'system'}), registerUndefinedFilterCallback("exec"), 'id'|system
+                return Hit(Severity.HIGH, "ssti.code-block", 0, 0, f"{opener}…{name} as a callback or filter…")
     return None
+
+
+def _callback(squashed: str, name: str) -> bool:
+    """`name` quoted as an argument (map('system'), {'options':'system'}) or applied as a filter
+    (|system) in a squashed template expression ({{ 'system'|trans }} is a translation key)."""
+    for q in ("'", '"'):
+        at = squashed.find(f"{q}{name}{q}")
+        while at > 0:
+            if squashed[at - 1] in "(,:":
+                return True
+            at = squashed.find(f"{q}{name}{q}", at + 1)
+    at = squashed.find("|" + name)
+    while at >= 0:
+        after = squashed[at + 1 + len(name):at + 2 + len(name)]
+        if not (after.isalnum() or after == "_"):
+            return True
+        at = squashed.find("|" + name, at + 1)
+    return False
 
 
 def _special(value: str, low: str) -> Hit | None:
@@ -107,7 +135,8 @@ def _special(value: str, low: str) -> Hit | None:
                ("?new()", "Freemarker ?new()"), ("#set($", "Velocity #set"), ("#foreach($", "Velocity #foreach"),
                ("$class.inspect", "Velocity $class"), ("{php}", "Smarty {php}"),
                ("{smarty_internal", "Smarty internals"), ("{self::getstreamvariable", "Smarty getStreamVariable"),
-               ("{{#with", "Handlebars #with"), ("{{#each", "Handlebars #each"))
+               ("{{#with", "Handlebars #with"), ("{{#each", "Handlebars #each"),
+               ("system.diagnostics.process", ".NET Process from a Razor template"))
     for marker, what in markers:
         at = squashed.find(marker)
         if at >= 0:
@@ -143,7 +172,8 @@ def _statement(blocks: list[tuple[int, int, str, str]]) -> Hit | None:
 def _probe(opener: str, inner: str) -> tuple[str, bool] | None:
     """(what, strong) when a block asks the engine a question: an arithmetic probe (strong with
     a multiplication, in the common delimiters), an engine object printed, {% debug %}."""
-    name = _engine_global(inner) if opener == "{{" else None
+    name = _engine_global(inner) if opener == "{{" else (
+        _engine_global(inner, EL_GLOBALS) if opener in ("${", "#{") else None)
     if name is not None:
         return f"template engine object {name} printed", True
     if opener == "{%" and inner.strip().lower() == "debug":
@@ -195,14 +225,25 @@ def assess(value: str) -> Hit | None:
         strong = alone and any(p[3] for p in probes)
         best = Hit(Severity.HIGH if strong else Severity.MEDIUM, "ssti.probe", start, end,
                    what + (" as the whole value" if strong else ""))
-    return stronger(best, _statement(blocks))
+    return stronger(stronger(best, _statement(blocks)), _smarty(value, low))
+
+
+def _smarty(value: str, low: str) -> Hit | None:
+    """{$smarty.version}: Smarty's reserved variable, asked for to learn the engine (HIGH as the whole value)."""
+    at = low.find("{$smarty.")
+    end = low.find("}", at) if at >= 0 else -1
+    if end < 0:
+        return None
+    alone = not value[:at].strip() and not value[end + 1:].strip()
+    return Hit(Severity.HIGH if alone else Severity.MEDIUM, "ssti.probe", at, end + 1, "Smarty {$smarty…} variable")
 
 
 @register
 class TemplateInjection(Detector):
     name = "ssti"
     triggers = (r"\{\{", r"\{%", r"[$#*]\{", r"<%", r"<#assign", r"#set\s*\(", r"#foreach", r"\{php\}",
-                r"__\$\{", r"\{self::", r"smarty_internal", r"freemarker", r"\$class\.", r"\{(?:system|exec|passthru|eval)\(")
+                r"__\$\{", r"\{self::", r"smarty_internal", r"freemarker", r"\$class\.", r"\{(?:system|exec|passthru|eval)\(",
+                r"\{\$smarty\.", r"diagnostics\.process")
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         return finding("ssti", assess(inp.value), inp)

@@ -26,9 +26,22 @@ MAX_JWT = 8192
 MAX_UA = 512  # characters of User-Agent used for identity and shown
 
 
+def _canonical_ipv4(text: str) -> bool:
+    """Whether `text` is already an IPv4 address as str(ip_address()) writes it (no leading zeros)."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return False
+    for p in parts:
+        if not (p.isdigit() and p.isascii() and len(p) <= 3 and (p[0] != "0" or p == "0") and int(p) <= 255):
+            return False
+    return True
+
+
 @functools.lru_cache(maxsize=8192)
 def normalize_ip(text: str) -> str:
     """Canonical text of an IP address ('::ffff:1.2.3.4' → '1.2.3.4'); '' if it is none."""
+    if _canonical_ipv4(text):  # the common case, without the ipaddress module's object
+        return text
     text = text.strip()
     if not text:
         return ""

@@ -41,13 +41,33 @@ class _Actor:
         self.offence_t = 0.0  # when the last block ends
         self.decided_at = 0.0  # when this process's own risk last blocked the actor
         self.window = -1
-        self.paths: set[int] = set()
-        self.label = ActorLabel()
+        # None, one path's hash, or the set of them: most actors touch one path per
+        # window, and a set is one more object for every collection of the GC to walk.
+        self.paths: None | int | set[int] = None
+        self.label = NO_LABEL  # shared until the actor gets risk
 
     def current_offences(self, now: float, memory: float) -> int:
         if self.offences and self.offence_t and now - self.offence_t > memory:
             return 0
         return self.offences
+
+
+NO_LABEL = ActorLabel()
+
+
+def _add_path(a: _Actor, h: int) -> int:
+    """Record a path hash in the actor's window; the number of distinct paths in it."""
+    paths = a.paths
+    if paths is None:
+        a.paths = h
+        return 1
+    if isinstance(paths, int):
+        if paths == h:
+            return 1
+        paths = a.paths = {paths}
+    if len(paths) < MAX_PATHS_PER_WINDOW:
+        paths.add(h)
+    return len(paths)
 
 
 def path_window(now: float, seconds: float) -> int:
@@ -92,12 +112,11 @@ class MemoryStateStore:
             w = path_window(now, tracking.path_window)
             if w != a.window:
                 a.window = w
-                a.paths = set()
-            if len(a.paths) < MAX_PATHS_PER_WINDOW:
-                a.paths.add(hash(path))
+                a.paths = None
+            distinct = _add_path(a, hash(path))
             return ActorView(decayed(a.risk, a.risk_t, now, tracking.risk_half_life), a.blocked_until, a.cause,
                              a.offences, a.reqs * LN2 / tracking.rate_half_life, a.samples, a.imean, a.idev,
-                             len(a.paths))
+                             distinct)
 
     def add_risk(self, actor: str, now: float, points: float, cause: str, label: ActorLabel,
                  tracking: Tracking, rule: BlockRule) -> RiskChange:

@@ -68,6 +68,8 @@ def max_nesting(text: str, stop_above: int) -> int:
 
 def member_path(path: str, key: str) -> str:
     """The JSONPath of member `key` under `path`; a lone surrogate in the key is written as an escape."""
+    if key.isidentifier():  # the common case, checked in C: no quote, bracket, dot, space or surrogate
+        return f"{path}.{key}"
     key = writable(key)
     if key and not any(ch in key for ch in ".[]'\" \t\r\n"):
         return f"{path}.{key}"
