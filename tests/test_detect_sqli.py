@@ -204,6 +204,8 @@ FAMILY_ATTACKS_3 = [
     "1+current_user::int", "session_user::int", "x' and current_user::int>0--",
     # Oracle out-of-band / delay package procedures joined to the break-out, argument list cut off
     "'||UTL_HTTP.REQUEST", "||utl_inaddr.get_host_address", "x'||dbms_pipe.receive_message",
+    # T-SQL PRINT of a server variable, alone or stacked
+    "PRINT @@version", "';print @@servername--", "1; PRINT @@spid",
 ]
 
 FAMILY_BENIGN_3 = [
@@ -211,6 +213,7 @@ FAMILY_BENIGN_3 = [
     "'hello' or 'goodbye'", "'rock' and 'roll'", "\"><img/src=\">\"onerror=x>", "'1001'='10",
     "'a'", "'a' 'b'", "'it''s'", "current_user", "x::int", "Cafe\u0301 au lait",
     '"new york" || "boston"', '"apples" && "pears"', '"a" = "b"',  # Lucene / code, not SQL literals
+    "print this page", "Print @home", "please print @@ signs", "print @@",
     "utl_http.request", "how to call utl_http.request from PL/SQL", "dbms_lock.sleep",
 ]
 

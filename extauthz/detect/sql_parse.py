@@ -380,6 +380,9 @@ class SqlContextParser:
         if t is None:
             return
         if_call = t.text == "if" and self._is(T.LPAREN, None, 1)  # if(cond, a, b): an expression
+        if t.kind == T.NAME and t.text == "print" and self._statement(top=True):
+            self.facts |= STATEMENT
+            return
         if (t.kind == T.STATEMENT and not if_call) or t.kind == T.SETOP:
             before = self.facts
             if t.kind == T.STATEMENT and t.text not in ("values", "table", "with") and self._statement(top=True) and (
@@ -1053,6 +1056,11 @@ class SqlContextParser:
         if t.kind not in (T.STATEMENT, T.KEYWORD, T.NAME, T.LPAREN):
             return False
         nxt = self._peek(1)
+        if w == "print" and nxt is not None and nxt.kind == T.VARIABLE and nxt.text.startswith("@@"):
+            # T-SQL PRINT @@version: the server describes itself in the response
+            self.p += 2
+            self.facts |= INFO_FN
+            return True
         if nxt is not None and nxt.kind == T.LPAREN and t.kind != T.LPAREN and (
                 w in TIME_FUNCTIONS or w in ERROR_FUNCTIONS or w in INFO_FUNCTIONS or w in ("iif", "if", "elt")):
             # An expression statement: ";iif(1=1,1,1/0)", ";sleep(5)", ";if(...)"
