@@ -206,6 +206,8 @@ FAMILY_ATTACKS_3 = [
     "'||UTL_HTTP.REQUEST", "||utl_inaddr.get_host_address", "x'||dbms_pipe.receive_message",
     # T-SQL PRINT of a server variable, alone or stacked
     "PRINT @@version", "';print @@servername--", "1; PRINT @@spid",
+    # the literal broken out of joined to one the application's quote closes (MSSQL "+" concatenation)
+    "x'+'y", "x' + 'y", "'+'", "x'+char(65)+'", "abc'+convert(varchar,1)+'",
 ]
 
 FAMILY_BENIGN_3 = [
@@ -214,6 +216,7 @@ FAMILY_BENIGN_3 = [
     "'a'", "'a' 'b'", "'it''s'", "current_user", "x::int", "Cafe\u0301 au lait",
     '"new york" || "boston"', '"apples" && "pears"', '"a" = "b"',  # Lucene / code, not SQL literals
     "print this page", "Print @home", "please print @@ signs", "print @@",
+    "it's+'s", "Jack's + Jill's", "O'Brien+'s", "6'-0\"", 'abc":"def', "x' 'y",
     "utl_http.request", "how to call utl_http.request from PL/SQL", "dbms_lock.sleep",
 ]
 

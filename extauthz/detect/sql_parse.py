@@ -75,6 +75,7 @@ LOGIC_CALL = 1 << 44  # AND/OR with a call of a known SQL function on the right
 OPEN_STRING = 1 << 45  # the value ends inside a literal (the application's quote would close it)
 DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL only; appended to a header by tools)
 BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
+BREAKOUT_ARITHMETIC = 1 << 50  # the literal broken out of is concatenated or computed with right away ("x'+'")
 STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete single-quoted literal ('a' || 'b')
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
@@ -94,7 +95,7 @@ FACT_NAMES = {
     LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
     SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
     DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
-    STRING_OPERAND: "string-operand",
+    STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic",
 }
 
 
@@ -577,6 +578,8 @@ class SqlContextParser:
         elif op in ("+", "||", "|", "-", "*", "/", "&", "^", "%", "div", "mod"):
             if rhs & (CALLED | SUBQ):
                 self.facts |= CONCAT
+            elif at_breakout:
+                self.facts |= BREAKOUT_ARITHMETIC  # "x'+'": the literal broken out of joined to another
         return rhs
 
     def _binary_operator(self) -> str | None:

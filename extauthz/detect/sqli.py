@@ -156,6 +156,11 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
             return Severity.HIGH, "comparison"
         if f & P.CLOSE_PAREN and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
+        if f & P.OPEN_STRING and r.end != P.END_JUNK and (
+                f & P.BREAKOUT_ARITHMETIC and r.placed == 2 or f & P.CONCAT and f & P.CALL):
+            # "x'+'y", "x'+char(65)+'": the literal joined to another one the application's own quote
+            # closes ('x'+'y'): the concatenation probe (MSSQL "+", like "'||'" elsewhere)
+            return Severity.HIGH, "concatenation"
         if f & P.LOGIC and clean:
             return Severity.MEDIUM, "boolean"
     else:
