@@ -75,7 +75,7 @@ LOGIC_CALL = 1 << 44  # AND/OR with a call of a known SQL function on the right
 OPEN_STRING = 1 << 45  # the value ends inside a literal (the application's quote would close it)
 DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL only; appended to a header by tools)
 BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
-STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete quoted literal ('a' || 'b')
+STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete single-quoted literal ('a' || 'b')
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
 FACT_NAMES = {
@@ -402,8 +402,10 @@ class SqlContextParser:
             self.facts |= NUMERIC_OPERAND
         elif r & CONST and self.p == save + 2 and t.text == "-" and self.toks[save + 1].kind == T.NUMBER:
             self.facts |= NUMERIC_OPERAND | NEGATIVE_OPERAND  # "-93 or 1": sqlmap's negated original value
-        elif t.kind == T.STRING and not t.flags & T.F_UNTERMINATED and r & CONST:
-            self.facts |= STRING_OPERAND  # "'a' || 'b'", "'a'<>'b'": the value is written as SQL literals
+        elif t.kind == T.STRING and not t.flags & (T.F_UNTERMINATED | T.F_DOUBLE_QUOTED) and r & CONST:
+            # "'a' || 'b'", "'a'<>'b'": the value is written as SQL literals ("new york" || "boston"
+            # is a search phrase in Lucene syntax)
+            self.facts |= STRING_OPERAND
         elif t.kind == T.LPAREN and self.facts & SUBQUERY and not before & SUBQUERY:
             self.facts |= STATEMENT  # the whole value is "(select ...)"
 
