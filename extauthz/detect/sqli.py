@@ -10,7 +10,9 @@ the parser records after that point are graded here:
 - HIGH: error/out-of-band functions, subqueries and system catalogues after a
   break-out, boolean tautologies (`' or 1=1`, `1 and 2>1`), a quote closed
   and the rest commented away (`admin'--`), clauses appended after a quote
-  (`' order by 3--`), whole statements (`select * from users`);
+  (`' order by 3--`), whole statements (`select * from users`), concatenation
+  probes (`x'||'y`, `x'+'y`, a value that is only SQL literals: `'a' || 'b'`,
+  `'aaa'<>'bbb'`), an injection tool's error probe (`1"'(.,(.)`);
 - HIGH: SQL structure nested past the parser's depth limit (subqueries in
   subqueries ...; MEDIUM for bare parentheses): the limit is a finding, never an error;
 - MEDIUM/LOW: shapes that are SQL but also occur in ordinary text.
