@@ -174,3 +174,21 @@ def test_calls_inside_complex_interpolation_block(value):
 def test_interpolation_without_a_call_or_braces_passes(value):
     h = hit(value)
     assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("uri", [
+    "/index.php?s=/Index/\\think\\app/invokefunction&function=call_user_func_array&vars[0]=system&vars[1][]=id",
+    "/index.php?s=index/\\think\\Request/input&filter=system&data=id", "/?callback=passthru&arg=id",
+    "/?fn=create_function", "/index.php?s=index/\\think\\template\\driver\\file/write&cacheFile=x.php",
+])
+def test_function_names_handed_to_a_dispatcher_block(uri):
+    from detect_helpers import findings, request
+    got = findings(PhpInjection(), request(uri))
+    assert ("php.callback-parameter", Severity.HIGH) in {(f.rule, f.severity) for f in got}, got
+
+
+@pytest.mark.parametrize("uri", ["/?function=system", "/?callback=jQuery1234", "/?q=call_user_func_array",
+                                 "/?path=C:\\think\\docs/readme", "/?action=passthru", "/?s=/home/index"])
+def test_function_names_elsewhere_and_everyday_dispatch_values_pass(uri):
+    from detect_helpers import findings, request
+    assert not [f for f in findings(PhpInjection(), request(uri)) if f.severity >= Severity.HIGH]

@@ -15,6 +15,9 @@ Finding class: "rce" (code execution). Rule ids:
   php.object-injection    a serialized PHP object (O:8:"stdClass":1:{…})
   php.wrapper             php://filter, phar://, zip://, expect://, compress.*://, data://…
   php.ini-directive       a php.ini line (allow_url_include=On, opcache.x=…)
+  php.callback-parameter  a parameter that names the function to call (function, callback, …) set to
+                          a PHP-only code-running function (?function=call_user_func_array&vars[0]=system),
+                          or ThinkPHP's controller route to a framework class (s=/index/\\think\\app/invokefunction)
 
 The value is tokenised as PHP (extauthz/lang/php.py) so evasions between a name
 and its parenthesis are seen; function vocabularies live in
@@ -548,6 +551,11 @@ def _breakouts(value: str) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _callbacks() -> frozenset[str]:
+    return frozenset(n.lower() for n in rule_lines("php_callbacks.txt"))
+
+
 def _trigger_patterns() -> tuple[str, ...]:
     return (
         r"[a-z_][a-z0-9_]*[ \t\r\n\x0b]*\(", r"[a-z0-9_][ \t]*/\*[^*]{0,200}\*/", r"[a-z0-9_][ \t]*(?:#|//)[^\n]{0,200}\n",
@@ -556,6 +564,8 @@ def _trigger_patterns() -> tuple[str, ...]:
         r"\$[ \t]*\{", r"\$\$", r"['\"][ \t]*\(", r"[)\]}][ \t]*(?:/\*[^*]*\*/[ \t]*)?\(", r"\$_[a-z]", r"\$globals",
         r"\$http_[a-z]+_vars", r"->[ \t]*\$", r"::[ \t]*\$", r"['\"][ \t]*\.[ \t]*['\"]",
         r"^[ \t]*[a-z0-9_.]{3,60}[ \t]*=",
+        r"^\s*(?:" + "|".join(sorted(_callbacks())) + r")\s*$",  # the whole value: see _callback_parameter
+        r"\\think\\",
     )
 
 
@@ -568,4 +578,29 @@ class PhpInjection(Detector):
         vocabulary()  # load the rule files with the engine, not on the first request
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        return finding("rce", assess(inp.value, code=inp.kind != "path"), inp)
+        return finding("rce", _callback_parameter(inp) or assess(inp.value, code=inp.kind != "path"), inp)
+
+
+# Parameter names a dispatcher reads the function to call from.
+CALLBACK_PARAMETERS = frozenset({"function", "func", "fn", "callback", "cb", "call", "invoke", "call_func"})
+
+
+def _callback_parameter(inp: Input) -> Hit | None:
+    value = inp.value.strip()
+    low = value.lower()
+    if len(low) <= 40 and low in _callbacks():
+        name = inp.name.lower().rstrip("]").replace("[", ".").replace("]", ".")
+        if name.rsplit(".", 1)[-1].lstrip("$") in CALLBACK_PARAMETERS:
+            return Hit(Severity.HIGH, "php.callback-parameter", 0, len(value), f"{low} named as the function to call")
+    at = low.find("\\think\\")
+    if at >= 0:
+        route = low[at + 7:at + 64]
+        slash = route.find("/")
+        if slash > 0 and route[slash + 1:].split("/", 1)[0].split("&", 1)[0] in THINKPHP_METHODS:
+            return Hit(Severity.HIGH, "php.callback-parameter", at, at + 40, "ThinkPHP route to a framework method")
+    return None
+
+
+# Framework methods ThinkPHP's router reaches through a "\think\<class>/<method>" controller name.
+THINKPHP_METHODS = frozenset({"invokefunction", "invokemethod", "invokeclass", "input", "write", "display", "load",
+                              "filter", "get", "__construct"})
