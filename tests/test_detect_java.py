@@ -67,3 +67,17 @@ def test_dotted_names():
 def test_property_never_raises(value):
     assess(value)
     DETECTOR.scan_input(Input("query", "q", value))
+
+
+@pytest.mark.parametrize("value", ['println "id".execute().text', "['bash','-c','id'].execute()",
+                                   'def p = "cat /etc/passwd".execute()', "'whoami' . execute ( )"])
+def test_groovy_execute_on_strings_and_lists_blocks(value):
+    h = assess(value)
+    assert h is not None and (h.rule, h.severity) == ("java.runtime-exec", Severity.HIGH), (value, h)
+
+
+@pytest.mark.parametrize("value", ["db.execute('select 1')", 'cursor.execute("SELECT 1")', "handlers[i].execute(args)",
+                                   "x = 'a'.execute", "plan.execute()"])
+def test_execute_methods_on_other_objects_pass(value):
+    h = assess(value)
+    assert h is None or h.rule != "java.runtime-exec", (value, h)

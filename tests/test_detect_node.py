@@ -94,3 +94,23 @@ def test_clock_busy_wait_blocks(value):
 def test_loops_that_do_not_wait_on_the_clock_pass(value):
     h = node(value)
     assert h is None or h.rule != "js.busy-wait", (value, h)
+
+
+@pytest.mark.parametrize("body", ['{"constructor":{"prototype":{"isAdmin":true}}}',
+                                  '{"a":[{"constructor":{"prototype":{"polluted":1}}}]}'])
+def test_constructor_prototype_keys_in_a_json_body_block(body):
+    from detect_helpers import findings, request
+    got = findings(NodeInjection(), request("/api", "POST", {"content-type": "application/json"}, body))
+    assert [(f.rule, f.severity) for f in got] == [("proto.pollution", Severity.HIGH)], got
+
+
+@pytest.mark.parametrize("body", ['{"prototype":1}', '{"constructor":"x","prototype":2}',
+                                  '{"product":{"prototype":"v2"}}', '{"constructor":{"name":"Acme"}}'])
+def test_prototype_keys_elsewhere_pass(body):
+    from detect_helpers import findings, request
+    assert findings(NodeInjection(), request("/api", "POST", {"content-type": "application/json"}, body)) == []
+
+
+def test_constructor_prototype_as_json_text_blocks():
+    h = node('{"constructor":{"prototype":{"isAdmin":true}}}')
+    assert h is not None and (h.rule, h.severity) == ("proto.pollution", Severity.HIGH), h

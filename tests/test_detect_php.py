@@ -174,3 +174,43 @@ def test_calls_inside_complex_interpolation_block(value):
 def test_interpolation_without_a_call_or_braces_passes(value):
     h = hit(value)
     assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("uri", [
+    "/index.php?s=/Index/\\think\\app/invokefunction&function=call_user_func_array&vars[0]=system&vars[1][]=id",
+    "/index.php?s=index/\\think\\Request/input&filter=system&data=id", "/?callback=passthru&arg=id",
+    "/?fn=create_function", "/index.php?s=index/\\think\\template\\driver\\file/write&cacheFile=x.php",
+])
+def test_function_names_handed_to_a_dispatcher_block(uri):
+    from detect_helpers import findings, request
+    got = findings(PhpInjection(), request(uri))
+    assert ("php.callback-parameter", Severity.HIGH) in {(f.rule, f.severity) for f in got}, got
+
+
+@pytest.mark.parametrize("uri", ["/?function=system", "/?callback=jQuery1234", "/?q=call_user_func_array",
+                                 "/?path=C:\\think\\docs/readme", "/?action=passthru", "/?s=/home/index"])
+def test_function_names_elsewhere_and_everyday_dispatch_values_pass(uri):
+    from detect_helpers import findings, request
+    assert not [f for f in findings(PhpInjection(), request(uri)) if f.severity >= Severity.HIGH]
+
+
+@pytest.mark.parametrize("method,uri,body", [
+    ("POST", "/user/register?element_parents=account/mail/%23value&ajax_form=1",
+     "form_id=user_register_form&_drupal_ajax=1&mail[#post_render][]=exec&mail[#type]=markup&mail[#markup]=id"),
+    ("GET", "/?q=user/password&name[%23post_render][]=passthru&name[%23type]=markup&name[%23markup]=id", ""),
+    ("POST", "/user/register", "mail[#lazy_builder][0]=system&mail[#lazy_builder][1][]=id"),
+    ("POST", "/vendor/htmlawed/htmlawed/htmLawedTest.php", "sid=abc&hhook=exec&text=id"),
+])
+def test_render_callbacks_set_to_command_functions_block(method, uri, body):
+    from detect_helpers import findings, request
+    req = request(uri, method, {"content-type": "application/x-www-form-urlencoded"} if body else None, body)
+    got = findings(PhpInjection(), req)
+    assert ("php.callback-parameter", Severity.HIGH) in {(f.rule, f.severity) for f in got}, got
+
+
+@pytest.mark.parametrize("body", ["title=pre_render+system&body[#markup]=system", "render=system&hook=exec",
+                                  "mail[#post_render][]=my_module_render", "hhooks=exec", "a[#type]=markup&b=system"])
+def test_render_keys_with_everyday_values_pass(body):
+    from detect_helpers import findings, request
+    got = findings(PhpInjection(), request("/node", "POST", {"content-type": "application/x-www-form-urlencoded"}, body))
+    assert not [f for f in got if f.severity >= Severity.HIGH], got

@@ -204,12 +204,19 @@ FAMILY_ATTACKS_3 = [
     "1+current_user::int", "session_user::int", "x' and current_user::int>0--",
     # Oracle out-of-band / delay package procedures joined to the break-out, argument list cut off
     "'||UTL_HTTP.REQUEST", "||utl_inaddr.get_host_address", "x'||dbms_pipe.receive_message",
+    # T-SQL PRINT of a server variable, alone or stacked
+    "PRINT @@version", "';print @@servername--", "1; PRINT @@spid",
+    # the literal broken out of joined to one the application's quote closes (MSSQL "+" concatenation)
+    "x'+'y", "x' + 'y", "'+'", "x'+char(65)+'", "abc'+convert(varchar,1)+'",
 ]
 
 FAMILY_BENIGN_3 = [
     "3or767o", "4or3554e0a", "84and33l", "M974or5S2", "or5i6or6i686", "1 or more", "10or20 minutes",
     "'hello' or 'goodbye'", "'rock' and 'roll'", "\"><img/src=\">\"onerror=x>", "'1001'='10",
     "'a'", "'a' 'b'", "'it''s'", "current_user", "x::int", "Cafe\u0301 au lait",
+    '"new york" || "boston"', '"apples" && "pears"', '"a" = "b"',  # Lucene / code, not SQL literals
+    "print this page", "Print @home", "please print @@ signs", "print @@",
+    "it's+'s", "Jack's + Jill's", "O'Brien+'s", "6'-0\"", 'abc":"def', "x' 'y",
     "utl_http.request", "how to call utl_http.request from PL/SQL", "dbms_lock.sleep",
 ]
 
@@ -339,7 +346,9 @@ def test_conditional_functions_on_constants() -> None:
 
 
 @pytest.mark.parametrize("value", ["+" * 8192, "-" * 5000 + "1", "not " * 2000 + "1", "(" * 8192, "~!" * 4000,
-                                   "a=b&" * 2048, "case when " * 800, "select (" * 1000, "'" * 8192])
+                                   "a=b&" * 2048, "case when " * 800, "select (" * 1000, "'" * 8192,
+                                   "0x" + "41" * 4095, ("0x" + "73" * 8 + " ") * 430, "1or" * 2730, "'a'||" * 1638,
+                                   "\"'(),." * 1365])
 def test_pathological_values_are_bounded(value: str) -> None:
     t0 = time.thread_time()
     analyse(value)  # no RecursionError, no runaway
@@ -424,3 +433,20 @@ def test_injection_tool_error_probes_block(value: str) -> None:
 def test_quotes_in_text_are_not_tool_probes(value: str) -> None:
     v = analyse(value)
     assert v is None or v.rule != "tool-probe", v
+
+
+@pytest.mark.parametrize("value", [
+    "0x77616974666F722064656C61792027303A303A313027",  # waitfor delay '0:0:10'
+    "0x770061006900740066006F0072002000640065006C00610079002000270030003A0030003A",  # the same in UTF-16LE
+    "1;declare @s varchar(99) set @s=0x77616974666f722064656c61792027303a303a3527 exec(@s)",
+])
+def test_hex_literals_that_spell_statements_are_read(value: str) -> None:
+    from extauthz.request import Request
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    assert [f.severity for f in ds.scan(Request(), [Input("query", "q", value)])] == [Severity.CRITICAL]
+
+
+@pytest.mark.parametrize("value", ["0x742d35Cc6634C0532925a3b844Bc454e4438f44e", "0x48656c6c6f20776f726c6421",
+                                   "token=0xdeadbeefdeadbeefdeadbeef", "0x" + "41" * 5000])
+def test_hex_literals_of_data_or_plain_text_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)

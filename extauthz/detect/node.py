@@ -102,7 +102,8 @@ def _prototype_pollution(low: str, squashed: str) -> Hit | None:
     if at >= 0:
         return Hit(Severity.HIGH, "proto.pollution", at, at + 9, "__proto__ property path")
     for marker in ("constructor.prototype", "constructor[prototype]", "constructor][prototype]",
-                   "constructor['prototype']", 'constructor["prototype"]', "constructor.prototype."):
+                   "constructor['prototype']", 'constructor["prototype"]', "constructor.prototype.",
+                   '"constructor":{"prototype"'):  # the same path as a JSON document in a string
         k = squashed.find(marker)
         if k >= 0:
             return Hit(Severity.HIGH, "proto.pollution", 0, len(marker), "constructor.prototype property path")
@@ -218,7 +219,20 @@ class NodeInjection(Detector):
         r"process\s*[.\[]", r"constructor", r"__proto__", r"new\s+function", r"eval\s*\(", r"while\s*\(",
         r"for\s*\(\s*;\s*;", r"console\s*[.\[]", r"module\s*[.:]", r"function\s*\(\s*\)\s*\{", r"=>\s*\{",
         r"_load\s*\(", r"(?:global|globalthis|buffer)\s*\.",
+        r"^prototype$",  # a key on its own (see _prototype_key)
     )
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
+        if inp.role == "key" and inp.value.lower() == "prototype":
+            return finding("rce", _prototype_key(inp.name), inp)
         return finding("rce", assess(inp.value), inp)
+
+
+def _prototype_key(name: str) -> Hit | None:
+    """A "prototype" key under a "constructor" key ({"constructor":{"prototype":{…}}}): decoded JSON
+    and nested parameters name each key on its own, so the path is read from the input's name."""
+    path = name.lower().replace("\"", "'")
+    if path.endswith(("constructor.prototype", "constructor']['prototype']", "constructor][prototype]",
+                      "constructor.prototype]")):
+        return Hit(Severity.HIGH, "proto.pollution", 0, 9, "constructor.prototype key path")
+    return None

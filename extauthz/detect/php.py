@@ -15,6 +15,9 @@ Finding class: "rce" (code execution). Rule ids:
   php.object-injection    a serialized PHP object (O:8:"stdClass":1:{…})
   php.wrapper             php://filter, phar://, zip://, expect://, compress.*://, data://…
   php.ini-directive       a php.ini line (allow_url_include=On, opcache.x=…)
+  php.callback-parameter  a parameter that names the function to call (function, callback, …) set to
+                          a PHP-only code-running function (?function=call_user_func_array&vars[0]=system),
+                          or ThinkPHP's controller route to a framework class (s=/index/\\think\\app/invokefunction)
 
 The value is tokenised as PHP (extauthz/lang/php.py) so evasions between a name
 and its parenthesis are seen; function vocabularies live in
@@ -24,13 +27,15 @@ from __future__ import annotations
 
 from functools import cached_property, lru_cache
 from itertools import accumulate
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.hits import Hit, finding
+from extauthz.detect.prefilter import Prefilter
 from extauthz.finding import Finding, Severity
 from extauthz.lang.php import Token, bracket_partners, prev_solid, tokenize
+from extauthz.request import Request
 from extauthz.rules import rule_lines
 
 SUPERGLOBALS = frozenset({"_GET", "_POST", "_COOKIE", "_REQUEST", "_SERVER", "_FILES", "_ENV", "_SESSION",
@@ -548,6 +553,11 @@ def _breakouts(value: str) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _callbacks() -> frozenset[str]:
+    return frozenset(n.lower() for n in rule_lines("php_callbacks.txt"))
+
+
 def _trigger_patterns() -> tuple[str, ...]:
     return (
         r"[a-z_][a-z0-9_]*[ \t\r\n\x0b]*\(", r"[a-z0-9_][ \t]*/\*[^*]{0,200}\*/", r"[a-z0-9_][ \t]*(?:#|//)[^\n]{0,200}\n",
@@ -556,6 +566,8 @@ def _trigger_patterns() -> tuple[str, ...]:
         r"\$[ \t]*\{", r"\$\$", r"['\"][ \t]*\(", r"[)\]}][ \t]*(?:/\*[^*]*\*/[ \t]*)?\(", r"\$_[a-z]", r"\$globals",
         r"\$http_[a-z]+_vars", r"->[ \t]*\$", r"::[ \t]*\$", r"['\"][ \t]*\.[ \t]*['\"]",
         r"^[ \t]*[a-z0-9_.]{3,60}[ \t]*=",
+        r"^\s*(?:" + "|".join(sorted(_callbacks())) + r")\s*$",  # the whole value: see _callback_parameter
+        r"\\think\\",
     )
 
 
@@ -566,6 +578,76 @@ class PhpInjection(Detector):
 
     def __init__(self) -> None:
         vocabulary()  # load the rule files with the engine, not on the first request
+        self._screen = Prefilter([_RenderKeyScreen()])  # type: ignore[list-item]
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        return finding("rce", assess(inp.value, code=inp.kind != "path"), inp)
+        return finding("rce", _callback_parameter(inp) or assess(inp.value, code=inp.kind != "path"), inp)
+
+    def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
+        """A render-callback key set to a command function: Drupal's #post_render (Drupalgeddon 2,
+        mail[#post_render][]=passthru) and htmLawed's hhook. The value alone ("exec") is a word and
+        the key alone a name, so the pair is read here; a substring screen on the raw query and
+        body spares the walk over the Inputs on almost every request."""
+        q, body = request.query, request.body
+        if not (q and self._screen.occurs_in(q.encode("utf-8", "surrogatepass"))
+                or body and self._screen.occurs_in(body if len(body) <= MAX_BODY_SCAN else body[:MAX_BODY_SCAN])):
+            return ()
+        vocab = vocabulary()
+        for inp in inputs[:MAX_INPUTS]:
+            if inp.role != "value":
+                continue
+            key = _render_callback_key(inp.name)
+            fn = inp.value.strip().lower()
+            if key and len(fn) <= 40 and (vocab.tier(fn) == "danger" or fn in _callbacks()):
+                return finding("rce", Hit(Severity.HIGH, "php.callback-parameter", 0, len(inp.value),
+                                          f"{fn} as the {key} callback"), inp)
+        return ()
+
+
+# Keys whose value a framework calls as a function whatever it is (render arrays, sanitiser hooks).
+RENDER_CALLBACK_KEYS = ("#post_render", "#pre_render", "#lazy_builder", "#access_callback", "#value_callback", "hhook")
+MAX_BODY_SCAN = 65536
+MAX_INPUTS = 512
+
+
+class _RenderKeyScreen:
+    """Trigger-shaped holder of the raw query/body screen for RENDER_CALLBACK_KEYS (still encoded)."""
+
+    triggers = (r"(?:#|%23)(?:post_render|pre_render|lazy_builder|access_callback|value_callback)|(?:^|[&?;\"])hhook",)
+
+
+def _last_segment(name: str) -> str:
+    """"function" for function, $.a.function, a[function][] (the key a value was given under)."""
+    parts = name.lower().replace("[", ".").replace("]", ".").replace("$", ".").split(".")
+    return next((p for p in reversed(parts) if p), "")
+
+
+def _render_callback_key(name: str) -> str:
+    low = name.lower()
+    if "#" not in low and "hhook" not in low:
+        return ""
+    return next((k for k in RENDER_CALLBACK_KEYS if k in low and (k != "hhook" or _last_segment(low) == k)), "")
+
+
+# Parameter names a dispatcher reads the function to call from.
+CALLBACK_PARAMETERS = frozenset({"function", "func", "fn", "callback", "cb", "call", "invoke", "call_func"})
+
+
+def _callback_parameter(inp: Input) -> Hit | None:
+    value = inp.value.strip()
+    low = value.lower()
+    if len(low) <= 40 and low in _callbacks():
+        if _last_segment(inp.name) in CALLBACK_PARAMETERS:
+            return Hit(Severity.HIGH, "php.callback-parameter", 0, len(value), f"{low} named as the function to call")
+    at = low.find("\\think\\")
+    if at >= 0:
+        route = low[at + 7:at + 64]
+        slash = route.find("/")
+        if slash > 0 and route[slash + 1:].split("/", 1)[0].split("&", 1)[0] in THINKPHP_METHODS:
+            return Hit(Severity.HIGH, "php.callback-parameter", at, at + 40, "ThinkPHP route to a framework method")
+    return None
+
+
+# Framework methods ThinkPHP's router reaches through a "\think\<class>/<method>" controller name.
+THINKPHP_METHODS = frozenset({"invokefunction", "invokemethod", "invokeclass", "input", "write", "display", "load",
+                              "filter", "get", "__construct"})

@@ -75,7 +75,8 @@ LOGIC_CALL = 1 << 44  # AND/OR with a call of a known SQL function on the right
 OPEN_STRING = 1 << 45  # the value ends inside a literal (the application's quote would close it)
 DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL only; appended to a header by tools)
 BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
-STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete quoted literal ('a' || 'b')
+BREAKOUT_ARITHMETIC = 1 << 50  # the literal broken out of is concatenated or computed with right away ("x'+'")
+STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete single-quoted literal ('a' || 'b')
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
 FACT_NAMES = {
@@ -94,7 +95,7 @@ FACT_NAMES = {
     LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
     SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
     DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
-    STRING_OPERAND: "string-operand",
+    STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic",
 }
 
 
@@ -380,6 +381,9 @@ class SqlContextParser:
         if t is None:
             return
         if_call = t.text == "if" and self._is(T.LPAREN, None, 1)  # if(cond, a, b): an expression
+        if t.kind == T.NAME and t.text == "print" and self._statement(top=True):
+            self.facts |= STATEMENT
+            return
         if (t.kind == T.STATEMENT and not if_call) or t.kind == T.SETOP:
             before = self.facts
             if t.kind == T.STATEMENT and t.text not in ("values", "table", "with") and self._statement(top=True) and (
@@ -402,8 +406,10 @@ class SqlContextParser:
             self.facts |= NUMERIC_OPERAND
         elif r & CONST and self.p == save + 2 and t.text == "-" and self.toks[save + 1].kind == T.NUMBER:
             self.facts |= NUMERIC_OPERAND | NEGATIVE_OPERAND  # "-93 or 1": sqlmap's negated original value
-        elif t.kind == T.STRING and not t.flags & T.F_UNTERMINATED and r & CONST:
-            self.facts |= STRING_OPERAND  # "'a' || 'b'", "'a'<>'b'": the value is written as SQL literals
+        elif t.kind == T.STRING and not t.flags & (T.F_UNTERMINATED | T.F_DOUBLE_QUOTED) and r & CONST:
+            # "'a' || 'b'", "'a'<>'b'": the value is written as SQL literals ("new york" || "boston"
+            # is a search phrase in Lucene syntax)
+            self.facts |= STRING_OPERAND
         elif t.kind == T.LPAREN and self.facts & SUBQUERY and not before & SUBQUERY:
             self.facts |= STATEMENT  # the whole value is "(select ...)"
 
@@ -572,6 +578,8 @@ class SqlContextParser:
         elif op in ("+", "||", "|", "-", "*", "/", "&", "^", "%", "div", "mod"):
             if rhs & (CALLED | SUBQ):
                 self.facts |= CONCAT
+            elif at_breakout:
+                self.facts |= BREAKOUT_ARITHMETIC  # "x'+'": the literal broken out of joined to another
         return rhs
 
     def _binary_operator(self) -> str | None:
@@ -1051,6 +1059,11 @@ class SqlContextParser:
         if t.kind not in (T.STATEMENT, T.KEYWORD, T.NAME, T.LPAREN):
             return False
         nxt = self._peek(1)
+        if w == "print" and nxt is not None and nxt.kind == T.VARIABLE and nxt.text.startswith("@@"):
+            # T-SQL PRINT @@version: the server describes itself in the response
+            self.p += 2
+            self.facts |= INFO_FN
+            return True
         if nxt is not None and nxt.kind == T.LPAREN and t.kind != T.LPAREN and (
                 w in TIME_FUNCTIONS or w in ERROR_FUNCTIONS or w in INFO_FUNCTIONS or w in ("iif", "if", "elt")):
             # An expression statement: ";iif(1=1,1,1/0)", ";sleep(5)", ";if(...)"

@@ -62,6 +62,7 @@ F_VERSIONED = 16  # code inside a MySQL /*! */ comment
 F_HEXLIKE = 32  # 0x.., 0b.., x'..', b'..' literal
 F_QUOTED_NAME = 64  # `name` or [name]
 F_GLUED = 128  # word glued to the previous token with no space (1union, 'or')
+F_DOUBLE_QUOTED = 256  # a "..." literal (a phrase to search syntaxes such as Lucene, an identifier to standard SQL)
 
 
 class SqlToken(NamedTuple):
@@ -189,7 +190,7 @@ class SqlTokenizer:
             quote = "'" if c in SINGLE_QUOTES else '"'
             end, closed = self._scan_string(i + 1, quote)
             self._emit(STRING, s[i + 1: end - 1 if closed else end], i, end,
-                       0 if closed else F_UNTERMINATED)
+                       (0 if closed else F_UNTERMINATED) | (F_DOUBLE_QUOTED if quote == '"' else 0))
             self.i = end
             return
         if c == "`":

@@ -10,7 +10,9 @@ the parser records after that point are graded here:
 - HIGH: error/out-of-band functions, subqueries and system catalogues after a
   break-out, boolean tautologies (`' or 1=1`, `1 and 2>1`), a quote closed
   and the rest commented away (`admin'--`), clauses appended after a quote
-  (`' order by 3--`), whole statements (`select * from users`);
+  (`' order by 3--`), whole statements (`select * from users`), concatenation
+  probes (`x'||'y`, `x'+'y`, a value that is only SQL literals: `'a' || 'b'`,
+  `'aaa'<>'bbb'`), an injection tool's error probe (`1"'(.,(.)`);
 - HIGH: SQL structure nested past the parser's depth limit (subqueries in
   subqueries ...; MEDIUM for bare parentheses): the limit is a finding, never an error;
 - MEDIUM/LOW: shapes that are SQL but also occur in ordinary text.
@@ -156,6 +158,11 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
             return Severity.HIGH, "comparison"
         if f & P.CLOSE_PAREN and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
+        if f & P.OPEN_STRING and r.end != P.END_JUNK and (
+                f & P.BREAKOUT_ARITHMETIC and r.placed == 2 or f & P.CONCAT and f & P.CALL):
+            # "x'+'y", "x'+char(65)+'": the literal joined to another one the application's own quote
+            # closes ('x'+'y'): the concatenation probe (MSSQL "+", like "'||'" elsewhere)
+            return Severity.HIGH, "concatenation"
         if f & P.LOGIC and clean:
             return Severity.MEDIUM, "boolean"
     else:
@@ -193,7 +200,8 @@ def variants(value: str) -> list[str]:
       "UN/**/ION" into UNION;
     - textual \\x27 escapes decoded, IIS's lenient percent decoding ("%U%N%I%O%N"),
       MySQL's "1.e" number glue removed, an acute accent restored from its compatibility
-      form (see the functions below).
+      form, long 0x.. literals that spell text (MSSQL's CAST(0x… AS VARCHAR) then EXEC)
+      written out (see the functions below).
     """
     out = [value]
     out.extend(nested_parameters(value))
@@ -204,7 +212,7 @@ def variants(value: str) -> list[str]:
         if stripped != value:
             out.append(stripped)
     for decoded in (_decode_hex_escapes(value), _decode_lenient_percent(value), _drop_exponent_glue(value),
-                    _undo_mojibake(value), _undo_compat_acute(value)):
+                    _undo_mojibake(value), _undo_compat_acute(value), _decode_hex_literals(value)):
         if decoded is not None and decoded != value:
             out.append(decoded)
             if "+" in decoded:
@@ -243,6 +251,53 @@ def _undo_compat_acute(value: str) -> str | None:
     if " \u0301" not in value:
         return None
     return value.replace(" \u0301", "\u00b4")
+
+
+_MIN_HEX_TEXT = 16  # hex digits: 8 characters of text
+_MAX_HEX_LITERALS = 4
+
+
+def _decode_hex_literals(value: str) -> str | None:
+    """Each long 0x literal that is text (ASCII, or UTF-16LE as T-SQL's NVARCHAR) replaced by that text.
+
+    0x77616974666F722064656C6179... is "waitfor delay ...": the statement an application
+    builds with CAST(@x AS VARCHAR) and runs with EXEC. Binary (hashes, addresses) stays as it is.
+    """
+    at = value.find("0x")
+    if at < 0:
+        at = value.find("0X")
+    if at < 0:
+        return None
+    out: list[str] = []
+    last = 0
+    found = 0
+    while at >= 0 and found < _MAX_HEX_LITERALS:
+        end = at + 2
+        while end < len(value) and value[end] in _HEX_DIGITS:
+            end += 1
+        digits = end - at - 2
+        if digits >= _MIN_HEX_TEXT and (at == 0 or not value[at - 1].isalnum()):
+            text = _hex_text(value[at + 2:at + 2 + min(digits, 8192) // 2 * 2])
+            if text is not None:
+                out.append(value[last:at])
+                out.append(text)
+                last = end
+                found += 1
+        nxt = value.find("0x", end)
+        at = nxt if nxt >= 0 else value.find("0X", end)
+    if not found:
+        return None
+    out.append(value[last:])
+    return "".join(out)
+
+
+def _hex_text(digits: str) -> str | None:
+    data = bytes.fromhex(digits)
+    if len(data) >= 4 and not any(data[1::2]):
+        data = data[0::2]  # UTF-16LE of ASCII text: every second byte is zero
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in data):
+        return data.decode("ascii")
+    return None
 
 
 def _hex_pair_at(value: str, i: int) -> bool:
@@ -434,6 +489,7 @@ class SqlInjectionDetector(Detector):
         r"\|\||&&|::|@@|\{\s*(?:fn|if|d|ts|call)\s",
         r"[0-9)](?:or|and|xor)[0-9]",  # "1or1=1": a connective glued to numbers on both sides
         r"\(\s*[0-9]+\s*(?:=|<>|!=|<=?|>=?)\s*[0-9]+\s*\)",  # "(8362=9139)*9139": a comparison used as a number
+        r"0x[0-9a-f]{16}",  # a long hex literal that may spell a statement (see _decode_hex_literals)
     )
 
     def __init__(self) -> None:

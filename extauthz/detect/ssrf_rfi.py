@@ -117,10 +117,11 @@ class SsrfRfi(Detector):
             return None
         if info.kind not in _BARE_NAME_KINDS and info.kind is not HostKind.METADATA:
             return None
-        # `localhost/` reads as a URL; `kubernetes/deploy.yaml` or `metadata/x.json` as a relative
-        # file path, and `localhost:3000` typed into a search box as a word: a one-word name needs a
-        # URL parameter unless it is a localhost name followed by a path.
-        url_like = bool(bare.path) and ("." in info.name or "localhost" in info.name)
+        # `localhost4/` or `host.docker.internal/` read as URLs; `kubernetes/deploy.yaml` or
+        # `metadata/x.json` as relative file paths, and `localhost/phpmyadmin` or `localhost:3000`
+        # typed into a search box as words: a one-word name (plain localhost included) needs a URL
+        # parameter; a dotted name or a localhost variant needs a path.
+        url_like = bool(bare.path) and ("." in info.name or "localhost" in info.name and info.name != "localhost")
         if not (url_like or leaf in FETCH_PARAMS):
             return None
         if info.kind is HostKind.METADATA:

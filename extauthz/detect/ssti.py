@@ -96,6 +96,9 @@ def _inside(opener: str, inner: str) -> Hit | None:
     for walk in WALKS:
         if walk in squashed:
             return Hit(Severity.HIGH, "ssti.object-walk", 0, 0, f"{opener}…{walk}…")
+    if opener in ("${", "#{") and "(" in squashed and squashed.split(".", 1)[0] in EL_GLOBALS and "." in squashed:
+        # ${facesContext.getExternalContext().redirect(…)}: a method of a server object called from EL
+        return Hit(Severity.HIGH, "ssti.object-walk", 0, 0, f"{opener}…{squashed.split('.', 1)[0]} method called…")
     if opener in ("{%", "<%", "{{", "${", "#{", "*{"):
         for call in CODE_CALLS:
             k = squashed.find(call)

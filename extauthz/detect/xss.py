@@ -355,6 +355,16 @@ def _html(v: str, best: _Best, depth: int) -> None:
             best.add(Severity.HIGH, "embedding-tag", tag.start, tag.end, "<param> loading a plugin resource")
         elif name == "form" and _attr(tag.attrs, "action"):
             best.add(Severity.MEDIUM, "form-tag", tag.start, tag.end, "<form action=...>")
+        elif name == "input" and _attr(tag.attrs, "type").strip().lower() == "password" and \
+                any(t.name == "form" and not t.end_tag and t.start < tag.start for t in tags) and \
+                any(t.name == "form" and t.end_tag and t.start > tag.start for t in tags):
+            # an injected login form (<form>...<input type=password>...</form>): the page's origin asks
+            # for the password, the form sends it anywhere
+            best.add(Severity.HIGH, "form-tag", tag.start, tag.end, "<form> with a password field")
+        elif name == "a" and _attr(tag.attrs, "data-method").strip().lower() in _UJS_METHODS:
+            # Rails UJS turns a click on this link into a forged POST/DELETE carrying the page's CSRF token
+            best.add(Severity.HIGH, "framework-expression", tag.start, tag.end,
+                     f"<a data-method={_attr(tag.attrs, 'data-method').strip().lower()}>")
         if best.done:
             return
     if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
@@ -384,6 +394,7 @@ def _script_context(v: str, close: HtmlTag, best: _Best) -> None:
                  f"code reaching {js.sink} written into the page's script block")
 
 
+_UJS_METHODS = frozenset({"post", "put", "patch", "delete"})
 _BREAKOUT_PREFIX_MAX = 32
 _BREAKOUT_LEAD_MAX = 64
 _BREAKOUT_RUN = frozenset("\"'`\\/);> \t")
@@ -969,6 +980,8 @@ def _template(v: str, best: _Best) -> None:
             best.add(Severity.HIGH, "template-injection", start, end + 2 if end >= 0 else len(v),
                      "template expression using " + ", ".join(hit[:3] or [js.sink]))
             return
+        if end < 0:
+            break  # unclosed: every later "{{" is inside this expression, already read
         start = v.find("{{", start + 2)
 
 
