@@ -58,3 +58,18 @@ def test_remote_schema_in_a_parameter_is_an_out_of_band_probe():
     assert not list(det.scan_input(Input("body", "", probe)))
     assert not list(det.scan_input(Input("query", "q", "set xsi:schemaLocation to http://x/y.xsd")))
     assert not list(det.scan_input(Input("query", "q", '<r xsi:schemaLocation="urn:a a.xsd"/>')))
+
+
+def test_multipart_xml_part_is_judged_as_its_part_not_the_whole_body():
+    """The engine hands a multipart body over as its parts: an XXE part is found there,
+    and the raw body (a photo next to it) is not decoded and read again."""
+    from extauthz.config import parse_config
+    from extauthz.engine import Engine
+    xml = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
+    body = (b'--b\r\nContent-Disposition: form-data; name="doc"; filename="a.xml"\r\nContent-Type: text/xml\r\n\r\n'
+            + xml.encode() + b'\r\n--b--\r\n')
+    req = Request(method="POST", path="/up", body=body,
+                  headers={"content-type": ("multipart/form-data; boundary=b",)})
+    verdict = Engine(parse_config("")).check(req)
+    assert any(f.rule.startswith("xxe.") and f.location.startswith("multipart:") for f in verdict.findings)
+    assert not list(Xxe().scan_request(req, [Input("multipart", "doc", xml)]))

@@ -128,7 +128,7 @@ class Xxe(Detector):
         if not body or body.find(b"<", 0, MAX_DOC) < 0 or \
                 (body.find(b"<!", 0, MAX_DOC) < 0 and body.find(b"nclude", 0, MAX_DOC) < 0):
             return
-        if any(i.kind in ("xml", "body") for i in inputs):
-            return
+        if any(i.kind in ("xml", "body", "multipart") for i in inputs):
+            return  # the decoder handed the body over as Inputs (a multipart body: its parts)
         text = body[:MAX_DOC].decode("utf-8", "replace")
         yield from self.scan_input(Input("body", "", text))
