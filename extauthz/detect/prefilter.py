@@ -29,6 +29,7 @@ from extauthz.detect.base import Detector
 _JOINED_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
 _FLAGS = _JOINED_FLAGS | hyperscan.HS_FLAG_SINGLEMATCH
 SEPARATOR = "\x1f"
+_SEPARATOR_BYTES = SEPARATOR.encode()
 JOINED_MATCH_CAP = 512
 # Compiled databases by pattern list. Compiling all triggers takes seconds of CPU,
 # and a config reload rebuilds every Prefilter: with the same detectors it gets
@@ -232,7 +233,7 @@ class Prefilter:
 
         db, scratch = self._joined()
         try:
-            db.scan(SEPARATOR.encode().join(parts), match_event_handler=on_match, scratch=scratch)
+            db.scan(_SEPARATOR_BYTES.join(parts), match_event_handler=on_match, scratch=scratch)
         except hyperscan.ScanTerminated:
             pass
         if matches >= JOINED_MATCH_CAP:  # a flood of hits: per value, each pattern reported once

@@ -27,6 +27,7 @@ MAX_PATHS_PER_WINDOW = 1024
 # 100k actors in the store a full collection has 100k fewer objects to walk
 # (~100 ms on a loaded 2-core machine, while every check waits for the GIL).
 _Actor = dict
+NO_LABEL_FIELDS = ("", "", "", "")
 
 
 def _new_actor(now: float) -> _Actor:
@@ -53,8 +54,6 @@ def _current_offences(a: _Actor, now: float, memory: float) -> int:
         return 0
     return a["offences"]
 
-
-NO_LABEL_FIELDS = ("", "", "", "")
 
 
 def _add_path(a: _Actor, h: int) -> int:
