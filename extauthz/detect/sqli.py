@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from extauthz.budget import check_spent
 from extauthz.decode import Input
 from extauthz.detect import sql_parse as P
 from extauthz.detect.base import Detector, register
@@ -55,6 +56,7 @@ def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
     for quote, chars in _CONTEXTS:
         if chars.isdisjoint(value):
             continue
+        check_spent()  # each reading of a long value costs up to a few ms
         toks = tokenize(value, quote)
         if not toks or toks[0].flags & F_UNTERMINATED:
             continue  # never leaves the literal
@@ -459,6 +461,7 @@ def analyse(value: str) -> SqliVerdict | None:
         return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
     for form in variants(value):
+        check_spent()
         for r, opening, token_data in _readings(form):
             g = grade(r, opening, token_data)
             if g is not None and (best is None or g[0] > best.severity):
