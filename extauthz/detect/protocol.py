@@ -59,10 +59,10 @@ from extauthz.decode.media import EVASIVE_CODECS, codec_for, header_params
 from extauthz.decode.parsers.multipart import sniff_boundary
 from extauthz.detect.base import Detector, register
 from extauthz.detect.charsets import charset_risk
-from extauthz.detect.crlf import percent_once
 from extauthz.detect.multipart_parts import Param, part_heads, split_params
 from extauthz.detect.ranges import parse_range
 from extauthz.detect.raw_markers import ENCODED_ALNUM, raw_markers
+from extauthz.detect.urlparts import percent_once
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.request import Hop, Request
 from extauthz.rules import rule_yaml

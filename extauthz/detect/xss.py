@@ -27,6 +27,7 @@ from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.evasive_urls import evasive_url
 from extauthz.detect.recent import RecentResults
+from extauthz.detect.urlparts import percent_once
 from extauthz.detect.html_tokens import (HtmlAttr, HtmlTag, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
 from extauthz.detect.js_fold import fold_js
@@ -774,7 +775,7 @@ def _url_value(v: str, best: _Best) -> None:
             return
         scheme, rest = url_scheme(v[start:].lstrip("\\\"'` "))
         if "%" in rest:
-            rest = _percent_decode(rest)  # browsers percent-decode a javascript: URL before running it
+            rest = percent_once(rest[:4096])  # browsers percent-decode a javascript: URL before running it
         toks = tokenize_js(rest)
         js = read_js(toks)
         if js.sink and js.valid_until > js.sink_index or (scheme != "javascript" and "(" in rest):
@@ -820,24 +821,6 @@ def _scheme_hidden_by_references(head: str) -> str:
         if flat.startswith(scheme):
             return scheme
     return ""
-
-
-_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
-
-
-def _percent_decode(text: str) -> str:
-    out: list[str] = []
-    i, n = 0, min(len(text), 4096)
-    while i < n:
-        c = text[i]
-        if c == "%" and i + 2 < n + 1 and text[i + 1:i + 2] in _HEXDIGITS and text[i + 2:i + 3] in _HEXDIGITS \
-                and i + 2 < n:
-            out.append(chr(int(text[i + 1:i + 3], 16)))
-            i += 3
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
 
 
 # ------------------------------------------------------------------ JavaScript contexts
