@@ -158,8 +158,26 @@ def _read(v: str, best: _Best, depth: int) -> None:
         _css_fragment(v, best)
     if "<!" in v and "attlist" in low:
         _dtd_attributes(v, low, best)
+    if "/script" in low and (best.v is None or best.v.severity < Severity.HIGH):
+        _bracketless_script(v, low, best)
     if len(v) <= _PROBE_MAX and (best.v is None or best.v.severity < Severity.HIGH):
         _probe(v, best)
+
+
+def _bracketless_script(v: str, low: str, best: _Best) -> None:
+    """`scriptalert(1)/script`, `-1scriptdocument.cookie=true;/script`: a script element whose
+    angle brackets a filter (or an encoding layer) took away; put them back in a page that
+    re-encodes or a filter that only strips once and it runs. The code between must reach a
+    sink; `javascript/script` or a path `/js/script/x.js` have no opener or no code."""
+    close = low.find("/script")
+    k = low.rfind("script", 0, close)
+    while k >= 0 and (k > 0 and (low[k - 1].isalpha() or low[k - 1] == "/")):
+        k = low.rfind("script", 0, k)
+    if k < 0:
+        return
+    js = read_js(tokenize_js(v[k + 6:close][:512], 0, 64))
+    if js.sink and _strong(js.sink) and js.valid_until > js.sink_index or js.sink.startswith("document.cookie"):
+        best.add(Severity.HIGH, "script-tag", k, close + 7, f"script...{js.sink}.../script without its brackets")
 
 
 # ------------------------------------------------------------------ probes
