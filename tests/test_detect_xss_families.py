@@ -89,6 +89,8 @@ FAMILIES = {
     # a script element whose angle brackets a filter or layer removed
     "bracketless script": ["scriptalert(crosssitescripting)/script", "-1scriptdocument.cookie=true;/script",
                            '>"scriptdocument.cookie=true;/script', "'scriptprompt(1)/script"],
+    # the value ends the page's /* comment and runs code
+    "comment breakout": ["*/alert(1)/*", "*/prompt(document.domain)//", "x*/confirm(1)/*"],
     # a script scheme with reference-shaped tokens between its letters, in any case
     "hidden scheme": ["ja&tab;vascript: ", "v&newline;b&tab;s&newline;c&newline;r&tab;i&tab;p&newline;t&colon;:",
                       "java&TAB;script:x", "jav&NewLine;ascript&colon;"],
@@ -121,6 +123,7 @@ LOOK_ALIKES = [
     "Here's a video: <a href=\"https://www.youtube.com/watch?v=", '<img src="x.png', "<img src='java.png",
     '<img src="https://cdn.example/a.png">', "<a href='jav", "javascript/script", "/js/script/script.js",
     "see script and /script tags", "script (alert) /script", "the script is in /script/run.sh",
+    "a */ b", "/* note */ call alert(1) later", "*/ see alert (1) /*", "5 */ 2 = 2.5",
 ]
 
 

@@ -905,7 +905,8 @@ _LINE_ENDS = ("\n", "\r", "\u2028", "\u2029", "[U+2028]", "[U+2029]", "[u+2028]"
 
 
 def _code_starts(v: str) -> list[int]:
-    """Where the value may start being code: its start (after a leading quote), after a line
+    """Where the value may start being code: its start (after a leading quote), after the end
+    of a block comment (`*/alert(1)/*`), after a line
     end (`//comment%0dconfirm(1)//`: a line terminator ends the page's // comment) and after
     the first statement end (`x\\'; alert(document.cookie);//`: a value written into script
     after a character set ate the escaping). At most six."""
@@ -918,6 +919,9 @@ def _code_starts(v: str) -> list[int]:
     semi = v.find(";", 0, 256)
     if semi >= 0:
         starts.append(semi + 1)
+    close = v.find("*/", 0, 256)
+    if close >= 0:
+        starts.insert(1, close + 2)  # `*/alert(1)/*`: the value ends the page's /* comment
     return starts[:6]
 
 
