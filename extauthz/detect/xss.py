@@ -87,7 +87,9 @@ class _Best:
     def __init__(self) -> None:
         self.v: XssVerdict | None = None
         self.nested = 0  # documents read inside attributes (srcdoc), bounded
-        self.handlers = 0  # event handler values read as JavaScript, bounded by _MAX_HANDLERS_READ
+        # event handler values read as JavaScript, bounded by _MAX_HANDLERS_READ (other attributes
+        # read for a call count here too)
+        self.handlers = 0
         self.cap = Severity.CRITICAL  # the most a reading of the current form may give
 
     def add(self, severity: Severity, rule: str, start: int, end: int, detail: str) -> None:
@@ -611,7 +613,9 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
             if why:  # <a href="h tt\tp://6&#09;6.000146.0x7.147/">: a link spelled to pass a filter
                 best.add(Severity.HIGH, "evasive-link", attr.start, attr.end, f"<{tag} {an}=...> with {why}")
                 return
-    if ("(" in value or "`" in value) and (an not in _TEXT_ATTRIBUTES or value[:1] in "*/'\""):
+    if ("(" in value or "`" in value) and (an not in _TEXT_ATTRIBUTES or value[:1] in "*/'\"") \
+            and best.handlers < _MAX_HANDLERS_READ:
+        best.handlers += 1
         # <body scroll=alert(1)>, <video poster=prompt(1)//>, <p title="*/prompt(1)'">: the value is a call
         # that pops up or runs code (an attribute some page script evaluates, or a handler filter probe)
         js = read_js(tokenize_js(decode_entities(value[:256]), 0, 48))
@@ -654,7 +658,7 @@ def _left_open(v: str, tag: str, attr: HtmlAttr, best: _Best) -> None:
 def _scheme_without_colon(value: str) -> str:
     """`javascript#alert(1)`, `javascript'+x+'`: a script scheme whose colon a filter took (or that
     gets it from elsewhere) followed by code reaching a sink; '' otherwise. No URL starts so."""
-    low = value.lstrip("\\\"'` ").lower()
+    low = value[:256].lstrip("\\\"'` ").lower()
     for scheme in ("javascript", "vbscript"):
         if low.startswith(scheme) and low[len(scheme):len(scheme) + 1] in ("#", "'", "\"", "&", "/", ";"):
             js = read_js(tokenize_js(low, len(scheme) + 1, 48))
