@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+import re2
+
 from extauthz.decode import Input
 from extauthz.detect import sql_parse as P
 from extauthz.detect.base import Detector, register
@@ -199,6 +201,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
 SQL_ONLY_FUNCTIONS = rule_words("sql.yaml", "sql_only_functions")
 SQL_ONLY_NAMES = rule_words("sql.yaml", "sql_only_names")
 _NAME_TOKENS = frozenset({T.NAME, T.KEYWORD, T.STATEMENT, T.LITERAL, T.TYPE})
+# Any of those names as a substring: the cheap linear gate before a form is tokenised for them.
+_SQL_ONLY_GATE = re2.compile("(?i)" + "|".join(re2.escape(w) for w in sorted(SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES)))
 
 
 def sql_only_name(form: str) -> SqliVerdict | None:
@@ -211,6 +215,8 @@ def sql_only_name(form: str) -> SqliVerdict | None:
     writes has them. A member of another object ("chart.benchmark(", "].concat_ws(") is that
     language's method, so a qualified name counts only under a system schema (master..xp_cmdshell).
     """
+    if _SQL_ONLY_GATE.search(form) is None:
+        return None
     toks = [t for t in tokenize(form) if t.kind != T.COMMENT]
     for i, t in enumerate(toks):
         if t.kind not in _NAME_TOKENS or (i > 0 and toks[i - 1].kind == T.DOT):
@@ -285,8 +291,8 @@ def _quoted_literal_content(value: str) -> str | None:
     """The text of a value written as one SQL literal with doubled quotes inside:
     '"a"" or 1=1--"' holds 'a" or 1=1--' (payload lists quote their entries this way).
     Only with a doubled quote inside: "'cats' or 'dogs'" is two literals, not one."""
-    if len(value) < 4 or value[0] not in "'\"" or value[-1] != value[0]:
-        return None
+    if len(value) < 4 or value[0] not in "'\"" or value[-1] != value[0] or value[1] == value[0]:
+        return None  # a literal that opens with an escaped quote ("''''...") is no payload's wrapping
     q = value[0]
     body = value[1:-1]
     if q + q not in body:
