@@ -534,3 +534,7 @@ def test_delay_and_copy_words_in_prose_pass(value: str) -> None:
 @pytest.mark.parametrize("value", ["1 waitfor delay '0:0:5'", "1;waitfor delay @x--", "';waitfor time '23:59'--"])
 def test_waitfor_with_a_time_literal_or_variable_blocks(value: str) -> None:
     assert blocks(value), analyse(value)
+
+
+def test_lone_surrogates_reach_the_sql_only_name_gate() -> None:
+    assert blocks("xp_cmdshell \ud83d") and analyse("\ud83d\ude00 \ud83d x") is None

@@ -202,7 +202,8 @@ SQL_ONLY_FUNCTIONS = rule_words("sql.yaml", "sql_only_functions")
 SQL_ONLY_NAMES = rule_words("sql.yaml", "sql_only_names")
 _NAME_TOKENS = frozenset({T.NAME, T.KEYWORD, T.STATEMENT, T.LITERAL, T.TYPE})
 # Any of those names as a substring: the cheap linear gate before a form is tokenised for them.
-_SQL_ONLY_GATE = re2.compile("(?i)" + "|".join(re2.escape(w) for w in sorted(SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES)))
+# Bytes, so that lone surrogates (a JSON "\\ud83d" decoded alone) reach it as they are.
+_SQL_ONLY_GATE = re2.compile(("(?i)" + "|".join(re2.escape(w) for w in sorted(SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES))).encode())
 
 
 def sql_only_name(form: str) -> SqliVerdict | None:
@@ -215,7 +216,7 @@ def sql_only_name(form: str) -> SqliVerdict | None:
     writes has them. A member of another object ("chart.benchmark(", "].concat_ws(") is that
     language's method, so a qualified name counts only under a system schema (master..xp_cmdshell).
     """
-    if _SQL_ONLY_GATE.search(form) is None:
+    if _SQL_ONLY_GATE.search(form.encode("utf-8", "surrogatepass")) is None:
         return None
     toks = [t for t in tokenize(form) if t.kind != T.COMMENT]
     for i, t in enumerate(toks):
