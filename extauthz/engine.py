@@ -78,7 +78,7 @@ class DetectionStage:
         extraction = extract(ctx.request, self.limits, pol.body_limit)
         ctx.inputs = extraction.inputs
         ctx.findings.extend(extraction.findings)
-        ctx.findings.extend(self.detectors_for(pol).scan(ctx.request, extraction.inputs))
+        ctx.findings.extend(self.detectors_for(pol).scan(ctx.request, extraction.inputs, self.limits.detect_budget_ms))
 
     def observe(self, ctx: CheckContext, verdict: Verdict) -> None:
         pass

@@ -143,3 +143,18 @@ def test_non_ascii_digits_in_arithmetic_and_substrings_do_not_raise():
     # "²".isdigit() is True but int("²") raises: a detector must never raise on input
     for value in ("echo $((\u00b2))", ";cat $((1\u00b2))", "echo ${PATH:0:\u00b2}", "echo ${PATH:0:" + "9" * 5000 + "}"):
         tokenize(value)
+
+
+def test_brace_expansion_lookahead_is_bounded():
+    """Each "{" looks for its "}" a short way only: a run of them before one distant close
+    was quadratic (8 KiB took ~30 ms per reading; the engine reads a value several times)."""
+    value = ")(uid=*a*" + "*{" * 1000 + "x" * 6000 + ",}"
+    best = min(_cpu(tokenize, value) for _ in range(3))
+    assert best < 0.010, f"{best * 1000:.1f} ms"
+    assert tokenize("{cat,/etc/passwd}").commands[0].words[0].brace  # a real expansion is still seen
+
+
+def _cpu(fn, value) -> float:
+    t0 = time.thread_time()
+    fn(value)
+    return time.thread_time() - t0

@@ -153,6 +153,7 @@ TOKENS_8K = [
     "((((", "select(", "${", "${jndi:", "{{", "{%", "$(", "`", ";", "|", "&&", "../", "..%2f", "/etc/passwd",
     "http://", "file://", "<!DOCTYPE x [", "<!ENTITY ", "$ne", "__proto__[", "*)(", ")(uid=*", "%0d%0a", "() { :; };",
     "<?php ", "eval(", "Runtime.getRuntime()", "require('", "<!--#", "&#x3c;", "\\u003c", "QUFB", "%c0%af",
+    "'%'+'`id`'",  # every SQL reading costly: bounded by limits.detect_budget_ms
 ]
 
 

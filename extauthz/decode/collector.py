@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from extauthz.budget import CpuBudget
 from extauthz.decode.anomalies import ANOMALIES, LIMITS
 from extauthz.decode.inputs import Input, location_of
 from extauthz.decode.layers import base64 as b64
@@ -51,17 +52,8 @@ class Collector:
         self.limits = limits
         self.inputs: list[Input] = []
         self.stopped = ""  # the limit that stopped extraction, if any
-        # The time limit is on this thread's CPU time: wall time also counts
-        # waiting for the GIL or the CPU, which is load, not the request's
-        # doing, and must not leave the rest of a request uninspected. Reading
-        # the thread's CPU clock is a system call (about 1 µs), so the cheap
-        # wall clock is watched first; only once it passes the budget does the
-        # CPU clock decide (see _late).
-        self._clock = clock
-        self._cpu_clock = cpu_clock
-        self._budget = limits.time_budget_ms / 1000.0
-        self._deadline = clock() + self._budget
-        self._cpu_deadline = -1.0
+        # limits.time_budget_ms is on this thread's CPU time (see extauthz.budget)
+        self._time_spent = CpuBudget(limits.time_budget_ms / 1000.0, clock, cpu_clock).spent
         self._items = 0
         self._ticks = 0
         self._bytes = 0
@@ -108,25 +100,10 @@ class Collector:
         if self.stopped:
             return False
         self._items += 1
-        if self._items > self._max_items or (self._clock() > self._deadline and self._late()):
+        if self._items > self._max_items or self._time_spent():
             self._over(kind, name)
             return False
         return True
-
-    def _late(self) -> bool:
-        """The wall clock passed the deadline: is the CPU budget spent too?
-
-        At the first call the thread gets one budget of CPU time from now (the
-        wall time so far bounds the CPU time so far, so at most twice the
-        budget is ever spent); later calls read the CPU clock at most once a
-        millisecond of wall time."""
-        cpu = self._cpu_clock()
-        if self._cpu_deadline < 0:
-            self._cpu_deadline = cpu + self._budget
-        if cpu > self._cpu_deadline:
-            return True
-        self._deadline = self._clock() + min(self._budget, 0.001)
-        return False
 
     def _over(self, kind: str, name: str) -> None:
         """Stop on whichever limit add()/room() found exceeded."""
@@ -147,7 +124,7 @@ class Collector:
         if self._ticks > self._max_ticks:
             self.stop("inputs", location_of(kind, name))
             return False
-        if not self._ticks & 15 and self._clock() > self._deadline and self._late():
+        if not self._ticks & 15 and self._time_spent():
             self.stop("time", location_of(kind, name))
             return False
         return True
@@ -172,7 +149,7 @@ class Collector:
         self._items += 1
         self._bytes += n if n <= self._max_value else self._max_value  # what is inspected
         if (self._items > self._max_items or self._bytes > self._max_bytes
-                or (self._clock() > self._deadline and self._late())):
+                or self._time_spent()):
             self._over(kind, name)
             return
         if n <= self._max_value:

@@ -1,12 +1,14 @@
 """DetectorSet: the enabled detectors of a policy, compiled for fast scanning."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
+from extauthz.budget import BudgetSpent, CpuBudget, bounded
 from extauthz.decode import Input
+from extauthz.decode.anomalies import LIMITS
 from extauthz.detect.base import REGISTRY, Detector
 from extauthz.detect.prefilter import Prefilter
-from extauthz.finding import Finding
+from extauthz.finding import Finding, Source
 from extauthz.request import Request
 
 
@@ -28,14 +30,61 @@ class DetectorSet:
     def names(self) -> list[str]:
         return [d.name for d in self.detectors]
 
-    def scan(self, request: Request, inputs: Sequence[Input]) -> list[Finding]:
+    def scan(self, request: Request, inputs: Sequence[Input], budget_ms: float = 0.0) -> list[Finding]:
+        """Every detector on every Input it is triggered by, then the request-level checks.
+
+        `budget_ms` > 0 bounds the detectors' CPU time (checked between detector
+        calls, and inside the costly ones through extauthz.budget.check_spent):
+        once it is spent, the rest is skipped and limit.detect-time says where
+        detection stopped. 0 means no bound."""
         findings: list[Finding] = []
+        if len(inputs) > 1:
+            # Shortest first: when a long, costly value uses up the budget, the short values
+            # (where most injections sit) have been read already; padding one parameter
+            # does not hide an attack in another.
+            inputs = sorted(inputs, key=_value_length)
+        # the prefilter is linear in the input (bounded by the decode limits), outside the budget
+        candidates = self._prefilter.candidates_each([inp.value for inp in inputs])
+        if budget_ms <= 0:
+            self._scan(request, inputs, candidates, findings, _never)
+            return findings
+        budget = CpuBudget(budget_ms / 1000.0, exact=True)
+        with bounded(budget):
+            self._scan(request, inputs, candidates, findings, budget.spent)
+        return findings
+
+    def _scan(self, request: Request, inputs: Sequence[Input], candidates: list[set[int]],
+              findings: list[Finding], spent: Callable[[], bool]) -> None:
         detectors = self.detectors
-        for inp, candidates in zip(inputs, self._prefilter.candidates_each([inp.value for inp in inputs])):
-            for i in candidates:
+        for inp, wanted in zip(inputs, candidates):
+            for i in wanted:
                 d = detectors[i]
                 if d.kinds is None or inp.kind in d.kinds:
-                    findings.extend(d.scan_input(inp))
+                    try:
+                        findings.extend(d.scan_input(inp))
+                    except BudgetSpent:  # cut short inside the detector (see extauthz.budget.check_spent)
+                        pass
+                    if spent():
+                        findings.append(_budget_spent(f"{inp.location} ({d.name})"))
+                        return
         for d in self._request_level:
-            findings.extend(d.scan_request(request, inputs))
-        return findings
+            try:
+                findings.extend(d.scan_request(request, inputs))
+            except BudgetSpent:
+                pass
+            if spent():
+                findings.append(_budget_spent(f"request ({d.name})"))
+                return
+
+
+def _value_length(inp: Input) -> int:
+    return len(inp.value)
+
+
+def _never() -> bool:
+    return False
+
+
+def _budget_spent(location: str) -> Finding:
+    severity, text = LIMITS["limit.detect-time"]
+    return Finding("protocol", "limit.detect-time", severity, location, "", (), Source.DECODER, text)

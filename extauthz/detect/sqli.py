@@ -27,6 +27,7 @@ from typing import Iterable
 
 import re2
 
+from extauthz.budget import check_spent
 from extauthz.decode import Input
 from extauthz.detect import sql_parse as P
 from extauthz.detect.base import Detector, register
@@ -59,6 +60,7 @@ def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
     for quote, chars in _CONTEXTS:
         if chars.isdisjoint(value):
             continue
+        check_spent()  # each reading of a long value costs up to a few ms
         toks = tokenize(value, quote)
         if not toks or toks[0].flags & F_UNTERMINATED:
             continue  # never leaves the literal
@@ -538,6 +540,7 @@ def analyse(value: str) -> SqliVerdict | None:
     best: SqliVerdict | None = None
     forms = variants(value)
     for form in forms:
+        check_spent()
         for r, opening, token_data in _readings(form):
             g = grade(r, opening, token_data)
             if g is not None and (best is None or g[0] > best.severity):
@@ -546,6 +549,7 @@ def analyse(value: str) -> SqliVerdict | None:
             break
     else:
         for form in forms:
+            check_spent()
             named = sql_only_name(form)
             if named is not None:
                 return named

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Iterable, NamedTuple
 
+from extauthz.budget import check_spent
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.evasive_urls import evasive_url
@@ -105,6 +106,7 @@ def analyse(value: str, depth: int = 0) -> XssVerdict | None:
     """The most severe XSS reading of `value`, or None."""
     best = _Best()
     for form, lenient in variants(value):
+        check_spent()  # each form of a long value costs up to a few ms
         if lenient and best.v is not None and best.v.severity >= Severity.HIGH:
             break  # lenient forms add at most HIGH
         before = best.v
@@ -852,6 +854,7 @@ def _folded_code(v: str, best: _Best, tokens_at) -> None:
         if i >= 0:
             starts.append(i + 1)
     for start in starts:
+        check_spent()
         tricks = fold_js(tokens_at(start))
         if tricks:
             t = tricks[0]

@@ -26,6 +26,8 @@ MAX_WORDS = 1024
 
 # Characters that end an unquoted word.
 _METACHARS = frozenset(" \t\n\r;&|<>()")
+_BRACE_BREAKERS = frozenset(" \t\n;|&<>")  # a brace expansion is one word
+_MAX_BRACE = 256
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = _NAME_START | frozenset("0123456789")
 _SPECIAL_PARAMS = frozenset("@*#?-$!_0123456789")
@@ -351,10 +353,12 @@ class _Lexer:
                 self.i += 1
                 continue
             if c == "{":
-                close = s.find("}", self.i + 1)
+                # a brace expansion ({a,b} or {1..9}) is short; looking further for its
+                # close would make a run of "{" quadratic
+                close = s.find("}", self.i + 1, self.i + 2 + _MAX_BRACE)
                 if close > 0:
                     inner = s[self.i + 1:close]
-                    if ("," in inner or ".." in inner) and not any(ch in " \t\n;|&<>" for ch in inner):
+                    if ("," in inner or ".." in inner) and _BRACE_BREAKERS.isdisjoint(inner):
                         w.brace = True
             elif c in "*?[":
                 w.glob = True

@@ -1,0 +1,80 @@
+"""CpuBudget: a deadline on this thread's CPU time, cheap enough for hot loops.
+
+The time limits of decoding and of detection are on the thread's CPU time:
+wall time also counts waiting for the GIL or the CPU, which is load, not the
+request's doing, and must not leave the rest of a request uninspected. Reading
+the thread's CPU clock is a system call (about 1 µs), so the cheap wall clock
+is watched first; only once it passes the budget does the CPU clock decide.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+
+class CpuBudget:
+    __slots__ = ("_budget", "_clock", "_cpu_clock", "_deadline", "_cpu_deadline")
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter,
+                 cpu_clock: Callable[[], float] = time.thread_time, exact: bool = False) -> None:
+        """`exact` reads the CPU clock now (one system call), so the budget is
+        counted from here; otherwise from the first time the wall clock passes it,
+        and up to twice the budget may be spent."""
+        self._budget = seconds
+        self._clock = clock
+        self._cpu_clock = cpu_clock
+        self._deadline = clock() + seconds
+        self._cpu_deadline = cpu_clock() + seconds if exact else -1.0
+
+    def spent(self) -> bool:
+        """True once this thread has used the budget's CPU time (since about its creation)."""
+        return self._clock() > self._deadline and self._late()
+
+    def _late(self) -> bool:
+        """The wall clock passed the deadline: is the CPU budget spent too?
+
+        At the first call the thread gets one budget of CPU time from now (the
+        wall time so far bounds the CPU time so far, so at most twice the
+        budget is ever spent); later calls read the CPU clock at most once a
+        millisecond of wall time."""
+        cpu = self._cpu_clock()
+        if self._cpu_deadline < 0:
+            self._cpu_deadline = cpu + self._budget
+        if cpu > self._cpu_deadline:
+            return True
+        self._deadline = self._clock() + min(self._budget, 0.001)
+        return False
+
+
+# ------------------------------------------------------------ the running detection's budget
+
+class BudgetSpent(Exception):
+    """Raised inside a detector when the running detection's budget is used up."""
+
+
+_running = threading.local()
+
+
+@contextmanager
+def bounded(budget: CpuBudget | None) -> Iterator[None]:
+    """Make `budget` the one check_spent() watches on this thread while the block runs."""
+    before = getattr(_running, "budget", None)
+    _running.budget = budget
+    try:
+        yield
+    finally:
+        _running.budget = before
+
+
+def check_spent() -> None:
+    """Raise BudgetSpent if this thread runs a bounded detection whose budget is used up.
+
+    Detectors with costly loops (several readings of a long value) call it between
+    iterations, so one detector call cannot run far past the budget. Raising, not
+    returning, keeps a cut-short analysis out of the detectors' result caches.
+    Outside a bounded block it does nothing (tests, eval tools, property tests)."""
+    b = getattr(_running, "budget", None)
+    if b is not None and b.spent():
+        raise BudgetSpent

@@ -1,0 +1,117 @@
+"""The detection time budget (limits.detect_budget_ms): bounded, recorded, not a hiding place.
+
+Engine time is this thread's CPU time, as in tests/test_pathological_engine.py.
+"""
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+import pytest
+
+from extauthz.budget import BudgetSpent, CpuBudget, bounded, check_spent
+from extauthz.config import Config
+from extauthz.decode import DecodeLimits
+from extauthz.engine import Engine
+from extauthz.request import Hop, Peer, Request
+
+# 8 KiB of a unit that every SQL reading of the value finds costly (quotes, operators, backticks)
+COSTLY_UNIT = "'%'+'`id`'"
+COSTLY = quote((COSTLY_UNIT * 1000)[:8192], safe="")
+
+
+def req(query: str, n: int = 1) -> Request:
+    return Request(method="GET", path="/s", query=query, authority="shop.example.com", hop=Hop.EDGE,
+                   service="shop", source=Peer(f"10.9.0.{n}", 4444))
+
+
+def engine(budget_ms: float) -> Engine:
+    return Engine(Config(limits=DecodeLimits(time_budget_ms=60_000, detect_budget_ms=budget_ms)))
+
+
+def cpu_of(eng: Engine, request: Request):
+    t0 = time.thread_time()
+    verdict = eng.check(request)
+    return time.thread_time() - t0, verdict
+
+
+def rules(verdict) -> set[str]:
+    return {f.rule for f in verdict.findings}
+
+
+def test_exact_budget_counts_cpu_from_creation():
+    wall, cpu = [0.0], [5.0]
+    b = CpuBudget(0.010, clock=lambda: wall[0], cpu_clock=lambda: cpu[0], exact=True)
+    wall[0], cpu[0] = 0.011, 5.004  # the wall clock passed, the CPU did not (waiting for the GIL)
+    assert not b.spent()
+    wall[0], cpu[0] = 0.013, 5.011
+    assert b.spent()
+
+
+def test_lazy_budget_starts_counting_at_the_first_wall_deadline():
+    wall, cpu = [0.0], [5.0]
+    b = CpuBudget(0.010, clock=lambda: wall[0], cpu_clock=lambda: cpu[0])
+    wall[0], cpu[0] = 0.011, 5.009
+    assert not b.spent()  # the CPU budget starts now
+    wall[0], cpu[0] = 0.030, 5.018
+    assert not b.spent()
+    wall[0], cpu[0] = 0.032, 5.020
+    assert b.spent()
+
+
+def test_check_spent_raises_only_inside_a_spent_bounded_block():
+    check_spent()  # outside: nothing to watch
+    wall, cpu = [0.0], [0.0]
+    b = CpuBudget(0.001, clock=lambda: wall[0], cpu_clock=lambda: cpu[0], exact=True)
+    with bounded(b):
+        check_spent()
+        wall[0] = cpu[0] = 0.002
+        with pytest.raises(BudgetSpent):
+            check_spent()
+    check_spent()  # the block is over
+
+
+def test_costly_input_is_decided_within_budget_with_the_limit_recorded():
+    eng = engine(5.0)
+    eng.check(req("q=" + COSTLY, 200))  # warm caches
+    spent, verdict = min((cpu_of(eng, req("q=" + COSTLY, n)) for n in range(1, 4)), key=lambda sv: sv[0])
+    assert verdict.action.value != "failure"
+    assert "limit.detect-time" in rules(verdict)
+    assert spent < 0.020, f"{spent * 1000:.1f} ms"
+
+
+def test_without_a_tight_budget_the_same_input_is_read_whole():
+    verdict = engine(60_000).check(req("q=" + COSTLY))
+    assert "limit.detect-time" not in rules(verdict)
+    assert {f.cls for f in verdict.findings} & {"sqli", "rce"}
+
+
+def test_padding_one_parameter_does_not_hide_an_attack_in_another():
+    attack = quote("1' union select password from users--", safe="")
+    for query in (f"pad={COSTLY}&id={attack}", f"id={attack}&pad={COSTLY}"):
+        verdict = engine(1.0).check(req(query))
+        assert "limit.detect-time" in rules(verdict)
+        assert "sqli.union" in rules(verdict), query[:40]
+        assert verdict.action.value == "deny"
+
+
+def test_ordinary_requests_stay_far_from_the_default_budget():
+    eng = Engine(Config())
+    for query in ("q=red+shoes&page=2&sort=price&lang=en&ref=home", "name=O%27Brien&note=it%27s+a+%22test%22",
+                  "text=" + quote("Select the union of both sets, or -- if you must -- drop it. " * 20)):
+        assert "limit.detect-time" not in rules(eng.check(req(query)))
+
+
+def test_a_cut_short_analysis_is_not_remembered():
+    """Detectors keep results of short values for reuse; one cut by the budget must not be kept."""
+    from extauthz.decode import Input
+    from extauthz.detect import REGISTRY
+
+    sqli = REGISTRY["sqli"]()
+    inp = Input("query", "q", "x' or 1=1 union select " + "'a'||'b'," * 20 + "password from users--")
+    now = [0.0]
+    spent = CpuBudget(0.001, clock=lambda: now[0], cpu_clock=lambda: now[0], exact=True)
+    now[0] = 1.0  # past its deadline on both clocks
+    with bounded(spent), pytest.raises(BudgetSpent):
+        list(sqli.scan_input(inp))
+    assert "sqli.union" in {f.rule for f in sqli.scan_input(inp)}
