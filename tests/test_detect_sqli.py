@@ -450,3 +450,91 @@ def test_hex_literals_that_spell_statements_are_read(value: str) -> None:
                                    "token=0xdeadbeefdeadbeefdeadbeef", "0x" + "41" * 5000])
 def test_hex_literals_of_data_or_plain_text_pass(value: str) -> None:
     assert not blocks(value), analyse(value)
+
+
+# Families recognised in session 4.
+SQL_ONLY_ATTACKS = [
+    # calls of functions only SQL has, even cut off before their arguments
+    "extractvalue(", "ExtractValue(1,", "UpdateXML (", "name_const(", "XMLType(", "BENChmARk(",
+    "GROUP_CONCAT (", "concat_ws(", "MAKE_SET(", "uNhEx(", ", FIND_IN_SET('22', Category )",
+    "(load_file(", "pg_sleep(", "master..xp_cmdshell('dir')",
+    # server procedures, packages, providers and catalogues, called or not
+    "xp_cmdshell", "--sp_password", "UTL_HTTP", "OPENROWSET", "information_schema", "pg_catalog",
+    "select pg_sleep", "sp_executesql", "provider=MSDASQL;", "sys.dbms_pipe",
+]
+
+SQL_ONLY_BENIGN = [
+    "see the group_concat docs", "chart.benchmark(3)", "].concat_ws(", "arr.concat(other)",
+    "benchmark results", "the xp_cmdshell_docs page", "'xp_cmdshell'", "my_information_schema_notes",
+    "concat(a, b)", "version(2)", "round(2.5)", "user (admin)", "Compress (zip)",
+]
+
+
+@pytest.mark.parametrize("value", SQL_ONLY_ATTACKS)
+def test_sql_only_names_block(value: str) -> None:
+    assert blocks(value), value
+
+
+@pytest.mark.parametrize("value", SQL_ONLY_BENIGN)
+def test_words_that_resemble_sql_only_names_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_sql_only_names_pass_the_prefilter() -> None:
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    for value in ("xp_cmdshell", "GROUP_CONCAT (", "--sp_password", "except values(1,2)"):
+        findings = ds.scan(None, [Input("query", "q", value, (), value)])
+        assert any(f.cls == "sqli" for f in findings), value
+
+
+@pytest.mark.parametrize("value", ["xor 2 <", "xor 'b' >", "xor 99>", "XOR 5-", "xor\t\t5>", "xor 1=1"])
+def test_a_value_opening_with_xor_and_a_constant_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["xor gate", "xor the bits", "or 88", "and 5 more", "xor", "use xor"])
+def test_xor_in_words_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["x'; select username from users", "';select p", '";SELECT P',
+                                   "1'; select name, pass from members"])
+def test_a_select_right_after_a_quote_and_semicolon_is_stacked(value: str) -> None:
+    v = analyse(value)
+    assert v is not None and v.severity >= Severity.HIGH and v.rule == "stacked-query", v
+
+
+@pytest.mark.parametrize("value", ["O'Brien; select your song", "it's 'x'; select one from the menu",
+                                   "1; select your size", "x'; select the best option", "Joe's; select"])
+def test_a_select_after_prose_with_a_quote_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_a_value_quoted_as_one_literal_is_read_inside() -> None:
+    assert blocks('"a"" or 1=1--"') and blocks("'x'' or ''1''=''1'")
+    assert not blocks("'cats' or 'dogs'") and not blocks('"say ""hi"" to me"')
+
+
+def test_nested_form_values_read_plus_as_blank() -> None:
+    assert blocks("pay=and+object_type+=+'")
+    assert not blocks("pay=rock+and+roll")
+
+
+@pytest.mark.parametrize("value", ["';copy (select '') to program 'nslookup x'--", "1;copy (select 1) to stdout"])
+def test_copy_of_a_query_to_a_program_is_stacked(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["please waitfor delay time", "we waitfor delay of the train", "waitfor delay time",
+                                   "; copy (the text) to clipboard"])
+def test_delay_and_copy_words_in_prose_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["1 waitfor delay '0:0:5'", "1;waitfor delay @x--", "';waitfor time '23:59'--"])
+def test_waitfor_with_a_time_literal_or_variable_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+def test_lone_surrogates_reach_the_sql_only_name_gate() -> None:
+    assert blocks("xp_cmdshell \ud83d") and analyse("\ud83d\ude00 \ud83d x") is None

@@ -77,6 +77,8 @@ DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL on
 BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
 BREAKOUT_ARITHMETIC = 1 << 50  # the literal broken out of is concatenated or computed with right away ("x'+'")
 STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete single-quoted literal ('a' || 'b')
+STACKED_SELECT = 1 << 52  # the break-out is followed at once by ";" and a SELECT that parses ("x'; select name from t")
+LEADING_XOR = 1 << 51  # bare context: the value starts with XOR (no prose or query string opens with it)
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
 FACT_NAMES = {
@@ -95,7 +97,8 @@ FACT_NAMES = {
     LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
     SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
     DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
-    STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic",
+    STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic", LEADING_XOR: "leading-xor",
+    STACKED_SELECT: "stacked-select",
 }
 
 
@@ -165,6 +168,8 @@ _CLAUSE_STARTS = frozenset({"where", "group", "order", "having", "limit", "offse
                             "into", "for", "union", "intersect", "except", "minus", "fetch",
                             "window", "lock", "returning", "connect", "start", "from"})
 
+# What WAITFOR DELAY|TIME takes: a 'hh:mm:ss' literal or a variable holding one (any other word is prose).
+_DELAY_ARGUMENTS = frozenset({T.STRING, T.VARIABLE})
 # Statements T-SQL accepts without a ";" before them.
 _UNSEPARATED = frozenset({"waitfor", "exec", "execute", "declare", "drop", "insert", "delete",
                           "update", "shutdown", "create", "alter", "truncate", "select"})
@@ -256,6 +261,7 @@ class SqlContextParser:
         self.depth_hit = False
         self.selects_open = 0  # SELECTs being read (a depth limit hit inside one is a subquery)
         self.functions: list[str] = []
+        self._weak_select = False
 
     # ------------------------------------------------------------ helpers
 
@@ -363,7 +369,8 @@ class SqlContextParser:
                     k += 1
                 if toks[k].text == "select":
                     self.facts |= UNION
-            elif t.text == "waitfor" and toks[j + 1].text in ("delay", "time"):
+            elif t.text == "waitfor" and toks[j + 1].text in ("delay", "time") and j + 2 < self.n \
+                    and toks[j + 2].kind in _DELAY_ARGUMENTS:
                 self.facts |= TIME_FN
                 self.functions.append("waitfor")
             elif t.kind in _WORD_KINDS and toks[j + 1].kind == T.LPAREN and j + 2 < self.n \
@@ -393,7 +400,7 @@ class SqlContextParser:
             return
         if t.kind in (T.LOGIC, T.RPAREN, T.SEMICOLON, T.COMMA) or (t.kind == T.KEYWORD and t.text in _CLAUSE_STARTS):
             if t.kind == T.LOGIC:
-                self.facts |= LEADING_LOGIC
+                self.facts |= LEADING_LOGIC | (LEADING_XOR if t.text == "xor" else 0)
             return  # the value starts right at the break-out
         if t.kind == T.OPERATOR and t.text not in ("-", "+", "~", "!", "@", "*", "?"):  # "?": a placeholder left in
             return
@@ -449,7 +456,10 @@ class SqlContextParser:
                 if self.p >= self.n:
                     self.facts |= STATEMENT_END  # "admin';": the rest of the query is cut off
                     return
+                self._weak_select = False
                 if not self._statement(top=False):
+                    if self._weak_select and t.start == self.toks[self._breakout_index].start:
+                        self.facts |= STACKED_SELECT  # "x'; select name from users": prose puts no ";" right after a quote
                     return
                 self.facts |= STACKED
                 continue
@@ -1081,7 +1091,10 @@ class SqlContextParser:
             if not self._select_like():
                 return False
             # "; select the best one" is prose: a stacked SELECT queries something or selects constants.
-            return bool(self.facts & ~before & SELECT_QUERY) or self._select_constants or w != "select"
+            if bool(self.facts & ~before & SELECT_QUERY) or self._select_constants or w != "select":
+                return True
+            self._weak_select = True  # a SELECT of names: SQL right after a quote's break-out, prose after a sentence
+            return False
         objects = STATEMENT_OBJECTS.get(w)
         nxt = self._peek(1)
         if objects is not None:
@@ -1090,6 +1103,9 @@ class SqlContextParser:
             nw = nxt.text if nxt.kind in _WORD_KINDS else None
             if w == "waitfor":
                 if nw in ("delay", "time"):
+                    arg = self._peek(2)
+                    if arg is None or arg.kind not in _DELAY_ARGUMENTS:
+                        return False  # "please waitfor delay time": T-SQL waits for a '0:0:5' literal or an @variable
                     self.p += 2
                     if self._expr(0) is None:
                         return False
@@ -1260,7 +1276,20 @@ class SqlContextParser:
                     return False
             return False
         if w == "copy":
-            return self._word(2) in ("from", "to") and self._peek(3) is not None
+            j = self.p + 2
+            if self._is(T.LPAREN, None, 1):  # COPY (SELECT ...) TO PROGRAM '...': the query's output, anywhere
+                if self._word(2) not in ("select", "with", "values", "table"):
+                    return False
+                depth, j = 0, self.p + 1
+                while j < self.n and j < self.p + 200:
+                    k = self.toks[j].kind
+                    depth += 1 if k == T.LPAREN else -1 if k == T.RPAREN else 0
+                    j += 1
+                    if depth == 0:
+                        break
+                if depth:
+                    return False
+            return j + 1 < self.n and self.toks[j].kind in _WORD_KINDS and self.toks[j].text in ("from", "to")
         return False
 
     def _loose_statement(self) -> None:

@@ -25,14 +25,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+import re2
+
 from extauthz.budget import check_spent
 from extauthz.decode import Input
 from extauthz.detect import sql_parse as P
 from extauthz.detect.base import Detector, register
 from extauthz.detect.recent import RecentResults
 from extauthz.detect.sql_parse import ContextReading, SqlContextParser
+from extauthz.detect import sql_tokens as T
 from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, tokenize
 from extauthz.finding import Finding, Severity, excerpt
+from extauthz.rules import rule_words
 
 # Quote contexts and the characters that open/close them.
 _CONTEXTS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -146,6 +150,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if quoted and (opening or not token_data):
         return None  # the weak shapes below need the value to close its literal right after its data
     if quoted:
+        if f & P.STACKED_SELECT and r.end != P.END_JUNK:
+            return Severity.HIGH, "stacked-query"
         if r.placed == 0 and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
         if f & P.STATEMENT_END and r.end != P.END_JUNK and r.placed <= 4:
@@ -183,12 +189,65 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
                 r.end == P.END_COMMENT or f & (P.CONST_COMPARE | P.SYMBOLIC_LOGIC | P.OPEN_STRING)
                 or (clean and r.placed >= 3 and f & P.CLOSE_PAREN and f & P.HEX)):
             return Severity.HIGH, "boolean"
+        if f & P.LEADING_XOR and f & (P.LOGIC_NUMBER | P.LOGIC_TEXT | P.LOGIC_STRONG | P.LOGIC_CALL):
+            return Severity.HIGH, "boolean"  # "xor 2<3", "xor 'b'>": the tail of "1 xor 2<3"; XOR opens no prose
         if f & (P.CLAUSE | P.WHERE) and clean and after:
             return Severity.MEDIUM, "clause"
         if f & P.LOGIC and f & P.COMPARE and clean:
             return Severity.MEDIUM, "boolean"
         if f & P.CONST_COMPARE and clean and f & (P.LOGIC | P.CLOSE_PAREN):
             return Severity.MEDIUM, "boolean"
+    return None
+
+
+SQL_ONLY_FUNCTIONS = rule_words("sql.yaml", "sql_only_functions")
+SQL_ONLY_NAMES = rule_words("sql.yaml", "sql_only_names")
+_NAME_TOKENS = frozenset({T.NAME, T.KEYWORD, T.STATEMENT, T.LITERAL, T.TYPE})
+# Any of those names as a substring: the cheap linear gate before a form is tokenised for them.
+# Bytes, so that lone surrogates (a JSON "\\ud83d" decoded alone) reach it as they are.
+_SQL_ONLY_GATE = re2.compile(("(?i)" + "|".join(re2.escape(w) for w in sorted(SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES))).encode())
+
+
+def sql_only_name(form: str) -> SqliVerdict | None:
+    """A word of the value that only SQL knows: a call of an SQL-only function
+    ("extractvalue(", "GROUP_CONCAT (", even cut off before its arguments) or the name of a
+    server procedure, package or catalogue ("xp_cmdshell", "--sp_password", "UTL_HTTP").
+
+    Words, not substrings: "xp_cmdshell_docs" and a quoted 'pg_catalog' are other tokens.
+    No break-out is needed: these names are not English, and no other language a client
+    writes has them. A member of another object ("chart.benchmark(", "].concat_ws(") is that
+    language's method, so a qualified name counts only under a system schema (master..xp_cmdshell).
+    """
+    if _SQL_ONLY_GATE.search(form.encode("utf-8", "surrogatepass")) is None:
+        return None
+    toks = [t for t in tokenize(form) if t.kind != T.COMMENT]
+    for i, t in enumerate(toks):
+        if t.kind not in _NAME_TOKENS or (i > 0 and toks[i - 1].kind == T.DOT):
+            continue
+        name = _system_leaf(t.text)
+        if name is None:
+            continue
+        if name in SQL_ONLY_FUNCTIONS and i + 1 < len(toks) and toks[i + 1].kind == T.LPAREN:
+            facts, rule = P.CALL, "sql-function"
+        elif name in SQL_ONLY_NAMES:
+            facts, rule = P.SYSTEM_OBJECT, "system-name"
+        else:
+            continue
+        reading = ContextReading("bare", facts, P.END_CLEAN, t.start, t.end, 0, (t.text,))
+        return SqliVerdict(Severity.HIGH, rule, reading, form)
+    return None
+
+
+def _system_leaf(name: str) -> str | None:
+    """The name to look up: the word itself when it is in a list, else the last part of a name
+    qualified only by system schemas ("master..xp_cmdshell", "sys.dbms_pipe"), else None."""
+    if name in SQL_ONLY_FUNCTIONS or name in SQL_ONLY_NAMES:
+        return name
+    if "." not in name:
+        return None
+    parts = name.split(".")
+    if all(not p or p in P.SYSTEM_SCHEMAS for p in parts[:-1]):
+        return parts[-1]
     return None
 
 
@@ -206,9 +265,15 @@ def variants(value: str) -> list[str]:
       written out (see the functions below).
     """
     out = [value]
-    out.extend(nested_parameters(value))
+    for nested in nested_parameters(value):
+        out.append(nested)
+        if "+" in nested:
+            out.append(nested.replace("+", " "))  # "pay=and+x+=+'": the nested form value, its blanks encoded
     if "+" in value:
         out.append(value.replace("+", " "))
+    inner = _quoted_literal_content(value)
+    if inner is not None:
+        out.append(inner)
     if "/*" in value:
         stripped = _strip_block_comments(value)
         if stripped != value:
@@ -223,6 +288,19 @@ def variants(value: str) -> list[str]:
 
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _quoted_literal_content(value: str) -> str | None:
+    """The text of a value written as one SQL literal with doubled quotes inside:
+    '"a"" or 1=1--"' holds 'a" or 1=1--' (payload lists quote their entries this way).
+    Only with a doubled quote inside: "'cats' or 'dogs'" is two literals, not one."""
+    if len(value) < 4 or value[0] not in "'\"" or value[-1] != value[0] or value[1] == value[0]:
+        return None  # a literal that opens with an escaped quote ("''''...") is no payload's wrapping
+    q = value[0]
+    body = value[1:-1]
+    if q + q not in body:
+        return None
+    return body.replace(q + q, q)
 
 
 def _decode_bytes(data: bytearray) -> str:
@@ -460,7 +538,8 @@ def analyse(value: str) -> SqliVerdict | None:
     if heuristic_probe(value):
         return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
-    for form in variants(value):
+    forms = variants(value)
+    for form in forms:
         check_spent()
         for r, opening, token_data in _readings(form):
             g = grade(r, opening, token_data)
@@ -468,7 +547,18 @@ def analyse(value: str) -> SqliVerdict | None:
                 best = SqliVerdict(g[0], g[1], r, form)
         if best is not None and best.severity >= Severity.HIGH:
             break
+    else:
+        for form in forms:
+            check_spent()
+            named = sql_only_name(form)
+            if named is not None:
+                return named
     return best
+
+
+def _escape(word: str) -> str:
+    """A rule word as a literal in a Hyperscan pattern (trusted data: the rule file)."""
+    return "".join("\\" + c if not (c.isalnum() or c == "_") else c for c in word)
 
 
 @register
@@ -493,6 +583,10 @@ class SqlInjectionDetector(Detector):
         r"[0-9)](?:or|and|xor)[0-9]",  # "1or1=1": a connective glued to numbers on both sides
         r"\(\s*[0-9]+\s*(?:=|<>|!=|<=?|>=?)\s*[0-9]+\s*\)",  # "(8362=9139)*9139": a comparison used as a number
         r"0x[0-9a-f]{16}",  # a long hex literal that may spell a statement (see _decode_hex_literals)
+        r"(?:^|\W)(?:except|intersect)\W",  # set operations other than UNION ("except values(1,2)")
+        # SQL-only functions and server names (see sql_only_name)
+        r"(?:^|\W)(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_FUNCTIONS)) + r")\s*\(",
+        r"(?:^|[^a-z0-9_$])(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_NAMES)) + r")(?:[^a-z0-9_$]|$)",
     )
 
     def __init__(self) -> None:
