@@ -538,3 +538,46 @@ def test_waitfor_with_a_time_literal_or_variable_blocks(value: str) -> None:
 
 def test_lone_surrogates_reach_the_sql_only_name_gate() -> None:
     assert blocks("xp_cmdshell \ud83d") and analyse("\ud83d\ude00 \ud83d x") is None
+
+
+@pytest.mark.parametrize("value", ["nion/*aaa*/select/*aaa*/1,2,3", "1/**/or/**/1", "x/*a*/union/*b*/all"])
+def test_keywords_glued_by_comments_block(value: str) -> None:
+    v = analyse(value)
+    assert v is not None and v.severity >= Severity.HIGH, v
+
+
+@pytest.mark.parametrize("value", ["x /* a */ select 1", "body{} /* x */ select {color:red}", "if/*c*/(x)/*d*/else",
+                                   "int/*x*/main()", "a /*and*/ b", "/**/" * 4])
+def test_comments_in_code_or_with_blanks_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["@@version", "1+@@version", "@@servername"])
+def test_server_variables_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["@@versions", "@version", "@@", "@@spid of user"])
+def test_other_at_words_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["'or select *", "'OR SELECT *", "x' and select password from users"])
+def test_a_bare_select_joined_to_the_break_out_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["students' or select few", "'hello' or select one", "it's or select one",
+                                   "Joe's or select"])
+def test_select_as_a_word_after_a_quote_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["123+len(1234)-len(123)", "1-ascii(1)+49", "5+length('abc')"])
+def test_numbers_computed_from_text_measures_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["2+sqrt(4)", "3*sin(30)", "len(x)+1", "10 + len(s)", "1 len(3)"])
+def test_calculator_and_code_expressions_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)

@@ -34,7 +34,7 @@ from extauthz.detect.base import Detector, register
 from extauthz.detect.recent import RecentResults
 from extauthz.detect.sql_parse import ContextReading, SqlContextParser
 from extauthz.detect import sql_tokens as T
-from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, tokenize
+from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, SqlToken, tokenize
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.rules import rule_words
 
@@ -140,6 +140,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if f & P.CASE and (f & P.CONST_COMPARE and (quoted or after) or f & P.COMPARE and clean) or (
             f & P.CONDITIONAL and (clean or quoted or after)):
         return Severity.HIGH, "conditional"
+    if not quoted and clean and f & P.NUMBER_WITH_MEASURE:
+        return Severity.HIGH, "arithmetic-probe"
     if f & P.CAST_ERROR and clean:
         return Severity.HIGH, "cast-error"
     if f & P.CLAUSE_CHAIN and clean:
@@ -152,6 +154,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if quoted:
         if f & P.STACKED_SELECT and r.end != P.END_JUNK:
             return Severity.HIGH, "stacked-query"
+        if f & P.LOGIC_SELECT:
+            return Severity.HIGH, "boolean"
         if r.placed == 0 and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
         if f & P.STATEMENT_END and r.end != P.END_JUNK and r.placed <= 4:
@@ -222,7 +226,7 @@ def sql_only_name(form: str) -> SqliVerdict | None:
         return None
     toks = [t for t in tokenize(form) if t.kind != T.COMMENT]
     for i, t in enumerate(toks):
-        if t.kind not in _NAME_TOKENS or (i > 0 and toks[i - 1].kind == T.DOT):
+        if t.kind not in _NAME_TOKENS and t.kind != T.VARIABLE or (i > 0 and toks[i - 1].kind == T.DOT):
             continue
         name = _system_leaf(t.text)
         if name is None:
@@ -236,6 +240,41 @@ def sql_only_name(form: str) -> SqliVerdict | None:
         reading = ContextReading("bare", facts, P.END_CLEAN, t.start, t.end, 0, (t.text,))
         return SqliVerdict(Severity.HIGH, rule, reading, form)
     return None
+
+
+# Keywords only SQL has (not "if", "else", "for", "case", "return" of every C-like language).
+_GLUED_KEYWORDS = frozenset({"select", "union", "from", "where", "and", "or", "xor", "insert", "update", "delete",
+                             "drop", "exec", "execute", "having", "order", "group", "limit", "into", "declare",
+                             "waitfor", "truncate", "alter", "create", "intersect", "except", "minus", "join",
+                             "procedure", "outfile", "dumpfile", "like", "null", "not"})
+
+
+# A letter touching a comment: the linear gate before the value is tokenised for glued keywords.
+_GLUED_COMMENT_GATE = re2.compile(rb"[A-Za-z]/\*|\*/[A-Za-z]")
+
+
+def comment_glued_keywords(value: str) -> SqliVerdict | None:
+    """SQL keywords glued to other code by /* */ comments with no blank: "nion/*x*/select/*x*/1,2",
+    "1/**/or/**/1". The comment stands in for the blank a filter looks for; prose has no comments,
+    and code that has them puts blanks around them. Two such joints are HIGH, one is MEDIUM."""
+    if "/*" not in value or _GLUED_COMMENT_GATE.search(value.encode("utf-8", "surrogatepass")) is None:
+        return None
+    toks = tokenize(value)
+    joints = 0
+    first: SqlToken | None = None
+    for i in range(1, len(toks) - 1):
+        c, before, after = toks[i], toks[i - 1], toks[i + 1]
+        if c.kind != T.COMMENT or not c.flags & T.F_BLOCK_COMMENT or c.flags & T.F_UNTERMINATED:
+            continue
+        if before.end != c.start or after.start != c.end or T.COMMENT in (before.kind, after.kind):
+            continue
+        if before.text in _GLUED_KEYWORDS or after.text in _GLUED_KEYWORDS:
+            joints += 1
+            first = first or c
+    if not joints or first is None:
+        return None
+    reading = ContextReading("bare", P.INLINE_COMMENT, P.END_CLEAN, first.start, first.end, 0, ())
+    return SqliVerdict(Severity.HIGH if joints >= 2 else Severity.MEDIUM, "comment-evasion", reading, value)
 
 
 def _system_leaf(name: str) -> str | None:
@@ -553,6 +592,9 @@ def analyse(value: str) -> SqliVerdict | None:
             named = sql_only_name(form)
             if named is not None:
                 return named
+        glued = comment_glued_keywords(value)
+        if glued is not None and (best is None or glued.severity > best.severity):
+            return glued
     return best
 
 
