@@ -599,3 +599,20 @@ def test_a_statement_spelt_in_hex_blocks_even_cut_off() -> None:
     v = analyse("0x730065006c0065006300740020004000400076006500 ...")  # UTF-16LE "select @@ve", then cut
     assert v is not None and v.rule == "hex-statement" and v.severity is Severity.HIGH
     assert not blocks("0x73656c65637420746865206265737420 ...")  # "select the best ": prose spelt in hex
+
+
+def medium(value: str) -> bool:
+    v = analyse(value)
+    return v is not None and v.severity is Severity.MEDIUM
+
+
+@pytest.mark.parametrize("value", ["'alter a", "'UNION A", "\" ALTER A", "' union/", "'select H", "; select", ";drop",
+                                   ";update users", "1=1", "11!=1", "1 is not 2"])
+def test_suggestive_fragments_are_medium(value: str) -> None:
+    assert medium(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["'Union Station'", "'hello", "\"Select\" button", "x=1", "; see below", "'90s",
+                                   "2015-01-01", ";) select"])
+def test_quotes_and_numbers_in_text_are_not_fragments(value: str) -> None:
+    assert analyse(value) is None, analyse(value)

@@ -201,6 +201,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
             return Severity.MEDIUM, "boolean"
         if f & P.CONST_COMPARE and clean and f & (P.LOGIC | P.CLOSE_PAREN):
             return Severity.MEDIUM, "boolean"
+        if f & P.CONST_COMPARE and clean and r.placed == 0 and not f & (P.STRING_OPERAND | P.OPEN_STRING):
+            return Severity.MEDIUM, "comparison"  # "1=1", "11!=1", "1 is not 2": the value is one constant test
     return None
 
 
@@ -240,6 +242,35 @@ def sql_only_name(form: str) -> SqliVerdict | None:
         reading = ContextReading("bare", facts, P.END_CLEAN, t.start, t.end, 0, (t.text,))
         return SqliVerdict(Severity.HIGH, rule, reading, form)
     return None
+
+
+# Statement and set keywords that, right after an opening quote or ";", begin a second query.
+_LEADING_STATEMENTS = frozenset({"select", "union", "insert", "update", "delete", "drop", "alter", "create",
+                                 "exec", "execute", "truncate", "declare", "shutdown", "waitfor", "grant"})
+
+
+def statement_after_quote(value: str) -> SqliVerdict | None:
+    """MEDIUM: the value opens with a quote or ";" and goes on with a statement keyword ("'union a",
+    "\" ALTER A", ";drop", "; select") and no quote closes it again. An injection's first words,
+    but also a stray quote before a word a user typed: suggestive, so it needs company to block."""
+    head = value.lstrip()[:1]
+    if head not in _QUOTE_CHARS and head != ";":
+        return None
+    toks = tokenize(value[:256])
+    if not toks or toks[0].kind not in (T.STRING, T.SEMICOLON):
+        return None
+    first = toks[0]
+    if first.kind == T.STRING:
+        if not first.flags & F_UNTERMINATED:
+            return None
+        toks = tokenize(value[:256], value.lstrip()[0])  # read after the quote, as the application would
+        if len(toks) < 2 or toks[0].text.strip() or toks[0].flags & F_UNTERMINATED:
+            return None
+    nxt = next((t for t in toks[1:] if t.kind not in (T.SEMICOLON, T.COMMENT)), None)
+    if nxt is None or nxt.text not in _LEADING_STATEMENTS or nxt.kind not in (T.STATEMENT, T.SETOP):
+        return None
+    reading = ContextReading("bare", P.STATEMENT, P.END_CLEAN, nxt.start, nxt.end, 0, ())
+    return SqliVerdict(Severity.MEDIUM, "statement-fragment", reading, value)
 
 
 # Keywords only SQL has (not "if", "else", "for", "case", "return" of every C-like language).
@@ -600,6 +631,8 @@ def analyse(value: str) -> SqliVerdict | None:
         glued = comment_glued_keywords(value)
         if glued is not None and (best is None or glued.severity > best.severity):
             return glued
+        if best is None:
+            return statement_after_quote(value)
     return best
 
 
