@@ -538,3 +538,81 @@ def test_waitfor_with_a_time_literal_or_variable_blocks(value: str) -> None:
 
 def test_lone_surrogates_reach_the_sql_only_name_gate() -> None:
     assert blocks("xp_cmdshell \ud83d") and analyse("\ud83d\ude00 \ud83d x") is None
+
+
+@pytest.mark.parametrize("value", ["nion/*aaa*/select/*aaa*/1,2,3", "1/**/or/**/1", "x/*a*/union/*b*/all"])
+def test_keywords_glued_by_comments_block(value: str) -> None:
+    v = analyse(value)
+    assert v is not None and v.severity >= Severity.HIGH, v
+
+
+@pytest.mark.parametrize("value", ["x /* a */ select 1", "body{} /* x */ select {color:red}", "if/*c*/(x)/*d*/else",
+                                   "int/*x*/main()", "a /*and*/ b", "/**/" * 4])
+def test_comments_in_code_or_with_blanks_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["@@version", "1+@@version", "@@servername"])
+def test_server_variables_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["@@versions", "@version", "@@", "@@spid of user"])
+def test_other_at_words_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["'or select *", "'OR SELECT *", "x' and select password from users"])
+def test_a_bare_select_joined_to_the_break_out_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["students' or select few", "'hello' or select one", "it's or select one",
+                                   "Joe's or select"])
+def test_select_as_a_word_after_a_quote_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["123+len(1234)-len(123)", "1-ascii(1)+49", "5+length('abc')"])
+def test_numbers_computed_from_text_measures_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["2+sqrt(4)", "3*sin(30)", "len(x)+1", "10 + len(s)", "1 len(3)"])
+def test_calculator_and_code_expressions_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["BACKUP database master to disks='\\\\\\\\10.0.0.1\\\\x\\\\db.dat'",
+                                   "backup database master to disk='c:\\\\x.bak'", "1;backup database master to disk='x'--"])
+def test_backup_to_a_device_path_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["backup database daily to the cloud", "restore database from backup",
+                                   "backup log to disk", "backup database = good idea"])
+def test_backup_in_prose_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_a_statement_spelt_in_hex_blocks_even_cut_off() -> None:
+    v = analyse("0x730065006c0065006300740020004000400076006500 ...")  # UTF-16LE "select @@ve", then cut
+    assert v is not None and v.rule == "hex-statement" and v.severity is Severity.HIGH
+    assert not blocks("0x73656c65637420746865206265737420 ...")  # "select the best ": prose spelt in hex
+
+
+def medium(value: str) -> bool:
+    v = analyse(value)
+    return v is not None and v.severity is Severity.MEDIUM
+
+
+@pytest.mark.parametrize("value", ["'alter a", "'UNION A", "\" ALTER A", "' union/", "'select H", "; select", ";drop",
+                                   ";update users", "1=1", "11!=1", "1 is not 2"])
+def test_suggestive_fragments_are_medium(value: str) -> None:
+    assert medium(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["'Union Station'", "'hello", "\"Select\" button", "x=1", "; see below", "'90s",
+                                   "2015-01-01", ";) select"])
+def test_quotes_and_numbers_in_text_are_not_fragments(value: str) -> None:
+    assert analyse(value) is None, analyse(value)

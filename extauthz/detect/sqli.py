@@ -34,7 +34,7 @@ from extauthz.detect.base import Detector, register
 from extauthz.detect.recent import RecentResults
 from extauthz.detect.sql_parse import ContextReading, SqlContextParser
 from extauthz.detect import sql_tokens as T
-from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, tokenize
+from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, SqlToken, tokenize
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.rules import rule_words
 
@@ -140,6 +140,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if f & P.CASE and (f & P.CONST_COMPARE and (quoted or after) or f & P.COMPARE and clean) or (
             f & P.CONDITIONAL and (clean or quoted or after)):
         return Severity.HIGH, "conditional"
+    if not quoted and clean and f & P.NUMBER_WITH_MEASURE:
+        return Severity.HIGH, "arithmetic-probe"
     if f & P.CAST_ERROR and clean:
         return Severity.HIGH, "cast-error"
     if f & P.CLAUSE_CHAIN and clean:
@@ -152,6 +154,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if quoted:
         if f & P.STACKED_SELECT and r.end != P.END_JUNK:
             return Severity.HIGH, "stacked-query"
+        if f & P.LOGIC_SELECT:
+            return Severity.HIGH, "boolean"
         if r.placed == 0 and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
         if f & P.STATEMENT_END and r.end != P.END_JUNK and r.placed <= 4:
@@ -197,6 +201,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
             return Severity.MEDIUM, "boolean"
         if f & P.CONST_COMPARE and clean and f & (P.LOGIC | P.CLOSE_PAREN):
             return Severity.MEDIUM, "boolean"
+        if f & P.CONST_COMPARE and clean and r.placed == 0 and not f & (P.STRING_OPERAND | P.OPEN_STRING):
+            return Severity.MEDIUM, "comparison"  # "1=1", "11!=1", "1 is not 2": the value is one constant test
     return None
 
 
@@ -222,7 +228,7 @@ def sql_only_name(form: str) -> SqliVerdict | None:
         return None
     toks = [t for t in tokenize(form) if t.kind != T.COMMENT]
     for i, t in enumerate(toks):
-        if t.kind not in _NAME_TOKENS or (i > 0 and toks[i - 1].kind == T.DOT):
+        if t.kind not in _NAME_TOKENS and t.kind != T.VARIABLE or (i > 0 and toks[i - 1].kind == T.DOT):
             continue
         name = _system_leaf(t.text)
         if name is None:
@@ -236,6 +242,70 @@ def sql_only_name(form: str) -> SqliVerdict | None:
         reading = ContextReading("bare", facts, P.END_CLEAN, t.start, t.end, 0, (t.text,))
         return SqliVerdict(Severity.HIGH, rule, reading, form)
     return None
+
+
+# Statement and set keywords that, right after an opening quote or ";", begin a second query.
+_LEADING_STATEMENTS = frozenset({"select", "union", "insert", "update", "delete", "drop", "alter", "create",
+                                 "exec", "execute", "truncate", "declare", "shutdown", "waitfor", "grant"})
+
+
+def statement_after_quote(value: str) -> SqliVerdict | None:
+    """MEDIUM: the value opens with a quote or ";" and goes on with a statement keyword ("'union a",
+    "\" ALTER A", ";drop", "; select") and no quote closes it again. An injection's first words,
+    but also a stray quote before a word a user typed: suggestive, so it needs company to block."""
+    head = value.lstrip()[:1]
+    if head not in _QUOTE_CHARS and head != ";":
+        return None
+    toks = tokenize(value[:256])
+    if not toks or toks[0].kind not in (T.STRING, T.SEMICOLON):
+        return None
+    first = toks[0]
+    if first.kind == T.STRING:
+        if not first.flags & F_UNTERMINATED:
+            return None
+        toks = tokenize(value[:256], value.lstrip()[0])  # read after the quote, as the application would
+        if len(toks) < 2 or toks[0].text.strip() or toks[0].flags & F_UNTERMINATED:
+            return None
+    nxt = next((t for t in toks[1:] if t.kind not in (T.SEMICOLON, T.COMMENT)), None)
+    if nxt is None or nxt.text not in _LEADING_STATEMENTS or nxt.kind not in (T.STATEMENT, T.SETOP):
+        return None
+    reading = ContextReading("bare", P.STATEMENT, P.END_CLEAN, nxt.start, nxt.end, 0, ())
+    return SqliVerdict(Severity.MEDIUM, "statement-fragment", reading, value)
+
+
+# Keywords only SQL has (not "if", "else", "for", "case", "return" of every C-like language).
+_GLUED_KEYWORDS = frozenset({"select", "union", "from", "where", "and", "or", "xor", "insert", "update", "delete",
+                             "drop", "exec", "execute", "having", "order", "group", "limit", "into", "declare",
+                             "waitfor", "truncate", "alter", "create", "intersect", "except", "minus", "join",
+                             "procedure", "outfile", "dumpfile", "like", "null", "not"})
+
+
+# A letter touching a comment: the linear gate before the value is tokenised for glued keywords.
+_GLUED_COMMENT_GATE = re2.compile(rb"[A-Za-z]/\*|\*/[A-Za-z]")
+
+
+def comment_glued_keywords(value: str) -> SqliVerdict | None:
+    """SQL keywords glued to other code by /* */ comments with no blank: "nion/*x*/select/*x*/1,2",
+    "1/**/or/**/1". The comment stands in for the blank a filter looks for; prose has no comments,
+    and code that has them puts blanks around them. Two such joints are HIGH, one is MEDIUM."""
+    if "/*" not in value or _GLUED_COMMENT_GATE.search(value.encode("utf-8", "surrogatepass")) is None:
+        return None
+    toks = tokenize(value)
+    joints = 0
+    first: SqlToken | None = None
+    for i in range(1, len(toks) - 1):
+        c, before, after = toks[i], toks[i - 1], toks[i + 1]
+        if c.kind != T.COMMENT or not c.flags & T.F_BLOCK_COMMENT or c.flags & T.F_UNTERMINATED:
+            continue
+        if before.end != c.start or after.start != c.end or T.COMMENT in (before.kind, after.kind):
+            continue
+        if before.text in _GLUED_KEYWORDS or after.text in _GLUED_KEYWORDS:
+            joints += 1
+            first = first or c
+    if not joints or first is None:
+        return None
+    reading = ContextReading("bare", P.INLINE_COMMENT, P.END_CLEAN, first.start, first.end, 0, ())
+    return SqliVerdict(Severity.HIGH if joints >= 2 else Severity.MEDIUM, "comment-evasion", reading, value)
 
 
 def _system_leaf(name: str) -> str | None:
@@ -539,10 +609,15 @@ def analyse(value: str) -> SqliVerdict | None:
         return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
     forms = variants(value)
+    hex_text = _decode_hex_literals(value) if "0x" in value or "0X" in value else None
     for form in forms:
         check_spent()
         for r, opening, token_data in _readings(form):
             g = grade(r, opening, token_data)
+            if g is None and form == hex_text and r.facts & P.STATEMENT:
+                # a statement spelt in hex ("0x73656c656374..."): no one hex-encodes SQL but to run it
+                # with EXEC(@x) past a filter, even when the value is cut off after it
+                g = Severity.HIGH, "hex-statement"
             if g is not None and (best is None or g[0] > best.severity):
                 best = SqliVerdict(g[0], g[1], r, form)
         if best is not None and best.severity >= Severity.HIGH:
@@ -553,6 +628,11 @@ def analyse(value: str) -> SqliVerdict | None:
             named = sql_only_name(form)
             if named is not None:
                 return named
+        glued = comment_glued_keywords(value)
+        if glued is not None and (best is None or glued.severity > best.severity):
+            return glued
+        if best is None:
+            return statement_after_quote(value)
     return best
 
 
