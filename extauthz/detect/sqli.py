@@ -25,14 +25,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+import re2
+
 from extauthz.budget import check_spent
 from extauthz.decode import Input
 from extauthz.detect import sql_parse as P
 from extauthz.detect.base import Detector, register
 from extauthz.detect.recent import RecentResults
 from extauthz.detect.sql_parse import ContextReading, SqlContextParser
-from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, tokenize
+from extauthz.detect import sql_tokens as T
+from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, SqlToken, tokenize
 from extauthz.finding import Finding, Severity, excerpt
+from extauthz.rules import rule_words
 
 # Quote contexts and the characters that open/close them.
 _CONTEXTS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -136,6 +140,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if f & P.CASE and (f & P.CONST_COMPARE and (quoted or after) or f & P.COMPARE and clean) or (
             f & P.CONDITIONAL and (clean or quoted or after)):
         return Severity.HIGH, "conditional"
+    if not quoted and clean and f & P.NUMBER_WITH_MEASURE:
+        return Severity.HIGH, "arithmetic-probe"
     if f & P.CAST_ERROR and clean:
         return Severity.HIGH, "cast-error"
     if f & P.CLAUSE_CHAIN and clean:
@@ -146,6 +152,10 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if quoted and (opening or not token_data):
         return None  # the weak shapes below need the value to close its literal right after its data
     if quoted:
+        if f & P.STACKED_SELECT and r.end != P.END_JUNK:
+            return Severity.HIGH, "stacked-query"
+        if f & P.LOGIC_SELECT:
+            return Severity.HIGH, "boolean"
         if r.placed == 0 and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
         if f & P.STATEMENT_END and r.end != P.END_JUNK and r.placed <= 4:
@@ -183,12 +193,131 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
                 r.end == P.END_COMMENT or f & (P.CONST_COMPARE | P.SYMBOLIC_LOGIC | P.OPEN_STRING)
                 or (clean and r.placed >= 3 and f & P.CLOSE_PAREN and f & P.HEX)):
             return Severity.HIGH, "boolean"
+        if f & P.LEADING_XOR and f & (P.LOGIC_NUMBER | P.LOGIC_TEXT | P.LOGIC_STRONG | P.LOGIC_CALL):
+            return Severity.HIGH, "boolean"  # "xor 2<3", "xor 'b'>": the tail of "1 xor 2<3"; XOR opens no prose
         if f & (P.CLAUSE | P.WHERE) and clean and after:
             return Severity.MEDIUM, "clause"
         if f & P.LOGIC and f & P.COMPARE and clean:
             return Severity.MEDIUM, "boolean"
         if f & P.CONST_COMPARE and clean and f & (P.LOGIC | P.CLOSE_PAREN):
             return Severity.MEDIUM, "boolean"
+        if f & P.CONST_COMPARE and clean and r.placed == 0 and not f & (P.STRING_OPERAND | P.OPEN_STRING):
+            return Severity.MEDIUM, "comparison"  # "1=1", "11!=1", "1 is not 2": the value is one constant test
+    return None
+
+
+SQL_ONLY_FUNCTIONS = rule_words("sql.yaml", "sql_only_functions")
+SQL_ONLY_NAMES = rule_words("sql.yaml", "sql_only_names")
+_NAME_TOKENS = frozenset({T.NAME, T.KEYWORD, T.STATEMENT, T.LITERAL, T.TYPE})
+# Any of those names as a substring: the cheap linear gate before a form is tokenised for them.
+# Bytes, so that lone surrogates (a JSON "\\ud83d" decoded alone) reach it as they are.
+_SQL_ONLY_GATE = re2.compile(("(?i)" + "|".join(re2.escape(w) for w in sorted(SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES))).encode())
+
+
+def sql_only_name(form: str) -> SqliVerdict | None:
+    """A word of the value that only SQL knows: a call of an SQL-only function
+    ("extractvalue(", "GROUP_CONCAT (", even cut off before its arguments) or the name of a
+    server procedure, package or catalogue ("xp_cmdshell", "--sp_password", "UTL_HTTP").
+
+    Words, not substrings: "xp_cmdshell_docs" and a quoted 'pg_catalog' are other tokens.
+    No break-out is needed: these names are not English, and no other language a client
+    writes has them. A member of another object ("chart.benchmark(", "].concat_ws(") is that
+    language's method, so a qualified name counts only under a system schema (master..xp_cmdshell).
+    """
+    if _SQL_ONLY_GATE.search(form.encode("utf-8", "surrogatepass")) is None:
+        return None
+    toks = [t for t in tokenize(form) if t.kind != T.COMMENT]
+    for i, t in enumerate(toks):
+        if t.kind not in _NAME_TOKENS and t.kind != T.VARIABLE or (i > 0 and toks[i - 1].kind == T.DOT):
+            continue
+        name = _system_leaf(t.text)
+        if name is None:
+            continue
+        if name in SQL_ONLY_FUNCTIONS and i + 1 < len(toks) and toks[i + 1].kind == T.LPAREN:
+            facts, rule = P.CALL, "sql-function"
+        elif name in SQL_ONLY_NAMES:
+            facts, rule = P.SYSTEM_OBJECT, "system-name"
+        else:
+            continue
+        reading = ContextReading("bare", facts, P.END_CLEAN, t.start, t.end, 0, (t.text,))
+        return SqliVerdict(Severity.HIGH, rule, reading, form)
+    return None
+
+
+# Statement and set keywords that, right after an opening quote or ";", begin a second query.
+_LEADING_STATEMENTS = frozenset({"select", "union", "insert", "update", "delete", "drop", "alter", "create",
+                                 "exec", "execute", "truncate", "declare", "shutdown", "waitfor", "grant"})
+
+
+def statement_after_quote(value: str) -> SqliVerdict | None:
+    """MEDIUM: the value opens with a quote or ";" and goes on with a statement keyword ("'union a",
+    "\" ALTER A", ";drop", "; select") and no quote closes it again. An injection's first words,
+    but also a stray quote before a word a user typed: suggestive, so it needs company to block."""
+    head = value.lstrip()[:1]
+    if head not in _QUOTE_CHARS and head != ";":
+        return None
+    toks = tokenize(value[:256])
+    if not toks or toks[0].kind not in (T.STRING, T.SEMICOLON):
+        return None
+    first = toks[0]
+    if first.kind == T.STRING:
+        if not first.flags & F_UNTERMINATED:
+            return None
+        toks = tokenize(value[:256], value.lstrip()[0])  # read after the quote, as the application would
+        if len(toks) < 2 or toks[0].text.strip() or toks[0].flags & F_UNTERMINATED:
+            return None
+    nxt = next((t for t in toks[1:] if t.kind not in (T.SEMICOLON, T.COMMENT)), None)
+    if nxt is None or nxt.text not in _LEADING_STATEMENTS or nxt.kind not in (T.STATEMENT, T.SETOP):
+        return None
+    reading = ContextReading("bare", P.STATEMENT, P.END_CLEAN, nxt.start, nxt.end, 0, ())
+    return SqliVerdict(Severity.MEDIUM, "statement-fragment", reading, value)
+
+
+# Keywords only SQL has (not "if", "else", "for", "case", "return" of every C-like language).
+_GLUED_KEYWORDS = frozenset({"select", "union", "from", "where", "and", "or", "xor", "insert", "update", "delete",
+                             "drop", "exec", "execute", "having", "order", "group", "limit", "into", "declare",
+                             "waitfor", "truncate", "alter", "create", "intersect", "except", "minus", "join",
+                             "procedure", "outfile", "dumpfile", "like", "null", "not"})
+
+
+# A letter touching a comment: the linear gate before the value is tokenised for glued keywords.
+_GLUED_COMMENT_GATE = re2.compile(rb"[A-Za-z]/\*|\*/[A-Za-z]")
+
+
+def comment_glued_keywords(value: str) -> SqliVerdict | None:
+    """SQL keywords glued to other code by /* */ comments with no blank: "nion/*x*/select/*x*/1,2",
+    "1/**/or/**/1". The comment stands in for the blank a filter looks for; prose has no comments,
+    and code that has them puts blanks around them. Two such joints are HIGH, one is MEDIUM."""
+    if "/*" not in value or _GLUED_COMMENT_GATE.search(value.encode("utf-8", "surrogatepass")) is None:
+        return None
+    toks = tokenize(value)
+    joints = 0
+    first: SqlToken | None = None
+    for i in range(1, len(toks) - 1):
+        c, before, after = toks[i], toks[i - 1], toks[i + 1]
+        if c.kind != T.COMMENT or not c.flags & T.F_BLOCK_COMMENT or c.flags & T.F_UNTERMINATED:
+            continue
+        if before.end != c.start or after.start != c.end or T.COMMENT in (before.kind, after.kind):
+            continue
+        if before.text in _GLUED_KEYWORDS or after.text in _GLUED_KEYWORDS:
+            joints += 1
+            first = first or c
+    if not joints or first is None:
+        return None
+    reading = ContextReading("bare", P.INLINE_COMMENT, P.END_CLEAN, first.start, first.end, 0, ())
+    return SqliVerdict(Severity.HIGH if joints >= 2 else Severity.MEDIUM, "comment-evasion", reading, value)
+
+
+def _system_leaf(name: str) -> str | None:
+    """The name to look up: the word itself when it is in a list, else the last part of a name
+    qualified only by system schemas ("master..xp_cmdshell", "sys.dbms_pipe"), else None."""
+    if name in SQL_ONLY_FUNCTIONS or name in SQL_ONLY_NAMES:
+        return name
+    if "." not in name:
+        return None
+    parts = name.split(".")
+    if all(not p or p in P.SYSTEM_SCHEMAS for p in parts[:-1]):
+        return parts[-1]
     return None
 
 
@@ -206,9 +335,15 @@ def variants(value: str) -> list[str]:
       written out (see the functions below).
     """
     out = [value]
-    out.extend(nested_parameters(value))
+    for nested in nested_parameters(value):
+        out.append(nested)
+        if "+" in nested:
+            out.append(nested.replace("+", " "))  # "pay=and+x+=+'": the nested form value, its blanks encoded
     if "+" in value:
         out.append(value.replace("+", " "))
+    inner = _quoted_literal_content(value)
+    if inner is not None:
+        out.append(inner)
     if "/*" in value:
         stripped = _strip_block_comments(value)
         if stripped != value:
@@ -223,6 +358,19 @@ def variants(value: str) -> list[str]:
 
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _quoted_literal_content(value: str) -> str | None:
+    """The text of a value written as one SQL literal with doubled quotes inside:
+    '"a"" or 1=1--"' holds 'a" or 1=1--' (payload lists quote their entries this way).
+    Only with a doubled quote inside: "'cats' or 'dogs'" is two literals, not one."""
+    if len(value) < 4 or value[0] not in "'\"" or value[-1] != value[0] or value[1] == value[0]:
+        return None  # a literal that opens with an escaped quote ("''''...") is no payload's wrapping
+    q = value[0]
+    body = value[1:-1]
+    if q + q not in body:
+        return None
+    return body.replace(q + q, q)
 
 
 def _decode_bytes(data: bytearray) -> str:
@@ -460,15 +608,37 @@ def analyse(value: str) -> SqliVerdict | None:
     if heuristic_probe(value):
         return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
-    for form in variants(value):
+    forms = variants(value)
+    hex_text = _decode_hex_literals(value) if "0x" in value or "0X" in value else None
+    for form in forms:
         check_spent()
         for r, opening, token_data in _readings(form):
             g = grade(r, opening, token_data)
+            if g is None and form == hex_text and r.facts & P.STATEMENT:
+                # a statement spelt in hex ("0x73656c656374..."): no one hex-encodes SQL but to run it
+                # with EXEC(@x) past a filter, even when the value is cut off after it
+                g = Severity.HIGH, "hex-statement"
             if g is not None and (best is None or g[0] > best.severity):
                 best = SqliVerdict(g[0], g[1], r, form)
         if best is not None and best.severity >= Severity.HIGH:
             break
+    else:
+        for form in forms:
+            check_spent()
+            named = sql_only_name(form)
+            if named is not None:
+                return named
+        glued = comment_glued_keywords(value)
+        if glued is not None and (best is None or glued.severity > best.severity):
+            return glued
+        if best is None:
+            return statement_after_quote(value)
     return best
+
+
+def _escape(word: str) -> str:
+    """A rule word as a literal in a Hyperscan pattern (trusted data: the rule file)."""
+    return "".join("\\" + c if not (c.isalnum() or c == "_") else c for c in word)
 
 
 @register
@@ -493,6 +663,10 @@ class SqlInjectionDetector(Detector):
         r"[0-9)](?:or|and|xor)[0-9]",  # "1or1=1": a connective glued to numbers on both sides
         r"\(\s*[0-9]+\s*(?:=|<>|!=|<=?|>=?)\s*[0-9]+\s*\)",  # "(8362=9139)*9139": a comparison used as a number
         r"0x[0-9a-f]{16}",  # a long hex literal that may spell a statement (see _decode_hex_literals)
+        r"(?:^|\W)(?:except|intersect)\W",  # set operations other than UNION ("except values(1,2)")
+        # SQL-only functions and server names (see sql_only_name)
+        r"(?:^|\W)(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_FUNCTIONS)) + r")\s*\(",
+        r"(?:^|[^a-z0-9_$])(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_NAMES)) + r")(?:[^a-z0-9_$]|$)",
     )
 
     def __init__(self) -> None:

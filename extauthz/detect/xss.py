@@ -27,6 +27,7 @@ from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.evasive_urls import evasive_url
 from extauthz.detect.recent import RecentResults
+from extauthz.detect.urlparts import percent_once
 from extauthz.detect.html_tokens import (HtmlAttr, HtmlTag, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
 from extauthz.detect.js_fold import fold_js
@@ -86,7 +87,9 @@ class _Best:
     def __init__(self) -> None:
         self.v: XssVerdict | None = None
         self.nested = 0  # documents read inside attributes (srcdoc), bounded
-        self.handlers = 0  # event handler values read as JavaScript, bounded by _MAX_HANDLERS_READ
+        # event handler values read as JavaScript, bounded by _MAX_HANDLERS_READ (other attributes
+        # read for a call count here too)
+        self.handlers = 0
         self.cap = Severity.CRITICAL  # the most a reading of the current form may give
 
     def add(self, severity: Severity, rule: str, start: int, end: int, detail: str) -> None:
@@ -157,8 +160,26 @@ def _read(v: str, best: _Best, depth: int) -> None:
         _css_fragment(v, best)
     if "<!" in v and "attlist" in low:
         _dtd_attributes(v, low, best)
+    if "/script" in low and (best.v is None or best.v.severity < Severity.HIGH):
+        _bracketless_script(v, low, best)
     if len(v) <= _PROBE_MAX and (best.v is None or best.v.severity < Severity.HIGH):
         _probe(v, best)
+
+
+def _bracketless_script(v: str, low: str, best: _Best) -> None:
+    """`scriptalert(1)/script`, `-1scriptdocument.cookie=true;/script`: a script element whose
+    angle brackets a filter (or an encoding layer) took away; put them back in a page that
+    re-encodes or a filter that only strips once and it runs. The code between must reach a
+    sink; `javascript/script` or a path `/js/script/x.js` have no opener or no code."""
+    close = low.find("/script")
+    k = low.rfind("script", 0, close)
+    while k >= 0 and (k > 0 and (low[k - 1].isalpha() or low[k - 1] == "/")):
+        k = low.rfind("script", 0, k)
+    if k < 0:
+        return
+    js = read_js(tokenize_js(v[k + 6:close][:512], 0, 64))
+    if js.sink and _strong(js.sink) and js.valid_until > js.sink_index or js.sink.startswith("document.cookie"):
+        best.add(Severity.HIGH, "script-tag", k, close + 7, f"script...{js.sink}.../script without its brackets")
 
 
 # ------------------------------------------------------------------ probes
@@ -270,6 +291,13 @@ def _html(v: str, best: _Best, depth: int) -> None:
     tags = scan_tags(v)
     _breakout_markup(v, tags, best)
     closers = [t for t in tags if t.end_tag and t.name in _CONTEXT_CLOSERS]
+    closed_kinds = {t.name for t in closers}
+    if len(closed_kinds) >= 3 and not any(
+            c.isalnum() for a, b in zip(closers, closers[1:]) for c in v[a.end:b.start]):
+        # `</style/</title/</textarea/</script/--!>`: one value that ends every raw-text element the page
+        # might have put it in, back to back; text never needs that (a reflection probe, see _probe)
+        best.add(Severity.HIGH, "probe", closers[0].start, closers[-1].end,
+                 "ends " + ", ".join(f"</{k}>" for k in sorted(closed_kinds)) + " at once")
     judged: set[int] = set()  # attributes (by start) already judged: reads from nested "<" share them
     raw_checked = -1  # end of the tag text already read leniently (handler_in_tag ...)
     raw_reads = 0
@@ -293,6 +321,8 @@ def _html(v: str, best: _Best, depth: int) -> None:
                 continue
             judged.add(attr.start)
             _tag_attribute(v, name, attr, best, depth)
+        if not tag.closed and tag.attrs and tag.attrs[-1].end >= len(v):
+            _left_open(v, name, tag.attrs[-1], best)
         raw_end = min(tag.end, tag.start + 512)
         if (best.v is None or best.v.severity < Severity.HIGH) and raw_end > raw_checked \
                 and raw_reads < _MAX_RAW_READS:
@@ -572,15 +602,73 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
     if an in URL_ATTRIBUTES or _looks_like_script_url(value):
         hit = script_url(value if an != "content" else _meta_url(value))
         if not hit and an in URL_ATTRIBUTES:
-            hit = embedded_script_scheme(value)
+            hit = embedded_script_scheme(value) or _scheme_without_colon(value)
         if hit:
             best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
-        elif an in _LINK_ATTRIBUTES:
+            return
+        if an in _LINK_ATTRIBUTES:
             why = evasive_url(value)
+            if not why and value.startswith("``"):
+                why = "IE back-tick quoting"  # <a href=``calc``>: a quote only old IE honours, past quote filters
             if why:  # <a href="h tt\tp://6&#09;6.000146.0x7.147/">: a link spelled to pass a filter
                 best.add(Severity.HIGH, "evasive-link", attr.start, attr.end, f"<{tag} {an}=...> with {why}")
+                return
+    if ("(" in value or "`" in value) and (an not in _TEXT_ATTRIBUTES or value[:1] in "*/'\"") \
+            and best.handlers < _MAX_HANDLERS_READ:
+        best.handlers += 1
+        # <body scroll=alert(1)>, <video poster=prompt(1)//>, <p title="*/prompt(1)'">: the value is a call
+        # that pops up or runs code (an attribute some page script evaluates, or a handler filter probe)
+        js = read_js(tokenize_js(decode_entities(value[:256]), 0, 48))
+        if js.sink and _strong(js.sink) and js.sink_index <= 2 and js.valid_until > js.sink_index + 2:
+            best.add(Severity.HIGH, "attribute-code", attr.start, attr.end, f"<{tag} {an}={js.sink}>")
 
 
+_DANGLING_SCHEMES = ("http://", "https://", "//", "\\\\", "ftp://")
+# URL attributes the browser fetches without a click (a link left open only leaks when followed,
+# and a cut-off comment with a link in it is ordinary)
+_LOADS_ON_ITS_OWN = frozenset({"src", "background", "poster", "lowsrc", "dynsrc", "data", "srcset"})
+
+
+def _left_open(v: str, tag: str, attr: HtmlAttr, best: _Best) -> None:
+    """The value ends inside a quoted URL attribute it opened.
+
+    `<img src="//evil.example/?` (dangling markup): the page's own text, up to its next
+    quote (CSRF tokens, e-mail addresses, messages), becomes part of the URL and goes to
+    that host, no script needed. `<img src='javasc` is a script URL cut short by a length
+    limit. An editor or a form never sends a tag with its attribute value left open."""
+    if not attr.has_value or attr.name not in _LINK_ATTRIBUTES:
+        return
+    eq = v.find("=", attr.start, attr.end)
+    k = eq + 1
+    while 0 < k < len(v) and v[k] in " \t\r\n":
+        k += 1
+    quote = v[k:k + 1]
+    if eq < 0 or quote not in ("'", '"') or quote in v[k + 1:]:
+        return
+    url = decode_entities(v[k + 1:k + 1 + 256]).strip().lower()
+    if url.startswith(_DANGLING_SCHEMES) and len(url) > 4 and attr.name in _LOADS_ON_ITS_OWN:
+        best.add(Severity.HIGH, "dangling-markup", attr.start, attr.end,
+                 f"<{tag} {attr.name}={quote}{url[:24]}... left open: the page's text goes to that host")
+        return
+    flat = url.translate(_SCHEME_STRIP)
+    if len(flat) >= 4 and any(s.startswith(flat) for s in ("javascript:", "vbscript:")):
+        best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {attr.name}={quote}{flat}> (cut short)")
+
+
+def _scheme_without_colon(value: str) -> str:
+    """`javascript#alert(1)`, `javascript'+x+'`: a script scheme whose colon a filter took (or that
+    gets it from elsewhere) followed by code reaching a sink; '' otherwise. No URL starts so."""
+    low = value[:256].lstrip("\\\"'` ").lower()
+    for scheme in ("javascript", "vbscript"):
+        if low.startswith(scheme) and low[len(scheme):len(scheme) + 1] in ("#", "'", "\"", "&", "/", ";"):
+            js = read_js(tokenize_js(low, len(scheme) + 1, 48))
+            if js.sink and js.valid_until > js.sink_index:
+                return f"{scheme} (colon missing) reaching {js.sink}"
+    return ""
+
+
+# Attributes that only hold text shown to the user (a title may quote code).
+_TEXT_ATTRIBUTES = frozenset({"title", "alt", "placeholder", "label", "aria-label", "summary", "abbr", "value"})
 # Attributes whose URL the browser navigates to or loads when markup is injected.
 _LINK_ATTRIBUTES = frozenset({"href", "src", "xlink:href", "action", "formaction", "background", "poster",
                               "data", "lowsrc", "dynsrc"})
@@ -691,6 +779,10 @@ def _url_value(v: str, best: _Best) -> None:
     for start in candidates:
         hit = script_url(v[start:])
         if not hit:
+            hidden = _scheme_hidden_by_references(v[start:start + 96])
+            if hidden:
+                best.add(Severity.HIGH, "script-url", start, len(v), f"{hidden} hidden with character references")
+                return
             continue
         if hit.startswith("data:"):
             best.add(Severity.HIGH, "script-url", start, len(v), hit + " URL")
@@ -705,7 +797,7 @@ def _url_value(v: str, best: _Best) -> None:
             return
         scheme, rest = url_scheme(v[start:].lstrip("\\\"'` "))
         if "%" in rest:
-            rest = _percent_decode(rest)  # browsers percent-decode a javascript: URL before running it
+            rest = percent_once(rest[:4096])  # browsers percent-decode a javascript: URL before running it
         toks = tokenize_js(rest)
         js = read_js(toks)
         if js.sink and js.valid_until > js.sink_index or (scheme != "javascript" and "(" in rest):
@@ -724,22 +816,33 @@ def _url_value(v: str, best: _Best) -> None:
             best.add(Severity.HIGH, "script-url", max(0, k - 4), len(v), f"script URL reaching {js.sink}")
 
 
-_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
-
-
-def _percent_decode(text: str) -> str:
+def _scheme_hidden_by_references(head: str) -> str:
+    """`ja&tab;vascript&colon;`, `v&newline;b&tab;s...`: a script scheme with reference-shaped tokens
+    between its letters, in any case (a browser only decodes `&Tab;`, a filter or a later
+    case-folding layer may decode more); '' otherwise. Only there to hide the scheme from a filter."""
+    if "&" not in head[:12] or not head[:1].isalpha():
+        return ""
     out: list[str] = []
-    i, n = 0, min(len(text), 4096)
-    while i < n:
-        c = text[i]
-        if c == "%" and i + 2 < n + 1 and text[i + 1:i + 2] in _HEXDIGITS and text[i + 2:i + 3] in _HEXDIGITS \
-                and i + 2 < n:
-            out.append(chr(int(text[i + 1:i + 3], 16)))
-            i += 3
-            continue
-        out.append(c)
+    i, n = 0, len(head)
+    while i < n and len(out) < 16:
+        c = head[i]
+        if c == "&":
+            j = i + 1
+            while j < n and j - i < 12 and (head[j].isalnum() or head[j] == "#"):
+                j += 1
+            name = head[i + 1:j].lower()
+            if head[j:j + 1] == ";" and name not in ("amp", "#38", "#x26"):  # AT&amp;T is a literal "&"
+                out.append(":" if name == "colon" else "")
+                i = j + 1
+                continue
+        if c > " ":
+            out.append(c.lower())
         i += 1
-    return "".join(out)
+    flat = "".join(out)
+    for scheme in ("javascript:", "vbscript:", "livescript:"):
+        if flat.startswith(scheme):
+            return scheme
+    return ""
 
 
 # ------------------------------------------------------------------ JavaScript contexts
@@ -806,7 +909,8 @@ _LINE_ENDS = ("\n", "\r", "\u2028", "\u2029", "[U+2028]", "[U+2029]", "[u+2028]"
 
 
 def _code_starts(v: str) -> list[int]:
-    """Where the value may start being code: its start (after a leading quote), after a line
+    """Where the value may start being code: its start (after a leading quote), after the end
+    of a block comment (`*/alert(1)/*`), after a line
     end (`//comment%0dconfirm(1)//`: a line terminator ends the page's // comment) and after
     the first statement end (`x\\'; alert(document.cookie);//`: a value written into script
     after a character set ate the escaping). At most six."""
@@ -819,6 +923,9 @@ def _code_starts(v: str) -> list[int]:
     semi = v.find(";", 0, 256)
     if semi >= 0:
         starts.append(semi + 1)
+    close = v.find("*/", 0, 256)
+    if close >= 0:
+        starts.insert(1, close + 2)  # `*/alert(1)/*`: the value ends the page's /* comment
     return starts[:6]
 
 
@@ -1075,7 +1182,7 @@ def css_danger(text: str) -> str:
             return marker + "...)"
     if "url(data:" in css and any(t in css for t in ("text/html", "svg", "javascript")):
         return "url(data:...)"
-    if "-moz-binding:" in css:
+    if "-moz-binding:" in css or "binding:url(" in css:  # -moz-binding, and the unprefixed spelling probes try
         return "-moz-binding"
     if "behavior:" in css or "behaviour:" in css or "-ms-behavior:" in css or "behavior=url(" in css:
         return "behavior"

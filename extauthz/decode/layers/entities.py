@@ -4,6 +4,13 @@ Named (`&lt;`), decimal (`&#60;`), hex (`&#x3c;`), any number of leading
 zeros, and without the semicolon where HTML allows it (`&#60`, `&lt`, the
 legacy names). Code points the HTML standard maps elsewhere (0, surrogates,
 above U+10FFFF, the C1 range read as windows-1252) are mapped the same way.
+
+Zero padding is decoded like a browser does, but padding past the width any
+encoder writes is reported (decode.padded-charref): encoders write the shortest
+form, PHP pads decimals to three digits (`&#039;`), some tools pad hex to four
+like `\u0027` (`&#x0027;`). `&#0000060` or `&#x00003c` for an ASCII character is
+the filter-evasion form from the XSS cheat sheets (a filter that reads at most
+N digits, or looks for `&#60`, misses it), much as overlong UTF-8 is for bytes.
 """
 from __future__ import annotations
 
@@ -18,6 +25,10 @@ _LEGACY_MAX = max(len(k) for k in _LEGACY)
 _NAME_MAX = max(len(k) for k in _NAMED)
 _DEC = "0123456789"
 _HEX = "0123456789abcdefABCDEF"
+# Most digits an encoder writes for an ASCII character (see the module docstring).
+_WIDEST_DEC = 3
+_WIDEST_HEX = 4
+PADDED = "decode.padded-charref"
 
 
 def _char(cp: int) -> str:
@@ -28,12 +39,12 @@ def _char(cp: int) -> str:
     return chr(cp)
 
 
-def _numeric(part: str) -> tuple[str, str] | None:
-    """`#...` after an `&`: (character, rest of part) or None."""
+def _numeric(part: str) -> tuple[str, str, bool] | None:
+    """`#...` after an `&`: (character, rest of part, padded past any encoder's width) or None."""
     if part[1:2] in ("x", "X"):
-        start, digits, base = 2, _HEX, 16
+        start, digits, base, widest = 2, _HEX, 16, _WIDEST_HEX
     else:
-        start, digits, base = 1, _DEC, 10
+        start, digits, base, widest = 1, _DEC, 10, _WIDEST_DEC
     body = part[start:]
     rest = body.lstrip(digits)
     n = len(body) - len(rest)
@@ -43,7 +54,7 @@ def _numeric(part: str) -> tuple[str, str] | None:
     cp = int(significant, base) if len(significant) <= 8 else 0x110000
     if rest[:1] == ";":
         rest = rest[1:]
-    return _char(cp), rest
+    return _char(cp), rest, n > widest and cp < 0x80
 
 
 def _named(part: str) -> tuple[str, str] | None:
@@ -68,12 +79,15 @@ def decode_entities(text: str) -> Decoded | None:
         return None
     parts = text.split("&")
     out = [parts[0]]
-    changed = False
+    changed = padded = False
     for part in parts[1:]:
         c = part[:1]
         hit = None
         if c == "#":
-            hit = _numeric(part)
+            num = _numeric(part)
+            if num is not None:
+                hit = num[:2]
+                padded = padded or num[2]
         elif c.isalpha():
             hit = _named(part)
         if hit is None:
@@ -83,4 +97,6 @@ def decode_entities(text: str) -> Decoded | None:
             out.append(hit[0])
             out.append(hit[1])
             changed = True
-    return Decoded("".join(out)) if changed else None
+    if not changed:
+        return None
+    return Decoded("".join(out), (PADDED,) if padded else ())
