@@ -2,7 +2,8 @@ from hypothesis import given, settings, strategies as st
 
 from detect_helpers import request, rule_set
 from extauthz.decode import Input
-from extauthz.detect.crlf import Crlf, percent_once
+from extauthz.detect.crlf import Crlf
+from extauthz.detect.urlparts import percent_once
 from extauthz.finding import Severity
 
 DET = Crlf()

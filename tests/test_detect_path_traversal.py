@@ -129,3 +129,24 @@ def test_nul_before_the_climb_does_not_hide_it():
         assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules(v), v
     assert rules("../../boot.ini\x00.html")  # the truncation reading still counts
     assert rules("report\x00.pdf") == set()
+
+
+def test_windows_spellings_of_a_name_reach_the_file():
+    """Windows ignores trailing dots and blanks in a name and reads `name::$DATA` as the file."""
+    for v in ("/webapp/WEB-INF./web.xml", "x/WEB-INF../web.xml", "c:\\windows.\\win.ini", "/web.config::$DATA",
+              "c:\\boot.ini::$DATA"):
+        assert {sev for _, sev in rules(v)} & {Severity.HIGH, Severity.CRITICAL}, v
+    assert resolve("a/WEB-INF./web.xml").segments == ("a", "web-inf", "web.xml")
+    assert resolve("a/WEB-INF./web.xml").obfuscated
+    # the last segment keeps its dot: a sentence may end with a path
+    assert {sev for _, sev in rules("the file is /etc/passwd.")} == {Severity.MEDIUM}
+    for v in ("/docs/chapter 1./intro", "version 1.2. released", "see WEB-INF. folder"):
+        assert rules(v) == set(), v
+
+
+def test_ntfs_stream_suffix_on_a_file_name():
+    for v, kind in (("/default.asp::$DATA", "path"), ("index.php::$DATA", "query"),
+                    ("c:\\inetpub\\wwwroot\\global.asa::$DATA", "query")):
+        assert ("lfi.ntfs-stream", Severity.HIGH) in rules(v, kind), v
+    for v in ("self::$data", "return static::$data;", "$x = Foo::$data"):  # PHP static properties
+        assert not any(r == "lfi.ntfs-stream" for r, _ in rules(v)), v

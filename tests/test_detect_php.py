@@ -40,6 +40,10 @@ def hit(value: str, kind: str = "query"):
     ("$_SERVER['test'];", "php.superglobal"), ("$ {'_VAR'.'IABLE_NAME'}", "php.variable-variable"),
     ('O:8:"stdClass":1:{s:1:"a";i:2;}', "php.object-injection"), ("php://filter/read=convert.base64-encode/resource=x", "php.wrapper"),
     ("phar://phpinfo.zip/phpinfo.txt", "php.wrapper"), ("allow_url_include = On", "php.ini-directive"),
+    # "." joins strings and variables in PHP: a call after one is still a call; after a bare name only
+    # a dangerous function counts
+    ("'.print(md5(1)).'", "php.function-call"), ("$a.print($b)", "php.function-call"),
+    ("x.system('id')", "php.function-call"),
 ])
 def test_attacks(value, rule):
     h = hit(value)
@@ -54,6 +58,8 @@ def test_attacks(value, rule):
     "this is a \"dog\" (not a cat)", "$5 (approx)", "operating system (OS)", "/wiki/Date_(fruit)",
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)", "costs $ 5 {approx}",
     "email=user@[192.168.1.1]", "O:8 some text", "price: 5 (incl. tax)",
+    # method calls of other languages named like everyday PHP functions
+    'Use console.log("x") to debug.', "Math.log(2)", 'str.format("a")', 'a.print("x")', "date.format('Y')",
 ])
 def test_benign(value):
     h = hit(value)

@@ -251,6 +251,12 @@ def test_nul_percent_encoded_into_url_parts_and_forms():
     assert not rules(request("/", "POST", {"content-type": "application/json"}, '{"a": "x\\u0000y"}'))
     assert not rules(request("/?q=100%25"))  # an escaped percent sign is not a NUL
     assert not rules(request("/?q=a%2000"))  # a blank and two zeros
+    # a URL header: the Referer a browser sends is the page's URL, which never holds a NUL
+    for headers in ({"referer": "anything%00"}, {"referer": "https://example.com/a.php%00.jpg"},
+                    {"origin": "https://example.com%00.evil.example"}):
+        assert ("protocol.null-byte", "HIGH") in rules(request("/", "GET", headers)), headers
+    assert not rules(request("/", "GET", {"referer": "https://example.com/?q=100%25"}))
+    assert not rules(request("/", "GET", {"x-data": "a%00b"}))  # other headers: decode.null-byte's
 
 
 def test_hostile_inputs_stay_cheap():

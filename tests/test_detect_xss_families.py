@@ -86,6 +86,11 @@ FAMILIES = {
     # a script URL cut short by a length limit
     "left open": ['<img src="http://evil.example/log?', "'><img src='//evil.example/?", '"<marquee><img src="http://x.example/a.png',
                   "<IMG SRC='javasc", '<a href="javascr', "<iframe src='vbscri"],
+    # a script element whose angle brackets a filter or layer removed
+    "bracketless script": ["scriptalert(crosssitescripting)/script", "-1scriptdocument.cookie=true;/script",
+                           '>"scriptdocument.cookie=true;/script', "'scriptprompt(1)/script"],
+    # the value ends the page's /* comment and runs code
+    "comment breakout": ["*/alert(1)/*", "*/prompt(document.domain)//", "x*/confirm(1)/*"],
     # a script scheme with reference-shaped tokens between its letters, in any case
     "hidden scheme": ["ja&tab;vascript: ", "v&newline;b&tab;s&newline;c&newline;r&tab;i&tab;p&newline;t&colon;:",
                       "java&TAB;script:x", "jav&NewLine;ascript&colon;"],
@@ -116,7 +121,9 @@ LOOK_ALIKES = [
     "</title></textarea>", "</script>", "Java&amp;Script: the good parts", "AT&amp;T: javascript jobs",
     "at&t script: hello", '<a href="https://example.com/a`b">x</a>',
     "Here's a video: <a href=\"https://www.youtube.com/watch?v=", '<img src="x.png', "<img src='java.png",
-    '<img src="https://cdn.example/a.png">', "<a href='jav",
+    '<img src="https://cdn.example/a.png">', "<a href='jav", "javascript/script", "/js/script/script.js",
+    "see script and /script tags", "script (alert) /script", "the script is in /script/run.sh",
+    "a */ b", "/* note */ call alert(1) later", "*/ see alert (1) /*", "5 */ 2 = 2.5",
 ]
 
 

@@ -16,6 +16,7 @@ from typing import Iterable
 
 from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
+from extauthz.detect.urlparts import percent_once
 from extauthz.finding import Finding, Severity, excerpt
 
 MAX_VALUE = 16384
@@ -40,30 +41,6 @@ MAIL_HEADERS = frozenset({"bcc", "cc", "to", "from", "subject", "reply-to", "sen
                           "mime-version", "x-mailer", "message-id", "in-reply-to", "references",
                           "disposition-notification-to", "errors-to"})
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-
-
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
-def percent_once(value: str) -> str:
-    """One layer of %XX decoding (ASCII bytes only), in one linear pass."""
-    out: list[str] = []
-    i = 0
-    n = len(value)
-    while i < n:
-        j = value.find("%", i)
-        if j < 0:
-            out.append(value[i:])
-            break
-        out.append(value[i:j])
-        h = value[j + 1:j + 3]
-        if len(h) == 2 and h[0] in _HEX and h[1] in _HEX and int(h, 16) < 0x80:
-            out.append(chr(int(h, 16)))
-            i = j + 3
-        else:
-            out.append("%")
-            i = j + 1
-    return "".join(out)
 
 
 def _with_residual_breaks(value: str) -> str:

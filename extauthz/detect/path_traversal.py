@@ -8,7 +8,9 @@ resolved (pathnorm.resolve: residual encodings, lookalikes, `\\`, `....//`,
   pop) is traversal: no benign corpus we have carries it in a parameter, and a
   client never sends it in a request path (they normalise);
 - reaching a restricted file (rules/lfi_files.yaml) is a file read, whether by
-  climbing (critical), by an absolute path, or by naming it.
+  climbing (critical), by an absolute path, or by naming it; Windows spellings of
+  a name (`WEB-INF./web.xml`, `web.config::$DATA`) reach it too (pathnorm);
+- a file name with the NTFS `::$DATA` stream suffix asks IIS for a script's source.
 
 Also applies to the request path itself, where climbing above the web root is
 traversal and a restricted file is a restricted-file probe.
@@ -34,6 +36,7 @@ STRUCTURAL_TRIGGERS = (
     r"%(?:2e|c0%a[ef]|c1%[19]c|e0%80%a[ef]|u002e|uff0e)",
     r"0x(?:2e|2f|5c)",
     "[\uff0e\u2024\ufe52\u3002\u2025\u2026]",
+    r"::\$data",
 )
 # Top directories of system paths: any entry below them wakes the detector.
 SYSTEM_ROOTS = frozenset({"etc", "proc", "sys", "var", "run", "usr", "root", "windows", "winnt"})
@@ -83,6 +86,14 @@ class PathTraversal(Detector):
             # an app or filter that deletes NULs reads `%00../../etc/shadow` as the climb
             tokens += [t.replace("\x00", "") for t in tokens if "\x00" in t][:4]
         best: Finding | None = None
+        stream = value.lower().find("::$data")
+        name_start = max(value.rfind(c, 0, stream) for c in "/\\ \t=") + 1 if stream > 0 else 0
+        if stream > 0 and "." in value[name_start:stream].strip("."):  # a file name (PHP's self::$data is not)
+            # `default.asp::$DATA`: NTFS's name for the file's main stream; IIS serves the script's
+            # source instead of running it (and filters matching `.asp$` miss it)
+            best = Finding("lfi", "lfi.ntfs-stream", Severity.HIGH, inp.location,
+                           excerpt(value, max(0, stream - 24), stream + 7, inp.location), inp.chain,
+                           detail="file name with the NTFS ::$DATA stream suffix (source disclosure)")
         for tok in tokens:
             f = self._judge(inp, tok)
             if f is not None and (best is None or f.severity > best.severity):

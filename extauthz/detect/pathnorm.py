@@ -100,6 +100,19 @@ def _is_parent(seg: str) -> tuple[bool, bool]:
     return False, False
 
 
+# Windows (and the servers on it: IIS, Tomcat, Apache for Windows) ignores trailing dots and
+# blanks in a file name and reads `name::$DATA` as the file's main stream: `WEB-INF./web.xml`
+# and `default.asp::$DATA` open the protected file under a name no filter lists. Not applied
+# to the last segment (`... is in /etc/passwd.` ends a sentence), except for `::$DATA`.
+_WINDOWS_IGNORED = frozenset(". \t:")
+
+
+def _windows_name(seg: str) -> str:
+    if seg.endswith("::$data"):
+        seg = seg[:-7]  # (a `$` ends a path token in free text: `name::` is what is left of it)
+    return seg.rstrip(". \t:") if seg.strip(".") else seg
+
+
 def resolve(token: str) -> ResolvedPath:
     """Walk a path-like token's segments; never raises, bounded by MAX_*."""
     t, obfuscated = normalise(token)
@@ -117,7 +130,9 @@ def resolve(token: str) -> ResolvedPath:
         absolute = True
     stack: list[str] = []
     climb = parents = 0
-    for i, seg in enumerate(t.split("/", MAX_SEGMENTS)):
+    segs = t.split("/", MAX_SEGMENTS)
+    last = len(segs) - 1
+    for i, seg in enumerate(segs):
         if i >= MAX_SEGMENTS:
             break
         if seg == "" or seg == ".":
@@ -135,6 +150,13 @@ def resolve(token: str) -> ResolvedPath:
             seg = seg.split(";", 1)[0]
             if not seg:
                 continue
+        if seg.endswith(("::$data", "::")) or (seg[-1] in _WINDOWS_IGNORED and i < last):
+            bare = _windows_name(seg)
+            if bare != seg:
+                obfuscated = True
+                seg = bare
+                if not seg:
+                    continue
         stack.append(seg)
     return ResolvedPath(tuple(stack), climb, parents, absolute, nul, obfuscated)
 

@@ -324,6 +324,12 @@ def _calls(code: _Code) -> Hit | None:
         p = prev_solid(tokens, i - 1)
         if p >= 0 and tokens[p].kind == "punct" and tokens[p].text in ("->", "::"):
             continue  # a method named like a function ($obj->date()) is not this
+        if p > 0 and tier != "danger" and tokens[p].kind == "punct" and tokens[p].text == ".":
+            q = prev_solid(tokens, p - 1)
+            if q >= 0 and tokens[q].kind == "ident":
+                # console.log("x"), str.format("a"), Math.log(2): a method call in JavaScript, Python,
+                # Java ...; PHP would read a bare constant glued by "." (PHP 8 stops there)
+                continue
         args = _args_kind(code, j)
         if args == "plural":
             continue

@@ -59,10 +59,10 @@ from extauthz.decode.media import EVASIVE_CODECS, codec_for, header_params
 from extauthz.decode.parsers.multipart import sniff_boundary
 from extauthz.detect.base import Detector, register
 from extauthz.detect.charsets import charset_risk
-from extauthz.detect.crlf import percent_once
 from extauthz.detect.multipart_parts import Param, part_heads, split_params
 from extauthz.detect.ranges import parse_range
 from extauthz.detect.raw_markers import ENCODED_ALNUM, raw_markers
+from extauthz.detect.urlparts import percent_once
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.request import Hop, Request
 from extauthz.rules import rule_yaml
@@ -180,6 +180,8 @@ class Protocol(Detector):
         markers = self._markers.of(request)
         if markers:
             _spelling(request, inputs, markers, out)
+        if "nul-escape" not in markers and any("%00" in v or "%2500" in v for n in _URL_HEADERS for v in h.get(n, ())):
+            _null_bytes(inputs, out)  # the markers read the target and body; a Referer is a URL too
         return out
 
 
@@ -630,12 +632,15 @@ def _control_chars(inputs: Sequence[Input], out: list[Finding]) -> None:
 
 
 _NUL_KINDS = frozenset({"query", "path", "form"})
+# Headers whose value is a URL the application may parse, log or follow like its own
+_URL_HEADERS = frozenset({"referer", "origin"})
 
 
 def _null_bytes(inputs: Sequence[Input], out: list[Finding]) -> None:
-    """A NUL percent-encoded into the query, the path or a urlencoded form field."""
+    """A NUL percent-encoded into the query, the path, a urlencoded form field or a URL header
+    (a Referer ending in `%00`: browsers send the page's URL, which never holds one)."""
     for i in inputs:
-        if i.kind in _NUL_KINDS and "%" in i.raw:
+        if (i.kind in _NUL_KINDS or i.kind == "header" and i.name in _URL_HEADERS) and "%" in i.raw:
             at = i.value.find("\x00", 0, MAX_HEADER_VALUE)
             if at >= 0:
                 out.append(_f("protocol.null-byte", HIGH, i.location, i.value,

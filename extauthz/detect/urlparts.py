@@ -367,3 +367,31 @@ def _nat64_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if ip in _NAT64:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def percent_once(value: str) -> str:
+    """One layer of %XX decoding (ASCII bytes only), in one linear pass.
+
+    What a later component does to a value that is still encoded: a browser running
+    a javascript: URL, a server decoding a header once more. Escapes of non-ASCII
+    bytes and stray `%` stay as written (the full decoder is decode/layers/percent.py)."""
+    out: list[str] = []
+    i = 0
+    n = len(value)
+    while i < n:
+        j = value.find("%", i)
+        if j < 0:
+            out.append(value[i:])
+            break
+        out.append(value[i:j])
+        h = value[j + 1:j + 3]
+        if len(h) == 2 and h[0] in _HEX and h[1] in _HEX and int(h, 16) < 0x80:
+            out.append(chr(int(h, 16)))
+            i = j + 3
+        else:
+            out.append("%")
+            i = j + 1
+    return "".join(out)

@@ -27,6 +27,7 @@ from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.evasive_urls import evasive_url
 from extauthz.detect.recent import RecentResults
+from extauthz.detect.urlparts import percent_once
 from extauthz.detect.html_tokens import (HtmlAttr, HtmlTag, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
 from extauthz.detect.js_fold import fold_js
@@ -86,7 +87,9 @@ class _Best:
     def __init__(self) -> None:
         self.v: XssVerdict | None = None
         self.nested = 0  # documents read inside attributes (srcdoc), bounded
-        self.handlers = 0  # event handler values read as JavaScript, bounded by _MAX_HANDLERS_READ
+        # event handler values read as JavaScript, bounded by _MAX_HANDLERS_READ (other attributes
+        # read for a call count here too)
+        self.handlers = 0
         self.cap = Severity.CRITICAL  # the most a reading of the current form may give
 
     def add(self, severity: Severity, rule: str, start: int, end: int, detail: str) -> None:
@@ -157,8 +160,26 @@ def _read(v: str, best: _Best, depth: int) -> None:
         _css_fragment(v, best)
     if "<!" in v and "attlist" in low:
         _dtd_attributes(v, low, best)
+    if "/script" in low and (best.v is None or best.v.severity < Severity.HIGH):
+        _bracketless_script(v, low, best)
     if len(v) <= _PROBE_MAX and (best.v is None or best.v.severity < Severity.HIGH):
         _probe(v, best)
+
+
+def _bracketless_script(v: str, low: str, best: _Best) -> None:
+    """`scriptalert(1)/script`, `-1scriptdocument.cookie=true;/script`: a script element whose
+    angle brackets a filter (or an encoding layer) took away; put them back in a page that
+    re-encodes or a filter that only strips once and it runs. The code between must reach a
+    sink; `javascript/script` or a path `/js/script/x.js` have no opener or no code."""
+    close = low.find("/script")
+    k = low.rfind("script", 0, close)
+    while k >= 0 and (k > 0 and (low[k - 1].isalpha() or low[k - 1] == "/")):
+        k = low.rfind("script", 0, k)
+    if k < 0:
+        return
+    js = read_js(tokenize_js(v[k + 6:close][:512], 0, 64))
+    if js.sink and _strong(js.sink) and js.valid_until > js.sink_index or js.sink.startswith("document.cookie"):
+        best.add(Severity.HIGH, "script-tag", k, close + 7, f"script...{js.sink}.../script without its brackets")
 
 
 # ------------------------------------------------------------------ probes
@@ -592,7 +613,9 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
             if why:  # <a href="h tt\tp://6&#09;6.000146.0x7.147/">: a link spelled to pass a filter
                 best.add(Severity.HIGH, "evasive-link", attr.start, attr.end, f"<{tag} {an}=...> with {why}")
                 return
-    if ("(" in value or "`" in value) and (an not in _TEXT_ATTRIBUTES or value[:1] in "*/'\""):
+    if ("(" in value or "`" in value) and (an not in _TEXT_ATTRIBUTES or value[:1] in "*/'\"") \
+            and best.handlers < _MAX_HANDLERS_READ:
+        best.handlers += 1
         # <body scroll=alert(1)>, <video poster=prompt(1)//>, <p title="*/prompt(1)'">: the value is a call
         # that pops up or runs code (an attribute some page script evaluates, or a handler filter probe)
         js = read_js(tokenize_js(decode_entities(value[:256]), 0, 48))
@@ -635,7 +658,7 @@ def _left_open(v: str, tag: str, attr: HtmlAttr, best: _Best) -> None:
 def _scheme_without_colon(value: str) -> str:
     """`javascript#alert(1)`, `javascript'+x+'`: a script scheme whose colon a filter took (or that
     gets it from elsewhere) followed by code reaching a sink; '' otherwise. No URL starts so."""
-    low = value.lstrip("\\\"'` ").lower()
+    low = value[:256].lstrip("\\\"'` ").lower()
     for scheme in ("javascript", "vbscript"):
         if low.startswith(scheme) and low[len(scheme):len(scheme) + 1] in ("#", "'", "\"", "&", "/", ";"):
             js = read_js(tokenize_js(low, len(scheme) + 1, 48))
@@ -774,7 +797,7 @@ def _url_value(v: str, best: _Best) -> None:
             return
         scheme, rest = url_scheme(v[start:].lstrip("\\\"'` "))
         if "%" in rest:
-            rest = _percent_decode(rest)  # browsers percent-decode a javascript: URL before running it
+            rest = percent_once(rest[:4096])  # browsers percent-decode a javascript: URL before running it
         toks = tokenize_js(rest)
         js = read_js(toks)
         if js.sink and js.valid_until > js.sink_index or (scheme != "javascript" and "(" in rest):
@@ -820,24 +843,6 @@ def _scheme_hidden_by_references(head: str) -> str:
         if flat.startswith(scheme):
             return scheme
     return ""
-
-
-_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
-
-
-def _percent_decode(text: str) -> str:
-    out: list[str] = []
-    i, n = 0, min(len(text), 4096)
-    while i < n:
-        c = text[i]
-        if c == "%" and i + 2 < n + 1 and text[i + 1:i + 2] in _HEXDIGITS and text[i + 2:i + 3] in _HEXDIGITS \
-                and i + 2 < n:
-            out.append(chr(int(text[i + 1:i + 3], 16)))
-            i += 3
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
 
 
 # ------------------------------------------------------------------ JavaScript contexts
@@ -904,7 +909,8 @@ _LINE_ENDS = ("\n", "\r", "\u2028", "\u2029", "[U+2028]", "[U+2029]", "[u+2028]"
 
 
 def _code_starts(v: str) -> list[int]:
-    """Where the value may start being code: its start (after a leading quote), after a line
+    """Where the value may start being code: its start (after a leading quote), after the end
+    of a block comment (`*/alert(1)/*`), after a line
     end (`//comment%0dconfirm(1)//`: a line terminator ends the page's // comment) and after
     the first statement end (`x\\'; alert(document.cookie);//`: a value written into script
     after a character set ate the escaping). At most six."""
@@ -917,6 +923,9 @@ def _code_starts(v: str) -> list[int]:
     semi = v.find(";", 0, 256)
     if semi >= 0:
         starts.append(semi + 1)
+    close = v.find("*/", 0, 256)
+    if close >= 0:
+        starts.insert(1, close + 2)  # `*/alert(1)/*`: the value ends the page's /* comment
     return starts[:6]
 
 
