@@ -660,7 +660,7 @@ def _scheme_without_colon(value: str) -> str:
     gets it from elsewhere) followed by code reaching a sink; '' otherwise. No URL starts so."""
     low = value[:256].lstrip("\\\"'` ").lower()
     for scheme in ("javascript", "vbscript"):
-        if low.startswith(scheme) and low[len(scheme):len(scheme) + 1] in ("#", "'", "\"", "&", "/", ";"):
+        if low.startswith(scheme) and low[len(scheme):len(scheme) + 1] in ("#", "'", "\"", "&", ";"):
             js = read_js(tokenize_js(low, len(scheme) + 1, 48))
             if js.sink and js.valid_until > js.sink_index:
                 return f"{scheme} (colon missing) reaching {js.sink}"
