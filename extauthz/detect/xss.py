@@ -1208,6 +1208,13 @@ def _css_fragment(v: str, best: _Best) -> None:
                     continue
             best.add(Severity.HIGH, "css", 0, len(v), f"CSS {what}")
             return
+    k = css.rfind(":url(")
+    if k >= 0:
+        tail = css[k + 5:].lstrip("'\"")
+        if len(tail) >= 4 and any(s.startswith(tail) for s in ("javascript:", "vbscript:")):
+            # `x:url(javascript` at the very end: a script URL in a declaration, cut short by a length limit
+            best.add(Severity.HIGH, "css", k, len(v), "CSS url() with a script URL cut short")
+            return
     k = css.find("expression(")
     if k >= 0:
         # width=expression(alert(1)) (BBCode attributes, a filter that keeps the call): code in it
