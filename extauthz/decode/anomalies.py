@@ -31,8 +31,8 @@ ANOMALIES: dict[str, tuple[Severity, str]] = {
     "decode.invalid-percent": (LOW, "a `%` not followed by two hex digits in a URL-encoded part"),
     "decode.percent-u": (LOW, "IIS-style %uXXXX escapes, rarely used by real clients"),
     "decode.overlong-utf8": (HIGH, "overlong UTF-8 (e.g. %c0%af for `/`), a classic filter evasion; decoded to the character"),
-    "decode.padded-charref": (HIGH, "an ASCII character as a zero-padded character reference wider than any encoder "
-                                    "writes (&#0000060;), a classic filter evasion; decoded to the character"),
+    "decode.padded-charref": (HIGH, "an ASCII character as a character reference padded to six digits or more "
+                                    "(&#0000060;), wider than encoders write: a classic filter evasion; decoded"),
     # INFO: on the dev corpora it marks 4.9% of benign and 5.9% of attack
     # requests (latin-1 shops): no signal, but worth showing an analyst.
     "decode.invalid-utf8": (INFO, "bytes that are not UTF-8; decoded as latin-1"),

@@ -104,13 +104,15 @@ def _is_parent(seg: str) -> tuple[bool, bool]:
 # blanks in a file name and reads `name::$DATA` as the file's main stream: `WEB-INF./web.xml`
 # and `default.asp::$DATA` open the protected file under a name no filter lists. Not applied
 # to the last segment (`... is in /etc/passwd.` ends a sentence), except for `::$DATA`.
-_WINDOWS_IGNORED = frozenset(". \t:")
+_WINDOWS_IGNORED = frozenset(". \t")
 
 
 def _windows_name(seg: str) -> str:
     if seg.endswith("::$data"):
-        seg = seg[:-7]  # (a `$` ends a path token in free text: `name::` is what is left of it)
-    return seg.rstrip(". \t:") if seg.strip(".") else seg
+        seg = seg[:-7]
+    elif seg.endswith("::"):
+        seg = seg[:-2]  # a `$` ends a path token in free text: `name::` is what is left of `name::$DATA`
+    return seg.rstrip(". \t") if seg.strip(".") else seg
 
 
 def resolve(token: str) -> ResolvedPath:

@@ -660,7 +660,7 @@ def _scheme_without_colon(value: str) -> str:
     gets it from elsewhere) followed by code reaching a sink; '' otherwise. No URL starts so."""
     low = value[:256].lstrip("\\\"'` ").lower()
     for scheme in ("javascript", "vbscript"):
-        if low.startswith(scheme) and low[len(scheme):len(scheme) + 1] in ("#", "'", "\"", "&", "/", ";"):
+        if low.startswith(scheme) and low[len(scheme):len(scheme) + 1] in ("#", "'", "\"", "&", ";"):
             js = read_js(tokenize_js(low, len(scheme) + 1, 48))
             if js.sink and js.valid_until > js.sink_index:
                 return f"{scheme} (colon missing) reaching {js.sink}"
@@ -1207,6 +1207,13 @@ def _css_fragment(v: str, best: _Best) -> None:
                 if not ("@import" + "'" in v.lower().replace(" ", "") or '@import"' in v.lower().replace(" ", "")):
                     continue
             best.add(Severity.HIGH, "css", 0, len(v), f"CSS {what}")
+            return
+    k = css.rfind(":url(")
+    if k >= 0:
+        tail = css[k + 5:].lstrip("'\"")
+        if len(tail) >= 4 and any(s.startswith(tail) for s in ("javascript:", "vbscript:")):
+            # `x:url(javascript` at the very end: a script URL in a declaration, cut short by a length limit
+            best.add(Severity.HIGH, "css", k, len(v), "CSS url() with a script URL cut short")
             return
     k = css.find("expression(")
     if k >= 0:

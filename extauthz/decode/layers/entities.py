@@ -5,12 +5,14 @@ zeros, and without the semicolon where HTML allows it (`&#60`, `&lt`, the
 legacy names). Code points the HTML standard maps elsewhere (0, surrogates,
 above U+10FFFF, the C1 range read as windows-1252) are mapped the same way.
 
-Zero padding is decoded like a browser does, but padding past the width any
-encoder writes is reported (decode.padded-charref): encoders write the shortest
-form, PHP pads decimals to three digits (`&#039;`), some tools pad hex to four
-like `\u0027` (`&#x0027;`). `&#0000060` or `&#x00003c` for an ASCII character is
-the filter-evasion form from the XSS cheat sheets (a filter that reads at most
-N digits, or looks for `&#60`, misses it), much as overlong UTF-8 is for bytes.
+Zero padding is decoded like a browser does, but padding past the width
+encoders write is reported (decode.padded-charref): most write the shortest
+form; PHP pads decimals to three digits (`&#039;`), hand-written encoders to four
+(`&#0039;`), the W3C entity tables and the feeds built from them to five
+(`&#x00027;`, `&#00039;`). Six digits and more for an ASCII character
+(`&#0000060`, `&#x00003c`) is the filter-evasion form from the XSS cheat sheets
+(a filter that reads at most N digits, or looks for `&#60`, misses it), much as
+overlong UTF-8 is for bytes.
 """
 from __future__ import annotations
 
@@ -25,9 +27,9 @@ _LEGACY_MAX = max(len(k) for k in _LEGACY)
 _NAME_MAX = max(len(k) for k in _NAMED)
 _DEC = "0123456789"
 _HEX = "0123456789abcdefABCDEF"
-# Most digits an encoder writes for an ASCII character (see the module docstring).
-_WIDEST_DEC = 3
-_WIDEST_HEX = 4
+# Most digits encoders write for an ASCII character (see the module docstring).
+_WIDEST_DEC = 5
+_WIDEST_HEX = 5
 PADDED = "decode.padded-charref"
 
 
