@@ -90,6 +90,9 @@ FAMILIES = {
     # a script element whose angle brackets a filter or layer removed
     "bracketless script": ["scriptalert(crosssitescripting)/script", "-1scriptdocument.cookie=true;/script",
                            '>"scriptdocument.cookie=true;/script', "'scriptprompt(1)/script"],
+    # out of a quoted attribute, a handler-shaped name the event list does not know yet, calling a sink
+    "unknown handler": ['" onpagereveal="alert(1)', "' onfoobar='alert(1)", '" onxyz=confirm(document.domain) x="',
+                        'x" onmosemove=confirm(1)>'],
     # the value ends the page's /* comment and runs code
     "comment breakout": ["*/alert(1)/*", "*/prompt(document.domain)//", "x*/confirm(1)/*"],
     # a script scheme with reference-shaped tokens between its letters, in any case
@@ -126,6 +129,7 @@ LOOK_ALIKES = [
     "see script and /script tags", "script (alert) /script", "the script is in /script/run.sh",
     "a */ b", "/* note */ call alert(1) later", "*/ see alert (1) /*", "5 */ 2 = 2.5",
     "background:url(javascript-logo.png)", "background:url(jav", "use url(javascript",
+    "' online='yes'", '" onion="sliced"', "' onboarding='done'",
 ]
 
 

@@ -741,6 +741,14 @@ def _attribute_injection(v: str, best: _Best) -> None:
             an = attr.name.lstrip("\"'/`")
             if not attr.has_value or not attr.value.strip():
                 continue
+            if s > 0 and an not in EVENTS and an.startswith("on") and len(an) > 4 and an[2:].isalpha():
+                # `" onpagereveal="alert(1)`: out of the quote, a handler-shaped name (browsers add events
+                # every year) whose value calls what pops up or runs code
+                js = read_js(tokenize_js(decode_entities(attr.value[:256]), 0, 48))
+                if js.sink and _strong(js.sink) and js.valid_until > js.sink_index:
+                    best.add(Severity.HIGH, "attribute-injection", attr.start, attr.end,
+                             f"{an}= handler-shaped attribute reaching {js.sink}")
+                continue
             if an in EVENTS:
                 js = read_js(tokenize_js(decode_entities(attr.value)))
                 if js.sink or script_url(attr.value):
