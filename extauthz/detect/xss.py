@@ -152,7 +152,7 @@ def _read(v: str, best: _Best, depth: int) -> None:
     if (":" in v or "&" in v) and any(w in low for w in _URL_WORDS):
         _url_value(v, best)
     if any(w in low for w in _JS_WORDS) or any(w in low for w in _FOLD_WORDS) or (
-            "+" in v and ("'" in v or '"' in v)):
+            "+" in v and ("'" in v or '"' in v)) or (";" in v and "//" in v[-40:] and _FRAME_QUOTES & set(v[:9])):
         _js_contexts(v, best)
     if "{{" in v:
         _template(v, best)
@@ -907,6 +907,9 @@ def _js_contexts(v: str, best: _Best) -> None:
             t = toks[js.sink_index]
             best.add(Severity.HIGH, "js-breakout", i, t.end, f"{q}...{js.sink}: code after closing a {q} string")
             return
+    _statement_frame(v, tokens_at, best)
+    if best.v is not None and best.v.severity >= Severity.HIGH:
+        return
     # Bare script context (the value is code already, or the code of a handler whose
     # start was cut: `alert(1)><input autofocus>`, `"prompt(1)">`): only calls that execute.
     for start in _code_starts(v):
@@ -923,6 +926,37 @@ def _js_contexts(v: str, best: _Best) -> None:
         js = read_js(tokenize_js(v, k + 2, 128))
         if js.sink:
             best.add(Severity.HIGH, "js-code", k, len(v), f"&{{...}} script entity reaching {js.sink}")
+
+
+_FRAME_CLOSERS = frozenset({")", "]", "}"})
+_FRAME_QUOTES = frozenset("'\"`")
+
+
+def _statement_frame(v: str, tokens_at, best: _Best) -> None:
+    """`";a.b=c;//`, `');x=1;//`: the value closes a JS string (and the brackets around it), ends
+    the statement, runs one of its own and comments out the rest of the page's line. No sink is
+    needed: the frame itself is the proof that input runs as code (what a scanner sends before
+    the payload). Text with a quote and a semicolon has no valid code or no `//` at its end."""
+    for q in ("'", '"', "`"):
+        i = v.find(q)
+        if i < 0 or i > 8 or any(c.isspace() for c in v[:i]):
+            continue
+        toks = tokens_at(i + 1)
+        if len(toks) < 5 or toks[-1].kind != COMMENT or not toks[-1].text.startswith("//"):
+            continue
+        k = 0
+        while k < len(toks) and toks[k].kind == PUNCT and toks[k].text in _FRAME_CLOSERS:
+            k += 1
+        if k >= len(toks) or toks[k].text != ";":
+            continue
+        body = [t for t in toks[k + 1:-1] if t.kind != COMMENT]
+        if len(body) < 3 or not any(t.kind == IDENT for t in body) or \
+                not any(t.kind == PUNCT and t.text in ("=", "(") for t in body):
+            continue
+        if read_js(toks, k + 1).valid_until == len(toks):
+            best.add(Severity.HIGH, "js-breakout", i, len(v),
+                     f"closes a {q} string, runs a statement and comments out the rest of the line")
+            return
 
 
 # Line terminators, also as the placeholders fuzzers write for them
@@ -1266,6 +1300,8 @@ class XssDetector(Detector):
         # names assembled by short-circuit or conditional operators ('jav'||'', !''&&'ascript', 0?'1':'al')
         r"(?:\|\||&&)\s*['\"]|\?\s*['\"][^'\"]{0,16}['\"]\s*:",
         r"/\*|\\[0-9a-f]{2}|\+ad[w4]-",
+        # a statement frame: a closed string, `;`, code, and a comment over the rest of the line
+        r"^[^\s'\"`]{0,8}['\"`][)\]}]{0,3};.*//[^\n]{0,32}$",
         # obfuscated code: names assembled from pieces ('ev'+'al', /al/.source), computed calls
         r"['\"`/]\s*\+\s*['\"`/(!]|\.\s*source(?:[^a-z]|$)|\]\s*\(|\.\s*tostring\s*\(\s*\d",
     )
