@@ -7,12 +7,18 @@ The value is read in the contexts a page could reflect it into:
   script/data URLs in URL attributes (entity and whitespace obfuscation undone),
   embedding elements (iframe, object, embed, base, meta refresh ...), CSS that
   runs code (expression(), url(javascript:), behavior, -moz-binding, @import);
+  what leaks without script: a fetched URL attribute left open (dangling
+  markup), a resource on a Windows file share (NTLM); values cut short inside a
+  script URL; several raw-text elements closed back to back (a probe);
 - inside a quoted attribute: the value closes the quote and adds attributes
-  (`" onmouseover="alert(1)`, `' style='x:expression(...)`);
-- a URL attribute: the whole value is a javascript:/vbscript:/data:text/html URL;
-- inside a JavaScript string: the value closes the string and continues as code
-  that reaches a sink (`';alert(1)//`, `"-alert(1)-"`); read by js_tokens, which
-  also rejects prose ("it's alert time" is not code after the quote);
+  (`" onmouseover="alert(1)`, `' style='x:expression(...)`), handler-shaped
+  names the event list does not know yet included when they call a sink;
+- a URL attribute: the whole value is a javascript:/vbscript:/data:text/html URL,
+  also hidden by references in any case (`ja&tab;vascript:`);
+- inside a JavaScript string or comment: the value closes it and continues as
+  code that reaches a sink (`';alert(1)//`, `"-alert(1)-"`, `*/alert(1)/*`), or
+  runs a statement and comments out the line (`";a.b=c;//`); read by js_tokens,
+  which also rejects prose ("it's alert time" is not code after the quote);
 - a client-side template: `{{constructor.constructor('alert(1)')()}}`.
 
 Plain formatting (`<b>`, `<i>`), comparisons ("a < b", "x<3", "2<5>1", "i <3 you")
