@@ -616,3 +616,13 @@ def test_suggestive_fragments_are_medium(value: str) -> None:
                                    "2015-01-01", ";) select"])
 def test_quotes_and_numbers_in_text_are_not_fragments(value: str) -> None:
     assert analyse(value) is None, analyse(value)
+
+
+@pytest.mark.parametrize("value", ["CONCAT (", "version(", "char(", "(substring(", "database(\n", "user("])
+def test_a_value_that_is_only_a_call_head_is_medium(value: str) -> None:
+    assert medium(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["foo(", "round(2)", "call me(", "see abs(", "version (2.1)", "rand(", "COUNT(", "floor ("])
+def test_other_call_heads_are_not_fragments(value: str) -> None:
+    assert not medium(value) and not blocks(value), analyse(value)

@@ -36,7 +36,7 @@ from extauthz.detect.sql_parse import ContextReading, SqlContextParser
 from extauthz.detect import sql_tokens as T
 from extauthz.detect.sql_tokens import SINGLE_QUOTES, F_UNTERMINATED, SqlToken, tokenize
 from extauthz.finding import Finding, Severity, excerpt
-from extauthz.rules import rule_words
+from extauthz.rules import rule_lines, rule_words
 
 # Quote contexts and the characters that open/close them.
 _CONTEXTS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -271,6 +271,32 @@ def statement_after_quote(value: str) -> SqliVerdict | None:
         return None
     reading = ContextReading("bare", P.STATEMENT, P.END_CLEAN, nxt.start, nxt.end, 0, ())
     return SqliVerdict(Severity.MEDIUM, "statement-fragment", reading, value)
+
+
+# Call heads worth a MEDIUM: functions SQL engines know, less the math and aggregate names every
+# language has (rand(, floor(, count(, pow(: the PHP detector already weighs those, and one piece of
+# evidence must not count twice).
+_CALL_HEADS = (P.STRING_FUNCTIONS | P.INFO_FUNCTIONS | P.TIME_FUNCTIONS | P.ERROR_FUNCTIONS
+               | P.ERROR_FUNCTIONS_WITH_SUBQUERY | frozenset({"elt", "make_set", "choose", "database"})) \
+    - frozenset(w.lower() for w in rule_lines("php_common.txt")) \
+    - frozenset({"abs", "ceil", "ceiling", "floor", "round", "rand", "random", "pow", "power", "sqrt", "sin", "cos",
+                 "tan", "log", "ln", "exp", "pi", "count", "sum", "min", "max", "avg", "format", "mod", "div"})
+
+
+def call_head(value: str) -> SqliVerdict | None:
+    """MEDIUM: the whole value is the head of a call of a function SQL engines know, with nothing
+    in it ("CONCAT (", "version(", "char("): the cut-off tail of an injection or a fuzzer's word
+    list, but also what a search box sends while someone types code. Needs company to block."""
+    if len(value) > 40 or "(" not in value:
+        return None
+    toks = [t for t in tokenize(value) if t.kind != T.COMMENT]
+    if len(toks) < 2 or toks[-1].kind != T.LPAREN:
+        return None
+    head = toks[-2]
+    if any(t.kind != T.LPAREN for t in toks[:-2]) or head.text not in _CALL_HEADS:
+        return None
+    reading = ContextReading("bare", P.CALL, P.END_CLEAN, head.start, toks[-1].end, 0, (head.text,))
+    return SqliVerdict(Severity.MEDIUM, "call-fragment", reading, value)
 
 
 # Keywords only SQL has (not "if", "else", "for", "case", "return" of every C-like language).
@@ -632,7 +658,7 @@ def analyse(value: str) -> SqliVerdict | None:
         if glued is not None and (best is None or glued.severity > best.severity):
             return glued
         if best is None:
-            return statement_after_quote(value)
+            return statement_after_quote(value) or call_head(value)
     return best
 
 
