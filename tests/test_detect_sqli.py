@@ -348,7 +348,8 @@ def test_conditional_functions_on_constants() -> None:
 @pytest.mark.parametrize("value", ["+" * 8192, "-" * 5000 + "1", "not " * 2000 + "1", "(" * 8192, "~!" * 4000,
                                    "a=b&" * 2048, "case when " * 800, "select (" * 1000, "'" * 8192,
                                    "0x" + "41" * 4095, ("0x" + "73" * 8 + " ") * 430, "1or" * 2730, "'a'||" * 1638,
-                                   "\"'(),." * 1365])
+                                   "\"'(),." * 1365, "a=axp_cmdshell+&" * 512, "'xp_cmdshell' " * 585,
+                                   "x/**/and" * 1024, "'union " * 1170])
 def test_pathological_values_are_bounded(value: str) -> None:
     t0 = time.thread_time()
     analyse(value)  # no RecursionError, no runaway

@@ -211,7 +211,8 @@ SQL_ONLY_NAMES = rule_words("sql.yaml", "sql_only_names")
 _NAME_TOKENS = frozenset({T.NAME, T.KEYWORD, T.STATEMENT, T.LITERAL, T.TYPE})
 # Any of those names as a substring: the cheap linear gate before a form is tokenised for them.
 # Bytes, so that lone surrogates (a JSON "\\ud83d" decoded alone) reach it as they are.
-_SQL_ONLY_GATE = re2.compile(("(?i)" + "|".join(re2.escape(w) for w in sorted(SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES))).encode())
+_SQL_ONLY_GATE = re2.compile(("(?i)(?:^|[^a-z0-9_$@])(?:" + "|".join(re2.escape(w) for w in sorted(
+    SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES)) + ")(?:[^a-z0-9_$]|$)").encode())
 
 
 def sql_only_name(form: str) -> SqliVerdict | None:
@@ -306,8 +307,9 @@ _GLUED_KEYWORDS = frozenset({"select", "union", "from", "where", "and", "or", "x
                              "procedure", "outfile", "dumpfile", "like", "null", "not"})
 
 
-# A letter touching a comment: the linear gate before the value is tokenised for glued keywords.
-_GLUED_COMMENT_GATE = re2.compile(rb"[A-Za-z]/\*|\*/[A-Za-z]")
+# A keyword touching a comment: the linear gate before the value is tokenised for glued keywords.
+_GLUED_COMMENT_GATE = re2.compile(("(?i)(?:" + "|".join(sorted(_GLUED_KEYWORDS)) + r")/\*|\*/(?:"
+                                   + "|".join(sorted(_GLUED_KEYWORDS)) + ")").encode())
 
 
 def comment_glued_keywords(value: str) -> SqliVerdict | None:
@@ -649,7 +651,9 @@ def analyse(value: str) -> SqliVerdict | None:
         if best is not None and best.severity >= Severity.HIGH:
             break
     else:
-        for form in forms:
+        # The value as sent, and without its comments ("xp_/**/cmdshell"): the other forms do not
+        # make names appear, and reading each again would cost as much as the readings above.
+        for form in (value, _strip_block_comments(value)) if "/*" in value else (value,):
             check_spent()
             named = sql_only_name(form)
             if named is not None:
