@@ -126,7 +126,7 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
             or f & P.LOGIC_TEXT and quoted and clean
             or f & P.LOGIC_CALL and (quoted and token_data or r.end == P.END_COMMENT
                                      or f & P.LEADING_LOGIC and f & P.SYMBOLIC_LOGIC)
-            or f & P.LOGIC_NUMBER and (quoted or r.end == P.END_COMMENT or f & P.NEGATIVE_OPERAND
+            or f & P.LOGIC_NUMBER and (quoted and (clean or f & P.DANGLING_OPERATOR) or r.end == P.END_COMMENT or f & P.NEGATIVE_OPERAND
                                        or f & P.SYMBOLIC_LOGIC and f & P.LEADING_LOGIC)):
         return Severity.HIGH, "tautology"
     if f & P.LOGIC and f & P.COMPARE and f & P.HEX:
@@ -209,6 +209,9 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
 SQL_ONLY_FUNCTIONS = rule_words("sql.yaml", "sql_only_functions")
 SQL_ONLY_NAMES = rule_words("sql.yaml", "sql_only_names")
 _NAME_TOKENS = frozenset({T.NAME, T.KEYWORD, T.STATEMENT, T.LITERAL, T.TYPE})
+# SQL-only functions whose names are also English words: a call only with "(" glued to the name
+# ("benchmark(" is MySQL, "the benchmark (see below)" is prose).
+_ENGLISH_FUNCTION_NAMES = frozenset({"benchmark"})
 # Any of those names as a substring: the cheap linear gate before a form is tokenised for them.
 # Bytes, so that lone surrogates (a JSON "\\ud83d" decoded alone) reach it as they are.
 _SQL_ONLY_GATE = re2.compile(("(?i)(?:^|[^a-z0-9_$@])(?:" + "|".join(re2.escape(w) for w in sorted(
@@ -234,7 +237,8 @@ def sql_only_name(form: str) -> SqliVerdict | None:
         name = _system_leaf(t.text)
         if name is None:
             continue
-        if name in SQL_ONLY_FUNCTIONS and i + 1 < len(toks) and toks[i + 1].kind == T.LPAREN:
+        if name in SQL_ONLY_FUNCTIONS and i + 1 < len(toks) and toks[i + 1].kind == T.LPAREN and (
+                toks[i + 1].start == t.end or name not in _ENGLISH_FUNCTION_NAMES):
             facts, rule = P.CALL, "sql-function"
         elif name in SQL_ONLY_NAMES:
             facts, rule = P.SYSTEM_OBJECT, "system-name"
