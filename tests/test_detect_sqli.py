@@ -638,3 +638,15 @@ def test_feet_marks_and_words_after_a_number_pass(value: str) -> None:
 @pytest.mark.parametrize("value", ["x' or 24='24", "' or 1 or '", "admin' or 1", "' or 1#", "test' or 123<", "test'or 0>"])
 def test_a_number_joined_to_the_break_out_still_blocks(value: str) -> None:
     assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["user's order by date", "child's group by age", "don't limit 10",
+                                   "user\u2019s order by date", "DON'T LIMIT 10", "we'll union later; select one"])
+def test_contractions_and_possessives_are_words_not_break_outs(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["user's name' or 1=1--", "it's' or '1'='1", "x\u2019 or 1=1--", "admin'--",
+                                   "x's' union select 1--", "1' order by 3--"])
+def test_a_break_out_after_a_contraction_still_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
