@@ -641,7 +641,8 @@ def test_a_number_joined_to_the_break_out_still_blocks(value: str) -> None:
 
 
 @pytest.mark.parametrize("value", ["user's order by date", "child's group by age", "don't limit 10",
-                                   "user\u2019s order by date", "DON'T LIMIT 10", "we'll union later; select one"])
+                                   "user\u2019s order by date", "DON'T LIMIT 10", "we'll union later; select one",
+                                   "Please drop table 5 from the reservation"])
 def test_contractions_and_possessives_are_words_not_break_outs(value: str) -> None:
     assert not blocks(value), analyse(value)
 

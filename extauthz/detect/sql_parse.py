@@ -1152,6 +1152,8 @@ class SqlContextParser:
                 return False
             if w == "drop" and self._prose_tail(self.p + 2):
                 return False  # "drop table reservations by noon"
+            if w in ("drop", "create", "alter", "truncate", "rename") and self._is(T.NUMBER, None, 2):
+                return False  # "drop table 5 from the reservation": an object is named, not numbered
             if w == "delete" and not self._delete_shape():
                 return False
             if w in ("insert", "replace") and not self._insert_shape():
