@@ -18,9 +18,11 @@
    `--reload-every S` the config file is rewritten and extauthz gets SIGHUP
    every S seconds (reloads under load).
 
-Errors counted: wrk socket errors and timeouts, responses other than the mix's
-expected status (200 benign, 403 attack), Envoy's ext_authz errors and
-failure-mode decisions (its /stats), extauthz's own failure counter (/metrics).
+Errors counted (each failed request once): wrk socket errors and timeouts,
+responses other than the mix's expected status (200 benign, 403 attack; an
+Envoy ext_authz error is one of these, a 503), Envoy's failure-mode allows
+(its /stats: answered 200, so not seen in the statuses), extauthz's own
+failure counter (/metrics).
 RSS is flat when the last half of the run grows less than 5 % (actor and
 profile stores fill up first: each request is a new actor, up to
 store.max_actors; then least-recently-seen actors go).
@@ -156,10 +158,13 @@ def main() -> int:
             ext.stop()
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     envoy_errors = sum(v for k, v in delta.items() if k.endswith(("ext_authz.error", "ext_authz.failure_mode_allowed")))
+    # An ext_authz error is answered 503 (status_on_error), so it is already among the unexpected
+    # statuses; a failure-mode allow is answered 200 and shows only in Envoy's stats.
+    failure_allowed = sum(v for k, v in delta.items() if k.endswith("ext_authz.failure_mode_allowed"))
     st, sent = res.statuses or {}, res.sent or {}
     unexpected = sum(v for k, v in st.items() if k not in ("200", "403"))
     mismatch = max(0, abs(st.get("403", 0) - sent.get("403", 0)) - args.connections)
-    errors = res.socket_errors + unexpected + mismatch + envoy_errors + (fails if fails == fails else 0)
+    errors = res.socket_errors + unexpected + mismatch + failure_allowed + (fails if fails == fails else 0)
     half = [(t, r) for t, r, _ in samples if t >= args.minutes * 30]
     first = [r for t, r, _ in samples if t >= args.minutes * 30][:1] or [0.0]
     last = [r for _, r, _ in samples][-1:] or [0.0]
@@ -178,7 +183,8 @@ def main() -> int:
     print(f"\nsoak: {res.requests} requests in {args.minutes:g} min at {res.rps:.0f} req/s "
           f"(target {rate:.0f} = {args.load:.0%} of {peak.rps:.0f}); p50 {res.p50_ms:.2f} ms, p99 {res.p99_ms:.2f} ms")
     print(f"errors: {errors} (socket {res.socket_errors}, unexpected statuses {unexpected}, 403 mismatch {mismatch}, "
-          f"Envoy ext_authz errors/failure-mode {envoy_errors}, extauthz failures {fails:g}); statuses {st}")
+          f"failure-mode allows {failure_allowed}, extauthz failures {fails:g}; Envoy ext_authz errors/failure-mode "
+          f"{envoy_errors}, answered as the statuses above); statuses {st}")
     if args.reload_every:
         print(f"reloads: {reloads[0]} sent, {reload_ok:g} applied")
     print(f"RSS extauthz: start {samples[0][1] if samples else 0:.1f} MB, mid {first[0]:.1f} MB, end {last[0]:.1f} MB; "

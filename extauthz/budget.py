@@ -18,15 +18,15 @@ class CpuBudget:
     __slots__ = ("_budget", "_clock", "_cpu_clock", "_deadline", "_cpu_deadline")
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter,
-                 cpu_clock: Callable[[], float] = time.thread_time, exact: bool = False) -> None:
-        """`exact` reads the CPU clock now (one system call), so the budget is
-        counted from here; otherwise from the first time the wall clock passes it,
-        and up to twice the budget may be spent."""
+                 cpu_clock: Callable[[], float] = time.thread_time) -> None:
+        """Between `seconds` and twice that of CPU time (see _late). No system call
+        here: a request that ends before the wall clock passes `seconds` never
+        reads the CPU clock."""
         self._budget = seconds
         self._clock = clock
         self._cpu_clock = cpu_clock
         self._deadline = clock() + seconds
-        self._cpu_deadline = cpu_clock() + seconds if exact else -1.0
+        self._cpu_deadline = -1.0
 
     def spent(self) -> bool:
         """True once this thread has used the budget's CPU time (since about its creation)."""

@@ -67,21 +67,24 @@ def to_request(msg: pb.CheckRequest) -> Request:
     bad: list[str] = []
     headers: dict[str, list[str]] = {}
     pseudo: dict[str, str] = {}
-
-    def add(name: str, raw: bytes) -> None:
+    if http.header_map.headers:  # encode_raw_headers: true keeps repeats and raw bytes
+        pairs: Iterable = ((hv.key, hv.raw_value or hv.value) for hv in http.header_map.headers)
+    else:
+        pairs = http.headers.items()
+    for name, raw in pairs:
         name = name.lower()
-        text = decode_text(raw, f"header:{name}", bad)
-        if name.startswith(":"):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = decode_text(raw, f"header:{name}", bad)
+        if name[:1] == ":":
             pseudo[name] = text
         else:
-            headers.setdefault(name, []).append(text)
-
-    if http.header_map.headers:  # encode_raw_headers: true keeps repeats and raw bytes
-        for hv in http.header_map.headers:
-            add(hv.key, hv.raw_value or hv.value)
-    else:
-        for name, raw in http.headers.items():
-            add(name, raw)
+            seen = headers.get(name)
+            if seen is None:
+                headers[name] = [text]
+            else:
+                seen.append(text)
 
     target = decode_text(http.path, "path", bad) if http.path else pseudo.get(":path", "/")
     path, query = split_uri(target)

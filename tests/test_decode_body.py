@@ -130,10 +130,29 @@ def test_overlong_bytes_in_a_raw_body_need_company():
     """Raw C0 AF in a body is what binary data sent as text (curl --data-binary, an untyped PUT) holds by
     chance; spelled-out escapes are deliberate. One request with both is reported at the stronger severity."""
     blob = bytes(range(256)) + b"\xc0\xaf\xc1\x9c\xe0\x80\xaf" * 3
-    for ctype in ("application/x-www-form-urlencoded", "application/octet-stream", None):
-        assert _severity(post(blob, ctype), "decode.overlong-utf8") == Severity.MEDIUM, ctype
+    assert _severity(post(blob, "application/x-www-form-urlencoded"), "decode.overlong-utf8") == Severity.MEDIUM
+    for ctype in ("application/octet-stream", None):  # binary, not read as text at all: nothing to say
+        assert _severity(post(blob, ctype), "decode.overlong-utf8") is None, ctype
+    text = b"../../\xc0\xaf../etc/passwd and more text " * 4  # raw overlong bytes in a text body
+    for ctype in ("application/octet-stream", None):
+        assert _severity(post(text, ctype), "decode.overlong-utf8") == Severity.MEDIUM, ctype
     headers = {"content-type": ("application/x-www-form-urlencoded",)}
     both = extract(Request(method="POST", path="/", query="p=%c0%af", headers=headers, body=blob))
     assert _severity(both, "decode.overlong-utf8") == Severity.HIGH
     body_first = extract(Request(method="POST", path="/", headers=headers, body=blob + b"&p=%c0%af"))
     assert _severity(body_first, "decode.overlong-utf8") == Severity.HIGH
+
+
+def test_a_binary_body_is_judged_by_its_head_and_not_decoded_whole():
+    """An image or archive upload yields no Input; a body that only starts like binary
+    but is UTF-16 (BOM) or declared/sniffed as a format is still read."""
+    import os
+
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + os.urandom(60 * 1024)  # within the test body limit
+    for ctype in ("image/png", "application/octet-stream", None):
+        ex = post(png, ctype)
+        assert not [i for i in ex.inputs if i.kind != "path"] and not ex.findings, ctype
+    utf16 = "q=<script>alert(1)</script>".encode("utf-16")  # BOM first; NULs everywhere
+    assert any("<script>" in i.value for i in post(utf16, None).inputs)
+    form_as_image = b"q=%3Cscript%3E&bin=" + b"\x00\x01\x02" * 100  # binary-looking, but a form
+    assert "<script>" in [i.value for i in post(form_as_image, "image/png").inputs]

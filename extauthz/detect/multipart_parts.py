@@ -69,25 +69,31 @@ def split_params(header_value: str) -> tuple[str, list[Param]]:
         pieces = header_value.split(";", MAX_PARAMS + 1)
         return pieces[0].strip(), _params(pieces[1:])
     pieces: list[str] = []
-    buf_start = 0
-    in_quote = False
-    i = 0
-    n = len(header_value)
-    while i < n and len(pieces) <= MAX_PARAMS:
-        c = header_value[i]
-        if in_quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == '"':
-                in_quote = False
-        elif c == '"':
-            in_quote = True
-        elif c == ";":
-            pieces.append(header_value[buf_start:i])
-            buf_start = i + 1
-        i += 1
-    pieces.append(header_value[buf_start:])
+    start = i = 0
+    find = header_value.find
+    semi = find(";")
+    while semi >= 0 and len(pieces) <= MAX_PARAMS:  # each find moves forward: linear
+        quote = find('"', i, semi)
+        if quote < 0:  # a separator outside quotes
+            pieces.append(header_value[start:semi])
+            start = i = semi + 1
+            semi = find(";", i)
+            continue
+        j = quote + 1  # skip the quoted string; a backslash escapes the next character
+        close = find('"', j)
+        while close >= 0:
+            escape = find("\\", j, close)
+            if escape < 0:
+                break
+            j = escape + 2
+            if j > close:
+                close = find('"', j)
+        if close < 0:
+            break  # unterminated: the rest is one piece
+        i = close + 1
+        if semi < i:
+            semi = find(";", i)
+    pieces.append(header_value[start:])
     return pieces[0].strip(), _params(pieces[1:])
 
 

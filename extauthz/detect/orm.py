@@ -26,6 +26,7 @@ from extauthz.detect.base import Detector, register
 from extauthz.detect.hits import Hit, finding
 from extauthz.detect.java import member_name
 from extauthz.detect.prefilter import Prefilter
+from extauthz.detect.raw_markers import MAX_TARGET, screened
 from extauthz.finding import Finding, Severity
 from extauthz.request import Request
 
@@ -107,7 +108,8 @@ class OrmLookupInjection(Detector):
 
     def _may_hold_lookups(self, request: Request) -> bool:
         q, body = request.query, request.body
-        if ("__" in q or "%5F" in q or "%5f" in q) and self._screen.occurs_in(q.encode("utf-8", "surrogatepass")):
+        if q and (len(q) > MAX_TARGET or "__" in q or "%5F" in q or "%5f" in q) and any(
+                self._screen.occurs_in(piece) for piece in screened(q)):
             return True
         return bool(body) and self._screen.occurs_in(body if len(body) <= MAX_BODY_SCAN else body[:MAX_BODY_SCAN])
 

@@ -33,6 +33,7 @@ from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.detect.hits import Hit, finding
 from extauthz.detect.prefilter import Prefilter
+from extauthz.detect.raw_markers import screened
 from extauthz.finding import Finding, Severity
 from extauthz.lang.php import Token, bracket_partners, prev_solid, tokenize
 from extauthz.request import Request
@@ -595,7 +596,7 @@ class PhpInjection(Detector):
         the key alone a name, so the pair is read here; a substring screen on the raw query and
         body spares the walk over the Inputs on almost every request."""
         q, body = request.query, request.body
-        if not (q and self._screen.occurs_in(q.encode("utf-8", "surrogatepass"))
+        if not (q and any(self._screen.occurs_in(piece) for piece in screened(q))
                 or body and self._screen.occurs_in(body if len(body) <= MAX_BODY_SCAN else body[:MAX_BODY_SCAN])):
             return ()
         vocab = vocabulary()

@@ -29,6 +29,18 @@ from extauthz.request import Request
 from extauthz.rules import rule_yaml
 
 MAX_BODY = 65536
+# Of a longer request target or query, the head and the tail this long together are
+# screened (Envoy's default header limit, 60 KiB, keeps real targets under it; an
+# in-process caller may pass 1 MB, and a dense one costs Hyperscan ~10 ms a MB).
+MAX_TARGET = 65536
+
+
+def screened(text: str, limit: int = MAX_TARGET) -> list[bytes]:
+    """`text` as the bytes a raw screen reads: whole, or its head and tail (limit/2 each)."""
+    if len(text) > limit:
+        half = limit // 2
+        return [text[:half].encode("utf-8", "surrogatepass"), text[-half:].encode("utf-8", "surrogatepass")]
+    return [text.encode("utf-8", "surrogatepass")]
 
 _FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
 # A letter or digit as a %XX escape: %30-%39, %41-%5A, %61-%7A.
@@ -88,8 +100,8 @@ class RawMarkers:
         scratch = getattr(local, "scratch", None)
         if scratch is None:
             scratch = local.scratch = hyperscan.Scratch(self._db)
-        target = request.uri
-        self._db.scan(target.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
+        for piece in screened(request.uri):
+            self._db.scan(piece, match_event_handler=on_match, scratch=scratch)
         if request.query and "%" in request.query and _encoded_name(request.query):
             found.add("session")  # `?PHPSESS%49D=`: the app decodes names; the loop decides
         body = request.body
@@ -103,7 +115,7 @@ class RawMarkers:
 
 def _encoded_name(query: str, max_pairs: int = 64) -> bool:
     """A `%` in some parameter name of the query (bounded)."""
-    for pair in query.split("&", max_pairs)[:max_pairs]:
+    for pair in query[:MAX_TARGET].split("&", max_pairs)[:max_pairs]:
         if "%" in pair.partition("=")[0]:
             return True
     return False

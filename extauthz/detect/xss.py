@@ -7,12 +7,18 @@ The value is read in the contexts a page could reflect it into:
   script/data URLs in URL attributes (entity and whitespace obfuscation undone),
   embedding elements (iframe, object, embed, base, meta refresh ...), CSS that
   runs code (expression(), url(javascript:), behavior, -moz-binding, @import);
+  what leaks without script: a fetched URL attribute left open (dangling
+  markup), a resource on a Windows file share (NTLM); values cut short inside a
+  script URL; several raw-text elements closed back to back (a probe);
 - inside a quoted attribute: the value closes the quote and adds attributes
-  (`" onmouseover="alert(1)`, `' style='x:expression(...)`);
-- a URL attribute: the whole value is a javascript:/vbscript:/data:text/html URL;
-- inside a JavaScript string: the value closes the string and continues as code
-  that reaches a sink (`';alert(1)//`, `"-alert(1)-"`); read by js_tokens, which
-  also rejects prose ("it's alert time" is not code after the quote);
+  (`" onmouseover="alert(1)`, `' style='x:expression(...)`), handler-shaped
+  names the event list does not know yet included when they call a sink;
+- a URL attribute: the whole value is a javascript:/vbscript:/data:text/html URL,
+  also hidden by references in any case (`ja&tab;vascript:`);
+- inside a JavaScript string or comment: the value closes it and continues as
+  code that reaches a sink (`';alert(1)//`, `"-alert(1)-"`, `*/alert(1)/*`), or
+  runs a statement and comments out the line (`";a.b=c;//`); read by js_tokens,
+  which also rejects prose ("it's alert time" is not code after the quote);
 - a client-side template: `{{constructor.constructor('alert(1)')()}}`.
 
 Plain formatting (`<b>`, `<i>`), comparisons ("a < b", "x<3", "2<5>1", "i <3 you")
@@ -152,7 +158,7 @@ def _read(v: str, best: _Best, depth: int) -> None:
     if (":" in v or "&" in v) and any(w in low for w in _URL_WORDS):
         _url_value(v, best)
     if any(w in low for w in _JS_WORDS) or any(w in low for w in _FOLD_WORDS) or (
-            "+" in v and ("'" in v or '"' in v)):
+            "+" in v and ("'" in v or '"' in v)) or (";" in v and "//" in v[-40:] and _FRAME_QUOTES & set(v[:9])):
         _js_contexts(v, best)
     if "{{" in v:
         _template(v, best)
@@ -606,6 +612,11 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
         if hit:
             best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
             return
+        if an in _LOADS_ON_ITS_OWN and _file_share(value):
+            # <img src="\\evil.example\x.png">: Windows fetches it over SMB and signs in with the user's
+            # NTLM credentials (hash capture, relay), no click needed
+            best.add(Severity.HIGH, "file-share-url", attr.start, attr.end, f"<{tag} {an}=...> on a Windows file share")
+            return
         if an in _LINK_ATTRIBUTES:
             why = evasive_url(value)
             if not why and value.startswith("``"):
@@ -653,6 +664,14 @@ def _left_open(v: str, tag: str, attr: HtmlAttr, best: _Best) -> None:
     flat = url.translate(_SCHEME_STRIP)
     if len(flat) >= 4 and any(s.startswith(flat) for s in ("javascript:", "vbscript:")):
         best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {attr.name}={quote}{flat}> (cut short)")
+
+
+def _file_share(value: str) -> bool:
+    """A UNC path (`\\\\host\\share`, `\\\\?\\UNC\\...`) or a file: URL naming a host (`file://host/x`)."""
+    v = decode_entities(value[:256]).strip().strip("\"'`").lower()
+    if v.startswith("\\\\") and len(v) > 3 and (v[2].isalnum() or v.startswith("\\\\?\\unc")):
+        return True
+    return v.startswith("file://") and len(v) > 7 and v[7] not in "/\\"
 
 
 def _scheme_without_colon(value: str) -> str:
@@ -740,6 +759,14 @@ def _attribute_injection(v: str, best: _Best) -> None:
         for attr in attrs:
             an = attr.name.lstrip("\"'/`")
             if not attr.has_value or not attr.value.strip():
+                continue
+            if s > 0 and an not in EVENTS and an.startswith("on") and len(an) > 4 and an[2:].isalpha():
+                # `" onpagereveal="alert(1)`: out of the quote, a handler-shaped name (browsers add events
+                # every year) whose value calls what pops up or runs code
+                js = read_js(tokenize_js(decode_entities(attr.value[:256]), 0, 48))
+                if js.sink and _strong(js.sink) and js.valid_until > js.sink_index:
+                    best.add(Severity.HIGH, "attribute-injection", attr.start, attr.end,
+                             f"{an}= handler-shaped attribute reaching {js.sink}")
                 continue
             if an in EVENTS:
                 js = read_js(tokenize_js(decode_entities(attr.value)))
@@ -886,6 +913,9 @@ def _js_contexts(v: str, best: _Best) -> None:
             t = toks[js.sink_index]
             best.add(Severity.HIGH, "js-breakout", i, t.end, f"{q}...{js.sink}: code after closing a {q} string")
             return
+    _statement_frame(v, tokens_at, best)
+    if best.v is not None and best.v.severity >= Severity.HIGH:
+        return
     # Bare script context (the value is code already, or the code of a handler whose
     # start was cut: `alert(1)><input autofocus>`, `"prompt(1)">`): only calls that execute.
     for start in _code_starts(v):
@@ -902,6 +932,37 @@ def _js_contexts(v: str, best: _Best) -> None:
         js = read_js(tokenize_js(v, k + 2, 128))
         if js.sink:
             best.add(Severity.HIGH, "js-code", k, len(v), f"&{{...}} script entity reaching {js.sink}")
+
+
+_FRAME_CLOSERS = frozenset({")", "]", "}"})
+_FRAME_QUOTES = frozenset("'\"`")
+
+
+def _statement_frame(v: str, tokens_at, best: _Best) -> None:
+    """`";a.b=c;//`, `');x=1;//`: the value closes a JS string (and the brackets around it), ends
+    the statement, runs one of its own and comments out the rest of the page's line. No sink is
+    needed: the frame itself is the proof that input runs as code (what a scanner sends before
+    the payload). Text with a quote and a semicolon has no valid code or no `//` at its end."""
+    for q in ("'", '"', "`"):
+        i = v.find(q)
+        if i < 0 or i > 8 or any(c.isspace() for c in v[:i]):
+            continue
+        toks = tokens_at(i + 1)
+        if len(toks) < 5 or toks[-1].kind != COMMENT or not toks[-1].text.startswith("//"):
+            continue
+        k = 0
+        while k < len(toks) and toks[k].kind == PUNCT and toks[k].text in _FRAME_CLOSERS:
+            k += 1
+        if k >= len(toks) or toks[k].text != ";":
+            continue
+        body = [t for t in toks[k + 1:-1] if t.kind != COMMENT]
+        if len(body) < 3 or not any(t.kind == IDENT for t in body) or \
+                not any(t.kind == PUNCT and t.text in ("=", "(") for t in body):
+            continue
+        if read_js(toks, k + 1).valid_until == len(toks):
+            best.add(Severity.HIGH, "js-breakout", i, len(v),
+                     f"closes a {q} string, runs a statement and comments out the rest of the line")
+            return
 
 
 # Line terminators, also as the placeholders fuzzers write for them
@@ -1245,6 +1306,8 @@ class XssDetector(Detector):
         # names assembled by short-circuit or conditional operators ('jav'||'', !''&&'ascript', 0?'1':'al')
         r"(?:\|\||&&)\s*['\"]|\?\s*['\"][^'\"]{0,16}['\"]\s*:",
         r"/\*|\\[0-9a-f]{2}|\+ad[w4]-",
+        # a statement frame: a closed string, `;`, code, and a comment over the rest of the line
+        r"^[^\s'\"`]{0,8}['\"`][)\]}]{0,3};.*//[^\n]{0,32}$",
         # obfuscated code: names assembled from pieces ('ev'+'al', /al/.source), computed calls
         r"['\"`/]\s*\+\s*['\"`/(!]|\.\s*source(?:[^a-z]|$)|\]\s*\(|\.\s*tostring\s*\(\s*\d",
     )
