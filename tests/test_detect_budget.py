@@ -110,3 +110,24 @@ def test_a_cut_short_analysis_is_not_remembered():
     with bounded(spent), pytest.raises(BudgetSpent):
         list(sqli.scan_input(inp))
     assert "sqli.union" in {f.rule for f in sqli.scan_input(inp)}
+
+
+def test_costly_text_in_front_of_an_attack_in_the_same_value_does_not_hide_it():
+    """sqli reads the padding slowly and uses up the budget; xss never starts on the value:
+    readings the prefilter asked for were left undone, so the request is blocked."""
+    value = quote(COSTLY_UNIT * 400 + "<script>alert(document.cookie)</script>", safe="")
+    verdict = engine(1.0).check(req("q=" + value))
+    limit = [f for f in verdict.findings if f.rule == "limit.detect-time"]
+    assert limit and limit[0].severity.name == "HIGH", verdict.findings
+    assert verdict.action.value == "deny"
+
+
+def test_a_long_harmless_text_cut_while_being_read_needs_company():
+    """Only the reading in progress was cut (nothing else was asked for): MEDIUM, not a block."""
+    essay = ("It's the user's input that isn't escaped, so the query's WHERE clause changes; "
+             "that's why we don't concatenate strings. ") * 60
+    verdict = engine(0.2).check(req("text=" + quote(essay, safe="")))
+    limit = [f for f in verdict.findings if f.rule == "limit.detect-time"]
+    if limit:  # on a fast machine the reading may finish inside the budget
+        assert limit[0].severity.name == "MEDIUM", limit
+    assert verdict.action.value == "allow", verdict.findings

@@ -8,7 +8,7 @@ from extauthz.decode import Input
 from extauthz.decode.anomalies import LIMITS
 from extauthz.detect.base import REGISTRY, Detector
 from extauthz.detect.prefilter import Prefilter
-from extauthz.finding import Finding, Source
+from extauthz.finding import Finding, Severity, Source
 from extauthz.request import Request
 
 
@@ -33,10 +33,10 @@ class DetectorSet:
     def scan(self, request: Request, inputs: Sequence[Input], budget_ms: float = 0.0) -> list[Finding]:
         """Every detector on every Input it is triggered by, then the request-level checks.
 
-        `budget_ms` > 0 bounds the detectors' CPU time (checked between detector
-        calls, and inside the costly ones through extauthz.budget.check_spent):
-        once it is spent, the rest is skipped and limit.detect-time says where
-        detection stopped. 0 means no bound."""
+        `budget_ms` > 0 bounds the detectors' CPU time on the values (checked between
+        detector calls, and inside the costly ones through extauthz.budget.check_spent):
+        once it is spent, the remaining values are skipped and limit.detect-time says
+        where detection stopped. 0 means no bound."""
         findings: list[Finding] = []
         if len(inputs) > 1:
             # Shortest first: when a long, costly value uses up the budget, the short values
@@ -57,8 +57,20 @@ class DetectorSet:
 
     def _scan(self, request: Request, inputs: Sequence[Input], candidates: list[set[int]],
               findings: list[Finding], spent: Callable[[], bool]) -> None:
+        self._scan_inputs(inputs, candidates, findings, spent)
+        # The request-level checks run even when the budget is spent on the values: each
+        # reads a bounded head of the request (raw_markers.MAX_TARGET, MAX_BODY), and the
+        # protocol anomalies they find need no value read to the end.
+        for d in self._request_level:
+            try:
+                findings.extend(d.scan_request(request, inputs))
+            except BudgetSpent:
+                pass
+
+    def _scan_inputs(self, inputs: Sequence[Input], candidates: list[set[int]], findings: list[Finding],
+                     spent: Callable[[], bool]) -> None:
         detectors = self.detectors
-        for inp, wanted in zip(inputs, candidates):
+        for k, (inp, wanted) in enumerate(zip(inputs, candidates)):
             for i in wanted:
                 d = detectors[i]
                 if d.kinds is None or inp.kind in d.kinds:
@@ -67,16 +79,24 @@ class DetectorSet:
                     except BudgetSpent:  # cut short inside the detector (see extauthz.budget.check_spent)
                         pass
                     if spent():
-                        findings.append(_budget_spent(f"{inp.location} ({d.name})"))
+                        findings.append(_budget_spent(f"{inp.location} ({d.name})",
+                                                      self._unread(inputs, candidates, k, i)))
                         return
-        for d in self._request_level:
-            try:
-                findings.extend(d.scan_request(request, inputs))
-            except BudgetSpent:
-                pass
-            if spent():
-                findings.append(_budget_spent(f"request ({d.name})"))
-                return
+
+    def _unread(self, inputs: Sequence[Input], candidates: list[set[int]], k: int, after: int) -> int:
+        """How many (value, detector) readings the prefilter asked for were never started:
+        the rest of value k's detectors after `after` (in the loop's own order), and every
+        later value's."""
+        detectors = self.detectors
+        n = 0
+        for j in range(k, len(inputs)):
+            kind = inputs[j].kind
+            started = j > k
+            for i in candidates[j]:
+                if started and (detectors[i].kinds is None or kind in detectors[i].kinds):
+                    n += 1
+                started = started or i == after
+        return n
 
 
 def _value_length(inp: Input) -> int:
@@ -87,6 +107,13 @@ def _never() -> bool:
     return False
 
 
-def _budget_spent(location: str) -> Finding:
+def _budget_spent(location: str, unread: int) -> Finding:
+    """The budget ran out. When readings the prefilter asked for were never started, the
+    request is blocked (HIGH): otherwise costly text in front would hide an attack behind it
+    (an xss payload after 4 KiB that sqli reads slowly). When only the reading in progress
+    was cut, the rest of the request was read: MEDIUM, a signal that needs company."""
     severity, text = LIMITS["limit.detect-time"]
+    if unread:
+        severity = Severity.HIGH
+        text += f"; {unread} triggered reading{'s' if unread != 1 else ''} not done"
     return Finding("protocol", "limit.detect-time", severity, location, "", (), Source.DECODER, text)
