@@ -348,7 +348,8 @@ def test_conditional_functions_on_constants() -> None:
 @pytest.mark.parametrize("value", ["+" * 8192, "-" * 5000 + "1", "not " * 2000 + "1", "(" * 8192, "~!" * 4000,
                                    "a=b&" * 2048, "case when " * 800, "select (" * 1000, "'" * 8192,
                                    "0x" + "41" * 4095, ("0x" + "73" * 8 + " ") * 430, "1or" * 2730, "'a'||" * 1638,
-                                   "\"'(),." * 1365])
+                                   "\"'(),." * 1365, "a=axp_cmdshell+&" * 512, "'xp_cmdshell' " * 585,
+                                   "x/**/and" * 1024, "'union " * 1170])
 def test_pathological_values_are_bounded(value: str) -> None:
     t0 = time.thread_time()
     analyse(value)  # no RecursionError, no runaway
@@ -466,7 +467,7 @@ SQL_ONLY_ATTACKS = [
 SQL_ONLY_BENIGN = [
     "see the group_concat docs", "chart.benchmark(3)", "].concat_ws(", "arr.concat(other)",
     "benchmark results", "the xp_cmdshell_docs page", "'xp_cmdshell'", "my_information_schema_notes",
-    "concat(a, b)", "version(2)", "round(2.5)", "user (admin)", "Compress (zip)",
+    "concat(a, b)", "version(2)", "round(2.5)", "user (admin)", "Compress (zip)", "run the benchmark (see below)",
 ]
 
 
@@ -492,7 +493,8 @@ def test_a_value_opening_with_xor_and_a_constant_blocks(value: str) -> None:
     assert blocks(value), analyse(value)
 
 
-@pytest.mark.parametrize("value", ["xor gate", "xor the bits", "or 88", "and 5 more", "xor", "use xor"])
+@pytest.mark.parametrize("value", ["xor gate", "xor the bits", "or 88", "and 5 more", "xor", "use xor", "xor 5 bits",
+                                   "XOR 2 inputs gate", "xor 'a' string", "xor 0x1F mask"])
 def test_xor_in_words_passes(value: str) -> None:
     assert not blocks(value), analyse(value)
 
@@ -626,3 +628,26 @@ def test_a_value_that_is_only_a_call_head_is_medium(value: str) -> None:
 @pytest.mark.parametrize("value", ["foo(", "round(2)", "call me(", "see abs(", "version (2.1)", "rand(", "COUNT(", "floor ("])
 def test_other_call_heads_are_not_fragments(value: str) -> None:
     assert not medium(value) and not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["12' or 24'", "a 12' or 24' ladder", "6' or 7'", "x' or 1 blah"])
+def test_feet_marks_and_words_after_a_number_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["x' or 24='24", "' or 1 or '", "admin' or 1", "' or 1#", "test' or 123<", "test'or 0>"])
+def test_a_number_joined_to_the_break_out_still_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["user's order by date", "child's group by age", "don't limit 10",
+                                   "user\u2019s order by date", "DON'T LIMIT 10", "we'll union later; select one",
+                                   "Please drop table 5 from the reservation"])
+def test_contractions_and_possessives_are_words_not_break_outs(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["user's name' or 1=1--", "it's' or '1'='1", "x\u2019 or 1=1--", "admin'--",
+                                   "x's' union select 1--", "1' order by 3--"])
+def test_a_break_out_after_a_contraction_still_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)

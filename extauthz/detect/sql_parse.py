@@ -77,6 +77,7 @@ DELAY_LITERAL = 1 << 47  # WAITFOR DELAY '0:0:5' anywhere in the value (T-SQL on
 BOOLEAN_NUMBER = 1 << 48  # (8362=9139)*9139: a constant comparison used as a number (boolean blind)
 BREAKOUT_ARITHMETIC = 1 << 50  # the literal broken out of is concatenated or computed with right away ("x'+'")
 STRING_OPERAND = 1 << 49  # bare context: the value starts with a complete single-quoted literal ('a' || 'b')
+DANGLING_OPERATOR = 1 << 56  # the read stopped at an operator with nothing readable after it ("x' or 1<")
 TEXT_MEASURE = 1 << 54  # len(), length(), ascii(), ord() ... called: a text measured as a number
 NUMBER_WITH_MEASURE = 1 << 55  # bare: a number computed with a text measure ("123+len(1234)-len(123)")
 LOGIC_SELECT = 1 << 53  # the break-out is joined by AND/OR to a bare SELECT ("' or select * from ...")
@@ -102,7 +103,7 @@ FACT_NAMES = {
     DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
     STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic", LEADING_XOR: "leading-xor",
     STACKED_SELECT: "stacked-select", LOGIC_SELECT: "logic-select", TEXT_MEASURE: "text-measure",
-    NUMBER_WITH_MEASURE: "number-with-measure",
+    NUMBER_WITH_MEASURE: "number-with-measure", DANGLING_OPERATOR: "dangling-operator",
 }
 
 
@@ -329,6 +330,10 @@ class SqlContextParser:
                                                    or self.toks[self.p - 1].kind == T.SEMICOLON):
             self._residual_calls()
             self.reads_on = True
+        if self.p < self.n and self.toks[self.p].kind == T.OPERATOR:
+            self.facts |= DANGLING_OPERATOR  # "test' or 123<": cut off after an operator
+        elif self.facts & LEADING_XOR and self.p < self.n:
+            self.facts &= ~LEADING_XOR  # "xor 5 bits": words go on where a dangling operator would ("xor 2 <")
         if context == "bare" and self.n and self.toks[0].kind == T.KEYWORD and self._clause_count(0) >= 2:
             self.facts |= CLAUSE_CHAIN
         if context == "bare" and not self.facts & TIME_FN and self._delay_literal():
@@ -446,7 +451,8 @@ class SqlContextParser:
                 self.p += 1
                 continue
             if k == T.STRING and t.flags & T.F_UNTERMINATED and self.p == self.n - 1 and quoted:
-                self._open_string_end = True
+                if not self._feet_mark(t):
+                    self._open_string_end = True
                 return
             if k in (T.LOGIC, T.OPERATOR, T.NOT) or (k == T.KEYWORD and t.text in ("collate",)):
                 if not self._binary_tail():
@@ -530,6 +536,14 @@ class SqlContextParser:
                     return
                 continue
             return
+
+    def _feet_mark(self, t: SqlToken) -> bool:
+        """The last, open literal glued to the number before it: "12' or 24'", "a 12' or 24' ladder"
+        measure feet. With the application's quote that is 24'' or 24' ladder' (a number then a
+        literal: no WHERE clause reads that); an injection's last literal follows an operator or a
+        blank ("' or 24='24", "' or 1 or '")."""
+        prev = self.toks[self.p - 1] if self.p > 0 else None
+        return prev is not None and prev.kind == T.NUMBER and prev.end == t.start
 
     def _alias_ok(self) -> bool:
         """A bare name right after an operand is an alias only if a clause or end follows."""
@@ -1138,6 +1152,8 @@ class SqlContextParser:
                 return False
             if w == "drop" and self._prose_tail(self.p + 2):
                 return False  # "drop table reservations by noon"
+            if w in ("drop", "create", "alter", "truncate", "rename") and self._is(T.NUMBER, None, 2):
+                return False  # "drop table 5 from the reservation": an object is named, not numbered
             if w == "delete" and not self._delete_shape():
                 return False
             if w in ("insert", "replace") and not self._insert_shape():

@@ -61,7 +61,7 @@ def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
         if chars.isdisjoint(value):
             continue
         check_spent()  # each reading of a long value costs up to a few ms
-        toks = tokenize(value, quote)
+        toks = tokenize(_mask_contractions(value) if quote == "'" else value, quote)
         if not toks or toks[0].flags & F_UNTERMINATED:
             continue  # never leaves the literal
         data = toks[0].text
@@ -72,6 +72,27 @@ def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
 
 
 _QUOTE_CHARS = frozenset().union(*(chars for _, chars in _CONTEXTS))
+_CONTRACTIONS = ("s", "t", "d", "m", "ll", "re", "ve")
+def _mask_contractions(value: str) -> str:
+    """The value with the apostrophes of English contractions and possessives ("user's", "don’t",
+    "we'll") written as "_", the same length: they join a word, they do not close a literal
+    ("user's order by date" is a search, not a quote break-out then ORDER BY). An injection's
+    quote is followed by a blank, an operator, ")" or ";" or a keyword ("'or 1=1"), never by "s"."""
+    low = value.lower()
+    if not any(q + suffix in low for q in SINGLE_QUOTES if q in value for suffix in _CONTRACTIONS):
+        return value  # (str.find speed: the walk below runs only where a contraction may be)
+    out: list[str] | None = None
+    n = len(value)
+    for i in range(1, n - 1):
+        if value[i] in SINGLE_QUOTES and value[i - 1].isalpha():
+            for suffix in _CONTRACTIONS:
+                end = i + 1 + len(suffix)
+                if value[i + 1:end].lower() == suffix and (end >= n or not (value[end].isalnum() or value[end] == "_")):
+                    if out is None:
+                        out = list(value)
+                    out[i] = "_"
+                    break
+    return value if out is None else "".join(out)
 
 
 def _readings(form: str) -> list[tuple[ContextReading, bool, bool]]:
@@ -126,7 +147,7 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
             or f & P.LOGIC_TEXT and quoted and clean
             or f & P.LOGIC_CALL and (quoted and token_data or r.end == P.END_COMMENT
                                      or f & P.LEADING_LOGIC and f & P.SYMBOLIC_LOGIC)
-            or f & P.LOGIC_NUMBER and (quoted or r.end == P.END_COMMENT or f & P.NEGATIVE_OPERAND
+            or f & P.LOGIC_NUMBER and (quoted and (clean or f & P.DANGLING_OPERATOR) or r.end == P.END_COMMENT or f & P.NEGATIVE_OPERAND
                                        or f & P.SYMBOLIC_LOGIC and f & P.LEADING_LOGIC)):
         return Severity.HIGH, "tautology"
     if f & P.LOGIC and f & P.COMPARE and f & P.HEX:
@@ -209,9 +230,13 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
 SQL_ONLY_FUNCTIONS = rule_words("sql.yaml", "sql_only_functions")
 SQL_ONLY_NAMES = rule_words("sql.yaml", "sql_only_names")
 _NAME_TOKENS = frozenset({T.NAME, T.KEYWORD, T.STATEMENT, T.LITERAL, T.TYPE})
+# SQL-only functions whose names are also English words: a call only with "(" glued to the name
+# ("benchmark(" is MySQL, "the benchmark (see below)" is prose).
+_ENGLISH_FUNCTION_NAMES = frozenset({"benchmark"})
 # Any of those names as a substring: the cheap linear gate before a form is tokenised for them.
 # Bytes, so that lone surrogates (a JSON "\\ud83d" decoded alone) reach it as they are.
-_SQL_ONLY_GATE = re2.compile(("(?i)" + "|".join(re2.escape(w) for w in sorted(SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES))).encode())
+_SQL_ONLY_GATE = re2.compile(("(?i)(?:^|[^a-z0-9_$@])(?:" + "|".join(re2.escape(w) for w in sorted(
+    SQL_ONLY_FUNCTIONS | SQL_ONLY_NAMES)) + ")(?:[^a-z0-9_$]|$)").encode())
 
 
 def sql_only_name(form: str) -> SqliVerdict | None:
@@ -233,7 +258,8 @@ def sql_only_name(form: str) -> SqliVerdict | None:
         name = _system_leaf(t.text)
         if name is None:
             continue
-        if name in SQL_ONLY_FUNCTIONS and i + 1 < len(toks) and toks[i + 1].kind == T.LPAREN:
+        if name in SQL_ONLY_FUNCTIONS and i + 1 < len(toks) and toks[i + 1].kind == T.LPAREN and (
+                toks[i + 1].start == t.end or name not in _ENGLISH_FUNCTION_NAMES):
             facts, rule = P.CALL, "sql-function"
         elif name in SQL_ONLY_NAMES:
             facts, rule = P.SYSTEM_OBJECT, "system-name"
@@ -306,8 +332,9 @@ _GLUED_KEYWORDS = frozenset({"select", "union", "from", "where", "and", "or", "x
                              "procedure", "outfile", "dumpfile", "like", "null", "not"})
 
 
-# A letter touching a comment: the linear gate before the value is tokenised for glued keywords.
-_GLUED_COMMENT_GATE = re2.compile(rb"[A-Za-z]/\*|\*/[A-Za-z]")
+# A keyword touching a comment: the linear gate before the value is tokenised for glued keywords.
+_GLUED_COMMENT_GATE = re2.compile(("(?i)(?:" + "|".join(sorted(_GLUED_KEYWORDS)) + r")/\*|\*/(?:"
+                                   + "|".join(sorted(_GLUED_KEYWORDS)) + ")").encode())
 
 
 def comment_glued_keywords(value: str) -> SqliVerdict | None:
@@ -649,7 +676,9 @@ def analyse(value: str) -> SqliVerdict | None:
         if best is not None and best.severity >= Severity.HIGH:
             break
     else:
-        for form in forms:
+        # The value as sent, and without its comments ("xp_/**/cmdshell"): the other forms do not
+        # make names appear, and reading each again would cost as much as the readings above.
+        for form in (value, _strip_block_comments(value)) if "/*" in value else (value,):
             check_spent()
             named = sql_only_name(form)
             if named is not None:
