@@ -136,6 +136,10 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
         return Severity.HIGH, "statement"
     if f & P.SUBQUERY and (quoted or after or clean):
         return Severity.HIGH, "subquery"
+    if f & P.SUBQUERY and f & P.SELECT_QUERY and f & (P.HEX | P.INFO_FN | P.SYSTEM_OBJECT):
+        # a subquery that reads server facts, catalogues or builds text from hex, in a value cut off
+        # before it ends ("from(select count(*),concat((select ... 0x7c ..."): no text reads like that
+        return Severity.HIGH, "subquery"
     if f & P.SYSTEM_OBJECT and (after or quoted):
         return Severity.HIGH, "system-catalog"
     if f & P.UNSEPARATED:
