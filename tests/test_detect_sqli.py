@@ -664,3 +664,13 @@ def test_print_statements_and_cut_off_catalogue_subqueries_block(value: str) -> 
                                    "see (select all from the list) here"])
 def test_print_and_select_in_prose_pass(value: str) -> None:
     assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["DROP sampletable;--", "x'; drop users;--"])
+def test_drop_of_a_name_ended_and_commented_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["drop it;", "drop by later;--", "Drop me a line --", "drop sampletable"])
+def test_drop_in_prose_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)

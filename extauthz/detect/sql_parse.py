@@ -1139,6 +1139,10 @@ class SqlContextParser:
             if nxt is None:
                 return not top and w in ("shutdown",)
             nw = nxt.text if nxt.kind in _WORD_KINDS else None
+            if w == "drop" and nxt.kind == T.NAME and self.p + 2 == self.n - 1 and self._is(T.SEMICOLON, None, 2) \
+                    and self.trailing_comment:
+                self.p += 3  # "DROP sampletable;--": the object type left out, the statement ended and the rest cut
+                return True
             if w == "waitfor":
                 if nw in ("delay", "time"):
                     arg = self._peek(2)
