@@ -131,3 +131,25 @@ def test_a_long_harmless_text_cut_while_being_read_needs_company():
     if limit:  # on a fast machine the reading may finish inside the budget
         assert limit[0].severity.name == "MEDIUM", limit
     assert verdict.action.value == "allow", verdict.findings
+
+
+def test_a_full_collection_does_not_use_up_the_budget():
+    """Garbage collection of older generations is the process's cost, not the request's."""
+    import gc
+
+    from extauthz.budget import collection_time
+
+    junk = [[i] for i in range(300_000)]  # enough objects for a full collection to take a while
+    before = collection_time()
+    wall = [0.0]
+    b = CpuBudget(0.001, clock=lambda: wall[0], cpu_clock=time.thread_time)
+    wall[0] = 1.0
+    assert not b.spent()  # the CPU budget starts now
+    t0 = time.thread_time()
+    gc.collect()
+    spent_in_gc = time.thread_time() - t0
+    assert collection_time() - before >= 0.8 * spent_in_gc
+    if spent_in_gc > 0.002:  # a collection longer than the budget: still not spent
+        wall[0] = 2.0
+        assert not b.spent()
+    del junk
