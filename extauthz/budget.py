@@ -111,3 +111,9 @@ def check_spent() -> None:
     b = getattr(_running, "budget", None)
     if b is not None and b.spent():
         raise BudgetSpent
+
+
+def request_cpu() -> float:
+    """This thread's CPU seconds less its older-generation collections: what a piece of
+    work costs by itself (timing tests and benchmarks read it)."""
+    return time.thread_time() - collection_time()
