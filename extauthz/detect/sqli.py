@@ -736,9 +736,12 @@ class SqlInjectionDetector(Detector):
         if v is None:
             return ()
         r = v.reading
+        severity = v.severity
+        if v.rule == "system-name" and inp.kind == "path":
+            severity = Severity.MEDIUM  # an article or file named after the catalogue, not a query reaching it
         detail = f"{r.context} context: " + ", ".join(r.names)
         if r.functions:
             detail += "; calls " + ", ".join(r.functions[:4])
-        return (Finding("sqli", f"sqli.{v.rule}", v.severity, inp.location,
+        return (Finding("sqli", f"sqli.{v.rule}", severity, inp.location,
                         excerpt(v.form, r.breakout, max(r.stop, r.breakout + 1), inp.location),
                         inp.chain, detail=detail),)
