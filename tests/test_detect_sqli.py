@@ -678,8 +678,9 @@ def test_drop_in_prose_passes(value: str) -> None:
 
 def test_server_names_in_a_url_path_are_medium() -> None:
     ds = DetectorSet([REGISTRY["sqli"]()])
-    path = ds.scan(None, [Input("path", "[1]", "Information_schema", (), "Information_schema")])
+    path = ds.scan(None, [Input("path", "[1]", "Information_schema", (), "Information_schema"),
+                          Input("path", "", "/wiki/Sysobjects", (), "/wiki/Sysobjects")])
     query = ds.scan(None, [Input("query", "q", "information_schema", (), "information_schema")])
-    assert [f.severity for f in path if f.cls == "sqli"] == [Severity.MEDIUM]
+    assert [f.severity for f in path if f.cls == "sqli"] == [Severity.MEDIUM, Severity.MEDIUM]
     assert [f.severity for f in query if f.cls == "sqli"] == [Severity.HIGH]
     assert analyse("mysql.db") is None  # a file name; the catalogue counts in SQL context only

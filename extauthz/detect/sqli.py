@@ -737,8 +737,10 @@ class SqlInjectionDetector(Detector):
             return ()
         r = v.reading
         severity = v.severity
-        if v.rule == "system-name" and inp.kind == "path":
-            severity = Severity.MEDIUM  # an article or file named after the catalogue, not a query reaching it
+        if v.rule in ("system-name", "system-catalog") and inp.kind == "path" and severity > Severity.MEDIUM:
+            # a page or file named after a catalogue ("/wiki/Information_schema": "/" separates
+            # segments, it divides nothing), not a query reaching it
+            severity = Severity.MEDIUM
         detail = f"{r.context} context: " + ", ".join(r.names)
         if r.functions:
             detail += "; calls " + ", ".join(r.functions[:4])
