@@ -651,3 +651,36 @@ def test_contractions_and_possessives_are_words_not_break_outs(value: str) -> No
                                    "x's' union select 1--", "1' order by 3--"])
 def test_a_break_out_after_a_contraction_still_blocks(value: str) -> None:
     assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["';print'", "x'; print 'pwned'--", "1;print @x",
+                                   "from(select count(*),concat((select (select (SELECT concat(user_name,0x7c,password)"
+                                   " FROM ecs_admin_user desc limit"])
+def test_print_statements_and_cut_off_catalogue_subqueries_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["Remember; print 'yes' on the form", "Remember; print 'yes'", "print 'hello'", "; print this page",
+                                   "see (select all from the list) here"])
+def test_print_and_select_in_prose_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["DROP sampletable;--", "x'; drop users;--"])
+def test_drop_of_a_name_ended_and_commented_blocks(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", ["drop it;", "drop by later;--", "Drop me a line --", "drop sampletable"])
+def test_drop_in_prose_passes(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_server_names_in_a_url_path_are_medium() -> None:
+    ds = DetectorSet([REGISTRY["sqli"]()])
+    path = ds.scan(None, [Input("path", "[1]", "Information_schema", (), "Information_schema"),
+                          Input("path", "", "/wiki/Sysobjects", (), "/wiki/Sysobjects")])
+    query = ds.scan(None, [Input("query", "q", "information_schema", (), "information_schema")])
+    assert [f.severity for f in path if f.cls == "sqli"] == [Severity.MEDIUM, Severity.MEDIUM]
+    assert [f.severity for f in query if f.cls == "sqli"] == [Severity.HIGH]
+    assert analyse("mysql.db") is None  # a file name; the catalogue counts in SQL context only

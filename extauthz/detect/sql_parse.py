@@ -1107,6 +1107,11 @@ class SqlContextParser:
             self.p += 2
             self.facts |= INFO_FN
             return True
+        if w == "print" and not top and nxt is not None and nxt.kind in (T.STRING, T.VARIABLE) and (
+                self.p + 2 >= self.n or self.toks[self.p + 2].kind == T.SEMICOLON) and self.p >= 2 \
+                and self.toks[self.p - 2].kind in (T.STRING, T.NUMBER):  # after a literal, not "Remember;"
+            self.p += 2  # "';print 'x'", "; print @v;": a whole T-SQL statement after the break-out's ";"
+            return True  # ("; print 'yes' on the form" goes on as prose)
         if nxt is not None and nxt.kind == T.LPAREN and t.kind != T.LPAREN and (
                 w in TIME_FUNCTIONS or w in ERROR_FUNCTIONS or w in INFO_FUNCTIONS or w in ("iif", "if", "elt")):
             # An expression statement: ";iif(1=1,1,1/0)", ";sleep(5)", ";if(...)"
@@ -1134,6 +1139,10 @@ class SqlContextParser:
             if nxt is None:
                 return not top and w in ("shutdown",)
             nw = nxt.text if nxt.kind in _WORD_KINDS else None
+            if w == "drop" and nxt.kind == T.NAME and self.p + 2 == self.n - 1 and self._is(T.SEMICOLON, None, 2) \
+                    and self.trailing_comment:
+                self.p += 3  # "DROP sampletable;--": the object type left out, the statement ended and the rest cut
+                return True
             if w == "waitfor":
                 if nw in ("delay", "time"):
                     arg = self._peek(2)

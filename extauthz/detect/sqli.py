@@ -136,6 +136,10 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
         return Severity.HIGH, "statement"
     if f & P.SUBQUERY and (quoted or after or clean):
         return Severity.HIGH, "subquery"
+    if f & P.SUBQUERY and f & P.SELECT_QUERY and f & (P.HEX | P.INFO_FN | P.SYSTEM_OBJECT):
+        # a subquery that reads server facts, catalogues or builds text from hex, in a value cut off
+        # before it ends ("from(select count(*),concat((select ... 0x7c ..."): no text reads like that
+        return Severity.HIGH, "subquery"
     if f & P.SYSTEM_OBJECT and (after or quoted):
         return Severity.HIGH, "system-catalog"
     if f & P.UNSEPARATED:
@@ -732,9 +736,14 @@ class SqlInjectionDetector(Detector):
         if v is None:
             return ()
         r = v.reading
+        severity = v.severity
+        if v.rule in ("system-name", "system-catalog") and inp.kind == "path" and severity > Severity.MEDIUM:
+            # a page or file named after a catalogue ("/wiki/Information_schema": "/" separates
+            # segments, it divides nothing), not a query reaching it
+            severity = Severity.MEDIUM
         detail = f"{r.context} context: " + ", ".join(r.names)
         if r.functions:
             detail += "; calls " + ", ".join(r.functions[:4])
-        return (Finding("sqli", f"sqli.{v.rule}", v.severity, inp.location,
+        return (Finding("sqli", f"sqli.{v.rule}", severity, inp.location,
                         excerpt(v.form, r.breakout, max(r.stop, r.breakout + 1), inp.location),
                         inp.chain, detail=detail),)
