@@ -11,8 +11,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 
 # ------------------------------------------------------------ collections are not the request's
@@ -90,15 +89,21 @@ class BudgetSpent(Exception):
 _running = threading.local()
 
 
-@contextmanager
-def bounded(budget: CpuBudget | None) -> Iterator[None]:
-    """Make `budget` the one check_spent() watches on this thread while the block runs."""
-    before = getattr(_running, "budget", None)
-    _running.budget = budget
-    try:
-        yield
-    finally:
-        _running.budget = before
+class bounded:
+    """`with bounded(budget):` makes `budget` the one check_spent() watches on this thread
+    while the block runs (a class, not a generator: it is entered on every check)."""
+
+    __slots__ = ("_budget", "_before")
+
+    def __init__(self, budget: CpuBudget | None) -> None:
+        self._budget = budget
+
+    def __enter__(self) -> None:
+        self._before = getattr(_running, "budget", None)
+        _running.budget = self._budget
+
+    def __exit__(self, *exc: object) -> None:
+        _running.budget = self._before
 
 
 def check_spent() -> None:
