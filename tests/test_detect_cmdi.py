@@ -205,3 +205,16 @@ def test_repeated_recon_commands_are_a_chain(value):
 @pytest.mark.parametrize("value", ["cat;dog;bird", "time; date; more", "who; what; where"])
 def test_word_lists_with_semicolons_pass(value):
     assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["/usr/local/bin/python3", "/bin/bash", "/usr/bin/zsh", "/usr/bin/node"])
+def test_an_interpreter_or_shell_path_alone_is_a_setting_not_a_block(value):
+    v = assess(value)
+    assert v is None or v.severity < Severity.HIGH, v
+
+
+@pytest.mark.parametrize("value", ["/usr/bin/id", ";/bin/sh", "|/bin/bash", "/bin/sh -i", "/bin/cat /etc/passwd",
+                                   "/usr/bin/python3 -c 'import os'"])
+def test_commands_with_their_directory_still_block(value):
+    v = assess(value)
+    assert v is not None and v.severity >= Severity.HIGH, value

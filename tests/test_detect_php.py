@@ -220,3 +220,16 @@ def test_render_keys_with_everyday_values_pass(body):
     from detect_helpers import findings, request
     got = findings(PhpInjection(), request("/node", "POST", {"content-type": "application/x-www-form-urlencoded"}, body))
     assert not [f for f in got if f.severity >= Severity.HIGH], got
+
+
+@pytest.mark.parametrize("value", ['print("hello world")', 'python print("hello world")', "echo('done')"])
+def test_printing_one_string_is_not_an_attack_on_its_own(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, h
+
+
+@pytest.mark.parametrize("value", ['print(md5("x"))', '${@print(md5(acunetix_wvs_security_test))}',
+                                   'print(system("id"))', 'print($_GET["a"])', 'echo(`id`)'])
+def test_printing_something_computed_still_is(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, value

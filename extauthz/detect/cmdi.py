@@ -522,7 +522,12 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(sev, "cmdi.command-line", *span, f"{where} with {ev.strong}"))
             continue
         if r.binary_path:
-            consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, written with its directory"))
+            # a whole value that is only an interpreter's or a shell's path is a setting
+            # (interpreter: /usr/local/bin/python3, login shell: /bin/bash), not yet a command
+            setting = (cmd.context == "start" and len(cmds) == 1 and not r.args and not ev.weak
+                       and (info.interpreter or info.shell))
+            consider(Verdict(Severity.MEDIUM if setting else Severity.HIGH, "cmdi.command-line", *span,
+                             f"{where}, written with its directory"))
             continue
         if cmd.context == "subst":
             if not weak or ev.weak or cmd.sep != "`" or payload_shaped:

@@ -340,7 +340,8 @@ def _calls(code: _Code) -> Hit | None:
         if obfuscated:
             sev = Severity.HIGH
         elif tier == "common":
-            if code_args and args != "empty" or (adjacent and args == "empty" and len(low) > 2
+            if code_args and args != "empty" and not _one_literal(code, j) or (
+                    adjacent and args == "empty" and len(low) > 2
                                                  and code.prose_words <= PROSE_WORDS):
                 sev = Severity.HIGH
             elif not adjacent:
@@ -358,6 +359,16 @@ def _calls(code: _Code) -> Hit | None:
             if sev >= Severity.HIGH:
                 return best
     return best
+
+
+def _one_literal(code: _Code, open_i: int) -> bool:
+    """The call's only argument is one string (print("hello"), in a post about Python as
+    much as in PHP): an output of that constant is harmless; probes print something
+    computed (print(md5(...))) or a marker number (print(1337))."""
+    close = code.partner[open_i]
+    if close < 0 or code.solid(open_i + 1, close) != 1:
+        return False
+    return code.tokens[code.next[open_i + 1]].kind == "string"
 
 
 def _single_word_args(code: _Code, open_i: int) -> bool:
