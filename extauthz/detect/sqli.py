@@ -66,7 +66,7 @@ def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
             continue  # never leaves the literal
         data = toks[0].text
         opening = bool(data.strip()) and data[-1:].isspace()
-        token_data = not any(c.isspace() for c in data.strip())
+        token_data = len(data.split()) <= 1  # no blank inside (C speed: the data may be 8 KiB)
         readings.append((SqlContextParser(toks).read(quote, start=1), opening, token_data))
     return readings
 
@@ -378,8 +378,9 @@ def _system_leaf(name: str) -> str | None:
     return None
 
 
-def variants(value: str) -> list[str]:
-    """The value, and the forms a lenient stack may turn it into before SQL sees it.
+def variants(value: str, stripped: str | None = None) -> list[str]:
+    """The value, and the forms a lenient stack may turn it into before SQL sees it
+    (`stripped`: the value without its /* */ comments, when the caller has made it already).
 
     - the values of a query string nested in the value ("name=value", a Referer URL):
       each one is a parameter the application behind may read;
@@ -402,7 +403,8 @@ def variants(value: str) -> list[str]:
     if inner is not None:
         out.append(inner)
     if "/*" in value:
-        stripped = _strip_block_comments(value)
+        if stripped is None:
+            stripped = _strip_block_comments(value)
         if stripped != value:
             out.append(stripped)
     for decoded in (_decode_hex_escapes(value), _decode_lenient_percent(value), _drop_exponent_glue(value),
@@ -665,7 +667,8 @@ def analyse(value: str) -> SqliVerdict | None:
     if heuristic_probe(value):
         return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
-    forms = variants(value)
+    stripped = _strip_block_comments(value) if "/*" in value else None
+    forms = variants(value, stripped)
     hex_text = _decode_hex_literals(value) if "0x" in value or "0X" in value else None
     for form in forms:
         check_spent()
@@ -682,7 +685,7 @@ def analyse(value: str) -> SqliVerdict | None:
     else:
         # The value as sent, and without its comments ("xp_/**/cmdshell"): the other forms do not
         # make names appear, and reading each again would cost as much as the readings above.
-        for form in (value, _strip_block_comments(value)) if "/*" in value else (value,):
+        for form in (value, stripped) if stripped is not None else (value,):
             check_spent()
             named = sql_only_name(form)
             if named is not None:
