@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 
+from extauthz.budget import request_cpu
 from extauthz.decode import extract
 from extauthz.detect import Detector, DetectorSet
 from extauthz.finding import Finding
 from extauthz.request import Request, split_uri
-from extauthz.budget import request_cpu
 
 
 def request(uri: str = "/", method: str = "GET", headers: dict | None = None, body: bytes | str = b"",

@@ -12,10 +12,10 @@ import gzip
 
 import pytest
 
+from extauthz.budget import request_cpu
 from extauthz.config import Config, DecodeLimits
 from extauthz.engine import Engine
 from extauthz.request import Request
-from extauthz.budget import request_cpu
 
 BUDGET_S = 0.020
 ENGINE = Engine(Config(limits=DecodeLimits(time_budget_ms=60_000)))

@@ -128,8 +128,7 @@ def test_a_long_harmless_text_cut_while_being_read_needs_company():
              "that's why we don't concatenate strings. ") * 60
     verdict = engine(0.2).check(req("text=" + quote(essay, safe="")))
     limit = [f for f in verdict.findings if f.rule == "limit.detect-time"]
-    if limit:  # on a fast machine the reading may finish inside the budget
-        assert limit[0].severity.name == "MEDIUM", limit
+    assert [f.severity.name for f in limit] == ["MEDIUM"], verdict.findings  # 7 KiB read in 0.2 ms: cut
     assert verdict.action.value == "allow", verdict.findings
 
 
@@ -148,8 +147,8 @@ def test_a_full_collection_does_not_use_up_the_budget():
     t0 = time.thread_time()
     gc.collect()
     spent_in_gc = time.thread_time() - t0
+    assert spent_in_gc > 0.003, "the collection should outlast the 1 ms budget"
     assert collection_time() - before >= 0.8 * spent_in_gc
-    if spent_in_gc > 0.002:  # a collection longer than the budget: still not spent
-        wall[0] = 2.0
-        assert not b.spent()
+    wall[0] = 2.0
+    assert not b.spent()  # all that CPU went to the collection
     del junk

@@ -1,13 +1,13 @@
 from hypothesis import given, settings, strategies as st
 
 from detect_helpers import request, rule_set
+from extauthz.budget import request_cpu
 from extauthz.detect.charsets import charset_risk, normalise_charset
 from extauthz.detect.multipart_parts import MAX_PARAMS, MAX_PARTS, part_heads, split_params
 from extauthz.detect.protocol import Protocol
 from extauthz.detect.ranges import MAX_RANGES, parse_range
 from extauthz.finding import Severity
 from extauthz.request import Hop, Request
-from extauthz.budget import request_cpu
 
 DET = Protocol()
 FORM = {"content-type": "application/x-www-form-urlencoded"}

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from extauthz.budget import request_cpu
 from extauthz.decode import Input
 from extauthz.detect import REGISTRY, DetectorSet
 from extauthz.detect.sql_parse import SqlContextParser
@@ -13,7 +14,6 @@ from extauthz.detect.sql_tokens import (COMMENT, NAME, NUMBER, STRING, VARIABLE,
                                         shape, tokenize)
 from extauthz.detect.sqli import analyse
 from extauthz.finding import Severity
-from extauthz.budget import request_cpu
 
 
 def blocks(value: str) -> bool:

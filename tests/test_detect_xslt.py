@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from detect_helpers import request, rule_set
+from extauthz.budget import request_cpu
 from extauthz.decode import Input
 from extauthz.detect.xslt import Xslt, judge_xslt
 from extauthz.finding import Severity
-from extauthz.budget import request_cpu
 
 DET = Xslt()
 XSL = 'xmlns:xsl="http://www.w3.org/1999/XSL/Transform"'

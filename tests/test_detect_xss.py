@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from extauthz.budget import request_cpu
 from extauthz.decode import Input
 from extauthz.detect import REGISTRY, DetectorSet
 from extauthz.detect.html_tokens import decode_entities, scan_attributes, scan_tags, url_scheme
@@ -13,7 +14,6 @@ from extauthz.detect.js_tokens import read_js, tokenize_js
 from extauthz.detect.xss import analyse, css_danger
 from extauthz.finding import Severity
 from extauthz.request import Request
-from extauthz.budget import request_cpu
 
 
 def blocks(value: str) -> bool:

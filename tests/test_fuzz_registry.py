@@ -20,6 +20,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from extauthz.budget import request_cpu
 from extauthz.decode import LAYERS, PARSERS, Input
 from extauthz.decode.anomalies import ANOMALIES, LIMITS
 from extauthz.decode.parsers import Where
@@ -29,7 +30,6 @@ from extauthz.request import Request
 
 from decode_helpers import collector
 from fuzz_helpers import CLASSES, KINDS, hostile_text, repeated, value_text
-from extauthz.budget import request_cpu
 
 ALL = DetectorSet.from_toggles({})
 INDEX = {d.name: i for i, d in enumerate(ALL.detectors)}

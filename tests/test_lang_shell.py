@@ -6,9 +6,9 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from extauthz.budget import request_cpu
 from extauthz.lang.glob import glob_match
 from extauthz.lang.shell import MAX_INPUT, expand_braces, tokenize
-from extauthz.budget import request_cpu
 
 
 def commands(value: str, prefix: str = "") -> list[tuple[str, str, list[str]]]:

@@ -28,11 +28,11 @@ from urllib.parse import quote
 import pytest
 import yaml
 
+from extauthz.budget import request_cpu
 from extauthz.config import Config
 from extauthz.engine import Engine
 from extauthz.request import Hop, Peer, Request
 from extauthz.runtime import build_runtime
-from extauthz.budget import request_cpu
 
 BUDGET_S = 0.020
 MB = 1 << 20
