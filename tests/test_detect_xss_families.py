@@ -122,6 +122,18 @@ FAMILIES = {
                           "x=parseInt('eval',36)"],
     # XML data islands whose CDATA sections lost their ">" between the pieces of a script URL
     "cdata join": ['<xml id=i><x><c><![cdata[<img id=xss src="javas]]<![cdata[cript:alert(\'xss\');">]]</c><x></xml>'],
+    # <wbr> inside references (old IE dropped it) spelling a script URL
+    "wbr filler": ["<IMG SRC=&#x6A&#x61&#x76&#x61&#x73&<WBR>#x63&#x72&#x69&#x70&#x74&#x3A&<WBR>#x61&#x6C&#x65&#x72"
+                   "&#x74&#x28&<WBR>#x27&#x58&#x53&#x53&#x27&#x29>"],
+    # the rest of a string the page opened, turned into code by string methods
+    "string continued": ["~~)1(trela+tpircsavaj'.split('').reverse().join('')",
+                         "lave'.split('').reverse().join('')"],
+    # a fuzzer's placeholder for the blank before an injected handler
+    "placeholder before handler": ["[\x0B]onmosemove=confirm('x')>", "[a]onfoo=alert(1)"],
+    # a page forced into an old engine's document mode (legacy vectors run again)
+    "document mode": ['<meta http-equiv="X-UA-Compatible" content="IE=5">',
+                      '<meta http-equiv="X-UA-Compatible" content="IE=EmulateIE7"><div>',
+                      "<meta http-equiv=x-ua-compatible content=ie=8>"],
     # mojibake the decode layer's NFKC changed further (¸ became a blank and a combining cedilla)
     "normalised mojibake": ["\u00e2\u02c6\u20ac\u00e3 \u0327\u20ac\u00e3\u00b0\u20acscript\u00e3 \u0327\u20acconfirm(1)"
                             "\u00e3\u00b0\u20ac/script\u00e3 \u0327\u20ac"],
@@ -170,7 +182,9 @@ LOOK_ALIKES = [
     '<form name="contact" action="/send"><input name="location"></form>', '<input name="title">',
     '<img name="logo" src="a.png">', '<input pattern="[0-9]{5}" value="12345">', '<input pattern="(\\d{3})-(\\d{4})">',
     '<input pattern="([a-z]+\\.)+[a-z]{2,}" value="example.com">', "parseInt('ff', 16)", "parseInt(x, 36)",
-    "`${name} says hi`", "`${total/2}`",
+    "`${name} says hi`", "`${total/2}`", '<meta http-equiv="X-UA-Compatible" content="IE=edge">',
+    '<meta http-equiv="X-UA-Compatible" content="IE=11">', "[x] online=yes", "it's a 'string'.split('')",
+    "don't'.reverse() that", "<wbr>long<wbr>word",
 ]
 
 

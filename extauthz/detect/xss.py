@@ -141,7 +141,7 @@ _JS_WORDS = ("alert", "prompt", "confirm", "eval", "fromcharcode", "settimeout",
              "\\u", "\\x", "function", "innerhtml", "open", "write", "globalthis", "name", "createelement",
              "atob", "sendbeacon", "navigate", "$")
 # Obfuscated code without a sink's name in it: names assembled or looked up by computed keys.
-_FOLD_WORDS = (".source", "](", "] (", "tostring(")
+_FOLD_WORDS = (".source", "](", "] (", "tostring(", ".reverse(")
 _ATTR_WORDS = ("on", "style", "src", "href", "action", "data")
 _URL_WORDS = ("script", "data", "mocha", "mhtml", "&")
 _CSS_WORDS = ("expression", "url", "binding", "behavio", "@import", "\\", "-o-link", "/*")
@@ -360,6 +360,10 @@ def _html(v: str, best: _Best, depth: int) -> None:
             charset = (_attr(tag.attrs, "charset") + _attr(tag.attrs, "content")).lower().replace(" ", "")
             if equiv in ("refresh", "set-cookie", "content-security-policy", "link"):
                 best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, f"<meta http-equiv={equiv}>")
+            elif equiv.startswith("x-ua-compat") and _legacy_document_mode(_attr(tag.attrs, "content")):
+                # content="IE=5": the page drops to an old engine where expression(), behaviors and
+                # the other legacy vectors run again ("IE=edge", the usual value, asks for the newest)
+                best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, "<meta X-UA-Compatible> forcing a legacy engine")
             elif any(c in charset for c in LEGACY_CHARSETS):
                 # UTF-7, ISO-2022, HZ, x-mac-farsi, EBCDIC ...: bytes the filter saw as text become markup
                 best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, f"<meta> switching the page to {charset[:24]}")
@@ -424,6 +428,24 @@ def _html(v: str, best: _Best, depth: int) -> None:
     if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
         # "</title><img ...": the value ends the page's element and starts its own markup.
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
+
+
+def _legacy_document_mode(content: str) -> bool:
+    """IE=5, IE=7, IE=EmulateIE8 ...: a document mode of an old engine (IE=edge and IE=11 are not)."""
+    low = content.lower().replace(" ", "")
+    k = low.find("ie=")
+    while k >= 0:
+        mode = low[k + 3:k + 14]
+        digits = mode.removeprefix("emulateie")
+        number = ""
+        for c in digits:
+            if not c.isdigit():
+                break
+            number += c
+        if number and int(number) <= 9:
+            return True
+        k = low.find("ie=", k + 3)
+    return False
 
 
 _QUANTIFIERS = frozenset("+*{")
@@ -817,6 +839,10 @@ def _attribute_injection(v: str, best: _Best) -> None:
         i = v.find(q)
         if i >= 0:
             starts.append(i + 1)
+    if v[:1] == "[":
+        close = v.find("]", 1, 12)
+        if close > 0 and v[close + 1:close + 3].lower() == "on":
+            starts.append(close + 1)  # `[\x0B]onx=...`: a fuzzer's placeholder for the blank before the attribute
     if " " in v or "/" in v or "\t" in v or "\n" in v or v[:2].lower() == "on":
         # an unquoted attribute value ends at the first blank; or the value is an attribute
         # itself (`onerror=prompt(1)` for a template's `<img {{attrs}}>`)
@@ -1118,9 +1144,15 @@ def _folded_code(v: str, best: _Best, tokens_at) -> None:
         i = v.find(q)
         if i >= 0:
             starts.append(i + 1)
-    for start in starts:
+    readings = [tokens_at(start) for start in starts]
+    first = min((i for i in (v.find("'"), v.find('"')) if i >= 0), default=-1)
+    if first > 0 and v[first + 1:first + 2] == "." and v[first] not in v[:first]:
+        # `~~)1(trela+tpircsavaj'.split('').reverse()...`: the value is the rest of a string the page
+        # opened, then methods that turn it into code; read with the page's opening quote
+        readings.append(tokenize_js(v[first] + v))
+    for toks in readings:
         check_spent()
-        tricks = fold_js(tokens_at(start))
+        tricks = fold_js(toks)
         if tricks:
             t = tricks[0]
             rule = "js-obfuscation" if t.how in _OBFUSCATION else "js-code"
@@ -1406,7 +1438,7 @@ class XssDetector(Detector):
         # a statement frame: a closed string, `;`, code, and a comment over the rest of the line
         r"^[^\s'\"`]{0,8}['\"`][)\]}]{0,3};.*//[^\n]{0,32}$",
         # obfuscated code: names assembled from pieces ('ev'+'al', /al/.source), computed calls
-        r"['\"`/]\s*\+\s*['\"`/(!]|\.\s*source(?:[^a-z]|$)|\]\s*\(|\.\s*tostring\s*\(\s*\d",
+        r"['\"`/]\s*\+\s*['\"`/(!]|\.\s*source(?:[^a-z]|$)|\]\s*\(|\.\s*tostring\s*\(\s*\d|\.reverse\s*\(",
     )
 
     def __init__(self) -> None:

@@ -256,10 +256,14 @@ def join_xml_text(text: str) -> str:
 
 def strip_filler(text: str) -> str:
     """Filler that filters strip or old parsers skip, inside markup: NUL placeholders,
-    empty comments, string joins and short bracketed placeholders ([a], [\\r], [U+2028])."""
+    empty comments, string joins, short bracketed placeholders ([a], [\\r], [U+2028]) and
+    <wbr> (a line-break hint old IE dropped even inside a reference: `&<WBR>#106;`)."""
     low = text.lower()
-    if not any(m in low for m in ("[", "\\0", "/**/", '"+"', "'+'", "/*")):
+    if not any(m in low for m in ("[", "\\0", "/**/", '"+"', "'+'", "/*", "<wbr>")):
         return text
+    if "<wbr>" in low:
+        text = _replace_ci(text, "<wbr>", "")
+        low = text.lower()
     for name in _NUL_NAMES:
         if name in low:
             text = _replace_ci(text, name, "")
