@@ -36,6 +36,7 @@ from typing import NamedTuple
 from extauthz.detect.js_tokens import js_string_value
 
 MAX_TEXT = 8192
+MAX_ESCAPED = 2048  # characters of escaped markup (&lt;...&gt;) read unescaped
 
 _SMART_QUOTES = frozenset("\u2018\u2019\u201c\u201d\u00b4\u2032\u2033")
 _FOLD_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u2032": "'",
@@ -89,7 +90,7 @@ def _lenient(value: str, v: str, low: str, out: list[Form]) -> None:
         text = unescape_quotes(text)
         add(text)
     if "&" in text and _ESCAPED_TAG_OPENERS.intersection(_reference_heads(low)):
-        unescaped = unescape_markup(text)
+        unescaped = unescape_markup(text[:MAX_ESCAPED])  # escaped payloads are short; bounds a third read
         if unescaped != text:
             add(unescape_quotes(unescaped) if "\\" in unescaped else unescaped)
     xml = ("<![cdata[" in low or "<xml" in low or "<?xml" in low) and "<" in text
