@@ -1,0 +1,109 @@
+"""Build a benign corpus of real English prose from this machine's Debian package texts.
+
+    python bench/prose_corpus.py [--out /tmp/prose.jsonl.gz]
+    extauthz eval /tmp/prose.jsonl.gz --split dev      # tune on dev, report holdout
+
+Why: the shared corpora's benign values are mostly short words, numbers and
+browser traffic. What users put in comment, description and search fields is
+prose, and technical prose is where a WAF that reads syntax goes wrong: "CURL
+module for PHP", "Common UNIX Printing System(tm)", "(MySQL backend)",
+"File::Find for Raku", "read GECOS entries from /etc/passwd". Debian's package
+descriptions are ~60,000 such sentences written by people, and the installed
+packages' long descriptions add multi-line text with bullet lists and code.
+
+Each text becomes one request, placed in turn in a query parameter, a form
+field and a JSON member (the three places user text arrives). Every request is
+benign; the corpus format is ../shared/corpus/README.md's. Ids are stable
+(`prose:<sha1 of the text>`), so `--split dev|holdout` keeps the same 20 % unseen
+across machines that have the same package lists.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import gzip
+import hashlib
+import json
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+PACKAGE_LISTS = "/var/lib/apt/lists/*_Packages*"
+DPKG_STATUS = "/var/lib/dpkg/status"
+MAX_TEXT = 4000  # long descriptions beyond this are cut (a form field, not a document)
+
+
+def _read_list(path: str) -> str:
+    if path.endswith(".lz4"):
+        out = subprocess.run(["lz4cat", path], capture_output=True, check=False)
+        return out.stdout.decode("utf-8", "replace")
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace").read()
+    if path.endswith((".xz", ".diff")) or "/" not in path:
+        return ""
+    return Path(path).read_text(encoding="utf-8", errors="replace")
+
+
+def short_descriptions() -> set[str]:
+    """The one-line summaries of every package in the apt lists."""
+    out: set[str] = set()
+    for path in sorted(glob.glob(PACKAGE_LISTS)):
+        for line in _read_list(path).splitlines():
+            if line.startswith("Description: "):
+                out.add(line[len("Description: "):].strip())
+    return out
+
+
+def long_descriptions() -> set[str]:
+    """The multi-line descriptions of the installed packages (dpkg's status file)."""
+    try:
+        text = Path(DPKG_STATUS).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    out: set[str] = set()
+    for block in text.split("\n\n"):
+        lines: list[str] | None = None
+        for line in block.splitlines():
+            if line.startswith("Description:"):
+                lines = [line[len("Description:"):].strip()]
+            elif lines is not None and line.startswith(" "):
+                lines.append("" if line.strip() == "." else line[1:])
+            elif lines is not None:
+                break
+        if lines and len(lines) > 1:
+            out.add("\n".join(lines)[:MAX_TEXT])
+    return out
+
+
+def request(text: str, i: int) -> dict:
+    host = ["Host", "shop.example.com"]
+    if i % 3 == 0:
+        r = {"method": "GET", "uri": "/search?q=" + urllib.parse.quote_plus(text), "headers": [host], "body": ""}
+    elif i % 3 == 1:
+        r = {"method": "POST", "uri": "/comments", "body": "author=alice&comment=" + urllib.parse.quote_plus(text),
+             "headers": [host, ["Content-Type", "application/x-www-form-urlencoded"]]}
+    else:
+        r = {"method": "POST", "uri": "/api/notes", "body": json.dumps({"title": "note", "text": text}),
+             "headers": [host, ["Content-Type", "application/json"]]}
+    digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:16]
+    return dict(r, id=f"prose:{digest}", source="debian-descriptions", label="benign", category="benign")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="/tmp/prose.jsonl.gz")
+    args = ap.parse_args()
+    texts = sorted(short_descriptions() | long_descriptions())
+    if not texts:
+        print("no package lists found (run apt-get update first)", file=sys.stderr)
+        return 1
+    with gzip.open(args.out, "wt", encoding="utf-8") as f:
+        for i, text in enumerate(texts):
+            f.write(json.dumps(request(text, i)) + "\n")
+    print(f"{len(texts)} benign requests in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
