@@ -39,6 +39,10 @@ ATTACKS = [
     "AND uid!=(", "AND deleted = 0)", "or id=(", "or role in (", "or price < (10",
     # C1 control characters (what is left of a mangled quote) separate tokens
     "a\x80\x98 or 1=1 --",
+    # PostgreSQL COPY to a file or program (unquoted path after a query)
+    "copy users to '/tmp/x'", "1; copy users to stdout", "select * from myfile;copy myfile to /tmp/test;",
+    # catalogue column names with a catalogue
+    "table_name FROM all_tables", "1' union select table_name from information_schema.tables--",
 ]
 
 BENIGN = [
@@ -52,6 +56,12 @@ BENIGN = [
     # AND/OR in prose with parentheses and equals signs
     "and we are happy (very)", "and x = 1 (see above)", "and the result = (a+b)", "or (maybe) not",
     "Tom and Jerry (cartoon)", "and (x)", "and so on)",
+    # package descriptions (bench/prose_corpus.py): COPY in English, shebangs and Rust attributes
+    # in back ticks, the catalogue's column names as words and field lists
+    "Copy websites to your computer (Offline browser)", "copy files to remote hosts using WinRM (Go library)",
+    "Copy files to /tmp first", "Done; copy files to /tmp", "`#![no_std]` compatibility layer",
+    "`#!/bin/sh` scripts", "'#[derive]' macros", "schemata and defaults for the INSDC Sequence",
+    "column_name, table_name", "table_name and more",
 ]
 
 

@@ -1188,7 +1188,7 @@ class SqlContextParser:
                     self.functions.append("waitfor")
                     return True
                 return False
-            if (nw not in objects or w in ("grant", "revoke")) and not self._statement_shape(w):
+            if (nw not in objects or w in ("grant", "revoke")) and not self._statement_shape(w, top):
                 return False
             if w == "shutdown" and nw not in ("with", "nowait"):
                 return False
@@ -1345,7 +1345,7 @@ class SqlContextParser:
             return True
         return j >= self.n or self.toks[j].text in ("values", "value", "select", "set", "default")
 
-    def _statement_shape(self, w: str) -> bool:
+    def _statement_shape(self, w: str, top: bool = True) -> bool:
         """GRANT x TO y / GRANT x ON y, COPY t FROM 'file' / COPY t TO ...: the words after the object."""
         if w in ("grant", "revoke"):
             # GRANT <privileges> TO/ON ...: every word before TO/ON is a privilege
@@ -1372,7 +1372,13 @@ class SqlContextParser:
                         break
                 if depth:
                     return False
-            return j + 1 < self.n and self.toks[j].kind in _WORD_KINDS and self.toks[j].text in ("from", "to")
+            # COPY t TO|FROM 'file' | STDIN | STDOUT | PROGRAM 'cmd': "copy websites to your computer" is prose.
+            # After a query and ";" payload lists also write the file unquoted ("select ...; copy t to /tmp/x").
+            if not (j + 1 < self.n and self.toks[j].kind in _WORD_KINDS and self.toks[j].text in ("from", "to")):
+                return False
+            target = self.toks[j + 1]
+            return target.kind == T.STRING or target.text in ("stdin", "stdout", "program") or (
+                not top and self.facts & SELECT_QUERY and target.kind == T.OPERATOR and target.text == "/")
         return False
 
     def _loose_statement(self) -> None:

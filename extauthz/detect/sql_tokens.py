@@ -228,8 +228,9 @@ class SqlTokenizer:
             if i + 1 < n and s[i + 1] in ">-" and self._json_hash_operator(i):
                 self._operator()
                 return
-            if i + 1 < n and (s[i + 1] in _DIGITS or s[i + 1] in _ASCII_LETTERS):
-                # "#9788", "ITS#12", "#include", "#ifdef": a number sign or directive in text;
+            if i + 1 < n and (s[i + 1] in _DIGITS or s[i + 1] in _ASCII_LETTERS or s[i + 1] in "![{"):
+                # "#9788", "ITS#12", "#include", "#ifdef", "#!/bin/sh", "#![no_std]", "#[derive]",
+                # "#{var}": a number sign, directive, shebang or attribute in text;
                 # MySQL "#" comments in injections stand at the end or before a blank.
                 self._emit(OTHER, "#", i, i + 1)
                 self.i = i + 1
