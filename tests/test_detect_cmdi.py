@@ -222,7 +222,7 @@ def test_commands_with_their_directory_still_block(value):
 
 @pytest.mark.parametrize("value", [
     ";{cmd}", "|{cmd}|", "&&{cmd}&&", "FAIL||{cmd}", "a);{cmd}|", "\n{CMD}\n", "\\n{cmd}\\n", "`{cmd}`",
-    "$({cmd})", "<{cmd};", "^CMD=$\"{cmd}\";$CMD", "{cmd}",
+    "$({cmd})", "<{cmd};", "^CMD=$\"{cmd}\";$CMD", "^CMD=$\\'{cmd}\\';$CMD", "{cmd}",
 ])
 def test_unfilled_injection_templates_block(value):
     v = verdict(value)

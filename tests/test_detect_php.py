@@ -233,3 +233,9 @@ def test_printing_one_string_is_not_an_attack_on_its_own(value):
 def test_printing_something_computed_still_is(value):
     h = hit(value)
     assert h is not None and h.severity >= Severity.HIGH, value
+
+
+@pytest.mark.parametrize("value", ["<?php", "<?php ", "session <?php\n"])
+def test_a_bare_open_tag_with_no_code_is_only_suggestive(value):
+    (f,) = DETECTOR.scan_input(Input("cookie", "session", value))
+    assert (f.rule, f.severity) == ("php.open-tag", Severity.MEDIUM)

@@ -423,8 +423,8 @@ def _template(value: str) -> Verdict | None:
     while at >= 0 and tries < 8:
         tries += 1
         k = at
-        while k > 0 and low[k - 1] in "'\"$ \t":
-            k -= 1  # quotes, ANSI-C quoting and blanks between the frame and the placeholder
+        while k > 0 and low[k - 1] in "'\"$ \t\\":
+            k -= 1  # quotes (also escaped), ANSI-C quoting and blanks between the frame and the placeholder
         before = low[k - 1] if k > 0 else ""
         escaped_break = k >= 2 and low[k - 2] == "\\" and before in "nr"  # a literal \n, expanded later
         after = low[at + len(_PLACEHOLDER):]

@@ -425,7 +425,8 @@ def _html(v: str, best: _Best, depth: int) -> None:
                      f"<a data-method={_attr(tag.attrs, 'data-method').strip().lower()}>")
         if best.done:
             return
-    if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
+    if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and any(
+            not t.end_tag and t.name.replace("-", "").replace(":", "").isalnum() for t in tags):
         # "</title><img ...": the value ends the page's element and starts its own markup.
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
 
