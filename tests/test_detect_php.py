@@ -239,3 +239,18 @@ def test_printing_something_computed_still_is(value):
 def test_a_bare_open_tag_with_no_code_is_only_suggestive(value):
     (f,) = DETECTOR.scan_input(Input("cookie", "session", value))
     assert (f.rule, f.severity) == ("php.open-tag", Severity.MEDIUM)
+
+
+@pytest.mark.parametrize("value", [
+    "Common UNIX Printing System(tm) - BSD commands", "printf(1) now references printf(3)",
+    "the crypt(3) function", "fix rename(2) regression against samba", "chroot(8ssl) is subject to",
+])
+def test_manual_sections_and_trademarks_are_not_calls(value):
+    v = assess(value)
+    assert v is None or v.severity < Severity.HIGH, (value, v)
+
+
+@pytest.mark.parametrize("value", ["system(id)", "system('id')", "sleep(5)", "crypt($x)", "printf(3 . $a)"])
+def test_calls_beside_those_still_count(value):
+    v = assess(value)
+    assert v is not None and v.rule == "php.function-call", (value, v)

@@ -73,6 +73,16 @@ _WINDOWS_STYLE = frozenset({
     "wscript", "tracert", "pathping", "vssadmin", "wevtutil", "fsutil", "notepad", "calc", "explorer"})
 
 
+# Commands Windows also has (cmd.exe builtins, programs it ships): case does not matter to them
+_ON_WINDOWS_TOO = _WINDOWS_STYLE | frozenset({
+    "set", "echo", "cd", "chdir", "mkdir", "rmdir", "rename", "exit", "cls", "ver", "vol", "tree", "where",
+    "timeout", "ping", "hostname", "whoami", "nslookup", "netstat", "arp", "route", "shutdown", "find", "sort",
+    "more", "curl", "tar", "ssh", "scp", "sftp", "ftp", "telnet", "tftp", "expand", "replace", "print", "label",
+    "format", "help", "date", "time", "path", "pushd", "popd", "title", "color", "goto", "pause", "assoc", "if",
+    "for", "mklink", "chcp", "cipher", "driverquery", "getmac", "gpresult", "logoff", "mode", "query", "setx",
+    "takeown"})
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     severity: Severity
@@ -222,7 +232,7 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     info = table.lookup(base)
     why = ""
     # a glob written in the word, or one an unquoted expansion brings in (g=adduse[r];$g)
-    if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
+    if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) and _glob_literal(base) \
             and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
@@ -230,6 +240,24 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     if bin_path and has_magic(directory):
         why = why or "globbed directory"
     return info, why, bin_path
+
+
+def _glob_literal(pattern: str) -> bool:
+    """Whether a glob spells part of a name (c?t, /???/w[h]oami, wh*mi): a letter outside the
+    wildcards and bracket expressions. `*` alone (a bullet list) or `[powerpc*]` (a note's tag)
+    matches some command by accident and names none."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "[":
+            j = pattern.find("]", i + 2)
+            if j > 0:
+                i = j + 1
+                continue
+        if c.isalnum():
+            return True
+        i += 1
+    return False
 
 
 def _first_command(words: list[Word], variables: dict[str, str]) -> tuple[list[str], list[Word], str]:
@@ -316,6 +344,31 @@ def _capitalised(r: Resolved) -> bool:
     t = r.word.text
     return len(t) >= 2 and t[0].isupper() and t[1:].islower() and r.info is not None \
         and r.info.name not in _WINDOWS_STYLE and not r.info.powershell
+
+
+def _prose_args(r: Resolved) -> bool:
+    """`telnet client library`, `tmux session manager`, `bzip2 is a freely available ...`: a program
+    named at the start of a phrase, followed by ordinary words (two or more, letters only) rather
+    than what a command line carries (options, paths, hosts, numbers)."""
+    words = [a.rstrip(".,;:!?") for a in r.args[:16]]
+    return len(words) >= 2 and all(len(w) >= 1 and w.isalpha() for w in words) and not (
+        r.info is not None and command_table().is_subcommand(r.info.name, words[0]))
+
+
+def _aside(cmd: Command) -> bool:
+    """`(openssl)`, `(rpm plugin)` inside a sentence: a parenthesised remark naming a program,
+    not a subshell (no arguments that look like a command line, words outside it)."""
+    return cmd.context == "group" and cmd.sep == "("
+
+
+def _cased(r: Resolved) -> bool:
+    """A Unix command word with capitals (MySQL, OpenSSL, SSH, CURL): a product name in prose.
+
+    Unix looks commands up case-sensitively, so the word as written runs nothing; it counts as
+    an everyday word (needs company: a sensitive path, options, a payload-shaped value).
+    cmd.exe and PowerShell ignore case, so their commands (and Unix names Windows also has) are exempt."""
+    t = r.word.text
+    return r.info is not None and t != t.lower() and r.info.name not in _ON_WINDOWS_TOO and not r.info.powershell
 
 
 def _program_name(text: str) -> bool:
@@ -484,8 +537,12 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
     source = script.source
     best: Verdict | None = None
 
+    cap = Severity.CRITICAL  # at most MEDIUM while judging a command written with capitals (_cased)
+
     def consider(v: Verdict | None) -> None:
         nonlocal best
+        if v is not None and v.severity > cap:
+            v = Verdict(cap, v.rule, v.start, v.end, v.detail + " (written with capitals: not a Unix command)")
         if v is not None and (best is None or v.severity > best.severity):
             best = v
 
@@ -501,6 +558,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.alias", cmds[0].start, cmds[-1].end, "alias defined"))
     separators = sum(1 for c in cmds if c.context != "start")
     for idx, r in enumerate(resolved):
+        cap = Severity.CRITICAL
         cmd = cmds[idx]
         span = (cmd.start, max(cmd.end, cmd.start + 1))
         for w in cmd.words:  # /etc/pa[s]swd anywhere is a spelled-out evasion
@@ -538,7 +596,9 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             ev.note_weak(f"{name} {r.args[0].lower()[:16]}")  # net localgroup, reg query: the command is meant
         where = name + (f" after {cmd.sep!r}" if cmd.context == "sep" else
                         f" in {cmd.sep}" if cmd.context in ("subst", "group") else " at the start")
-        weak = info.weak
+        weak = info.weak or _cased(r)
+        if _cased(r) and not ev.strong.startswith(("reverse-shell", "code run by")):
+            cap = Severity.MEDIUM
         own = 1 if (weak and len(r.word.text) >= 2 and r.word.text.isalpha()) else 0
         if subcommand and r.args[0].isalpha():
             own += 1  # the subcommand is not prose either
@@ -577,7 +637,8 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             piped_shell = cmd.sep == "|" and info.shell
             if piped_shell and (not weak or payload_shaped):
                 consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span, f"{where}: piped into a shell"))
-            elif not weak and (payload_shaped or ev.weak or not info.interpreter):
+            elif not weak and (payload_shaped or ev.weak or not info.interpreter and not _aside(cmd)
+                               and not (cmd.sep in ("\n", "\r") and _prose_args(r))):
                 consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span, where))
             elif ev.weak and (payload_shaped or ev.weak >= 2 or info.powershell):
                 consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span, f"{where} with {ev.reason}"))
@@ -605,11 +666,12 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         elif weak and followed and not r.args and payload_shaped and len(name) >= 2:
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
         elif not weak and not info.interpreter and r.args and sum(len(c.words) for c in cmds) <= 6 \
-                and not _capitalised(r):
+                and not _capitalised(r) and not _prose_args(r):
             # an unambiguous command with a few arguments is the whole value: a command line
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with arguments"))
         elif not weak and not info.interpreter and (r.args or info.recon):
             consider(Verdict(Severity.MEDIUM, "cmdi.command-line", *span, where))
+    cap = Severity.CRITICAL
     if (best is None or best.severity < Severity.HIGH) and separators >= 1:
         consider(_chain(cmds, resolved, source))
     if best is None or best.severity < Severity.HIGH:
@@ -630,7 +692,7 @@ def _abbreviation(cmds: list[Command], resolved: list[Resolved | None], idx: int
 def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str) -> Verdict | None:
     """Several short commands joined by separators make up most of the value (cd /;cd etc;comm passwd)."""
     chained = [r for r in resolved if r is not None and r.info is not None and len(r.args) <= 4
-               and not (r.info.powershell and r.info.weak) and len(r.info.name) >= 2]
+               and not (r.info.powershell and r.info.weak) and len(r.info.name) >= 2 and not _cased(r)]
     if len(chained) < 2:
         return None
     if not any(not r.info.weak or r.info.recon or _arg_evidence(r, source).weak for r in chained if r.info):

@@ -340,6 +340,8 @@ def _calls(code: _Code) -> Hit | None:
         if args == "plural":
             continue
         low = t.text.lower()
+        if adjacent and low not in _DELAYS and _reference_mark(code, j):
+            continue  # printf(3), chroot(2), System(tm): a manual page or a trademark, not a call
         code_args = args in ("php", "empty")
         sev = Severity.MEDIUM
         if obfuscated:
@@ -364,6 +366,23 @@ def _calls(code: _Code) -> Hit | None:
             if sev >= Severity.HIGH:
                 return best
     return best
+
+
+_DELAYS = frozenset({"sleep", "usleep", "time_nanosleep", "time_sleep_until"})  # sleep(5) is a blind probe
+_MARKS = frozenset({"tm", "r", "c", "sm"})
+
+
+def _reference_mark(code: _Code, open_i: int) -> bool:
+    """The parentheses hold a manual section (3, 3p, 8ssl) or a trademark sign (tm, r, c): how
+    prose refers to a function or a product. Called for real, a single digit argument runs
+    nothing dangerous either (system(1) runs a command named "1")."""
+    close = code.partner[open_i]
+    if close < 0 or code.solid(open_i + 1, close) != 1:
+        return False
+    tok = code.tokens[code.next[open_i + 1]]
+    if tok.kind == "number":
+        return tok.text[:1] in "123456789" and (len(tok.text) == 1 or tok.text[1:].isalpha())
+    return tok.kind == "ident" and tok.text.lower() in _MARKS
 
 
 def _one_literal(code: _Code, open_i: int) -> bool:
