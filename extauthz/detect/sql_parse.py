@@ -85,6 +85,8 @@ STACKED_SELECT = 1 << 52  # the break-out is followed at once by ";" and a SELEC
 LEADING_XOR = 1 << 51  # bare context: the value starts with XOR (no prose or query string opens with it)
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 UNCLOSED_GROUP = 1 << 58  # the value ends inside a "(" it opened ("and uid!=("): the application's text goes on in it
+LOGIC_GROUP = 1 << 59  # after the quote: AND/OR, then a group that opens with SELECT or a comparison word, then a comment
+SAME_COMPARE = 1 << 60  # a comparison of the same tokens on both sides: 1=1, '1'='1', a.b=a.b
 CASE_TAIL = 1 << 57  # the break-out goes on as the branches of a CASE: ") when 234 then", "' when 1 then sleep(5) end"
 
 FACT_NAMES = {
@@ -106,7 +108,7 @@ FACT_NAMES = {
     STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic", LEADING_XOR: "leading-xor",
     STACKED_SELECT: "stacked-select", LOGIC_SELECT: "logic-select", TEXT_MEASURE: "text-measure",
     NUMBER_WITH_MEASURE: "number-with-measure", DANGLING_OPERATOR: "dangling-operator", CASE_TAIL: "case-tail",
-    UNCLOSED_GROUP: "unclosed-group",
+    UNCLOSED_GROUP: "unclosed-group", LOGIC_GROUP: "logic-group", SAME_COMPARE: "same-compare",
 }
 
 
@@ -161,6 +163,9 @@ _PRECEDENCE: dict[str, int] = {
     ":=": 0, "collate": 10, "::": 11,
 }
 _LOGIC_WORDS = frozenset({"or", "and", "xor", "||", "&&"})
+_EQUALITY = frozenset({"=", "==", "<=>", ">=", "<=", "like", "glob", "is"})
+# Comparison words that open a group in payloads that test for them ("or(glob 1)", "and(regexp 1)").
+_GROUP_WORDS = frozenset({"glob", "like", "rlike", "regexp", "match", "similar", "ilike"})
 # Words that keep structural meaning before "(" (not function calls).
 _NOT_CALLS = frozenset({"in", "exists", "select", "values", "union", "from", "where", "on",
                         "using", "as", "into", "and", "or", "xor", "not", "when", "then",
@@ -333,6 +338,9 @@ class SqlContextParser:
                                                    or self.toks[self.p - 1].kind == T.SEMICOLON):
             self._residual_calls()
             self.reads_on = True
+        if context != "bare" and self.trailing_comment and start <= self.p < self.n \
+                and self.toks[start].kind == T.LOGIC and self._keyword_group(start + 1):
+            self.facts |= LOGIC_GROUP
         if self.p < self.n and self.toks[self.p].kind == T.OPERATOR:
             self.facts |= DANGLING_OPERATOR  # "test' or 123<": cut off after an operator
         elif self.facts & LEADING_XOR and self.p < self.n:
@@ -350,6 +358,27 @@ class SqlContextParser:
         stop = self.toks[self.p].start if self.p < self.n else (self.toks[-1].end if self.toks else 0)
         return ContextReading(context, self.facts, end, breakout, stop, self.p - operand_end,
                               tuple(self.functions[:8]))
+
+    def _keyword_group(self, j: int) -> bool:
+        """A balanced group within the next few tokens that opens with SELECT or a comparison word:
+        "' or(glob 1)--", "x' and email ! all (select email)--". The structure between the connective
+        and the group did not parse, but no text puts "(select" or "(glob" between "' or" and "--"."""
+        toks, n = self.toks, self.n
+        end = min(n, j + 64)
+        for k in range(j, end - 1):
+            if toks[k].kind != T.LPAREN:
+                continue
+            head = toks[k + 1]
+            if not (head.kind == T.STATEMENT and head.text == "select" or head.kind == T.OPERATOR and head.text in _GROUP_WORDS):
+                continue
+            depth = 0
+            for m in range(k, end):
+                kind = toks[m].kind
+                depth += 1 if kind == T.LPAREN else -1 if kind == T.RPAREN else 0
+                if depth == 0:
+                    return True
+            return False
+        return False
 
     def _delay_literal(self) -> bool:
         """A delay no prose writes, anywhere: WAITFOR DELAY|TIME '<h:m:s>', or a package-qualified
@@ -791,8 +820,9 @@ class SqlContextParser:
                     break
                 if op in _COMPARISON:
                     self.facts |= COMPARE
-                    if lhs & (CONST | NULLISH) and rhs & (CONST | NULLISH) or self._same(lhs_start, lhs_end, rhs_start, self.p):
-                        self.facts |= CONST_COMPARE
+                    same = self._same(lhs_start, lhs_end, rhs_start, self.p)
+                    if lhs & (CONST | NULLISH) and rhs & (CONST | NULLISH) or same:
+                        self.facts |= CONST_COMPARE | (SAME_COMPARE if same and op in _EQUALITY else 0)
                         self._last_compare_const = True
                     elif (lhs | rhs) & (CALLED | SUBQ) and (lhs | rhs) & CONST:
                         self._last_compare_const = True
