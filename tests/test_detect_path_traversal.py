@@ -68,6 +68,15 @@ def test_a_file_named_inside_a_sentence_needs_company():
     assert max(sev for _, sev in rules("from /etc/passwd\x00 programmatically")) >= Severity.HIGH
 
 
+def test_climbing_mentioned_in_text_needs_company():
+    for v in ("When e2fsck repairs '.' and '..' entries in corrupted directories",
+              'debian/*.symbols.*: Remove "../../" workaround now that dh_make handles it',
+              'folded comparison for "." and ".."', "the upload was taken from the trunk).."):
+        assert rules(v) == {("lfi.traversal", Severity.MEDIUM)}, v
+    for v in ("..", "%2e%2e", "..%00", "..\\", "../", "x/../..", "foo ../../../x", "0x2e0x2e"):
+        assert rules(v) == {("lfi.traversal", Severity.HIGH)}, v
+
+
 def test_benign_lookalikes_pass():
     for v in ("firstname.dockery@host.tld", ">/test.environment", "history.history", "/get/foo../1234",
               "https://example.com/a/b.html", "etc.", "1/2/3", "jquery.history.min.js"):

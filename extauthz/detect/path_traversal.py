@@ -147,8 +147,12 @@ class PathTraversal(Detector):
                                  f"climbs {r.climb} level(s) and reaches {target.text}")
         if r.climb > 0:
             where = "the web root" if is_path else "its starting directory"
-            return self._finding(inp, tok, "lfi.traversal", Severity.HIGH,
-                                 f"climbs {r.climb} level(s) above {where}")
+            # `'.' and '..' entries`, `"../../" workaround`: text about paths (_named_in_prose);
+            # a lone `..` inside longer text climbs to nothing (`the trunk)..`)
+            lone = "/" not in tok and "\\" not in tok and inp.value.strip() != tok
+            sev = Severity.MEDIUM if not is_path and not r.nul and (
+                lone or _named_in_prose(inp.value, tok)) else Severity.HIGH
+            return self._finding(inp, tok, "lfi.traversal", sev, f"climbs {r.climb} level(s) above {where}")
         if target is not None:
             return self._restricted(inp, tok, r, target)
         if r.absolute and len(r.segments) == 1 and not is_path:
