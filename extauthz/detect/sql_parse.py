@@ -164,6 +164,8 @@ _PRECEDENCE: dict[str, int] = {
 }
 _LOGIC_WORDS = frozenset({"or", "and", "xor", "||", "&&"})
 _EQUALITY = frozenset({"=", "==", "<=>", ">=", "<=", "like", "glob", "is"})
+# System schemas whose names are also ordinary words, directories or file names.
+_WORD_SCHEMAS = frozenset({"sys", "mysql", "master", "msdb", "tempdb", "dbo"})
 # Comparison words that open a group in payloads that test for them ("or(glob 1)", "and(regexp 1)").
 _GROUP_WORDS = frozenset({"glob", "like", "rlike", "regexp", "match", "similar", "ilike"})
 # Words that keep structural meaning before "(" (not function calls).
@@ -1224,6 +1226,10 @@ class SqlContextParser:
                 return False
             if w == "drop" and self._prose_tail(self.p + 2):
                 return False  # "drop table reservations by noon"
+            named = self._peek(2)
+            if w in ("drop", "create", "alter", "rename", "truncate") and named is not None and (
+                    named.kind == T.KEYWORD and named.text in _CLAUSE_STARTS or named.kind in (T.LOGIC, T.SETOP)):
+                return False  # "Prevent CREATE SCHEMA from defeating changes": FROM names no object
             if w in ("drop", "create", "alter", "truncate", "rename") and self._is(T.NUMBER, None, 2):
                 return False  # "drop table 5 from the reservation": an object is named, not numbered
             if w == "delete" and not self._delete_shape():
@@ -1257,8 +1263,8 @@ class SqlContextParser:
                 self._loose_statement()
                 return True
             if w == "set":
-                if nxt is None or nxt.kind not in (T.VARIABLE, T.NAME):
-                    return False
+                if nxt is None or nxt.kind not in ((T.VARIABLE,) if top else (T.VARIABLE, T.NAME)):
+                    return False  # a whole value "Set ABI to 1", "Set x = 5" is English; "SET @x=" or "; set x=" is SQL
                 self.p += 2
                 if not (self._is(T.OPERATOR, "=") or self._is(T.OPERATOR, ":=") or self._word() in ("to",)):
                     return False
@@ -1581,6 +1587,11 @@ class SqlContextParser:
                     self._accept_word("first", "next")
                 if self.p >= self.n:
                     break  # "... limit" cut off at the end of the value
+                arg = self._peek()
+                if arg.kind not in (T.NUMBER, T.VARIABLE, T.LPAREN, T.OPERATOR) and arg.text != "all" \
+                        or arg.kind == T.OPERATOR and arg.text not in ("?", "-", "+", "~"):
+                    self.p = save  # LIMIT takes a number, a placeholder, a variable or a group; "limit handling" is English
+                    break
                 if self._expr(0) is None:
                     self.p = save
                     break
@@ -1741,5 +1752,11 @@ def _qualified_system(name: str) -> bool:
     if "." not in name:
         return False
     parts = [p for p in name.split(".") if p]
-    return (len(parts) > 1 and (any(p in SYSTEM_SCHEMAS or p in SYSTEM_OBJECTS for p in parts[:-1])
-                                or ".".join(parts[-2:]) in SYSTEM_OBJECTS or parts[-1] in SYSTEM_OBJECTS))
+    if len(parts) < 2:
+        return False
+    if ".".join(parts[-2:]) in SYSTEM_OBJECTS or parts[-1] in SYSTEM_OBJECTS:
+        return True
+    # A schema that is also a word or a directory ("sys", "mysql", "master", "dbo") qualifies a system
+    # object only; the others (information_schema, pg_catalog ...) qualify anything they hold.
+    # "kernel/sys.c", "mysql.h", "master.zip" are files.
+    return any(p in SYSTEM_OBJECTS or p in SYSTEM_SCHEMAS and p not in _WORD_SCHEMAS for p in parts[:-1])

@@ -140,7 +140,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
         # a subquery that reads server facts, catalogues or builds text from hex, in a value cut off
         # before it ends ("from(select count(*),concat((select ... 0x7c ..."): no text reads like that
         return Severity.HIGH, "subquery"
-    if f & P.SYSTEM_OBJECT and (after or quoted):
+    if f & P.SYSTEM_OBJECT and (quoted or after and (clean or f & (P.LOGIC | P.COMPARE | P.CLOSE_PAREN | P.CALL))):
+        # (bare: the name goes on as SQL; "sysusers: split up systemd.conf" is a changelog line)
         return Severity.HIGH, "system-catalog"
     if f & P.UNSEPARATED:
         return Severity.HIGH, "stacked-query"
