@@ -218,3 +218,20 @@ def test_an_interpreter_or_shell_path_alone_is_a_setting_not_a_block(value):
 def test_commands_with_their_directory_still_block(value):
     v = assess(value)
     assert v is not None and v.severity >= Severity.HIGH, value
+
+
+@pytest.mark.parametrize("value", [
+    ";{cmd}", "|{cmd}|", "&&{cmd}&&", "FAIL||{cmd}", "a);{cmd}|", "\n{CMD}\n", "\\n{cmd}\\n", "`{cmd}`",
+    "$({cmd})", "<{cmd};", "^CMD=$\"{cmd}\";$CMD", "{cmd}",
+])
+def test_unfilled_injection_templates_block(value):
+    v = verdict(value)
+    assert v is not None and v.severity >= Severity.HIGH, (value, v)
+
+
+@pytest.mark.parametrize("value", [
+    "use {cmd} to run it", "{cmd} --help", 'format("{cmd}")', "x={cmd}", "the {cmd} placeholder",
+    "print(f'{cmd}')",
+])
+def test_placeholder_in_prose_or_code_passes(value):
+    assert not blocked(value), (value, verdict(value))
