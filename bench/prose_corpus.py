@@ -1,6 +1,7 @@
 """Build a benign corpus of real English prose from this machine's Debian package texts.
 
     python bench/prose_corpus.py [--out /tmp/prose.jsonl.gz]
+    python bench/prose_corpus.py --source changelogs --out /tmp/changelogs.jsonl.gz
     extauthz eval /tmp/prose.jsonl.gz --split dev      # tune on dev, report holdout
 
 Why: the shared corpora's benign values are mostly short words, numbers and
@@ -10,6 +11,14 @@ module for PHP", "Common UNIX Printing System(tm)", "(MySQL backend)",
 "File::Find for Raku", "read GECOS entries from /etc/passwd". Debian's package
 descriptions are ~60,000 such sentences written by people, and the installed
 packages' long descriptions add multi-line text with bullet lists and code.
+
+`--source changelogs` takes instead the entries of the installed packages'
+Debian changelogs (/usr/share/doc/*/changelog.Debian.gz): developers' notes
+about code ("Fix crash in parse_args() when HOME is unset", "d/rules: use
+dh_auto_configure -- --with-ssl"), what an issue tracker, a code review or a
+commit message field holds. Text about code is harder than descriptions: some
+entries quote real attack strings from security fixes, so read its flagged
+lines before calling them false positives.
 
 Each text becomes one request, placed in turn in a query parameter, a form
 field and a JSON member (the three places user text arrives). Every request is
@@ -31,6 +40,7 @@ from pathlib import Path
 
 PACKAGE_LISTS = "/var/lib/apt/lists/*_Packages*"
 DPKG_STATUS = "/var/lib/dpkg/status"
+CHANGELOGS = "/usr/share/doc/*/changelog.Debian.gz"
 MAX_TEXT = 4000  # long descriptions beyond this are cut (a form field, not a document)
 
 
@@ -76,6 +86,30 @@ def long_descriptions() -> set[str]:
     return out
 
 
+def changelog_entries() -> set[str]:
+    """Each `  * entry` of the installed packages' Debian changelogs, continuation lines joined."""
+    out: set[str] = set()
+    for path in sorted(glob.glob(CHANGELOGS)):
+        try:
+            text = gzip.open(path, "rt", encoding="utf-8", errors="replace").read()
+        except (OSError, EOFError):
+            continue
+        entry: list[str] = []
+        for line in text.splitlines() + [""]:
+            body = line.strip()
+            if line.startswith("  ") and body[:2] in ("* ", "- ", "+ "):
+                if entry:
+                    out.add(" ".join(entry)[:MAX_TEXT])
+                entry = [body[2:].strip()]
+            elif entry and line.startswith("    ") and body:
+                entry.append(body)
+            elif entry:
+                out.add(" ".join(entry)[:MAX_TEXT])
+                entry = []
+    out.discard("")
+    return out
+
+
 def request(text: str, i: int) -> dict:
     host = ["Host", "shop.example.com"]
     if i % 3 == 0:
@@ -87,14 +121,18 @@ def request(text: str, i: int) -> dict:
         r = {"method": "POST", "uri": "/api/notes", "body": json.dumps({"title": "note", "text": text}),
              "headers": [host, ["Content-Type", "application/json"]]}
     digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:16]
-    return dict(r, id=f"prose:{digest}", source="debian-descriptions", label="benign", category="benign")
+    return dict(r, id=f"prose:{digest}", source="debian-text", label="benign", category="benign")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="/tmp/prose.jsonl.gz")
+    ap.add_argument("--source", choices=("descriptions", "changelogs"), default="descriptions")
     args = ap.parse_args()
-    texts = sorted(short_descriptions() | long_descriptions())
+    if args.source == "changelogs":
+        texts = sorted(changelog_entries())
+    else:
+        texts = sorted(short_descriptions() | long_descriptions())
     if not texts:
         print("no package lists found (run apt-get update first)", file=sys.stderr)
         return 1

@@ -52,6 +52,31 @@ def test_restricted_files_named_in_text():
     assert rules("c:windowswin.ini")
 
 
+def test_a_file_named_inside_a_sentence_needs_company():
+    """Text about files (package descriptions, support tickets) names them mid-sentence;
+    an include reads the whole value as the name, so the words around would break it."""
+    for v in ("read GECOS entries from /etc/passwd programmatically",
+              "Package to read /proc/self/mounts entries (library)",
+              "the user database files\n(/etc/passwd and /etc/group), containing",
+              "miscellaneous files, such as /etc/debian_version,\n/etc/host.conf, /etc/issue, and more"):
+        assert {sev for _, sev in rules(v)} == {Severity.MEDIUM}, v
+    # given as the value, or after a command word only: still a probe
+    for v in ("/etc/passwd", "cat /etc/passwd", "please show me /etc/passwd", "file=/etc/shadow"):
+        assert max(sev for _, sev in rules(v)) >= Severity.HIGH, v
+    # climbing to it, or cutting the name with a NUL, is never prose
+    assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules("go to ../../etc/passwd and read it")
+    assert max(sev for _, sev in rules("from /etc/passwd\x00 programmatically")) >= Severity.HIGH
+
+
+def test_climbing_mentioned_in_text_needs_company():
+    for v in ("When e2fsck repairs '.' and '..' entries in corrupted directories",
+              'debian/*.symbols.*: Remove "../../" workaround now that dh_make handles it',
+              'folded comparison for "." and ".."', "the upload was taken from the trunk).."):
+        assert rules(v) == {("lfi.traversal", Severity.MEDIUM)}, v
+    for v in ("..", "%2e%2e", "..%00", "..\\", "../", "x/../..", "foo ../../../x", "0x2e0x2e"):
+        assert rules(v) == {("lfi.traversal", Severity.HIGH)}, v
+
+
 def test_benign_lookalikes_pass():
     for v in ("firstname.dockery@host.tld", ">/test.environment", "history.history", "/get/foo../1234",
               "https://example.com/a/b.html", "etc.", "1/2/3", "jquery.history.min.js"):

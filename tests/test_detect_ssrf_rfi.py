@@ -65,6 +65,16 @@ def test_rfi_findings():
     assert rules("http://example.com%2f@evil.com/".replace("%2f", "/")) == {("rfi.url-confusion", Severity.HIGH)}
 
 
+def test_scheme_spelled_by_a_module_name_or_a_quoted_url_is_not_one():
+    """`File::Find` (Perl), `URL::Encode`, and RFC 1738's `<URL:https://...>` quoting in
+    text; the `url:` prefix still counts around a dangerous scheme."""
+    for v in ("File::Find for Raku", "Moo extension for File::ConfigDir", "XS implementation of URL::Encode",
+              "more at:\n<URL:https://www.x.org>\n", "see URL:http://example.com/docs"):
+        assert not any(r == "rfi.dangerous-scheme" for r, _ in rules(v)), v
+    for v in ("url:file:///etc/passwd", "URL:jar:http://evil.co/b.zip!a", "file:/etc/passwd"):
+        assert ("rfi.dangerous-scheme", Severity.HIGH) in rules(v), v
+
+
 def test_ad_urls_ending_in_question_mark_are_weak_and_referers_are_ignored():
     assert rules("http://ad.doubleclick.net/ad/N5043.Yahoo/B3311270;sz=1x1;ord=123?") == \
         {("rfi.trailing-question", Severity.MEDIUM)}

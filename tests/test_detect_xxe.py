@@ -13,6 +13,17 @@ def test_external_and_parameter_entities():
     assert judge_xml('<a xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="/etc/passwd"/></a>')[0] == "xxe.xinclude"
 
 
+def test_xinclude_is_an_element_not_the_word():
+    ns = 'xmlns:x="http://www.w3.org/2001/XInclude"'
+    assert judge_xml(f'<doc {ns}><x:include parse="text" href="file:///etc/passwd"/></doc>')[0] == "xxe.xinclude"
+    assert judge_xml('<xi:include href="file:///etc/passwd" parse="text"/>')[0] == "xxe.xinclude"
+    for text in ("add unbreak-xinclude-in-manpage.patch to fix a broken XInclude",
+                 "use-after-free in xmlXIncludeAddNode() (Closes: #1094238)",
+                 "xmllint --xinclude --dropdtd (CVE-2021-3518)",
+                 "see http://www.w3.org/2001/XInclude for the include rules"):
+        assert judge_xml(text) is None, text
+
+
 def test_billion_laughs():
     ents = "".join(f'<!ENTITY l{i} "&l{i-1};&l{i-1};">' for i in range(1, 8))
     assert judge_xml(f'<!DOCTYPE a [<!ENTITY l0 "lol">{ents}]><a>&l7;</a>')[0] == "xxe.entity-expansion"

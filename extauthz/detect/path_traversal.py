@@ -62,6 +62,36 @@ def _triggers() -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+_OPENERS = "([{\"'`<"
+_CLOSERS = ")]}\"'`>,.;:!?"
+_PROSE_WORDS = 6  # alphabetic words that make a value read as text about files, not a file name
+
+
+def _alpha_word(text: str) -> bool:
+    return len(text) >= 2 and text.isalpha()
+
+
+def _named_in_prose(value: str, tok: str) -> bool:
+    """The path is mentioned inside a sentence ("read GECOS entries from /etc/passwd
+    programmatically"), not given as a value: a word before it, and a word after it or
+    enough words around. A file include reads the whole value as the name, so text around
+    the path would break it; a shell or SQL payload that names the file is the cmdi and
+    sqli detectors' to judge. The finding stays, one step weaker (it needs company). A list
+    of files inside a text counts too: the value then reads as prose (_PROSE_WORDS)."""
+    start = value.find(tok)
+    if start <= 0:
+        return False
+    before = value[max(0, start - 64):start].rstrip(_OPENERS)
+    if not before[-1:].isspace():
+        return False
+    tail = value[start + len(tok):start + len(tok) + 64].lstrip(_CLOSERS)
+    prev, following = before.split()[-1:], tail.split()[:1]
+    if prev and following and tail[:1].isspace() and _alpha_word(prev[0].strip(_CLOSERS)) \
+            and _alpha_word(following[0].strip(_CLOSERS)):
+        return True
+    return sum(1 for w in value[:1024].split() if _alpha_word(w.strip(_CLOSERS + _OPENERS))) >= _PROSE_WORDS
+
+
 def _weaker(sev: Severity) -> Severity:
     return Severity.MEDIUM if sev >= Severity.HIGH else Severity.LOW
 
@@ -117,8 +147,12 @@ class PathTraversal(Detector):
                                  f"climbs {r.climb} level(s) and reaches {target.text}")
         if r.climb > 0:
             where = "the web root" if is_path else "its starting directory"
-            return self._finding(inp, tok, "lfi.traversal", Severity.HIGH,
-                                 f"climbs {r.climb} level(s) above {where}")
+            # `'.' and '..' entries`, `"../../" workaround`: text about paths (_named_in_prose);
+            # a lone `..` inside longer text climbs to nothing (`the trunk)..`)
+            lone = "/" not in tok and "\\" not in tok and inp.value.strip() != tok
+            sev = Severity.MEDIUM if not is_path and not r.nul and (
+                lone or _named_in_prose(inp.value, tok)) else Severity.HIGH
+            return self._finding(inp, tok, "lfi.traversal", sev, f"climbs {r.climb} level(s) above {where}")
         if target is not None:
             return self._restricted(inp, tok, r, target)
         if r.absolute and len(r.segments) == 1 and not is_path:
@@ -168,6 +202,8 @@ class PathTraversal(Detector):
                 sev = _weaker(sev)
         else:
             rule = "lfi.restricted-file.name"
+            sev = _weaker(sev)
+        if sev >= Severity.HIGH and not r.nul and _named_in_prose(inp.value, tok):
             sev = _weaker(sev)
         if r.nul and sev < Severity.HIGH:
             sev = Severity.HIGH

@@ -84,6 +84,8 @@ LOGIC_SELECT = 1 << 53  # the break-out is joined by AND/OR to a bare SELECT ("'
 STACKED_SELECT = 1 << 52  # the break-out is followed at once by ";" and a SELECT that parses ("x'; select name from t")
 LEADING_XOR = 1 << 51  # bare context: the value starts with XOR (no prose or query string opens with it)
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
+UNCLOSED_GROUP = 1 << 58  # the value ends inside a "(" it opened ("and uid!=("): the application's text goes on in it
+CASE_TAIL = 1 << 57  # the break-out goes on as the branches of a CASE: ") when 234 then", "' when 1 then sleep(5) end"
 
 FACT_NAMES = {
     UNION: "union", STACKED: "stacked", TIME_FN: "time", ERROR_FN: "error-fn",
@@ -103,7 +105,8 @@ FACT_NAMES = {
     DEEP_NESTING: "deep-nesting", DELAY_LITERAL: "delay-literal", BOOLEAN_NUMBER: "boolean-number",
     STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic", LEADING_XOR: "leading-xor",
     STACKED_SELECT: "stacked-select", LOGIC_SELECT: "logic-select", TEXT_MEASURE: "text-measure",
-    NUMBER_WITH_MEASURE: "number-with-measure", DANGLING_OPERATOR: "dangling-operator",
+    NUMBER_WITH_MEASURE: "number-with-measure", DANGLING_OPERATOR: "dangling-operator", CASE_TAIL: "case-tail",
+    UNCLOSED_GROUP: "unclosed-group",
 }
 
 
@@ -484,6 +487,10 @@ class SqlContextParser:
                 if not self._set_operation():
                     return
                 continue
+            if k == T.KEYWORD and t.text == "when" and (quoted or self.facts & CLOSE_PAREN):
+                if not self._case_tail():
+                    return
+                continue
             if k == T.KEYWORD:
                 w = t.text
                 if w == "as" or (w not in _CLAUSE_STARTS and w not in ("by",) and False):
@@ -536,6 +543,30 @@ class SqlContextParser:
                     return
                 continue
             return
+
+    def _case_tail(self) -> bool:
+        """WHEN expr THEN expr ... [ELSE expr] [END] after the break-out: the value closed the CASE
+        operand the application opened and writes its branches. The value may stop after a THEN
+        (cut off) but each WHEN needs its THEN."""
+        save = self.p
+        branches = 0
+        while self._word() == "when":
+            self.p += 1
+            if self._expr(0) is None or not self._accept_word("then"):
+                self.p = save
+                return False
+            branches += 1
+            if self.p >= self.n:
+                break
+            if self._expr(0) is None:
+                self.p = save
+                return False
+        if self._accept_word("else") and self._expr(0) is None:
+            self.p = save
+            return False
+        self._accept_word("end")
+        self.facts |= CASE | CASE_TAIL
+        return branches > 0
 
     def _feet_mark(self, t: SqlToken) -> bool:
         """The last, open literal glued to the number before it: "12' or 24'", "a 12' or 24' ladder"
@@ -993,6 +1024,7 @@ class SqlContextParser:
                 while True:
                     self._tick()
                     if self.p >= self.n:
+                        self.facts |= UNCLOSED_GROUP
                         return result or CONST
                     if call and self._is(T.OPERATOR, "*"):
                         self.p += 1
@@ -1027,6 +1059,7 @@ class SqlContextParser:
                         continue
                     break
             if self.p >= self.n:
+                self.facts |= UNCLOSED_GROUP
                 return result or CONST  # unclosed: the application's text closes it
             if self._is(T.RPAREN):
                 self.p += 1
@@ -1155,7 +1188,7 @@ class SqlContextParser:
                     self.functions.append("waitfor")
                     return True
                 return False
-            if (nw not in objects or w in ("grant", "revoke")) and not self._statement_shape(w):
+            if (nw not in objects or w in ("grant", "revoke")) and not self._statement_shape(w, top):
                 return False
             if w == "shutdown" and nw not in ("with", "nowait"):
                 return False
@@ -1312,7 +1345,7 @@ class SqlContextParser:
             return True
         return j >= self.n or self.toks[j].text in ("values", "value", "select", "set", "default")
 
-    def _statement_shape(self, w: str) -> bool:
+    def _statement_shape(self, w: str, top: bool = True) -> bool:
         """GRANT x TO y / GRANT x ON y, COPY t FROM 'file' / COPY t TO ...: the words after the object."""
         if w in ("grant", "revoke"):
             # GRANT <privileges> TO/ON ...: every word before TO/ON is a privilege
@@ -1339,7 +1372,13 @@ class SqlContextParser:
                         break
                 if depth:
                     return False
-            return j + 1 < self.n and self.toks[j].kind in _WORD_KINDS and self.toks[j].text in ("from", "to")
+            # COPY t TO|FROM 'file' | STDIN | STDOUT | PROGRAM 'cmd': "copy websites to your computer" is prose.
+            # After a query and ";" payload lists also write the file unquoted ("select ...; copy t to /tmp/x").
+            if not (j + 1 < self.n and self.toks[j].kind in _WORD_KINDS and self.toks[j].text in ("from", "to")):
+                return False
+            target = self.toks[j + 1]
+            return target.kind == T.STRING or target.text in ("stdin", "stdout", "program") or (
+                not top and self.facts & SELECT_QUERY and target.kind == T.OPERATOR and target.text == "/")
         return False
 
     def _loose_statement(self) -> None:

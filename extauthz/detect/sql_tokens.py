@@ -99,7 +99,8 @@ MAX_TOKENS = 1024
 # Control characters and U+FFFD (an undecodable byte, e.g. a latin-1 0xA0) separate
 # tokens too: they are never part of a word, and tools use them as blanks.
 _SPACE = frozenset(" \t\n\r\x0b\x0c\xa0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-                   "\u200a\u200b\u3000\x85\ufffd\ufeff" + "".join(chr(c) for c in range(1, 32)) + "\x7f")
+                   "\u200a\u200b\u3000\x85\ufffd\ufeff" + "".join(chr(c) for c in range(1, 32)) + "\x7f"
+                   + "".join(chr(c) for c in range(0x80, 0xa0)))  # C1 controls: the remains of a mangled quote
 _DIGITS = frozenset("0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
@@ -195,8 +196,10 @@ class SqlTokenizer:
             return
         if c == "`":
             end, closed = self._scan_backtick(i + 1)
-            self._emit(NAME, s[i + 1: end - 1 if closed else end].lower(), i, end,
-                       F_QUOTED_NAME | (0 if closed else F_UNTERMINATED))
+            text = s[i + 1: end - 1 if closed else end].lower()
+            if closed:
+                end, text = self._qualified_quoted(end, text)
+            self._emit(NAME, text, i, end, F_QUOTED_NAME | (0 if closed else F_UNTERMINATED))
             self.i = end
             return
         if c == "$" and self._dollar_string():
@@ -225,8 +228,9 @@ class SqlTokenizer:
             if i + 1 < n and s[i + 1] in ">-" and self._json_hash_operator(i):
                 self._operator()
                 return
-            if i + 1 < n and (s[i + 1] in _DIGITS or s[i + 1] in _ASCII_LETTERS):
-                # "#9788", "ITS#12", "#include", "#ifdef": a number sign or directive in text;
+            if i + 1 < n and (s[i + 1] in _DIGITS or s[i + 1] in _ASCII_LETTERS or s[i + 1] in "![{"):
+                # "#9788", "ITS#12", "#include", "#ifdef", "#!/bin/sh", "#![no_std]", "#[derive]",
+                # "#{var}": a number sign, directive, shebang or attribute in text;
                 # MySQL "#" comments in injections stand at the end or before a blank.
                 self._emit(OTHER, "#", i, i + 1)
                 self.i = i + 1
@@ -371,6 +375,30 @@ class SqlTokenizer:
         kind = WORD_KINDS.get(low, NAME)
         self._emit(kind, low, start, i, F_GLUED if glued else 0)
         self.i = i
+
+    def _qualified_quoted(self, i: int, text: str) -> tuple[int, str]:
+        """A quoted name continued by ".part" parts: `db`.`tbl`, `db`.tbl.`col` (MySQL reads one
+        qualified name). Returns the end and the dotted text; a few parts at most."""
+        s, n = self.s, self.n
+        parts = 1
+        while i + 1 < n and s[i] == "." and parts < 4:
+            j = i + 1
+            if s[j] == "`":
+                k = s.find("`", j + 1)
+                if k < 0:
+                    break
+                text += "." + s[j + 1:k].lower()
+                i = k + 1
+            elif _is_word_char(s[j]):
+                k = j
+                while k < n and _is_word_char(s[k]):
+                    k += 1
+                text += "." + s[j:k].lower()
+                i = k
+            else:
+                break
+            parts += 1
+        return i, text
 
     def _variable(self) -> None:
         s, n, start = self.s, self.n, self.i

@@ -165,6 +165,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if f & P.CASE and (f & P.CONST_COMPARE and (quoted or after) or f & P.COMPARE and clean) or (
             f & P.CONDITIONAL and (clean or quoted or after)):
         return Severity.HIGH, "conditional"
+    if f & P.CASE_TAIL and clean and (not quoted or token_data and not opening):
+        return Severity.HIGH, "conditional"  # ") when 234 then", "x' when 1 then sleep(5) end--"
     if not quoted and clean and f & P.NUMBER_WITH_MEASURE:
         return Severity.HIGH, "arithmetic-probe"
     if f & P.CAST_ERROR and clean:
@@ -217,6 +219,10 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
         if f & P.LEADING_LOGIC and f & P.COMPARE and (
                 r.end == P.END_COMMENT or f & (P.CONST_COMPARE | P.SYMBOLIC_LOGIC | P.OPEN_STRING)
                 or (clean and r.placed >= 3 and f & P.CLOSE_PAREN and f & P.HEX)):
+            return Severity.HIGH, "boolean"
+        if f & P.LEADING_LOGIC and f & P.COMPARE and clean and f & (P.CLOSE_PAREN | P.UNCLOSED_GROUP):
+            # "AND deleted = 0)", "and uid!=(": a condition appended that closes the application's group
+            # or opens one the application's text completes (prose neither opens with "and" nor ends so)
             return Severity.HIGH, "boolean"
         if f & P.LEADING_XOR and f & (P.LOGIC_NUMBER | P.LOGIC_TEXT | P.LOGIC_STRONG | P.LOGIC_CALL):
             return Severity.HIGH, "boolean"  # "xor 2<3", "xor 'b'>": the tail of "1 xor 2<3"; XOR opens no prose
@@ -336,29 +342,37 @@ _GLUED_KEYWORDS = frozenset({"select", "union", "from", "where", "and", "or", "x
                              "procedure", "outfile", "dumpfile", "like", "null", "not"})
 
 
-# A keyword touching a comment: the linear gate before the value is tokenised for glued keywords.
+# A keyword touching a comment, or a comment inside a word ("DR/**/OP"): the linear gate before the
+# value is tokenised for glued keywords.
 _GLUED_COMMENT_GATE = re2.compile(("(?i)(?:" + "|".join(sorted(_GLUED_KEYWORDS)) + r")/\*|\*/(?:"
-                                   + "|".join(sorted(_GLUED_KEYWORDS)) + ")").encode())
+                                   + "|".join(sorted(_GLUED_KEYWORDS)) + r")|[a-z]/\*[^*]{0,64}\*/[a-z]").encode())
 
 
 def comment_glued_keywords(value: str) -> SqliVerdict | None:
     """SQL keywords glued to other code by /* */ comments with no blank: "nion/*x*/select/*x*/1,2",
-    "1/**/or/**/1". The comment stands in for the blank a filter looks for; prose has no comments,
-    and code that has them puts blanks around them. Two such joints are HIGH, one is MEDIUM."""
+    "1/**/or/**/1", or split by one ("DR/**/OP", "SEL/*x*/ECT": the keyword a filter that deletes
+    comments puts together). The comment stands in for the blank a filter looks for; prose has no
+    comments, and code that has them puts blanks around them. Two such joints are HIGH, one is MEDIUM."""
     if "/*" not in value or _GLUED_COMMENT_GATE.search(value.encode("utf-8", "surrogatepass")) is None:
         return None
     toks = tokenize(value)
     joints = 0
     first: SqlToken | None = None
+    joined_at = -1  # index of the token that completes a keyword split by a comment ("OP" of "DR/**/OP")
+    joined = ""
     for i in range(1, len(toks) - 1):
         c, before, after = toks[i], toks[i - 1], toks[i + 1]
         if c.kind != T.COMMENT or not c.flags & T.F_BLOCK_COMMENT or c.flags & T.F_UNTERMINATED:
             continue
         if before.end != c.start or after.start != c.end or T.COMMENT in (before.kind, after.kind):
             continue
-        if before.text in _GLUED_KEYWORDS or after.text in _GLUED_KEYWORDS:
-            joints += 1
-            first = first or c
+        before_text = joined if joined_at == i - 1 else before.text
+        if before.kind in _NAME_TOKENS and after.kind in _NAME_TOKENS and before_text + after.text in _GLUED_KEYWORDS:
+            joined_at, joined = i + 1, before_text + after.text  # "DR/**/OP": the keyword in pieces
+        elif not (before_text in _GLUED_KEYWORDS or after.text in _GLUED_KEYWORDS):
+            continue
+        joints += 1
+        first = first or c
     if not joints or first is None:
         return None
     reading = ContextReading("bare", P.INLINE_COMMENT, P.END_CLEAN, first.start, first.end, 0, ())
@@ -726,6 +740,7 @@ class SqlInjectionDetector(Detector):
         r"\(\s*[0-9]+\s*(?:=|<>|!=|<=?|>=?)\s*[0-9]+\s*\)",  # "(8362=9139)*9139": a comparison used as a number
         r"0x[0-9a-f]{16}",  # a long hex literal that may spell a statement (see _decode_hex_literals)
         r"(?:^|\W)(?:except|intersect)\W",  # set operations other than UNION ("except values(1,2)")
+        r"\)\s*when\W",  # ") when 1 then": the branches of a CASE after the value closed its operand
         # SQL-only functions and server names (see sql_only_name)
         r"(?:^|\W)(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_FUNCTIONS)) + r")\s*\(",
         r"(?:^|[^a-z0-9_$])(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_NAMES)) + r")(?:[^a-z0-9_$]|$)",
@@ -744,6 +759,10 @@ class SqlInjectionDetector(Detector):
             # a page or file named after a catalogue ("/wiki/Information_schema": "/" separates
             # segments, it divides nothing), not a query reaching it
             severity = Severity.MEDIUM
+        if v.rule == "statement-fragment" and inp.role == "key":
+            # a member or parameter name that opens with a quote or ";" then a statement ("' union/",
+            # "; select"): names are the application's identifiers, never a user's stray quote
+            severity = Severity.HIGH
         detail = f"{r.context} context: " + ", ".join(r.names)
         if r.functions:
             detail += "; calls " + ", ".join(r.functions[:4])

@@ -33,6 +33,7 @@ REDIRECT_PARAMS = frozenset(_DATA["redirect_params"])
 FETCH_PARAMS = frozenset(_DATA["fetch_params"])
 # Where a bare internal host name (no scheme) is judged: parameters, bodies and cookies;
 # not headers (in a mesh they name internal hosts legitimately) nor the path.
+MAX_INNER_SCHEME = 16
 BARE_HOST_KINDS = frozenset({"query", "form", "json", "xml", "multipart", "graphql", "cookie"})
 # Kinds of internal *names* a bare value may name (bare private IPs are common in benign forms).
 _BARE_NAME_KINDS = frozenset({HostKind.LOOPBACK, HostKind.INTERNAL_NAME, HostKind.REBINDING})
@@ -45,6 +46,12 @@ SELF_URL_HEADERS = frozenset({"referer", "origin", "host", ":authority", "x-forw
 OFFSITE_KINDS = frozenset({"query", "form", "json", "xml", "multipart", "graphql", "body"})
 SCRIPT_EXTENSIONS = (".php", ".php3", ".php4", ".php5", ".php7", ".phtml", ".phar", ".inc", ".txt",
                      ".pl", ".py", ".sh", ".cgi", ".jsp", ".jspx", ".asp", ".aspx", ".cfm", ".rb")
+
+
+def _inner_scheme(path: str) -> str:
+    """The scheme a wrapped URL starts with (`https` of `url:https://x`), or ""."""
+    head, colon, _ = path[:MAX_INNER_SCHEME].partition(":")
+    return head if colon and head.isalnum() else ""
 
 
 def _leaf(name: str) -> str:
@@ -154,7 +161,14 @@ class SsrfRfi(Detector):
                            f"{internal.kind.value} host {internal.name}")
         if any(i.obfuscated and i.ip_literal for i in infos):
             return self._f(inp, ref, "ssrf", "ssrf.obfuscated-ip", Severity.HIGH, "IP address in an unusual spelling")
-        if ref.scheme in DANGEROUS_SCHEMES and (ref.authority or ref.path[:1] in ("/", "\\") or ":" in ref.path):
+        # `File::Find`, `URL::Encode`: a Perl, Ruby or C++ name whose first part spells a scheme
+        namespaced = ref.path[:1] == ":" and ref.path[1:2].isalpha()
+        # `<URL:https://example.org>` (RFC 1738's way to quote a URL in text): the `url:` prefix
+        # only matters around a dangerous scheme (`url:file:///etc/passwd`); the inner URL
+        # is found and judged on its own
+        namespaced = namespaced or (ref.scheme == "url" and _inner_scheme(ref.path) in FETCH_SCHEMES)
+        if ref.scheme in DANGEROUS_SCHEMES and not namespaced and (
+                ref.authority or ref.path[:1] in ("/", "\\") or ":" in ref.path):
             return self._f(inp, ref, "rfi", "rfi.dangerous-scheme", Severity.HIGH, f"{ref.scheme}: URL")
         if ref.confused:
             return self._f(inp, ref, "rfi", "rfi.url-confusion", Severity.HIGH,

@@ -100,12 +100,29 @@ def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int
                     keep(("xxe.remote-schema", Severity.HIGH, s, "parameter value names a remote XML schema"))
                     break
             s = low.find("schemalocation", s + 14)
-    x = low.find("xinclude")
-    if x < 0:
-        x = low.find("xi:include")
-    if x >= 0 and ("include" in low[x:x + 200] or "xmlns" in low[max(0, x - 40):x]):
+    x = _xinclude_element(low)
+    if x >= 0:
         keep(("xxe.xinclude", Severity.HIGH, x, "XInclude"))
     return best
+
+
+def _xinclude_element(low: str) -> int:
+    """Where an XInclude element starts: `<xi:include`, or `<p:include` with the XInclude
+    namespace declared (http://www.w3.org/2001/XInclude); -1 when there is none. The word
+    alone is not one ("fix a broken XInclude in the manpage")."""
+    tag = low.find("<xi:include", 0, MAX_DOC)
+    if tag >= 0:
+        return tag
+    ns = low.find("/xinclude", 0, MAX_DOC)
+    if ns < 0 or "xmlns" not in low[max(0, ns - 64):ns]:
+        return -1
+    tag = low.find(":include", 0, MAX_DOC)
+    while tag >= 0:
+        start = low.rfind("<", max(0, tag - 32), tag)
+        if start >= 0 and low[start + 1:tag].replace("-", "").replace("_", "").isalnum():
+            return start
+        tag = low.find(":include", tag + 8, MAX_DOC)
+    return -1
 
 
 @register
