@@ -363,11 +363,14 @@ def _before_aside(cmds: list[Command], idx: int) -> bool:
 def _code_span(source: str, cmd: Command) -> bool:
     """A Markdown code span: backticks around the command, set off from the text by spaces or
     punctuation ("a colorful `cat`", "(see `less`)"), not glued to a word as `x`id`` is."""
-    before = source[:cmd.start].rstrip(" \t")
-    after = source[cmd.end:].lstrip(" \t")
-    if not before.endswith("`") or not after.startswith("`"):
+    i, j = cmd.start - 1, cmd.end  # (walks over blanks only: no copy of the value per command)
+    while i >= 0 and source[i] in " \t":
+        i -= 1
+    while j < len(source) and source[j] in " \t":
+        j += 1
+    if i < 0 or source[i] != "`" or source[j:j + 1] != "`":
         return False
-    outer_before, outer_after = before[-2:-1], after[1:2]
+    outer_before, outer_after = source[i - 1:i] if i else "", source[j + 1:j + 2]
     return outer_before in ("", " ", "\t", "\n", "(", "[", '"', "'") \
         and outer_after in ("", " ", "\t", "\n", ")", "]", ".", ",", ":", "!", "?", '"', "'")
 
