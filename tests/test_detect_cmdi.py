@@ -287,3 +287,20 @@ def test_sentences_stay_visible_as_medium():
     for value in ("CURL module for PHP", "GCC support library (sh4)", "tmux session manager"):
         v = verdict(value)
         assert v is not None and v.severity == Severity.MEDIUM, (value, v)
+
+
+@pytest.mark.parametrize("value", [
+    ";{cmd}", "|{cmd}|", "&&{cmd}&&", "FAIL||{cmd}", "a);{cmd}|", "\n{CMD}\n", "\\n{cmd}\\n", "`{cmd}`",
+    "$({cmd})", "<{cmd};", "^CMD=$\"{cmd}\";$CMD", "{cmd}",
+])
+def test_unfilled_injection_templates_block(value):
+    v = verdict(value)
+    assert v is not None and v.severity >= Severity.HIGH, (value, v)
+
+
+@pytest.mark.parametrize("value", [
+    "use {cmd} to run it", "{cmd} --help", 'format("{cmd}")', "x={cmd}", "the {cmd} placeholder",
+    "print(f'{cmd}')",
+])
+def test_placeholder_in_prose_or_code_passes(value):
+    assert not blocked(value), (value, verdict(value))

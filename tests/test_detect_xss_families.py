@@ -104,6 +104,39 @@ FAMILIES = {
     # a script scheme with reference-shaped tokens between its letters, in any case
     "hidden scheme": ["ja&tab;vascript: ", "v&newline;b&tab;s&newline;c&newline;r&tab;i&tab;p&newline;t&colon;:",
                       "java&TAB;script:x", "jav&NewLine;ascript&colon;"],
+    # session 5
+    # markup escaped once (&lt;...&gt;) read by a layer that decodes it again, its own references kept
+    "escaped markup": ['&lt;A HREF=\\"http&#58;//66&#46;102&#46;7&#46;147/\\"&gt;XSS&lt;/A&gt;',
+                       '&lt;IMG SRC="http&#58;//www&#46;evil&#46;example/x.php"&gt;',
+                       '&#60;a href="h tt\tp://evil.example/"&#62;x&#60;/a&#62;', '&LT;img src=x onerror=alert(1)&GT;'],
+    # an element named after a document property replaces it for the page's scripts
+    "dom clobbering": ["<form name=location >", '<img name="getElementById" src=x>', "<embed name=cookie>",
+                       '<form name="currentScript"><input name=src value=//evil.example></form>'],
+    # a catastrophic regex in an input's pattern and the value that makes it backtrack
+    "regex dos": ["<input pattern=^((a+.)a)+$ value=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!>",
+                  '<input pattern="(x+x+)+y" value="xxxxxxxxxxxxxxxxxxxxxxxx">'],
+    # a runner named in a template substitution, its call in the payload's other half
+    "template substitution": ["a=`${alert/*}`;", "`${prompt/**/", "x=`${eval/*"],
+    # a dangerous name spelt as a number in a high radix (read back with toString(36))
+    "number-spelt name": ['parseInt("prompt",36);', "top[parseInt('alert',36).toString(36)](1)",
+                          "x=parseInt('eval',36)"],
+    # XML data islands whose CDATA sections lost their ">" between the pieces of a script URL
+    "cdata join": ['<xml id=i><x><c><![cdata[<img id=xss src="javas]]<![cdata[cript:alert(\'xss\');">]]</c><x></xml>'],
+    # <wbr> inside references (old IE dropped it) spelling a script URL
+    "wbr filler": ["<IMG SRC=&#x6A&#x61&#x76&#x61&#x73&<WBR>#x63&#x72&#x69&#x70&#x74&#x3A&<WBR>#x61&#x6C&#x65&#x72"
+                   "&#x74&#x28&<WBR>#x27&#x58&#x53&#x53&#x27&#x29>"],
+    # the rest of a string the page opened, turned into code by string methods
+    "string continued": ["~~)1(trela+tpircsavaj'.split('').reverse().join('')",
+                         "lave'.split('').reverse().join('')"],
+    # a fuzzer's placeholder for the blank before an injected handler
+    "placeholder before handler": ["[\x0B]onmosemove=confirm('x')>", "[a]onfoo=alert(1)"],
+    # a page forced into an old engine's document mode (legacy vectors run again)
+    "document mode": ['<meta http-equiv="X-UA-Compatible" content="IE=5">',
+                      '<meta http-equiv="X-UA-Compatible" content="IE=EmulateIE7"><div>',
+                      "<meta http-equiv=x-ua-compatible content=ie=8>"],
+    # mojibake the decode layer's NFKC changed further (¸ became a blank and a combining cedilla)
+    "normalised mojibake": ["\u00e2\u02c6\u20ac\u00e3 \u0327\u20ac\u00e3\u00b0\u20acscript\u00e3 \u0327\u20acconfirm(1)"
+                            "\u00e3\u00b0\u20ac/script\u00e3 \u0327\u20ac"],
 }
 
 LOOK_ALIKES = [
@@ -138,6 +171,20 @@ LOOK_ALIKES = [
     "' online='yes'", '" onion="sliced"', "' onboarding='done'", '"hello"; he said // ok', "it's; fine // really",
     "';//", "'; a b c //", 'He wrote "hi"; then x=1 // done', '"; see the docs at http://x.example/a=1 //',
     '<a href="\\\\fileserver\\docs\\a.pdf">doc</a>', '<img src="//cdn.example/x.png">', "<img src='./a\\b.png'>",
+    # session 5: call text inside elements that show text; players sites hand out embed code for
+    "<b>alert(1)</b>", "<code>alert(1)</code>", "<pre>alert(document.cookie)</pre>", "<i>prompt(1)</i> is a call",
+    "<p>eval(x) is evil</p>",
+    '<iframe width="560" height="315" src="https://www.youtube.com/embed/dQw4w9WgXcQ" frameborder="0" allowfullscreen>'
+    '</iframe>', '<iframe src="https://player.vimeo.com/video/76979871" width="640"></iframe>',
+    '<iframe src="//www.youtube-nocookie.com/embed/abc?rel=0"></iframe>',
+    # escaped markup that is plain, forms with ordinary field names, harmless patterns
+    "&lt;b&gt;bold&lt;/b&gt; and &lt;a href=\"https://example.com/\"&gt;link&lt;/a&gt;", "AT&amp;T &lt;3 you",
+    '<form name="contact" action="/send"><input name="location"></form>', '<input name="title">',
+    '<img name="logo" src="a.png">', '<input pattern="[0-9]{5}" value="12345">', '<input pattern="(\\d{3})-(\\d{4})">',
+    '<input pattern="([a-z]+\\.)+[a-z]{2,}" value="example.com">', "parseInt('ff', 16)", "parseInt(x, 36)",
+    "`${name} says hi`", "`${total/2}`", '<meta http-equiv="X-UA-Compatible" content="IE=edge">',
+    '<meta http-equiv="X-UA-Compatible" content="IE=11">', "[x] online=yes", "it's a 'string'.split('')",
+    "don't'.reverse() that", "<wbr>long<wbr>word",
 ]
 
 
@@ -149,6 +196,18 @@ def test_family_blocks(value: str) -> None:
 @pytest.mark.parametrize("value", LOOK_ALIKES)
 def test_look_alike_passes(value: str) -> None:
     assert not blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", [
+    '<iframe src="https://www.youtube.com.evil.example/embed/x"></iframe>', '<iframe src="http://evil.example/"></iframe>',
+    '<iframe src="https://youtube.com/embed/../../redirect?q=//evil.example"></iframe>',
+    '<iframe src="https://www.youtube.com/embed/x" name="target"></iframe>',
+    '<iframe src="https://www.youtube.com/embed/x" onload="alert(1)"></iframe>',
+    '<iframe src="https://www.youtube.com/embed/x" srcdoc="<script>alert(1)</script>"></iframe>',
+    "<b>x</b><script>alert(1)</script>", '<b onmouseover="alert(1)">x</b>', "<b>';alert(1)//</b>",
+])
+def test_only_plain_player_embeds_and_text_markup_pass(value: str) -> None:
+    assert blocks(value), value
 
 
 def test_mojibake_repair_only_changes_double_encodings() -> None:

@@ -17,6 +17,8 @@ Finding class: "rce". Rule ids:
                             `alias NAME=VALUE` in a short value
   cmdi.shell-syntax         shell-only syntax without a recognised command (MEDIUM)
   cmdi.arithmetic-probe     constant shell arithmetic ($((7*7)), $[2+2]): a blind probe
+  cmdi.template             a scanner's injection template whose command is still the
+                            placeholder (`;{cmd}`, `|{cmd}|`, `$({cmd})`)
 
 The decision is structural: a command position (the start of the value, after
 a separator, inside a substitution or a group) must hold a plausible command
@@ -494,6 +496,42 @@ def _arithmetic_probe(value: str) -> Verdict | None:
     return None
 
 
+_PLACEHOLDER = "{cmd}"
+# What puts the placeholder in a command position: separators, substitutions, redirections, a
+# cmd.exe caret, a variable assignment run later (`CMD=$'{cmd}';$CMD`)
+_BEFORE_PLACEHOLDER = frozenset(";|&\n\r`(<>^=")
+
+
+def _template(value: str) -> Verdict | None:
+    """`;{cmd}`, `&&{cmd}&&`, `\n{cmd}\n`, `$({cmd})`: a command-injection template from a
+    scanner's payload list (fuzzdb writes the command as {cmd}) sent with the placeholder unfilled:
+    the frames around it are the probe. The placeholder must sit where a shell reads a command
+    (after a separator, inside a substitution, or as the whole value); "{cmd}" in prose or in a
+    code sample's format string has words around it."""
+    low = value[:1024].lower()
+    at = low.find(_PLACEHOLDER)
+    tries = 0
+    while at >= 0 and tries < 8:
+        tries += 1
+        k = at
+        while k > 0 and low[k - 1] in "'\"$ \t":
+            k -= 1  # quotes, ANSI-C quoting and blanks between the frame and the placeholder
+        before = low[k - 1] if k > 0 else ""
+        escaped_break = k >= 2 and low[k - 2] == "\\" and before in "nr"  # a literal \n, expanded later
+        after = low[at + len(_PLACEHOLDER):]
+        alone = not low[:at].strip() and not any(c.isalnum() for c in after)
+        framed = before in _BEFORE_PLACEHOLDER and before != ""
+        if before == "(":  # $(…), <(…), a subshell; not a function call's argument list
+            framed = k < 2 or low[k - 2] in "$<>;|&` \t"
+        elif before == "=":  # a variable the value then runs
+            framed = "$" in after
+        if framed or escaped_break or alone:
+            return Verdict(Severity.HIGH, "cmdi.template", k, at + len(_PLACEHOLDER),
+                           "command-injection template with its {cmd} placeholder")
+        at = low.find(_PLACEHOLDER, at + 1)
+    return None
+
+
 def _fork_bomb(value: str) -> Verdict | None:
     """NAME(){ NAME|NAME& }: a function that pipes into itself."""
     at = value.find("()")
@@ -779,6 +817,8 @@ def _assess(value: str, kind: str) -> Verdict | None:
             best = v
             if best.severity >= Severity.CRITICAL:
                 break
+    if (best is None or best.severity < Severity.HIGH) and "{" in value:
+        best = _template(value) or best
     return best
 
 
@@ -804,7 +844,7 @@ def _trigger_patterns() -> tuple[str, ...]:
         r"[a-z0-9_]\\[a-z0-9_]", r"[a-z0-9_]\^[a-z0-9_]",
         r"/[a-z0-9_?*\[\]!-]*[?*\[][a-z0-9_?*\[\]!-]*/", r"\?\?", r"/[a-z]+/[a-z]*\[[!^a-z-]+\]",
         r"\{[a-z0-9_/$'\"\\.-]*,[a-z0-9_/$'\"\\.,#-]*\}",
-        r"/dev/(?:tcp|udp)/", r"%[a-z0-9_]+%", r"%%?[a-z0-9_~@/\[\]-]{0,24}[ \t]+in[ \t]*\(", r"^\s*if[\s/]",
+        r"/dev/(?:tcp|udp)/", r"%[a-z0-9_]+%", r"\{cmd\}", r"%%?[a-z0-9_~@/\[\]-]{0,24}[ \t]+in[ \t]*\(", r"^\s*if[\s/]",
         r"(?:^|[;&|\n(])\s*for[\s/]", r"(?:^|[;|&\n`(])[ \t]*\$[a-z_{]",
         r"\(\)\s*\{", r"\.[\\'\" \t]*(?:shell|system)[ \t'\"]",
         r"(?:[;|&\n\r`(]|\$\()[ \t]*/(?:usr/(?:local/)?)?s?bin/[a-z]",

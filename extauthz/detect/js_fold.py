@@ -489,6 +489,8 @@ class _Folder:
                 return Obj(name), [name]
             if name == "string":
                 return Obj("string"), [name]
+            if name == "parseint":
+                return Obj("parseint"), [name]
             if name == "name":
                 return SOURCE, [name]  # window.name
             if name in RUNNERS:
@@ -604,6 +606,8 @@ class _Folder:
                                    or self.t[start].text in _HOOK_INSTALLERS):
             self.hit("callback", f"{fn.name if isinstance(fn, Method) else self.t[start].text}({runner.name})",
                      start)  # [1].find(alert), x.replace(/./,eval), __defineSetter__('x',alert)
+        if isinstance(fn, Obj) and fn.kind == "parseint":
+            return self.parse_int(args, start)
         if not isinstance(fn, Method):
             return None
         base, name = fn.base, fn.name
@@ -645,6 +649,23 @@ class _Folder:
         if isinstance(base, Text):
             return self.text_method(base, name, args, start)
         return None
+
+    def parse_int(self, args: list[Any], start: int) -> Any:
+        """parseInt("alert",36): a dangerous name turned into the number that spells it in base 36,
+        the other half of 8680439..toString(30) (the number is what the payload carries)."""
+        if len(args) < 2 or not isinstance(args[0], Text):
+            return None
+        radix = to_number(args[1])
+        text = args[0].text.strip().lower()
+        if radix is None or radix != radix or not 2 <= radix <= 36 or not text or len(text) > 24:
+            return None
+        try:
+            number = int(text, int(radix))
+        except ValueError:
+            return None
+        if radix > 10 and dangerous_name(text):
+            self.hit("assembled", f"{text} as a base-{int(radix)} number", start)
+        return float(number)
 
     def text_method(self, base: Text, name: str, args: list[Any], start: int) -> Any:
         s = base.text

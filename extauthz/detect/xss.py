@@ -56,6 +56,9 @@ EVENTS = _set("events")
 TEMPLATE_WORDS = _set("template_escape_words")
 LEGACY_CHARSETS = tuple(sorted(_set("legacy_charsets")))
 HTML_ELEMENTS = _set("html_elements")
+EMBED_PLAYERS = tuple(sorted(_set("embed_players")))
+CLOBBERED_NAMES = _set("clobbered_names")
+CLOBBERING_TAGS = _set("clobbering_tags")
 EXPRESSION_ATTRIBUTES = _set("expression_attributes")
 EXPRESSION_ATTRIBUTE_PREFIXES = tuple(sorted(_set("expression_attribute_prefixes")))
 EMBEDDING_NEEDS: dict[str, frozenset[str]] = {
@@ -138,7 +141,7 @@ _JS_WORDS = ("alert", "prompt", "confirm", "eval", "fromcharcode", "settimeout",
              "\\u", "\\x", "function", "innerhtml", "open", "write", "globalthis", "name", "createelement",
              "atob", "sendbeacon", "navigate", "$")
 # Obfuscated code without a sink's name in it: names assembled or looked up by computed keys.
-_FOLD_WORDS = (".source", "](", "] (", "tostring(")
+_FOLD_WORDS = (".source", "](", "] (", "tostring(", ".reverse(")
 _ATTR_WORDS = ("on", "style", "src", "href", "action", "data")
 _URL_WORDS = ("script", "data", "mocha", "mhtml", "&")
 _CSS_WORDS = ("expression", "url", "binding", "behavio", "@import", "\\", "-o-link", "/*")
@@ -347,13 +350,20 @@ def _html(v: str, best: _Best, depth: int) -> None:
         if name in EMBEDDING_TAGS or (name == "xml" and _attr(tag.attrs, "src")):
             needs = EMBEDDING_NEEDS.get(name)
             loads = needs is None or any(a.name in needs and a.has_value for a in tag.attrs)
-            best.add(Severity.HIGH if loads else Severity.MEDIUM, "embedding-tag", tag.start, tag.end,
-                     f"<{name}> element" + ("" if loads else " (loading nothing)"))
+            if loads and name == "iframe" and _embeds_player(tag.attrs):
+                best.add(Severity.LOW, "embedding-tag", tag.start, tag.end, "<iframe> of a known video or map player")
+            else:
+                best.add(Severity.HIGH if loads else Severity.MEDIUM, "embedding-tag", tag.start, tag.end,
+                         f"<{name}> element" + ("" if loads else " (loading nothing)"))
         elif name == "meta":
             equiv = _attr(tag.attrs, "http-equiv").lower()
             charset = (_attr(tag.attrs, "charset") + _attr(tag.attrs, "content")).lower().replace(" ", "")
             if equiv in ("refresh", "set-cookie", "content-security-policy", "link"):
                 best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, f"<meta http-equiv={equiv}>")
+            elif equiv.startswith("x-ua-compat") and _legacy_document_mode(_attr(tag.attrs, "content")):
+                # content="IE=5": the page drops to an old engine where expression(), behaviors and
+                # the other legacy vectors run again ("IE=edge", the usual value, asks for the newest)
+                best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, "<meta X-UA-Compatible> forcing a legacy engine")
             elif any(c in charset for c in LEGACY_CHARSETS):
                 # UTF-7, ISO-2022, HZ, x-mac-farsi, EBCDIC ...: bytes the filter saw as text become markup
                 best.add(Severity.HIGH, "meta-tag", tag.start, tag.end, f"<meta> switching the page to {charset[:24]}")
@@ -391,6 +401,16 @@ def _html(v: str, best: _Best, depth: int) -> None:
         elif name == "param" and _attr(tag.attrs, "name").lower() in ("movie", "src", "url", "code", "filename") \
                 and _attr(tag.attrs, "value"):
             best.add(Severity.HIGH, "embedding-tag", tag.start, tag.end, "<param> loading a plugin resource")
+        if name in CLOBBERING_TAGS and _attr(tag.attrs, "name").strip().lower() in CLOBBERED_NAMES:
+            # <form name=location>, <img name=getElementById>: the element replaces document.<name>
+            best.add(Severity.HIGH, "dom-clobbering", tag.start, tag.end,
+                     f"<{name} name={_attr(tag.attrs, 'name').strip()[:24]}> replaces a document property")
+        if name == "input" and _repetitive(_attr(tag.attrs, "value")) and \
+                _catastrophic_pattern(_attr(tag.attrs, "pattern")):
+            # <input pattern=^((a+.)a)+$ value=aaaa…!>: the browser checks the value against a regex
+            # that backtracks exponentially, freezing the page (client-side ReDoS)
+            best.add(Severity.HIGH, "regex-dos", tag.start, tag.end,
+                     "<input pattern=...> with nested quantifiers and a value that makes it backtrack")
         elif name == "form" and _attr(tag.attrs, "action"):
             best.add(Severity.MEDIUM, "form-tag", tag.start, tag.end, "<form action=...>")
         elif name == "input" and _attr(tag.attrs, "type").strip().lower() == "password" and \
@@ -408,6 +428,76 @@ def _html(v: str, best: _Best, depth: int) -> None:
     if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
         # "</title><img ...": the value ends the page's element and starts its own markup.
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
+
+
+def _legacy_document_mode(content: str) -> bool:
+    """IE=5, IE=7, IE=EmulateIE8 ...: a document mode of an old engine (IE=edge and IE=11 are not)."""
+    low = content.lower().replace(" ", "")
+    k = low.find("ie=")
+    while k >= 0:
+        mode = low[k + 3:k + 14]
+        digits = mode.removeprefix("emulateie")
+        number = ""
+        for c in digits:
+            if not c.isdigit():
+                break
+            number += c
+        if number and int(number) <= 9:
+            return True
+        k = low.find("ie=", k + 3)
+    return False
+
+
+_QUANTIFIERS = frozenset("+*{")
+
+
+def _repetitive(value: str) -> bool:
+    """aaaaaaaaaaaaaaaa!: the bait a backtracking regex chokes on (one character, many times)."""
+    v = value[:4096]
+    return len(v) >= 12 and max((v.count(c) for c in set(v[:64])), default=0) * 2 >= len(v)
+
+
+def _catastrophic_pattern(pattern: str) -> bool:
+    """A regular expression with a quantified group that holds a quantifier itself ((a+)+,
+    ((a+.)a)+, (x*y?)*): the shape that backtracks exponentially. One pass, a bounded stack."""
+    stack: list[bool] = []  # per open group: does it contain a quantifier
+    i, n = 0, min(len(pattern), 512)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            j = pattern.find("]", i + 2)
+            i = n if j < 0 else j + 1
+            continue
+        if c == "(" and len(stack) < 32:
+            stack.append(False)
+        elif c == ")" and stack:
+            inner = stack.pop()
+            if inner and i + 1 < n and pattern[i + 1] in _QUANTIFIERS:
+                return True
+            if stack:
+                stack[-1] = stack[-1] or inner
+        elif c in _QUANTIFIERS and stack:
+            stack[-1] = True
+        i += 1
+    return False
+
+
+def _embeds_player(attrs: tuple[HtmlAttr, ...]) -> bool:
+    """<iframe src="https://www.youtube.com/embed/ID">: the embed code a video or map site hands
+    out (EMBED_PLAYERS), an https page in its own origin; without srcdoc or name (a named frame
+    is a navigation target)."""
+    if any(a.name in ("srcdoc", "name") for a in attrs):
+        return False
+    src = _attr(attrs, "src").strip().lower()
+    for prefix in ("https://", "//"):
+        if src.startswith(prefix):
+            rest = src[len(prefix):]
+            # no way out of the player's path: dot segments, backslashes, credentials
+            return rest.startswith(EMBED_PLAYERS) and not any(c in rest for c in ("..", "\\", "@", "%2e", "%5c"))
+    return False
 
 
 def _script_context(v: str, close: HtmlTag, best: _Best) -> None:
@@ -749,6 +839,10 @@ def _attribute_injection(v: str, best: _Best) -> None:
         i = v.find(q)
         if i >= 0:
             starts.append(i + 1)
+    if v[:1] == "[":
+        close = v.find("]", 1, 12)
+        if close > 0 and v[close + 1:close + 3].lower() == "on":
+            starts.append(close + 1)  # `[\x0B]onx=...`: a fuzzer's placeholder for the blank before the attribute
     if " " in v or "/" in v or "\t" in v or "\n" in v or v[:2].lower() == "on":
         # an unquoted attribute value ends at the first blank; or the value is an attribute
         # itself (`onerror=prompt(1)` for a template's `<img {{attrs}}>`)
@@ -892,9 +986,16 @@ def _js_contexts(v: str, best: _Best) -> None:
     k = v.find("${")
     if k >= 0:
         # Inside a template literal: ${...} is code (`${alert(1)}`)
-        js = read_js(tokenize_js(v, k + 2, 64))
+        toks = tokenize_js(v, k + 2, 64)
+        js = read_js(toks)
         if js.sink and _strong(js.sink) and js.valid_until > js.sink_index:
             best.add(Severity.HIGH, "js-breakout", k, len(v), f"${{...}} template code reaching {js.sink}")
+            return
+        if len(toks) >= 2 and toks[0].kind == IDENT and toks[0].text in _STRONG_LEAVES and \
+                toks[1].kind == COMMENT and toks[1].text.startswith("/*") and toks[1].start == toks[0].end:
+            # `${alert/*`: a runner named in a substitution, then a comment over the page's text up
+            # to where the payload's other half (`*/(1)}`) calls it
+            best.add(Severity.HIGH, "js-breakout", k, toks[1].end, f"${{{toks[0].text}/*: a runner, then a comment")
             return
     for q in ("'", '"', "`"):
         i = v.find(q)
@@ -918,7 +1019,10 @@ def _js_contexts(v: str, best: _Best) -> None:
         return
     # Bare script context (the value is code already, or the code of a handler whose
     # start was cut: `alert(1)><input autofocus>`, `"prompt(1)">`): only calls that execute.
-    for start in _code_starts(v):
+    starts = _code_starts(v)
+    if starts[0] == 0 and _starts_with_text_markup(v):
+        starts = starts[1:]  # `<b>alert(1)</b>`: text in an element the page shows, not script
+    for start in starts:
         _bare_code(v, tokens_at(start), best)
         if best.v is not None and best.v.severity >= Severity.HIGH:
             break
@@ -963,6 +1067,25 @@ def _statement_frame(v: str, tokens_at, best: _Best) -> None:
             best.add(Severity.HIGH, "js-breakout", i, len(v),
                      f"closes a {q} string, runs a statement and comments out the rest of the line")
             return
+
+
+# Elements whose content is text the page shows (or raw text that never runs: <xmp>, <textarea>).
+_TEXT_ELEMENTS = HTML_ELEMENTS - SCRIPT_TAGS - EMBEDDING_TAGS - frozenset(
+    {"svg", "math", "style", "template", "noscript", "plaintext", "meta", "link", "base", "object", "param"})
+
+
+def _starts_with_text_markup(v: str) -> bool:
+    """`<b>alert(1)</b>`, `<pre>alert(document.cookie)</pre>`: the value opens with a plain start
+    tag of an element that holds text (no attributes), so what follows is text of that element,
+    the way a comment quoting code reads. In a script context a value cannot start with a
+    tag, and markup that runs (handlers, <script>, script URLs) is judged as HTML anyway."""
+    head = v.lstrip()
+    if head[:1] != "<":
+        return False
+    k = 1
+    while k < len(head) and k <= 12 and head[k].isalnum():
+        k += 1
+    return k > 1 and head[k:k + 1] == ">" and head[1:k].lower() in _TEXT_ELEMENTS
 
 
 # Line terminators, also as the placeholders fuzzers write for them
@@ -1021,9 +1144,15 @@ def _folded_code(v: str, best: _Best, tokens_at) -> None:
         i = v.find(q)
         if i >= 0:
             starts.append(i + 1)
-    for start in starts:
+    readings = [tokens_at(start) for start in starts]
+    first = min((i for i in (v.find("'"), v.find('"')) if i >= 0), default=-1)
+    if first > 0 and v[first + 1:first + 2] == "." and v[first] not in v[:first]:
+        # `~~)1(trela+tpircsavaj'.split('').reverse()...`: the value is the rest of a string the page
+        # opened, then methods that turn it into code; read with the page's opening quote
+        readings.append(tokenize_js(v[first] + v))
+    for toks in readings:
         check_spent()
-        tricks = fold_js(tokens_at(start))
+        tricks = fold_js(toks)
         if tricks:
             t = tricks[0]
             rule = "js-obfuscation" if t.how in _OBFUSCATION else "js-code"
@@ -1293,7 +1422,7 @@ class XssDetector(Detector):
     triggers = (
         r"<[a-z!/?\x{ff01}-\x{ff5e}]|\x{ff1c}",
         r"(?:^|[^a-z0-9])on[a-z]{3,}\s*=",
-        r"(?:java|vb|live)\s*script|mocha\s*:|data\s*:|&#|&(?:colon|tab|newline|lpar|rpar|sol);",
+        r"(?:java|vb|live)\s*script|mocha\s*:|data\s*:|&#|&(?:colon|tab|newline|lpar|rpar|sol);|&lt;?[a-z/!]",
         r"expression\s*\(|url\s*\(|behaviou?r|-moz-binding|@import|-o-link",
         r"\{\{",
         r"alert|prompt|confirm|eval|execscript|msgbox|fromcharcode|settimeout|setinterval|constructor|"
@@ -1309,7 +1438,7 @@ class XssDetector(Detector):
         # a statement frame: a closed string, `;`, code, and a comment over the rest of the line
         r"^[^\s'\"`]{0,8}['\"`][)\]}]{0,3};.*//[^\n]{0,32}$",
         # obfuscated code: names assembled from pieces ('ev'+'al', /al/.source), computed calls
-        r"['\"`/]\s*\+\s*['\"`/(!]|\.\s*source(?:[^a-z]|$)|\]\s*\(|\.\s*tostring\s*\(\s*\d",
+        r"['\"`/]\s*\+\s*['\"`/(!]|\.\s*source(?:[^a-z]|$)|\]\s*\(|\.\s*tostring\s*\(\s*\d|\.reverse\s*\(",
     )
 
     def __init__(self) -> None:

@@ -36,6 +36,7 @@ from typing import NamedTuple
 from extauthz.detect.js_tokens import js_string_value
 
 MAX_TEXT = 8192
+MAX_ESCAPED = 2048  # characters of escaped markup (&lt;...&gt;) read unescaped
 
 _SMART_QUOTES = frozenset("\u2018\u2019\u201c\u201d\u00b4\u2032\u2033")
 _FOLD_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u2032": "'",
@@ -88,6 +89,10 @@ def _lenient(value: str, v: str, low: str, out: list[Form]) -> None:
     if "\\'" in text or '\\"' in text:
         text = unescape_quotes(text)
         add(text)
+    if "&" in text and _ESCAPED_TAG_OPENERS.intersection(_reference_heads(low)):
+        unescaped = unescape_markup(text[:MAX_ESCAPED])  # escaped payloads are short; bounds a third read
+        if unescaped != text:
+            add(unescape_quotes(unescaped) if "\\" in unescaped else unescaped)
     xml = ("<![cdata[" in low or "<xml" in low or "<?xml" in low) and "<" in text
     if xml:
         add(join_xml_text(text))
@@ -120,14 +125,78 @@ def _lenient(value: str, v: str, low: str, out: list[Form]) -> None:
             add(repaired)
 
 
+# What NFKC (the decode layer) made of the Latin-1 spacing marks that mojibake is full of
+# (`ã¸€` is U+3E00 read as Windows-1252; NFKC turns its `¸` into a blank and a combining cedilla).
+_NFKC_SPACING = (("\u0020\u0327", "\u00b8"), ("\u0020\u0301", "\u00b4"), ("\u0020\u0308", "\u00a8"),
+                 ("\u0020\u0304", "\u00af"))
+
+
 def unmojibake(text: str) -> str:
     """UTF-8 that a layer read as Windows-1252 and encoded again (`<Å¿cript>` for `<ſcript>`,
     `ã°€` for `㰀`), read back; '' when the text is not such a double encoding."""
+    for nfkc, mark in _NFKC_SPACING:
+        if nfkc in text:
+            text = text.replace(nfkc, mark)
     try:
         repaired = text.encode("cp1252").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return ""
     return repaired if repaired != text else ""
+
+
+# References to the characters that make markup: `&lt;A HREF=...&gt;` read by a layer that
+# decodes them once more (a template that unescapes, a second HTML parse, innerHTML of text)
+_MARKUP_REFERENCES = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "#60": "<", "#62": ">", "#34": '"',
+                      "#39": "'", "#x3c": "<", "#x3e": ">", "#x22": '"', "#x27": "'"}
+_ESCAPED_TAG_OPENERS = frozenset({"lt", "#60", "#x3c"})
+_MAX_REFERENCE = 10
+
+
+def _reference_heads(low: str) -> set[str]:
+    """Names of the markup references in `low` that are followed by a tag's first character."""
+    heads: set[str] = set()
+    i = low.find("&")
+    while 0 <= i < MAX_TEXT and len(heads) < 4:
+        name, end = _markup_reference(low, i)
+        if name in _ESCAPED_TAG_OPENERS and end < len(low) and (low[end].isalpha() or low[end] in "/!"):
+            heads.add(name)
+        i = low.find("&", i + 1)
+    return heads
+
+
+def _markup_reference(low: str, i: int) -> tuple[str, int]:
+    """The markup reference at low[i] == "&" (leading zeros dropped, `;` optional) and the index after
+    it; ("", i) when there is none."""
+    j = i + 1
+    while j < len(low) and j - i <= _MAX_REFERENCE and (low[j].isalnum() or low[j] == "#"):
+        j += 1
+    name = low[i + 1:j]
+    if name.startswith("#x"):
+        name = "#x" + name[2:].lstrip("0")
+    elif name.startswith("#"):
+        name = "#" + name[1:].lstrip("0")
+    if name not in _MARKUP_REFERENCES:
+        return "", i
+    return name, j + 1 if low[j:j + 1] == ";" else j
+
+
+def unescape_markup(text: str) -> str:
+    """`&lt;A HREF=&quot;...&quot;&gt;` with the references to < > " ' decoded, every other
+    reference kept as written (`http&#58;//` stays for the URL reader to judge)."""
+    text = text[:MAX_TEXT]
+    low = text.lower()
+    out: list[str] = []
+    i = 0
+    k = low.find("&")
+    while k >= 0:
+        name, end = _markup_reference(low, k)
+        if name:
+            out.append(text[i:k])
+            out.append(_MARKUP_REFERENCES[name])
+            i = end
+        k = low.find("&", max(end, k + 1))
+    out.append(text[i:])
+    return "".join(out)
 
 
 def undouble_csv(text: str) -> str:
@@ -172,12 +241,15 @@ def join_xml_text(text: str) -> str:
         if low.startswith("]]>", i):
             i += 3
             continue
+        if low.startswith("]]<![cdata[", i):
+            i += 11  # a section end whose ">" a filter took, glued to the next section
+            continue
         if low.startswith("<!--", i):
             j = low.find("-->", i + 4)
             i = i + 4 if j < 0 else j + 3
             continue
-        j = min((k for k in (low.find("<![cdata[", i), low.find("]]>", i), low.find("<!--", i)) if k >= 0),
-                default=n)
+        j = min((k for k in (low.find("<![cdata[", i), low.find("]]>", i), low.find("]]<![cdata[", i),
+                             low.find("<!--", i)) if k >= 0), default=n)
         out.append(text[i:max(j, i + 1)])
         i = max(j, i + 1)
     return "".join(out)
@@ -185,10 +257,14 @@ def join_xml_text(text: str) -> str:
 
 def strip_filler(text: str) -> str:
     """Filler that filters strip or old parsers skip, inside markup: NUL placeholders,
-    empty comments, string joins and short bracketed placeholders ([a], [\\r], [U+2028])."""
+    empty comments, string joins, short bracketed placeholders ([a], [\\r], [U+2028]) and
+    <wbr> (a line-break hint old IE dropped even inside a reference: `&<WBR>#106;`)."""
     low = text.lower()
-    if not any(m in low for m in ("[", "\\0", "/**/", '"+"', "'+'", "/*")):
+    if not any(m in low for m in ("[", "\\0", "/**/", '"+"', "'+'", "/*", "<wbr>")):
         return text
+    if "<wbr>" in low:
+        text = _replace_ci(text, "<wbr>", "")
+        low = text.lower()
     for name in _NUL_NAMES:
         if name in low:
             text = _replace_ci(text, name, "")
