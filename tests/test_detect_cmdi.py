@@ -282,6 +282,20 @@ def test_commands_still_block_next_to_the_prose_rules(value):
     assert blocked(value), (value, verdict(value))
 
 
+@pytest.mark.parametrize("value", ["Puppet module for managing /etc/hosts file",
+                                   "MySQL database common files, e.g. /etc/mysql/my.cnf",
+                                   "It uses the\ninformation in /etc/os-release instead of relying on LSB"])
+def test_paths_named_in_a_sentence_are_left_to_the_path_rules(value):
+    v = verdict(value)
+    assert v is None or v.severity <= Severity.MEDIUM, (value, v)
+
+
+@pytest.mark.parametrize("value", ["CAT /ETC/PASSWD", ";CAT /etc/passwd", "cat the file /etc/passwd",
+                                   "x;foo /etc/passwd; cat /etc/shadow"])
+def test_paths_in_command_lines_still_block(value):
+    assert blocked(value), (value, verdict(value))
+
+
 def test_sentences_stay_visible_as_medium():
     """Not dropped: a capitalised or sentence-shaped command line still reports, needing company."""
     for value in ("CURL module for PHP", "GCC support library (sh4)", "tmux session manager"):

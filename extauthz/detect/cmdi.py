@@ -618,6 +618,9 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             continue
         if cmd.parenthetical and not ev.strong:
             cap = "a parenthetical after a word, not a subshell"
+        elif ev.strong and _foreign_case(r) and _reads_as_sentence(r):
+            # "Puppet module for managing /etc/hosts file": the path is the path rules' business
+            cap, ceiling = "a capitalised name opening a sentence", Severity.LOW
         if info is None:
             if r.obfuscated == _FROM_VARIABLE and cmd.context != "start" and cmd.words[0].expansions:
                 # X=…;$X: whatever X holds, running a variable the value itself just set is the evasion
@@ -626,7 +629,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             elif r.binary_path and cmd.context != "start" and _program_name(r.word.text):
                 consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span,
                                  f"program {r.word.text[:40]} run after {cmd.sep!r}"))
-            elif cmd.context != "start" and ev.strong:
+            elif cmd.context != "start" and ev.strong and not _reads_as_sentence(r):
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, f"unknown command with {ev.strong}"))
             elif cmd.context == "subst" and cmd.sep in ("$(", "<(", ">(") and r.word.text.isalnum() and len(r.word.text) <= 16:
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, "command substitution"))
