@@ -41,6 +41,15 @@ ATTACKS = [
     "a\x80\x98 or 1=1 --",
     # PostgreSQL COPY to a file or program (unquoted path after a query)
     "copy users to '/tmp/x'", "1; copy users to stdout", "select * from myfile;copy myfile to /tmp/test;",
+    # after the quote a connective, then a group that opens with SELECT or a comparison word, then a comment
+    "'or(glob 1)--", "1'or(regexp 1)#", "admin@juice-sh.op' and email ! all (select email)--",
+    "x' or ! (select 1)--",
+    # a VALUES list completed by the value, with a tautology in it
+    "'admin', '1'='1'", "'x', 'a'='a'--",
+    # the shapes those prose fixes must keep
+    "create user name identified by pass123 temporary tablespace temp", "1 create table x (a int)",
+    "1; set @x = 1", "1; set x = 1", "1' limit 1--", "1 limit ?", "1' limit @x--", "' limit (select 1)--",
+    "select * from sys.dba_users", "1' union select name from sys.objects--", "sysusers where 1=1",
     # catalogue column names with a catalogue
     "table_name FROM all_tables", "1' union select table_name from information_schema.tables--",
 ]
@@ -62,6 +71,16 @@ BENIGN = [
     "Copy files to /tmp first", "Done; copy files to /tmp", "`#![no_std]` compatibility layer",
     "`#!/bin/sh` scripts", "'#[derive]' macros", "schemata and defaults for the INSDC Sequence",
     "column_name, table_name", "table_name and more",
+    # Debian changelog lines (bench/prose_corpus.py --source changelogs): statements, catalogues and
+    # LIMIT in English
+    "Prevent CREATE SCHEMA from defeating changes in search_path (Report and fix by Alexander Lakhin)",
+    "kernel/sys.c: fix and improve control flow in __sys_setres[ug]id()", "mysql.h: fix and clean up",
+    "sysusers: split up systemd.conf (Closes: #990349)", "Set ABI to 1", "Set x = 5",
+    "Set branch to `experimental' in Vcs-Git.", "portable LIMIT emulation",
+    "net: core: reduce recursion limit value", "Accept only offset channels",
+    # quotes, connectives, parentheses and dashes in prose
+    "Jones' and Smith's (eds.) work -- see", "He said 'no' or (select one) --", "O'Neil or (like me) --",
+    "Jones' or (maybe) not --", "'a', 'b'='c'", "'x', 'y'", "'key', 'value'",
 ]
 
 

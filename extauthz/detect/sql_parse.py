@@ -85,6 +85,8 @@ STACKED_SELECT = 1 << 52  # the break-out is followed at once by ";" and a SELEC
 LEADING_XOR = 1 << 51  # bare context: the value starts with XOR (no prose or query string opens with it)
 DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries in subqueries ...): the read stopped there
 UNCLOSED_GROUP = 1 << 58  # the value ends inside a "(" it opened ("and uid!=("): the application's text goes on in it
+LOGIC_GROUP = 1 << 59  # after the quote: AND/OR, then a group that opens with SELECT or a comparison word, then a comment
+SAME_COMPARE = 1 << 60  # a comparison of the same tokens on both sides: 1=1, '1'='1', a.b=a.b
 CASE_TAIL = 1 << 57  # the break-out goes on as the branches of a CASE: ") when 234 then", "' when 1 then sleep(5) end"
 
 FACT_NAMES = {
@@ -106,7 +108,7 @@ FACT_NAMES = {
     STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic", LEADING_XOR: "leading-xor",
     STACKED_SELECT: "stacked-select", LOGIC_SELECT: "logic-select", TEXT_MEASURE: "text-measure",
     NUMBER_WITH_MEASURE: "number-with-measure", DANGLING_OPERATOR: "dangling-operator", CASE_TAIL: "case-tail",
-    UNCLOSED_GROUP: "unclosed-group",
+    UNCLOSED_GROUP: "unclosed-group", LOGIC_GROUP: "logic-group", SAME_COMPARE: "same-compare",
 }
 
 
@@ -161,6 +163,11 @@ _PRECEDENCE: dict[str, int] = {
     ":=": 0, "collate": 10, "::": 11,
 }
 _LOGIC_WORDS = frozenset({"or", "and", "xor", "||", "&&"})
+_EQUALITY = frozenset({"=", "==", "<=>", ">=", "<=", "like", "glob", "is"})
+# System schemas whose names are also ordinary words, directories or file names.
+_WORD_SCHEMAS = frozenset({"sys", "mysql", "master", "msdb", "tempdb", "dbo"})
+# Comparison words that open a group in payloads that test for them ("or(glob 1)", "and(regexp 1)").
+_GROUP_WORDS = frozenset({"glob", "like", "rlike", "regexp", "match", "similar", "ilike"})
 # Words that keep structural meaning before "(" (not function calls).
 _NOT_CALLS = frozenset({"in", "exists", "select", "values", "union", "from", "where", "on",
                         "using", "as", "into", "and", "or", "xor", "not", "when", "then",
@@ -333,6 +340,9 @@ class SqlContextParser:
                                                    or self.toks[self.p - 1].kind == T.SEMICOLON):
             self._residual_calls()
             self.reads_on = True
+        if context != "bare" and self.trailing_comment and start <= self.p < self.n \
+                and self.toks[start].kind == T.LOGIC and self._keyword_group(start + 1):
+            self.facts |= LOGIC_GROUP
         if self.p < self.n and self.toks[self.p].kind == T.OPERATOR:
             self.facts |= DANGLING_OPERATOR  # "test' or 123<": cut off after an operator
         elif self.facts & LEADING_XOR and self.p < self.n:
@@ -350,6 +360,27 @@ class SqlContextParser:
         stop = self.toks[self.p].start if self.p < self.n else (self.toks[-1].end if self.toks else 0)
         return ContextReading(context, self.facts, end, breakout, stop, self.p - operand_end,
                               tuple(self.functions[:8]))
+
+    def _keyword_group(self, j: int) -> bool:
+        """A balanced group within the next few tokens that opens with SELECT or a comparison word:
+        "' or(glob 1)--", "x' and email ! all (select email)--". The structure between the connective
+        and the group did not parse, but no text puts "(select" or "(glob" between "' or" and "--"."""
+        toks, n = self.toks, self.n
+        end = min(n, j + 64)
+        for k in range(j, end - 1):
+            if toks[k].kind != T.LPAREN:
+                continue
+            head = toks[k + 1]
+            if not (head.kind == T.STATEMENT and head.text == "select" or head.kind == T.OPERATOR and head.text in _GROUP_WORDS):
+                continue
+            depth = 0
+            for m in range(k, end):
+                kind = toks[m].kind
+                depth += 1 if kind == T.LPAREN else -1 if kind == T.RPAREN else 0
+                if depth == 0:
+                    return True
+            return False
+        return False
 
     def _delay_literal(self) -> bool:
         """A delay no prose writes, anywhere: WAITFOR DELAY|TIME '<h:m:s>', or a package-qualified
@@ -791,8 +822,9 @@ class SqlContextParser:
                     break
                 if op in _COMPARISON:
                     self.facts |= COMPARE
-                    if lhs & (CONST | NULLISH) and rhs & (CONST | NULLISH) or self._same(lhs_start, lhs_end, rhs_start, self.p):
-                        self.facts |= CONST_COMPARE
+                    same = self._same(lhs_start, lhs_end, rhs_start, self.p)
+                    if lhs & (CONST | NULLISH) and rhs & (CONST | NULLISH) or same:
+                        self.facts |= CONST_COMPARE | (SAME_COMPARE if same and op in _EQUALITY else 0)
                         self._last_compare_const = True
                     elif (lhs | rhs) & (CALLED | SUBQ) and (lhs | rhs) & CONST:
                         self._last_compare_const = True
@@ -1194,6 +1226,10 @@ class SqlContextParser:
                 return False
             if w == "drop" and self._prose_tail(self.p + 2):
                 return False  # "drop table reservations by noon"
+            named = self._peek(2)
+            if w in ("drop", "create", "alter", "rename", "truncate") and named is not None and (
+                    named.kind == T.KEYWORD and named.text in _CLAUSE_STARTS or named.kind in (T.LOGIC, T.SETOP)):
+                return False  # "Prevent CREATE SCHEMA from defeating changes": FROM names no object
             if w in ("drop", "create", "alter", "truncate", "rename") and self._is(T.NUMBER, None, 2):
                 return False  # "drop table 5 from the reservation": an object is named, not numbered
             if w == "delete" and not self._delete_shape():
@@ -1227,8 +1263,8 @@ class SqlContextParser:
                 self._loose_statement()
                 return True
             if w == "set":
-                if nxt is None or nxt.kind not in (T.VARIABLE, T.NAME):
-                    return False
+                if nxt is None or nxt.kind not in ((T.VARIABLE,) if top else (T.VARIABLE, T.NAME)):
+                    return False  # a whole value "Set ABI to 1", "Set x = 5" is English; "SET @x=" or "; set x=" is SQL
                 self.p += 2
                 if not (self._is(T.OPERATOR, "=") or self._is(T.OPERATOR, ":=") or self._word() in ("to",)):
                     return False
@@ -1551,6 +1587,11 @@ class SqlContextParser:
                     self._accept_word("first", "next")
                 if self.p >= self.n:
                     break  # "... limit" cut off at the end of the value
+                arg = self._peek()
+                if arg.kind not in (T.NUMBER, T.VARIABLE, T.LPAREN, T.OPERATOR) and arg.text != "all" \
+                        or arg.kind == T.OPERATOR and arg.text not in ("?", "-", "+", "~"):
+                    self.p = save  # LIMIT takes a number, a placeholder, a variable or a group; "limit handling" is English
+                    break
                 if self._expr(0) is None:
                     self.p = save
                     break
@@ -1711,5 +1752,11 @@ def _qualified_system(name: str) -> bool:
     if "." not in name:
         return False
     parts = [p for p in name.split(".") if p]
-    return (len(parts) > 1 and (any(p in SYSTEM_SCHEMAS or p in SYSTEM_OBJECTS for p in parts[:-1])
-                                or ".".join(parts[-2:]) in SYSTEM_OBJECTS or parts[-1] in SYSTEM_OBJECTS))
+    if len(parts) < 2:
+        return False
+    if ".".join(parts[-2:]) in SYSTEM_OBJECTS or parts[-1] in SYSTEM_OBJECTS:
+        return True
+    # A schema that is also a word or a directory ("sys", "mysql", "master", "dbo") qualifies a system
+    # object only; the others (information_schema, pg_catalog ...) qualify anything they hold.
+    # "kernel/sys.c", "mysql.h", "master.zip" are files.
+    return any(p in SYSTEM_OBJECTS or p in SYSTEM_SCHEMAS and p not in _WORD_SCHEMAS for p in parts[:-1])

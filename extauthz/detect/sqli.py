@@ -140,7 +140,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
         # a subquery that reads server facts, catalogues or builds text from hex, in a value cut off
         # before it ends ("from(select count(*),concat((select ... 0x7c ..."): no text reads like that
         return Severity.HIGH, "subquery"
-    if f & P.SYSTEM_OBJECT and (after or quoted):
+    if f & P.SYSTEM_OBJECT and (quoted or after and (clean or f & (P.LOGIC | P.COMPARE | P.CLOSE_PAREN | P.CALL))):
+        # (bare: the name goes on as SQL; "sysusers: split up systemd.conf" is a changelog line)
         return Severity.HIGH, "system-catalog"
     if f & P.UNSEPARATED:
         return Severity.HIGH, "stacked-query"
@@ -179,6 +180,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if quoted and (opening or not token_data):
         return None  # the weak shapes below need the value to close its literal right after its data
     if quoted:
+        if f & P.LOGIC_GROUP:
+            return Severity.HIGH, "boolean"  # "'or(glob 1)--", "x' and email ! all (select email)--"
         if f & P.STACKED_SELECT and r.end != P.END_JUNK:
             return Severity.HIGH, "stacked-query"
         if f & P.LOGIC_SELECT:
@@ -212,6 +215,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
                 return Severity.HIGH, "concatenation"
             if f & P.CONST_COMPARE and r.placed == 0:
                 return Severity.HIGH, "comparison"
+            if f & P.SAME_COMPARE:
+                return Severity.HIGH, "tautology"  # "'admin', '1'='1'": a VALUES list the value completes, a tautology in it
         if f & (P.CLAUSE | P.WHERE) and (f & (P.CLOSE_PAREN | P.CONST_COMPARE) and clean or r.end == P.END_COMMENT):
             return Severity.HIGH, "clause"
         if f & P.CLAUSE and clean and f & P.NUMERIC_OPERAND:
