@@ -237,16 +237,34 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     info = table.lookup(base)
     why = ""
     # a glob written in the word, or one an unquoted expansion brings in (g=adduse[r];$g)
-    # a glob of nothing but * (a bullet "\n * item") names no command: it expands to whatever the
-    # directory holds; /???/c?t, wh*mi and /*/id spell one out
+    # a glob of nothing but wildcards and bracket expressions (a bullet "\n * item", a tag
+    # "[powerpc*]") names no command: it expands to whatever the directory holds; /???/c?t, wh*mi
+    # and /*/id spell one out
     if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
-            and (directory or base.strip("*")) and (table.glob_known(base) or _glob_allowed()):
+            and (directory or _glob_literal(base)) and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
     bin_path = bool(directory) and is_bin_dir(directory)
     if bin_path and has_magic(directory):
         why = why or "globbed directory"
     return info, why, bin_path
+
+
+def _glob_literal(pattern: str) -> bool:
+    """Whether a glob spells part of a name (c?t, w[h]oami, wh*mi): a letter or digit outside the
+    wildcards and bracket expressions."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "[":
+            j = pattern.find("]", i + 2)
+            if j > 0:
+                i = j + 1
+                continue
+        if c.isalnum():
+            return True
+        i += 1
+    return False
 
 
 def _first_command(words: list[Word], variables: dict[str, str]) -> tuple[list[str], list[Word], str]:
@@ -514,8 +532,8 @@ def _template(value: str) -> Verdict | None:
     while at >= 0 and tries < 8:
         tries += 1
         k = at
-        while k > 0 and low[k - 1] in "'\"$ \t":
-            k -= 1  # quotes, ANSI-C quoting and blanks between the frame and the placeholder
+        while k > 0 and low[k - 1] in "'\"$ \t\\":
+            k -= 1  # quotes (also escaped), ANSI-C quoting and blanks between the frame and the placeholder
         before = low[k - 1] if k > 0 else ""
         escaped_break = k >= 2 and low[k - 2] == "\\" and before in "nr"  # a literal \n, expanded later
         after = low[at + len(_PLACEHOLDER):]
