@@ -448,6 +448,7 @@ def _dynamic_calls(code: _Code) -> Hit | None:
     vocab = vocabulary()
     tokens, partner = code.tokens, code.partner
     seen = names = 0
+    aside: Hit | None = None
     for i, t in enumerate(tokens):
         if t.kind != "punct" or t.text != "(":
             continue
@@ -461,6 +462,11 @@ def _dynamic_calls(code: _Code) -> Hit | None:
                 return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through the string {name!r}")
             continue
         if prev.kind == "var":
+            if p + 1 < i and _args_kind(code, i) in ("words", "open"):
+                # "below $HOME (Closes: #940578)": a variable named in text, then an aside
+                aside = aside or Hit(Severity.MEDIUM, "php.dynamic-call", prev.start, t.end,
+                                     f"${prev.text} before an aside of words")
+                continue
             # $f(…), but not the $ of a template ${x}(…) handled below
             return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through ${prev.text}")
         if prev.kind == "punct" and prev.text in (")", "]", "}"):
@@ -493,7 +499,7 @@ def _dynamic_calls(code: _Code) -> Hit | None:
                 k = code.next[j + 1]
                 if k < len(tokens) and tokens[k].text == "(":
                     return Hit(Severity.HIGH, "php.dynamic-call", t.start, tokens[k].end, "method called through a variable")
-    return None
+    return aside
 
 
 def _concatenation(code: _Code) -> Hit | None:
