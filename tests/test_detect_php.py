@@ -270,7 +270,8 @@ def test_a_variable_named_before_an_aside_is_not_a_call(value):
     assert h is None or h.severity < Severity.HIGH, (value, h)
 
 
-@pytest.mark.parametrize("value", ["$f('id')", "$f ('id')", "$f ($x)", "$_GET[0]($_GET[1])"])
+@pytest.mark.parametrize("value", ["$f('id')", "$f ('id')", "$f ($x)", "$_GET[0]($_GET[1])", "$OOO0000O0 (16)",
+                                   "$function\r\n (23)"])
 def test_calls_through_variables_still_block(value):
     h = hit(value)
     assert h is not None and h.severity >= Severity.HIGH, (value, h)

@@ -462,8 +462,10 @@ def _dynamic_calls(code: _Code) -> Hit | None:
                 return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through the string {name!r}")
             continue
         if prev.kind == "var":
-            if p + 1 < i and _args_kind(code, i) in ("words", "open"):
-                # "below $HOME (Closes: #940578)": a variable named in text, then an aside
+            if p + 2 == i and tokens[p + 1].text == " " and _args_kind(code, i) in ("words", "open") \
+                    and code.has_word(i + 1, code.partner[i] if code.partner[i] > i else i + 24):
+                # "below $HOME (Closes: #940578)": a variable named in text, one space, an aside of
+                # words ($f (16), $f\n(23) are calls)
                 aside = aside or Hit(Severity.MEDIUM, "php.dynamic-call", prev.start, t.end,
                                      f"${prev.text} before an aside of words")
                 continue
