@@ -275,3 +275,18 @@ def test_a_variable_named_before_an_aside_is_not_a_call(value):
 def test_calls_through_variables_still_block(value):
     h = hit(value)
     assert h is not None and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["<?php", "<?php ", "session <?php\n"])
+def test_a_bare_open_tag_with_no_code_is_only_suggestive(value):
+    (f,) = DETECTOR.scan_input(Input("cookie", "session", value))
+    assert (f.rule, f.severity) == ("php.open-tag", Severity.MEDIUM)
+
+
+@pytest.mark.parametrize("value", [
+    "Common UNIX Printing System(tm) - BSD commands", "printf(1) now references printf(3)",
+    "the crypt(3) function", "fix rename(2) regression against samba",
+])
+def test_manual_sections_and_trademarks_are_not_calls(value):
+    v = assess(value)
+    assert v is None or v.severity < Severity.HIGH, (value, v)

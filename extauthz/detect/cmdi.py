@@ -237,8 +237,11 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     info = table.lookup(base)
     why = ""
     # a glob written in the word, or one an unquoted expansion brings in (g=adduse[r];$g)
+    # a glob of nothing but wildcards and bracket expressions (a bullet "\n * item", a tag
+    # "[powerpc*]") names no command: it expands to whatever the directory holds; /???/c?t, wh*mi
+    # and /*/id spell one out
     if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
-            and (directory or _pins_a_letter(base)) and (table.glob_known(base) or _glob_allowed()):
+            and (directory or _glob_literal(base)) and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
     bin_path = bool(directory) and is_bin_dir(directory)
@@ -247,13 +250,10 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     return info, why, bin_path
 
 
-def _pins_a_letter(pattern: str) -> bool:
-    """Whether a glob fixes at least one character of the name (c?t, wh*mi, [c][a]t).
-
-    One that fixes none (a bullet "\n * item", "(???)", "[powerpc*]") names no command:
-    it runs whatever file of that length the directory holds first; an evasion spells
-    its command out.
-    """
+def _glob_literal(pattern: str) -> bool:
+    """Whether a glob spells part of a name (c?t, w[h]oami, wh*mi, [c][a]t): a letter or digit
+    outside the wildcards, or a bracket expression of one character. One that fixes none
+    ("(???)", "[powerpc*]") runs whatever file of that length the directory holds first."""
     i, n = 0, len(pattern)
     while i < n:
         c = pattern[i]
@@ -556,8 +556,8 @@ def _template(value: str) -> Verdict | None:
     while at >= 0 and tries < 8:
         tries += 1
         k = at
-        while k > 0 and low[k - 1] in "'\"$ \t":
-            k -= 1  # quotes, ANSI-C quoting and blanks between the frame and the placeholder
+        while k > 0 and low[k - 1] in "'\"$ \t\\":
+            k -= 1  # quotes (also escaped), ANSI-C quoting and blanks between the frame and the placeholder
         before = low[k - 1] if k > 0 else ""
         escaped_break = k >= 2 and low[k - 2] == "\\" and before in "nr"  # a literal \n, expanded later
         after = low[at + len(_PLACEHOLDER):]

@@ -109,11 +109,16 @@ def vocabulary() -> Vocabulary:
 
 def _open_tag(value: str) -> Hit | None:
     low = value.lower()
+    bare: Hit | None = None
     at = low.find("<?")
     while at >= 0:
         rest = low[at + 2:at + 40]
         if rest.startswith("php") and (len(rest) == 3 or not rest[3].isalnum()):
-            return Hit(Severity.HIGH, "php.open-tag", at, at + 5, "<?php")
+            if low[at + 5:].strip():
+                return Hit(Severity.HIGH, "php.open-tag", at, at + 5, "<?php")
+            # `<?php` and nothing after it (a cookie or a parameter name that is just the tag): no
+            # code to run; suggestive, not an attack on its own
+            bare = Hit(Severity.MEDIUM, "php.open-tag", at, at + 5, "<?php with no code after it")
         if rest.startswith("="):
             return Hit(Severity.HIGH, "php.open-tag", at, at + 3, "<?=")
         stripped = rest.lstrip()
@@ -130,7 +135,7 @@ def _open_tag(value: str) -> Hit | None:
         at = low.find(tag)
         if at >= 0:
             return Hit(Severity.HIGH, "php.open-tag", at, at + len(tag), tag + " block")
-    return None
+    return bare
 
 
 def _serialized_object(value: str) -> Hit | None:
