@@ -80,7 +80,13 @@ BENIGN = [
     "net: core: reduce recursion limit value", "Accept only offset channels",
     # quotes, connectives, parentheses and dashes in prose
     "Jones' and Smith's (eds.) work -- see", "He said 'no' or (select one) --", "O'Neil or (like me) --",
-    "Jones' or (maybe) not --", "'a', 'b'='c'", "'x', 'y'", "'key', 'value'",
+    "Jones' or (maybe) not --", "'a', 'b'='c'", "'x', 'y'", "'key', 'value'", "cats' or (like dogs) --",
+    "user's (select) -- list", "Mc'Donald or (someone) --",
+    # code snippets and notes that name SQL
+    "// TODO: read `users`.`id` from the cache", "see `db`.`table` in the docs", "/* select */ x",
+    "SQL: SELECT name FROM users WHERE id = ?", "Tip: use ORDER BY with LIMIT 10", "the `from` and `limit` options",
+    "It's a case when 1 then 2", "(optional) when ready then go", "and/or (optional)", "and price != (see list)",
+    "Don't DR/**/OP it", "a/**/b/**/c", "sys.conf and more", "mysql.cnf or my.cnf",
 ]
 
 

@@ -371,8 +371,10 @@ class SqlContextParser:
             if toks[k].kind != T.LPAREN:
                 continue
             head = toks[k + 1]
-            if not (head.kind == T.STATEMENT and head.text == "select" or head.kind == T.OPERATOR and head.text in _GROUP_WORDS):
-                continue
+            operand = toks[k + 2] if k + 2 < end else None
+            if not (head.kind == T.STATEMENT and head.text == "select" or head.kind == T.OPERATOR and head.text in _GROUP_WORDS
+                    and operand is not None and operand.kind in (T.NUMBER, T.STRING, T.LPAREN)):
+                continue  # ("or (like dogs) --" is prose: the word compares a constant in payloads, "(glob 1)")
             depth = 0
             for m in range(k, end):
                 kind = toks[m].kind
