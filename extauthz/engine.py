@@ -19,6 +19,7 @@ from typing import Any, Callable, Protocol, Sequence
 from extauthz.config import Config, ConfigError, ServicePolicy
 from extauthz.decode import DecodeLimits, Input, extract
 from extauthz.detect import DetectorSet
+from extauthz.detect.secrets import relax_generated_secrets
 from extauthz.finding import Finding
 from extauthz.request import Request
 from extauthz.verdict import Action, Decision, PolicyDecider, Verdict
@@ -77,8 +78,9 @@ class DetectionStage:
         pol = ctx.policy.policy
         extraction = extract(ctx.request, self.limits, pol.body_limit)
         ctx.inputs = extraction.inputs
-        ctx.findings.extend(extraction.findings)
-        ctx.findings.extend(self.detectors_for(pol).scan(ctx.request, extraction.inputs, self.limits.detect_budget_ms))
+        found = extraction.findings + self.detectors_for(pol).scan(ctx.request, extraction.inputs,
+                                                                   self.limits.detect_budget_ms)
+        ctx.findings.extend(relax_generated_secrets(found, extraction.inputs))
 
     def observe(self, ctx: CheckContext, verdict: Verdict) -> None:
         pass

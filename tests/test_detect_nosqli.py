@@ -27,3 +27,27 @@ def test_operator_objects_and_where_js():
 def test_benign_text_passes():
     for v in ("price $gt 5", "costs $in total", "return to sender", "the db.example.com host", "$100 or less"):
         assert operator_in_value(v) < 0 and where_js(v) < 0, v
+
+
+def test_query_documents_between_mesh_workloads_need_company():
+    """A Mongo-style filter one service sends another is ordinary; the user's JSON at the edge
+    is not, and server-side JavaScript ($where) is never."""
+    import json
+
+    from extauthz.config import parse_config
+    from extauthz.engine import Engine
+    from extauthz.request import Hop, Peer, Request
+
+    engine = Engine(parse_config(""))
+    caller = Peer("10.244.1.5", 40000, "spiffe://cluster.local/ns/prod/sa/reports")
+
+    def decision(doc, hop, source=caller):
+        return engine.check(Request(method="POST", path="/api/orders/search", body=json.dumps(doc).encode(),
+                                    headers={"content-type": ("application/json",)}, hop=hop, service="orders",
+                                    source=source)).decision.value
+
+    query = {"filter": {"status": {"$in": ["paid", "shipped"]}, "total": {"$gt": 100}}}
+    assert decision(query, Hop.SIDECAR_INBOUND) == "allow"
+    assert decision(query, Hop.EDGE) == "deny"
+    assert decision(query, Hop.SIDECAR_INBOUND, Peer("10.244.1.5", 40000)) == "deny"  # no identity
+    assert decision({"filter": {"$where": "sleep(5000)"}}, Hop.SIDECAR_INBOUND) == "deny"

@@ -233,3 +233,32 @@ def test_printing_one_string_is_not_an_attack_on_its_own(value):
 def test_printing_something_computed_still_is(value):
     h = hit(value)
     assert h is not None and h.severity >= Severity.HIGH, value
+
+
+@pytest.mark.parametrize("value", [
+    # a bare word before the name: PHP has no `word name(`
+    "Common UNIX Printing System(tm) - BSD commands", "Perl interface to the UNIX syslog(3) calls",
+    "Replacement for old unix crypt(1)", "feature-rich BSD mail(1)", "POSIX-style getopt()",
+    "helper to require() directories", "powerful alternative to var_export()", "Install Thin Client chroot (metapackage)",
+    "Tag Image File Format\n(TIFF), a widely used format", "Ruby Implementation of posix_spawn(2) for faster spawning",
+    # a bare word after a call of words: "unpack (almost) everything"
+    "unpack (almost) everything with one command", "the root XML catalog file (requires debhelper package)",
+])
+def test_calls_written_between_words_of_text_pass(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", [
+    "system('id')", "echo system('id');", "';system('id');//", "x system('cat /etc/passwd')", "print system($_GET[1])",
+    "I don't like gzuncompress/*comment*/()", "system(id) or die()", "@passthru('ls') and 1", "phpinfo()",
+    "return shell_exec($c);",
+])
+def test_calls_in_code_still_block(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)
+
+
+def test_a_call_in_text_stays_visible():
+    h = hit("Common UNIX Printing System(tm) - core library")
+    assert h is not None and h.severity == Severity.MEDIUM and "text" in h.detail

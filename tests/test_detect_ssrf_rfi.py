@@ -152,3 +152,33 @@ def test_bare_internal_hosts_through_decode():
     assert rule_set(DET, request("/get/test?url=localhost4.localdomain4/")) == {("ssrf.internal-host", "HIGH")}
     assert rule_set(DET, request("/fetch?url=127.0.0.1%3A6379%2F")) == {("ssrf.internal-host", "HIGH")}
     assert not rule_set(DET, request("/x?q=12%2F05%2F2020"))
+
+
+def test_mesh_address_space_in_an_east_west_call_needs_company():
+    """Between workloads, cluster names and private addresses are the mesh's own (callbacks,
+    connection strings); from outside, or loopback / metadata / disguised, they stay SSRF."""
+    import json
+
+    from extauthz.config import parse_config
+    from extauthz.engine import Engine
+    from extauthz.request import Hop, Peer
+
+    engine = Engine(parse_config(""))
+    caller = Peer("10.244.1.5", 40000, "spiffe://cluster.local/ns/prod/sa/checkout")
+
+    def verdict(value, hop, source=caller):
+        body = json.dumps({"endpoint": value}).encode()
+        return engine.check(Request(method="POST", path="/api/hooks", headers={"content-type": ("application/json",)},
+                                    body=body, hop=hop, service="orders", source=source))
+
+    for value in ("http://orders.default.svc.cluster.local:8080/hooks/paid", "https://payments.prod.svc.cluster.local/v1/charge",
+                  "http://10.0.3.7:9090/metrics"):
+        east = verdict(value, Hop.SIDECAR_INBOUND)
+        assert east.decision.value == "allow", value
+        assert any(f.rule.startswith("ssrf.internal") for f in east.findings), value  # still recorded
+        assert max(f.severity for f in east.findings) <= Severity.MEDIUM, value
+        assert verdict(value, Hop.EDGE).decision.value == "deny", value  # the same value from outside
+        assert verdict(value, Hop.SIDECAR_INBOUND, Peer("10.244.1.5", 40000)).decision.value == "deny", value
+    for value in ("http://127.0.0.1:15000/quitquitquit", "http://169.254.169.254/latest/meta-data/",
+                  "gopher://10.0.0.9:6379/_FLUSHALL", "redis://cache.prod.svc:6379/0", "http://0x0a000001/admin"):
+        assert verdict(value, Hop.SIDECAR_INBOUND).decision.value == "deny", value

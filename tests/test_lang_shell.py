@@ -159,3 +159,13 @@ def _cpu(fn, value) -> float:
     t0 = request_cpu()
     fn(value)
     return request_cpu() - t0
+
+
+def test_a_group_after_a_word_and_a_space_is_a_parenthetical():
+    cmds = {c.words[0].text: c for c in tokenize("library (openssl) tools").commands}
+    assert cmds["openssl"].parenthetical and cmds["tools"].parenthetical and not cmds["library"].parenthetical
+    for src in ("(id)", "a;(id)", "request(\"cmd\")", "x\n(id)"):
+        group = next(c for c in tokenize(src).commands if c.context == "group")
+        assert not group.parenthetical, src
+    inner = [c for c in tokenize("x (a; id)").commands if c.words[0].text == "id"]
+    assert inner and not inner[0].parenthetical  # a separator inside still starts a command

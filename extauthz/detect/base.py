@@ -9,6 +9,7 @@ scanned once, in linear time, to learn which detectors need a closer look.
 """
 from __future__ import annotations
 
+import threading
 from typing import ClassVar, Iterable, Sequence
 
 from extauthz.decode import Input
@@ -30,6 +31,24 @@ class Detector:
     def scan_request(self, request: Request, inputs: Sequence[Input]) -> Iterable[Finding]:
         """Request-level checks (header combinations, method, probe paths)."""
         return ()
+
+
+_scan = threading.local()
+
+
+def from_mesh_workload() -> bool:
+    """Whether the request being scanned on this thread is an east-west call from a
+    workload the mesh identified (a sidecar hop with the caller's mTLS principal, or the
+    calling workload named on an outbound hop). Detectors whose judgement depends on
+    who speaks read it, e.g. a cluster-internal URL is the mesh's own address space in a
+    call between services, and an SSRF attempt in a request from outside."""
+    return getattr(_scan, "mesh_workload", False)
+
+
+def set_scan_request(request: Request | None) -> None:
+    """Set by DetectorSet.scan around one request's scan (None when it is done)."""
+    _scan.mesh_workload = request is not None and request.hop.direction == "east-west" and bool(
+        request.source.principal or request.source.service)
 
 
 REGISTRY: dict[str, type[Detector]] = {}

@@ -32,11 +32,22 @@ also with `+` read as a space and a literal backslash-n as a line break (how
 a payload reads to an application that decodes it once more).
 Wrappers are followed to the command they run (time, nohup, sudo, env … and
 the sqlite3 shell's `.shell`/`.system` lines).
+
+Text that names programs stays at most MEDIUM (needs company) unless the
+arguments carry strong evidence: a command whose arguments read as a sentence
+or a title ("rsync for commercial cloud storage", "tmux session manager"; a
+capitalised Unix name as in "CURL module for PHP" after one plain word: the
+shell is case-sensitive, cmd.exe is not), a group opened by " (" after a word
+("library (openssl)": sh rejects `word (…)`, prose writes asides so), and a
+Markdown code span around an everyday command with no arguments ("colorful
+`cat`"). Options, subcommand verbs (pip3 install x) and paths keep a command
+line a command line; vocabulary in extauthz/rules/shell_prose.yaml.
 """
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from functools import lru_cache
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from extauthz.decode import Input
@@ -47,6 +58,7 @@ from extauthz.lang.commands import (CommandInfo, command_table, is_bin_dir, path
                                     split_command_word)
 from extauthz.lang.glob import has_magic
 from extauthz.lang.shell import Command, Script, Word, expand_braces, tokenize
+from extauthz.rules import rule_words
 
 MAX_WRAPPER_HOPS = 3
 MAX_REREAD = 1024  # longest value also read with `+` as a space and `\\n` as a line break
@@ -63,6 +75,9 @@ _CODE_OPTIONS = frozenset({"-c", "-e", "-r", "-i", "/c", "/k", "-command", "-enc
 _SHELL_ESCAPES = frozenset({"vi", "vim", "ex", "view", "gdb", "less", "more", "man", "ftp", "ed"})
 # cmd.exe variables that hold a command (%COMSPEC% /c whoami)
 _WINDOWS_VARIABLES = {"%comspec%": "cmd", "%comspec:~0%": "cmd"}
+_DASHES = frozenset({"-", "--", "/", "&", "\u2013", "\u2014"})  # punctuation between words of text ("Go / Python")
+# Evasions are deliberate: a sentence or a parenthetical does not hide its words.
+_DELIBERATE = frozenset({"cmdi.obfuscated-command", "cmdi.reverse-shell", "cmdi.glob-path", "cmdi.alias"})
 _DOT_COMMANDS = frozenset({".shell", ".system"})
 _NETCAT = frozenset({"nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "socat"})
 _WINDOWS_STYLE = frozenset({
@@ -222,8 +237,10 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     info = table.lookup(base)
     why = ""
     # a glob written in the word, or one an unquoted expansion brings in (g=adduse[r];$g)
+    # a glob of nothing but * (a bullet "\n * item") names no command: it expands to whatever the
+    # directory holds; /???/c?t, wh*mi and /*/id spell one out
     if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
-            and (table.glob_known(base) or _glob_allowed()):
+            and (directory or base.strip("*")) and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
     bin_path = bool(directory) and is_bin_dir(directory)
@@ -316,6 +333,80 @@ def _capitalised(r: Resolved) -> bool:
     t = r.word.text
     return len(t) >= 2 and t[0].isupper() and t[1:].islower() and r.info is not None \
         and r.info.name not in _WINDOWS_STYLE and not r.info.powershell
+
+
+def _foreign_case(r: Resolved) -> bool:
+    """A Unix command word with capitals (MySQL, OpenSSL, CURL): a name in text.
+
+    The shell looks commands up case-sensitively and Unix command names are
+    lower case, so `MySQL backend` runs nothing on Linux; cmd.exe and
+    PowerShell ignore case, so their commands are exempt.
+    """
+    t = r.word.text
+    return r.info is not None and any(c.isupper() for c in t) and r.info.name not in _WINDOWS_STYLE \
+        and not r.info.powershell
+
+
+def _plain_word(t: str) -> bool:
+    """A word of text ("library", "sh-compatible", "Python3,", "to/from"): letters first, no path,
+    option or address."""
+    w = t.strip(".,:;!?\"'")
+    return all(len(p) >= 2 and p[0].isalpha() and p[1].isalpha() and p.replace("-", "").isalnum()
+               for p in w.split("/", 1))
+
+
+def _before_aside(cmds: list[Command], idx: int) -> bool:
+    """Whether a parenthetical aside follows the command's words ("GPS mapping (GeoTiff) and …"):
+    `word (…)` does not parse in sh, so neither side of it runs."""
+    return idx + 1 < len(cmds) and cmds[idx + 1].parenthetical and cmds[idx + 1].context == "group" \
+        and cmds[idx + 1].depth == cmds[idx].depth + 1
+
+
+def _code_span(source: str, cmd: Command) -> bool:
+    """A Markdown code span: backticks around the command, set off from the text by spaces or
+    punctuation ("a colorful `cat`", "(see `less`)"), not glued to a word as `x`id`` is."""
+    i, j = cmd.start - 1, cmd.end  # (walks over blanks only: no copy of the value per command)
+    while i >= 0 and source[i] in " \t":
+        i -= 1
+    while j < len(source) and source[j] in " \t":
+        j += 1
+    if i < 0 or source[i] != "`" or source[j:j + 1] != "`":
+        return False
+    outer_before, outer_after = source[i - 1:i] if i else "", source[j + 1:j + 2]
+    return outer_before in ("", " ", "\t", "\n", "(", "[", '"', "'") \
+        and outer_after in ("", " ", "\t", "\n", ")", "]", ".", ",", ":", "!", "?", '"', "'")
+
+
+def _reads_as_sentence(r: Resolved) -> bool:
+    """Whether a command's arguments are words of text ("telnet client with SSL support",
+    "bzip2 is a freely available data compressor"): a description of the program, not a run
+    of it. A command line's arguments are options, paths, files, addresses, numbers and
+    verbs (pip3 install x); a sentence's are mostly plain words: one after a capitalised
+    name, two with a function word of English, else three (extauthz/rules/shell_prose.yaml)."""
+    if not r.args or r.wrapped_by or any(_is_option(t, False) for t in r.args):
+        return False
+    verbs = rule_words("shell_prose.yaml", "verbs")
+    if any(t.lower() in verbs for t in r.args[:2]):
+        return False
+    args = [t for t in r.args if t not in _DASHES]
+    plain = [t.strip(".,:;!?\"'").lower() for t in args if _plain_word(t) or t.lower() in ("a", "i")]
+    if len(plain) <= len(args) - len(plain):
+        return False
+    if _foreign_case(r):
+        return len(plain) >= 1
+    glue = rule_words("shell_prose.yaml", "glue")
+    return len(plain) >= 3 or len(plain) >= 2 and (any(t in glue for t in plain) or _noun_head(plain[-1]))
+
+
+def _noun_head(word: str) -> bool:
+    """A noun closing a title ("session manager", "client library", "recovery toolkit"): a
+    program named, as in a package's one-line description, rather than an argument given."""
+    return len(word) >= 5 and word.endswith(_noun_endings())
+
+
+@lru_cache(maxsize=1)
+def _noun_endings() -> tuple[str, ...]:
+    return tuple(sorted(rule_words("shell_prose.yaml", "noun_endings")))
 
 
 def _program_name(text: str) -> bool:
@@ -484,8 +575,13 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
     source = script.source
     best: Verdict | None = None
 
+    # why the command being judged reads as text, not a command line, and how far its verdicts may go
+    cap, ceiling = "", Severity.MEDIUM
+
     def consider(v: Verdict | None) -> None:
         nonlocal best
+        if v is not None and cap and v.severity > ceiling and v.rule not in _DELIBERATE:
+            v = replace(v, severity=ceiling, detail=f"{v.detail} ({cap})")
         if v is not None and (best is None or v.severity > best.severity):
             best = v
 
@@ -500,9 +596,11 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             # `alias NAME=VALUE` is shell syntax through and through; in a short value it is the payload
             consider(Verdict(Severity.HIGH, "cmdi.alias", cmds[0].start, cmds[-1].end, "alias defined"))
     separators = sum(1 for c in cmds if c.context != "start")
+    sentences = [False] * len(cmds)
     for idx, r in enumerate(resolved):
         cmd = cmds[idx]
         span = (cmd.start, max(cmd.end, cmd.start + 1))
+        cap, ceiling = "", Severity.MEDIUM
         for w in cmd.words:  # /etc/pa[s]swd anywhere is a spelled-out evasion
             if w.glob and ("[" in w.text or "?" in w.text) and _glob_allowed() and path_list().sensitive_glob(w.text):
                 consider(Verdict(Severity.HIGH, "cmdi.glob-path", w.start, w.end, "sensitive path written as a glob"))
@@ -518,6 +616,11 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         if ev.strong == "reverse-shell":
             consider(Verdict(Severity.CRITICAL, "cmdi.reverse-shell", *span, "connection to a remote shell"))
             continue
+        if cmd.parenthetical and not ev.strong:
+            cap = "a parenthetical after a word, not a subshell"
+        elif ev.strong and _foreign_case(r) and _reads_as_sentence(r):
+            # "Puppet module for managing /etc/hosts file": the path is the path rules' business
+            cap, ceiling = "a capitalised name opening a sentence", Severity.LOW
         if info is None:
             if r.obfuscated == _FROM_VARIABLE and cmd.context != "start" and cmd.words[0].expansions:
                 # X=…;$X: whatever X holds, running a variable the value itself just set is the evasion
@@ -526,7 +629,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             elif r.binary_path and cmd.context != "start" and _program_name(r.word.text):
                 consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span,
                                  f"program {r.word.text[:40]} run after {cmd.sep!r}"))
-            elif cmd.context != "start" and ev.strong:
+            elif cmd.context != "start" and ev.strong and not _reads_as_sentence(r):
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, f"unknown command with {ev.strong}"))
             elif cmd.context == "subst" and cmd.sep in ("$(", "<(", ">(") and r.word.text.isalnum() and len(r.word.text) <= 16:
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, "command substitution"))
@@ -559,6 +662,11 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             sev = Severity.CRITICAL if cmd.context != "start" or not weak else Severity.HIGH
             consider(Verdict(sev, "cmdi.command-line", *span, f"{where} with {ev.strong}"))
             continue
+        if not cap and not subcommand and (_reads_as_sentence(r) or _before_aside(cmds, idx) and not ev.weak
+                                                  and (r.args or _foreign_case(r))):
+            cap, sentences[idx] = "its words read as a sentence", True
+            # an everyday word opening a sentence ("file and the package …") is just text
+            ceiling = Severity.LOW if info.weak else Severity.MEDIUM
         if r.binary_path:
             # a whole value that is only an interpreter's or a shell's path is a setting
             # (interpreter: /usr/local/bin/python3, login shell: /bin/bash), not yet a command
@@ -568,7 +676,9 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
                              f"{where}, written with its directory"))
             continue
         if cmd.context == "subst":
-            if not weak or ev.weak or cmd.sep != "`" or payload_shaped:
+            if weak and not r.args and not info.recon and prose - own >= 1 and _code_span(source, cmd):
+                consider(Verdict(Severity.MEDIUM, "cmdi.substitution", *span, f"{where}, a code span in text"))
+            elif not weak or ev.weak or cmd.sep != "`" or payload_shaped:
                 consider(Verdict(Severity.HIGH, "cmdi.substitution", *span, where))
             else:
                 consider(Verdict(Severity.MEDIUM, "cmdi.substitution", *span, where))
@@ -610,8 +720,9 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with arguments"))
         elif not weak and not info.interpreter and (r.args or info.recon):
             consider(Verdict(Severity.MEDIUM, "cmdi.command-line", *span, where))
+    cap = ""
     if (best is None or best.severity < Severity.HIGH) and separators >= 1:
-        consider(_chain(cmds, resolved, source))
+        consider(_chain(cmds, resolved, source, sentences))
     if best is None or best.severity < Severity.HIGH:
         found = find_statement(source, lambda word: table.lookup(word) is not None)
         if found is not None:
@@ -627,9 +738,15 @@ def _abbreviation(cmds: list[Command], resolved: list[Resolved | None], idx: int
         and 0 < amp < len(source) - 1 and source[amp] == "&" and source[amp - 1].isalnum() and source[amp + 1].isalnum()
 
 
-def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str) -> Verdict | None:
-    """Several short commands joined by separators make up most of the value (cd /;cd etc;comm passwd)."""
-    chained = [r for r in resolved if r is not None and r.info is not None and len(r.args) <= 4
+def _chain(cmds: list[Command], resolved: list[Resolved | None], source: str,
+           sentences: list[bool]) -> Verdict | None:
+    """Several short commands joined by separators make up most of the value (cd /;cd etc;comm passwd).
+
+    Parentheticals after a word and sentences are not commands of a chain
+    ("Python client library (Python3)").
+    """
+    chained = [r for r, c, text in zip(resolved, cmds, sentences)
+               if r is not None and r.info is not None and len(r.args) <= 4 and not c.parenthetical and not text
                and not (r.info.powershell and r.info.weak) and len(r.info.name) >= 2]
     if len(chained) < 2:
         return None
@@ -750,6 +867,7 @@ class CommandInjection(Detector):
     def __init__(self) -> None:
         command_table()  # rule files load with the engine, not on the first request
         path_list()
+        rule_words("shell_prose.yaml", "glue"), rule_words("shell_prose.yaml", "verbs"), _noun_endings()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         v = assess(inp.value, inp.kind)

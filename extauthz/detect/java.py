@@ -194,7 +194,8 @@ def _expressions(value: str, names: list[DottedName]) -> Hit | None:
             return Hit(Severity.HIGH, "java.expression", at, at + 40, f"OGNL {marker}")
     for name in names:
         before = value[max(0, name.start - 3):name.start].replace(" ", "")
-        if before.endswith(("T(", "t(")) and (vocab.rooted(name.parts) or name.parts[0] in vocab.danger):
+        if before.endswith(("T(", "t(")) and _type_operator(value, name.start) \
+                and (vocab.rooted(name.parts) or name.parts[0] in vocab.danger):
             return Hit(Severity.HIGH, "java.expression", name.start - 2, name.end, "SpEL type reference T(…)")
         if before.endswith("@") and vocab.rooted(name.parts) and value[name.end:name.end + 1] == "@":
             return Hit(Severity.HIGH, "java.expression", name.start - 1, name.end, "OGNL static member @class@")
@@ -218,6 +219,16 @@ def _expressions(value: str, names: list[DottedName]) -> Hit | None:
                 k += 1
             at = low.find(opener, at + 2)
     return None
+
+
+def _type_operator(value: str, start: int) -> bool:
+    """Whether the T before "(" at a name is SpEL's type operator: a word of its own
+    (T(Runtime), #{T(java.lang.Runtime)}), not a word's last letter ("toolkit (runtime files)")."""
+    k = value.rfind("(", max(0, start - 3), start)
+    k -= 1
+    while k >= 0 and value[k] == " ":
+        k -= 1
+    return k >= 0 and value[k] in "Tt" and (k == 0 or value[k - 1] not in _NAME_CHARS)
 
 
 def _marker_spans(low: str, markers: tuple[str, ...]) -> list[tuple[int, int]]:

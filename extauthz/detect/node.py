@@ -53,8 +53,11 @@ def _serialized(low: str) -> Hit | None:
 def _child_process(low: str, squashed: str) -> Hit | None:
     at = low.find("child_process")
     if at >= 0:
-        return Hit(Severity.HIGH, "node.child-process", at, at + 13, "child_process module")
-    for marker in ("require.main", "mainmodule.require", "process.binding(", "_load(", "module._compile",
+        alone = low.strip(" \t'\"`") == "child_process"  # the name handed to a require(input)
+        sev = Severity.HIGH if alone or _in_code(low, at, at + 13) else Severity.MEDIUM
+        return Hit(sev, "node.child-process", at, at + 13, "child_process module")
+    # require.main reaches the loader through its own require/constructor/_load, not .filename
+    for marker in ("require.main.require", "require.main.constructor", "require.main._", "mainmodule.require", "process.binding(", "_load(", "module._compile",
                    "require.cache"):
         at = squashed.find(marker)
         if at >= 0:
@@ -68,6 +71,26 @@ def _child_process(low: str, squashed: str) -> Hit | None:
     if at >= 0:
         return Hit(Severity.HIGH, "node.child-process", 0, 8, "require through a computed member")
     return None
+
+
+_CODE_BEFORE = frozenset("([{,=:+;")
+_CODE_AFTER = frozenset(".)[]},;:")
+
+
+def _in_code(low: str, start: int, end: int) -> bool:
+    """Whether a module name is used by code (require('child_process'), import … from
+    "child_process", child_process.exec, node:child_process) rather than named in text
+    ("a better `child_process`"): code sits next to brackets, dots or operators once quotes
+    and spaces are skipped."""
+    i = start - 1
+    while i >= 0 and low[i] in " \t'\"`":
+        i -= 1
+    j = end
+    while j < len(low) and low[j] in " \t'\"`":
+        j += 1
+    word_before = low[max(0, i - 5):i + 1]
+    return (i >= 0 and low[i] in _CODE_BEFORE or word_before.endswith((" from", "import", "node")) 
+            or j < len(low) and low[j] in _CODE_AFTER)
 
 
 def _process(low: str, squashed: str) -> Hit | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from extauthz.decode import Input
-from extauthz.detect.base import Detector, register
+from extauthz.detect.base import Detector, from_mesh_workload, register
 from extauthz.finding import Finding, Severity, excerpt
 
 MAX_VALUE = 8192
@@ -112,9 +112,17 @@ class NoSqlInjection(Detector):
         op = operator_in_name(inp.value)
         if op is None:
             return ()
-        sev = Severity.CRITICAL if op in ("where", "function", "accumulator") else Severity.HIGH
+        detail = f"Mongo operator ${op} as a parameter key"
+        if op in ("where", "function", "accumulator"):
+            sev = Severity.CRITICAL  # server-side JavaScript
+        elif inp.kind == "json" and from_mesh_workload():
+            # a query document one service hands another (`{"total": {"$gt": 100}}`); from outside
+            # (the edge judges the user's JSON) the same operator is an injection
+            sev, detail = Severity.MEDIUM, detail + " (east-west call from a mesh workload)"
+        else:
+            sev = Severity.HIGH
         return (Finding("nosqli", "nosqli.operator-key", sev, inp.location, excerpt(inp.value, 0, 64, inp.location),
-                        inp.chain, detail=f"Mongo operator ${op} as a parameter key"),)
+                        inp.chain, detail=detail),)
 
     @staticmethod
     def _f(inp: Input, rule: str, sev: Severity, at: int, detail: str) -> Finding:

@@ -6,7 +6,10 @@ Finding class: "rce" (code execution). Rule ids:
                           base64_decode …) with any call syntax; other PHP
                           functions when written as a call (name(…), comments or
                           newlines between name and "(") — everyday words
-                          (date, max, round) need PHP-looking arguments
+                          (date, max, round) need PHP-looking arguments; a call
+                          written between bare words of text ("Printing System(tm)",
+                          "BSD mail(1)") is one step weaker (MEDIUM), unless it hands
+                          code to a dangerous function (system('id'))
   php.dynamic-call        a call through a variable ($f(…), $_[@-_](…), $o->$m()),
                           a string ("\\x73ystem"(…)) or an expression ((sy.st.em)(…))
   php.concatenated-name   string literals joined into a dangerous function name ('sys'.'tem')
@@ -66,6 +69,7 @@ class Vocabulary:
         self.prefixes = tuple(n.lower() for n in rule_lines("php_prefixes.txt"))
         self.ini = frozenset(n.lower() for n in rule_lines("php_ini.txt"))
         self.english = frozenset(n.lower() for n in rule_lines("php_english.txt"))
+        self.keywords = frozenset(n.lower() for n in rule_lines("php_keywords.txt"))
         self.long_dangerous = tuple(sorted((n for n in self.dangerous if len(n) >= 8), key=len, reverse=True))
         self._tiers: dict[str, str] = {}
 
@@ -352,13 +356,37 @@ def _calls(code: _Code) -> Hit | None:
             sev = Severity.HIGH
         elif "_" in low or (args in ("open", "words") and _single_word_args(code, j) and low not in vocab.english):
             sev = Severity.HIGH  # pg_enter_pipeline_mode (…, exec  (blah)
+        # a comment between name and "(" is deliberate; a line break may be text's own wrap
+        text = not any(g.kind == "comment" for g in gap) and _in_text(code, p, j, args, tier)
+        if text:  # one step down: HIGH needs company, and a spaced "word (words)" aside is barely a hint
+            sev = Severity.MEDIUM if sev >= Severity.HIGH or adjacent or args in ("php", "empty") else Severity.LOW
         hit = Hit(sev, "php.function-call", t.start, tokens[j].end,
-                  f"{t.text.lower()}() called" + (" with comments before (" if obfuscated else ""))
+                  f"{t.text.lower()}() called" + (" with comments before (" if obfuscated else "")
+                  + (" between words of text" if text else ""))
         if best is None or hit.severity > best.severity:
             best = hit
             if sev >= Severity.HIGH:
                 return best
     return best
+
+
+def _in_text(code: _Code, p: int, open_i: int, args: str, tier: str) -> bool:
+    """Whether a call is written in text, not code: PHP has no `word name(` (a bare word
+    before a function's name: "Common UNIX Printing System(tm)", "BSD mail(1)", "helper to
+    require() directories") and no bare word right after a call's ")" ("unpack (almost)
+    everything"), unless the word is a PHP keyword (echo system(…), …) or die()).
+    A dangerous function given code (system('id')) stays a call wherever it is written;
+    the word after counts only for arguments of words."""
+    if args == "php" and tier == "danger":
+        return False
+    tokens, keywords = code.tokens, vocabulary().keywords
+    if p >= 0 and tokens[p].kind == "ident" and tokens[p].text.lower() not in keywords:
+        return True
+    close = code.partner[open_i]
+    if args not in ("words", "open") or close < 0:
+        return False
+    k = code.next[close + 1]
+    return k < len(tokens) and tokens[k].kind == "ident" and tokens[k].text.lower() not in keywords
 
 
 def _one_literal(code: _Code, open_i: int) -> bool:

@@ -6,7 +6,7 @@ from typing import Callable, Mapping, Sequence
 from extauthz.budget import BudgetSpent, CpuBudget, bounded
 from extauthz.decode import Input
 from extauthz.decode.anomalies import LIMITS
-from extauthz.detect.base import REGISTRY, Detector
+from extauthz.detect.base import REGISTRY, Detector, set_scan_request
 from extauthz.detect.prefilter import Prefilter
 from extauthz.finding import Finding, Severity, Source
 from extauthz.request import Request
@@ -45,15 +45,19 @@ class DetectorSet:
             inputs = sorted(inputs, key=_value_length)
         # the prefilter is linear in the input (bounded by the decode limits), outside the budget
         candidates = self._prefilter.candidates_each([inp.value for inp in inputs])
-        if budget_ms <= 0:
-            self._scan(request, inputs, candidates, findings, _never)
+        set_scan_request(request)
+        try:
+            if budget_ms <= 0:
+                self._scan(request, inputs, candidates, findings, _never)
+                return findings
+            # half the budget, counted lazily (no CPU clock read on a cheap request): between
+            # half and all of budget_ms is spent, all of it when the thread is not kept waiting
+            budget = CpuBudget(budget_ms / 2000.0)
+            with bounded(budget):
+                self._scan(request, inputs, candidates, findings, budget.spent)
             return findings
-        # half the budget, counted lazily (no CPU clock read on a cheap request): between
-        # half and all of budget_ms is spent, all of it when the thread is not kept waiting
-        budget = CpuBudget(budget_ms / 2000.0)
-        with bounded(budget):
-            self._scan(request, inputs, candidates, findings, budget.spent)
-        return findings
+        finally:
+            set_scan_request(None)
 
     def _scan(self, request: Request, inputs: Sequence[Input], candidates: list[set[int]],
               findings: list[Finding], spent: Callable[[], bool]) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from extauthz.decode import Input
-from extauthz.detect.base import Detector, register
+from extauthz.detect.base import Detector, from_mesh_workload, register
 from extauthz.detect.raw_markers import raw_markers
 from extauthz.detect.urlparts import (DANGEROUS_SCHEMES, FETCH_SCHEMES, INTERNAL_KINDS, KNOWN_SCHEMES,
                                       BareHost, HostInfo, HostKind, UrlRef, bare_host, classify_host, find_urls)
@@ -34,6 +34,10 @@ FETCH_PARAMS = frozenset(_DATA["fetch_params"])
 # Where a bare internal host name (no scheme) is judged: parameters, bodies and cookies;
 # not headers (in a mesh they name internal hosts legitimately) nor the path.
 MAX_INNER_SCHEME = 16
+# The mesh's own address space: private addresses and cluster names (`orders.prod.svc`).
+# In an east-west call from an identified workload (callbacks, service URLs, connection
+# strings) they are ordinary; loopback, link-local and rebinding names are not.
+MESH_SPACE_KINDS = frozenset({HostKind.PRIVATE, HostKind.INTERNAL_NAME})
 BARE_HOST_KINDS = frozenset({"query", "form", "json", "xml", "multipart", "graphql", "cookie"})
 # Kinds of internal *names* a bare value may name (bare private IPs are common in benign forms).
 _BARE_NAME_KINDS = frozenset({HostKind.LOOPBACK, HostKind.INTERNAL_NAME, HostKind.REBINDING})
@@ -46,6 +50,13 @@ SELF_URL_HEADERS = frozenset({"referer", "origin", "host", ":authority", "x-forw
 OFFSITE_KINDS = frozenset({"query", "form", "json", "xml", "multipart", "graphql", "body"})
 SCRIPT_EXTENSIONS = (".php", ".php3", ".php4", ".php5", ".php7", ".phtml", ".phar", ".inc", ".txt",
                      ".pl", ".py", ".sh", ".cgi", ".jsp", ".jspx", ".asp", ".aspx", ".cfm", ".rb")
+
+
+def _internal_severity(kind: HostKind, suspect: bool) -> tuple[Severity, str]:
+    """HIGH, or MEDIUM with a note for the mesh's own address space in a call between workloads."""
+    if kind in MESH_SPACE_KINDS and not suspect and from_mesh_workload():
+        return Severity.MEDIUM, " (east-west call from a mesh workload)"
+    return Severity.HIGH, ""
 
 
 def _inner_scheme(path: str) -> str:
@@ -119,8 +130,9 @@ class SsrfRfi(Detector):
             # `url=127.0.0.1:6379/`, `target=0x7f000001/admin`: an address with a port or path in a
             # parameter that takes a URL (elsewhere `10.0.0.1/24` or `1/2` is ordinary text)
             if info.kind in INTERNAL_KINDS and leaf in FETCH_PARAMS and (bare.path or bare.port):
-                return self._bare_f(inp, "ssrf.internal-host", Severity.HIGH,
-                                    f"{info.kind.value} address {info.name} named without a scheme")
+                sev, note = _internal_severity(info.kind, info.obfuscated)
+                return self._bare_f(inp, "ssrf.internal-host", sev,
+                                    f"{info.kind.value} address {info.name} named without a scheme{note}")
             return None
         if info.kind not in _BARE_NAME_KINDS and info.kind is not HostKind.METADATA:
             return None
@@ -135,8 +147,8 @@ class SsrfRfi(Detector):
             return self._bare_f(inp, "ssrf.metadata", Severity.CRITICAL, f"cloud metadata service {info.name}")
         if leaf in REDIRECT_PARAMS and info.kind is HostKind.LOOPBACK:
             return self._bare_f(inp, "ssrf.internal-redirect", Severity.LOW, "redirect back to a loopback name")
-        return self._bare_f(inp, "ssrf.internal-host", Severity.HIGH,
-                            f"{info.kind.value} host {info.name} named without a scheme")
+        sev, note = _internal_severity(info.kind, info.obfuscated)
+        return self._bare_f(inp, "ssrf.internal-host", sev, f"{info.kind.value} host {info.name} named without a scheme{note}")
 
     @staticmethod
     def _bare_f(inp: Input, rule: str, sev: Severity, detail: str) -> Finding:
@@ -157,8 +169,9 @@ class SsrfRfi(Detector):
                     and not internal.obfuscated and not ref.confused:
                 return self._f(inp, ref, "ssrf", "ssrf.internal-redirect", Severity.LOW,
                                f"redirect back to {internal.kind.value} host")
-            return self._f(inp, ref, "ssrf", "ssrf.internal-host", Severity.HIGH,
-                           f"{internal.kind.value} host {internal.name}")
+            suspect = internal.obfuscated or ref.confused or ref.scheme in DANGEROUS_SCHEMES
+            sev, note = _internal_severity(internal.kind, suspect)
+            return self._f(inp, ref, "ssrf", "ssrf.internal-host", sev, f"{internal.kind.value} host {internal.name}{note}")
         if any(i.obfuscated and i.ip_literal for i in infos):
             return self._f(inp, ref, "ssrf", "ssrf.obfuscated-ip", Severity.HIGH, "IP address in an unusual spelling")
         # `File::Find`, `URL::Encode`: a Perl, Ruby or C++ name whose first part spells a scheme

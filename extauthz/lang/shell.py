@@ -86,7 +86,11 @@ class Command:
     `context` is how the command position was reached: "start" (beginning of
     the value), "sep" (after ; | || && & or a newline), "subst" (inside $( ),
     backticks, <( ) or >( )) or "group" (inside ( ) or { }). `sep` is the
-    token that opened the position.
+    token that opened the position. `parenthetical` marks the first command of a
+    "(" group that followed a word of the same command and a space (`word (…)`),
+    and what follows its ")": sh rejects that as a syntax error, and prose writes
+    its asides so ("library (openssl)"); code glues a call's "(" to its name
+    (`request("cmd")`, `system(id)`), which stays a group.
     """
 
     context: str
@@ -97,6 +101,7 @@ class Command:
     assignments: list[tuple[str, str]] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
     end: int = 0
+    parenthetical: bool = False
 
 
 @dataclass(slots=True)
@@ -168,11 +173,17 @@ class _Lexer:
                 if s.startswith("((", self.i):  # arithmetic command (( ... ))
                     self.i = self._skip_balanced(self.i + 2, "(", ")", 2)
                     continue
+                aside = cmd.parenthetical or bool(cmd.words) and s[self.i - 1] in " \t"
                 self.i += 1
                 if depth < MAX_DEPTH:
                     self._finish(cmd)
+                    first = len(self.script.commands)
                     self.parse_list("group", "(", depth + 1, ")")
+                    for inner in self.script.commands[first:] if aside else ():
+                        if inner.context == "group" and inner.depth == depth + 1:
+                            inner.parenthetical = True  # the group's own first command; ";" inside still separates
                     cmd = self._new("sep", ")", depth)
+                    cmd.parenthetical = aside
                 continue
             if c == ")":  # unmatched: a stray closer ends the command (as in "a);id")
                 self.i += 1
