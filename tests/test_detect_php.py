@@ -262,3 +262,31 @@ def test_calls_in_code_still_block(value):
 def test_a_call_in_text_stays_visible():
     h = hit("Common UNIX Printing System(tm) - core library")
     assert h is not None and h.severity == Severity.MEDIUM and "text" in h.detail
+
+
+@pytest.mark.parametrize("value", ["anywhere below $HOME (Closes: #940578)", "themes from $XDG_DATA_HOME (Closes: #930031)"])
+def test_a_variable_named_before_an_aside_is_not_a_call(value):
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["$f('id')", "$f ('id')", "$f ($x)", "$_GET[0]($_GET[1])", "$OOO0000O0 (16)",
+                                   "$function\r\n (23)"])
+def test_calls_through_variables_still_block(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ["<?php", "<?php ", "session <?php\n"])
+def test_a_bare_open_tag_with_no_code_is_only_suggestive(value):
+    (f,) = DETECTOR.scan_input(Input("cookie", "session", value))
+    assert (f.rule, f.severity) == ("php.open-tag", Severity.MEDIUM)
+
+
+@pytest.mark.parametrize("value", [
+    "Common UNIX Printing System(tm) - BSD commands", "printf(1) now references printf(3)",
+    "the crypt(3) function", "fix rename(2) regression against samba",
+])
+def test_manual_sections_and_trademarks_are_not_calls(value):
+    v = assess(value)
+    assert v is None or v.severity < Severity.HIGH, (value, v)

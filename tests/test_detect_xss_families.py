@@ -134,6 +134,9 @@ FAMILIES = {
     "document mode": ['<meta http-equiv="X-UA-Compatible" content="IE=5">',
                       '<meta http-equiv="X-UA-Compatible" content="IE=EmulateIE7"><div>',
                       "<meta http-equiv=x-ua-compatible content=ie=8>"],
+    # UTF-8 percent escapes spaced out ("% E3% B0% 80"), then narrowed by a legacy charset
+    "spaced percent escapes": ["% E2% 88% 80% E3% B8% 80% E3% B0% 80script% E3% B8% 80confirm% 281% 29% E3% B0% 80/script",
+                               "% 3Cscript% 3Ealert% 281% 29% 3C/script% 3E"],
     # mojibake the decode layer's NFKC changed further (¸ became a blank and a combining cedilla)
     "normalised mojibake": ["\u00e2\u02c6\u20ac\u00e3 \u0327\u20ac\u00e3\u00b0\u20acscript\u00e3 \u0327\u20acconfirm(1)"
                             "\u00e3\u00b0\u20ac/script\u00e3 \u0327\u20ac"],
@@ -184,7 +187,7 @@ LOOK_ALIKES = [
     '<input pattern="([a-z]+\\.)+[a-z]{2,}" value="example.com">', "parseInt('ff', 16)", "parseInt(x, 36)",
     "`${name} says hi`", "`${total/2}`", '<meta http-equiv="X-UA-Compatible" content="IE=edge">',
     '<meta http-equiv="X-UA-Compatible" content="IE=11">', "[x] online=yes", "it's a 'string'.split('')",
-    "don't'.reverse() that", "<wbr>long<wbr>word",
+    "don't'.reverse() that", "<wbr>long<wbr>word", "10% 20% 30% 40% 50% off", "% 3Cb% 3Ebold% 3C/b% 3E",
 ]
 
 

@@ -237,16 +237,38 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     info = table.lookup(base)
     why = ""
     # a glob written in the word, or one an unquoted expansion brings in (g=adduse[r];$g)
-    # a glob of nothing but * (a bullet "\n * item") names no command: it expands to whatever the
-    # directory holds; /???/c?t, wh*mi and /*/id spell one out
+    # a glob of nothing but wildcards and bracket expressions (a bullet "\n * item", a tag
+    # "[powerpc*]") names no command: it expands to whatever the directory holds; /???/c?t, wh*mi
+    # and /*/id spell one out
     if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
-            and (directory or base.strip("*")) and (table.glob_known(base) or _glob_allowed()):
+            and (directory or _glob_literal(base)) and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
     bin_path = bool(directory) and is_bin_dir(directory)
     if bin_path and has_magic(directory):
         why = why or "globbed directory"
     return info, why, bin_path
+
+
+def _glob_literal(pattern: str) -> bool:
+    """Whether a glob spells part of a name (c?t, w[h]oami, wh*mi, [c][a]t): a letter or digit
+    outside the wildcards, or a bracket expression of one character. One that fixes none
+    ("(???)", "[powerpc*]") runs whatever file of that length the directory holds first."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "[":
+            close = pattern.find("]", i + 2)
+            if close < 0:
+                return True  # an unclosed [ is a literal
+            if close - i == 2:
+                return True  # [c]: one character
+            i = close + 1
+            continue
+        if c.isalnum():
+            return True
+        i += 1
+    return False
 
 
 def _first_command(words: list[Word], variables: dict[str, str]) -> tuple[list[str], list[Word], str]:
@@ -382,8 +404,17 @@ def _reads_as_sentence(r: Resolved) -> bool:
     "bzip2 is a freely available data compressor"): a description of the program, not a run
     of it. A command line's arguments are options, paths, files, addresses, numbers and
     verbs (pip3 install x); a sentence's are mostly plain words: one after a capitalised
-    name, two with a function word of English, else three (extauthz/rules/shell_prose.yaml)."""
-    if not r.args or r.wrapped_by or any(_is_option(t, False) for t in r.args):
+    name, two with a function word of English, else three (extauthz/rules/shell_prose.yaml).
+    Connectives no command takes as an argument (to, with, the, when) make a sentence even
+    around options and paths it names ("Set CFLAGS to -g -O2 for build", "Mount /proc with
+    -o compatible on HURD only")."""
+    if not r.args:
+        return False
+    if _connected(r.args):
+        return True  # "Call python with -S when checking …": a wrapper's too
+    if r.wrapped_by:
+        return False
+    if any(_is_option(t, False) for t in r.args):
         return False
     verbs = rule_words("shell_prose.yaml", "verbs")
     if any(t.lower() in verbs for t in r.args[:2]):
@@ -396,6 +427,17 @@ def _reads_as_sentence(r: Resolved) -> bool:
         return len(plain) >= 1
     glue = rule_words("shell_prose.yaml", "glue")
     return len(plain) >= 3 or len(plain) >= 2 and (any(t in glue for t in plain) or _noun_head(plain[-1]))
+
+
+def _connected(args: list[str]) -> bool:
+    """Two connectives of English among the arguments, or one among mostly plain words."""
+    connectives = rule_words("shell_prose.yaml", "connectives")
+    words = [t.strip(".,:;!?\"'()").lower() for t in args]
+    found = sum(1 for t in words if t in connectives)
+    if found >= 2:
+        return True
+    plain = sum(1 for t in args if _plain_word(t))
+    return found == 1 and plain > len(args) - plain
 
 
 def _noun_head(word: str) -> bool:
@@ -514,8 +556,8 @@ def _template(value: str) -> Verdict | None:
     while at >= 0 and tries < 8:
         tries += 1
         k = at
-        while k > 0 and low[k - 1] in "'\"$ \t":
-            k -= 1  # quotes, ANSI-C quoting and blanks between the frame and the placeholder
+        while k > 0 and low[k - 1] in "'\"$ \t\\":
+            k -= 1  # quotes (also escaped), ANSI-C quoting and blanks between the frame and the placeholder
         before = low[k - 1] if k > 0 else ""
         escaped_break = k >= 2 and low[k - 2] == "\\" and before in "nr"  # a literal \n, expanded later
         after = low[at + len(_PLACEHOLDER):]
@@ -678,6 +720,9 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         if cmd.context == "subst":
             if weak and not r.args and not info.recon and prose - own >= 1 and _code_span(source, cmd):
                 consider(Verdict(Severity.MEDIUM, "cmdi.substitution", *span, f"{where}, a code span in text"))
+            elif not r.args and not info.recon and cmd.sep == "$(" and _foreign_case(r) and r.word.text.isupper():
+                # $(MAKE), $(CC): a Makefile variable; the shell would look for a command named MAKE
+                consider(Verdict(Severity.MEDIUM, "cmdi.substitution", *span, f"{where}, a make variable"))
             elif not weak or ev.weak or cmd.sep != "`" or payload_shaped:
                 consider(Verdict(Severity.HIGH, "cmdi.substitution", *span, where))
             else:
@@ -867,7 +912,9 @@ class CommandInjection(Detector):
     def __init__(self) -> None:
         command_table()  # rule files load with the engine, not on the first request
         path_list()
-        rule_words("shell_prose.yaml", "glue"), rule_words("shell_prose.yaml", "verbs"), _noun_endings()
+        for key in ("glue", "verbs", "connectives"):
+            rule_words("shell_prose.yaml", key)
+        _noun_endings()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         v = assess(inp.value, inp.kind)

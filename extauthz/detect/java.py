@@ -143,7 +143,9 @@ def _class_hits(value: str, names: list[DottedName]) -> Hit | None:
         if danger and (rooted or calls or len(parts) >= 3 and parts[0] in ("java", "javax")):
             return Hit(Severity.HIGH, "java.class-reference", name.start, name.end,
                        f"reference to {'.'.join(parts)[:60]}")
-        if danger and parts[0] in ("processbuilder", "runtime") and len(parts) >= 2:
+        # Runtime.getRuntime, not a file named libpam-runtime.postrm or lib/runtime.js
+        if danger and parts[0] in ("processbuilder", "runtime") and len(parts) >= 2 \
+                and value[name.start - 1:name.start] not in ("-", "/", "\\"):
             return Hit(Severity.HIGH, "java.class-reference", name.start, name.end,
                        f"reference to {'.'.join(parts)[:60]}")
         if rooted and vocab.is_sensitive(parts):

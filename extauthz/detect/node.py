@@ -56,8 +56,9 @@ def _child_process(low: str, squashed: str) -> Hit | None:
         alone = low.strip(" \t'\"`") == "child_process"  # the name handed to a require(input)
         sev = Severity.HIGH if alone or _in_code(low, at, at + 13) else Severity.MEDIUM
         return Hit(sev, "node.child-process", at, at + 13, "child_process module")
-    # require.main reaches the loader through its own require/constructor/_load, not .filename
-    for marker in ("require.main.require", "require.main.constructor", "require.main._", "mainmodule.require", "process.binding(", "_load(", "module._compile",
+    # require.main reaches the loader through its own require/constructor/_load, not .filename;
+    # Module._load( is the loader, utf8_load( a C function named in text
+    for marker in ("require.main.require", "require.main.constructor", "require.main._", "mainmodule.require", "process.binding(", "._load(", "module._compile",
                    "require.cache"):
         at = squashed.find(marker)
         if at >= 0:

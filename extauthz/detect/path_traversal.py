@@ -72,23 +72,21 @@ def _alpha_word(text: str) -> bool:
 
 
 def _named_in_prose(value: str, tok: str) -> bool:
-    """The path is mentioned inside a sentence ("read GECOS entries from /etc/passwd
-    programmatically"), not given as a value: a word before it, and a word after it or
-    enough words around. A file include reads the whole value as the name, so text around
-    the path would break it; a shell or SQL payload that names the file is the cmdi and
-    sqli detectors' to judge. The finding stays, one step weaker (it needs company). A list
-    of files inside a text counts too: the value then reads as prose (_PROSE_WORDS)."""
+    """The path is mentioned in text ("read GECOS entries from /etc/passwd programmatically",
+    a search for "/etc/hosts file"), not given as a value: a word follows it, or the value
+    reads as prose around it (_PROSE_WORDS; a list of files inside a text). A file include
+    reads the whole value as the name, so a word after the path would break it; a shell or
+    SQL payload that names the file is the cmdi and sqli detectors' to judge. The finding
+    stays, one step weaker (it needs company)."""
     start = value.find(tok)
-    if start <= 0:
-        return False
-    before = value[max(0, start - 64):start].rstrip(_OPENERS)
-    if not before[-1:].isspace():
+    if start < 0:
         return False
     tail = value[start + len(tok):start + len(tok) + 64].lstrip(_CLOSERS)
-    prev, following = before.split()[-1:], tail.split()[:1]
-    if prev and following and tail[:1].isspace() and _alpha_word(prev[0].strip(_CLOSERS)) \
-            and _alpha_word(following[0].strip(_CLOSERS)):
+    following = tail.split()[:1]
+    if following and tail[:1].isspace() and _alpha_word(following[0].strip(_CLOSERS)):
         return True
+    if start == 0 or not value[max(0, start - 64):start].rstrip(_OPENERS)[-1:].isspace():
+        return False
     return sum(1 for w in value[:1024].split() if _alpha_word(w.strip(_CLOSERS + _OPENERS))) >= _PROSE_WORDS
 
 

@@ -109,11 +109,16 @@ def vocabulary() -> Vocabulary:
 
 def _open_tag(value: str) -> Hit | None:
     low = value.lower()
+    bare: Hit | None = None
     at = low.find("<?")
     while at >= 0:
         rest = low[at + 2:at + 40]
         if rest.startswith("php") and (len(rest) == 3 or not rest[3].isalnum()):
-            return Hit(Severity.HIGH, "php.open-tag", at, at + 5, "<?php")
+            if low[at + 5:].strip():
+                return Hit(Severity.HIGH, "php.open-tag", at, at + 5, "<?php")
+            # `<?php` and nothing after it (a cookie or a parameter name that is just the tag): no
+            # code to run; suggestive, not an attack on its own
+            bare = Hit(Severity.MEDIUM, "php.open-tag", at, at + 5, "<?php with no code after it")
         if rest.startswith("="):
             return Hit(Severity.HIGH, "php.open-tag", at, at + 3, "<?=")
         stripped = rest.lstrip()
@@ -130,7 +135,7 @@ def _open_tag(value: str) -> Hit | None:
         at = low.find(tag)
         if at >= 0:
             return Hit(Severity.HIGH, "php.open-tag", at, at + len(tag), tag + " block")
-    return None
+    return bare
 
 
 def _serialized_object(value: str) -> Hit | None:
@@ -448,6 +453,7 @@ def _dynamic_calls(code: _Code) -> Hit | None:
     vocab = vocabulary()
     tokens, partner = code.tokens, code.partner
     seen = names = 0
+    aside: Hit | None = None
     for i, t in enumerate(tokens):
         if t.kind != "punct" or t.text != "(":
             continue
@@ -461,6 +467,13 @@ def _dynamic_calls(code: _Code) -> Hit | None:
                 return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through the string {name!r}")
             continue
         if prev.kind == "var":
+            if p + 2 == i and tokens[p + 1].text == " " and _args_kind(code, i) in ("words", "open") \
+                    and code.has_word(i + 1, code.partner[i] if code.partner[i] > i else i + 24):
+                # "below $HOME (Closes: #940578)": a variable named in text, one space, an aside of
+                # words ($f (16), $f\n(23) are calls)
+                aside = aside or Hit(Severity.MEDIUM, "php.dynamic-call", prev.start, t.end,
+                                     f"${prev.text} before an aside of words")
+                continue
             # $f(…), but not the $ of a template ${x}(…) handled below
             return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through ${prev.text}")
         if prev.kind == "punct" and prev.text in (")", "]", "}"):
@@ -493,7 +506,7 @@ def _dynamic_calls(code: _Code) -> Hit | None:
                 k = code.next[j + 1]
                 if k < len(tokens) and tokens[k].text == "(":
                     return Hit(Severity.HIGH, "php.dynamic-call", t.start, tokens[k].end, "method called through a variable")
-    return None
+    return aside
 
 
 def _concatenation(code: _Code) -> Hit | None:

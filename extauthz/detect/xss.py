@@ -425,7 +425,8 @@ def _html(v: str, best: _Best, depth: int) -> None:
                      f"<a data-method={_attr(tag.attrs, 'data-method').strip().lower()}>")
         if best.done:
             return
-    if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and len(tags) > len(closers):
+    if closers and best.v is not None and best.v.severity >= Severity.MEDIUM and any(
+            not t.end_tag and t.name.replace("-", "").replace(":", "").isalnum() for t in tags):
         # "</title><img ...": the value ends the page's element and starts its own markup.
         best.add(Severity.HIGH, best.v.rule, best.v.start, best.v.end, best.v.detail + " after </" + closers[0].name + ">")
 
@@ -699,6 +700,11 @@ def _tag_attribute(v: str, tag: str, attr: HtmlAttr, best: _Best, depth: int) ->
         hit = script_url(value if an != "content" else _meta_url(value))
         if not hit and an in URL_ATTRIBUTES:
             hit = embedded_script_scheme(value) or _scheme_without_colon(value)
+        if not hit and an in URL_ATTRIBUTES and "&#" in value[:64]:
+            # `&#38&#35&#49&#48&#54` (&#106, "j"): references to references, for a layer that decodes twice
+            once = decode_entities(value[:4096])
+            twice = script_url(decode_entities(once)) if "&#" in once else ""
+            hit = twice + " (character references encoded twice)" if twice else ""
         if hit:
             best.add(Severity.HIGH, "script-url", attr.start, attr.end, f"<{tag} {an}={hit}>")
             return

@@ -113,6 +113,13 @@ def _lenient(value: str, v: str, low: str, out: list[Form]) -> None:
         add(unnested)
     if "\x0b" in text and "<" in text:
         add(text.replace("\x0b", " "))  # <script\x0b...>: old IE took a vertical tab for a blank in tags
+    if text.count("% ") >= 4:
+        joined = join_spaced_percent(text)
+        if joined:
+            add(joined)
+            narrowed = narrow_legacy(joined)
+            if narrowed:
+                add(narrowed)
     if not text.isascii():
         repaired = unmojibake(text)
         for t in (text, repaired) if repaired else (text,):
@@ -129,6 +136,35 @@ def _lenient(value: str, v: str, low: str, out: list[Form]) -> None:
 # (`ã¸€` is U+3E00 read as Windows-1252; NFKC turns its `¸` into a blank and a combining cedilla).
 _NFKC_SPACING = (("\u0020\u0327", "\u00b8"), ("\u0020\u0301", "\u00b4"), ("\u0020\u0308", "\u00a8"),
                  ("\u0020\u0304", "\u00af"))
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def join_spaced_percent(text: str) -> str:
+    """`% E3% B0% 80script`: UTF-8 percent escapes with a blank after each `%` (a layer that
+    spaced them out, a filter that looks for `%E3` only), joined and decoded as UTF-8; '' when
+    fewer than four such escapes make bytes."""
+    out = bytearray()
+    escapes = 0
+    i, n = 0, min(len(text), MAX_TEXT)
+    while i < n:
+        c = text[i]
+        if c == "%":
+            j = i + 1
+            while j < n and j - i <= 2 and text[j] == " ":
+                j += 1
+            h = text[j:j + 2]
+            if len(h) == 2 and h[0] in _HEX_DIGITS and h[1] in _HEX_DIGITS:
+                out.append(int(h, 16))
+                escapes += 1
+                i = j + 2
+                continue
+        out.extend(c.encode("utf-8", "replace"))
+        i += 1
+    if escapes < 4:
+        return ""
+    return out.decode("utf-8", "replace")
 
 
 def unmojibake(text: str) -> str:

@@ -88,9 +88,10 @@ class Command:
     backticks, <( ) or >( )) or "group" (inside ( ) or { }). `sep` is the
     token that opened the position. `parenthetical` marks the first command of a
     "(" group that followed a word of the same command and a space (`word (…)`),
-    and what follows its ")": sh rejects that as a syntax error, and prose writes
-    its asides so ("library (openssl)"); code glues a call's "(" to its name
-    (`request("cmd")`, `system(id)`), which stays a group.
+    and what follows the ")" of any group opened after a word: sh rejects that as
+    a syntax error, and prose writes its asides so ("library (openssl)",
+    "sftp(1)/scp(1)"); code glues a call's "(" to its name (`request("cmd")`,
+    `system(id)`), and that group's own command stays one.
     """
 
     context: str
@@ -173,7 +174,8 @@ class _Lexer:
                 if s.startswith("((", self.i):  # arithmetic command (( ... ))
                     self.i = self._skip_balanced(self.i + 2, "(", ")", 2)
                     continue
-                aside = cmd.parenthetical or bool(cmd.words) and s[self.i - 1] in " \t"
+                after_word = bool(cmd.words)
+                aside = cmd.parenthetical or after_word and s[self.i - 1] in " \t"
                 self.i += 1
                 if depth < MAX_DEPTH:
                     self._finish(cmd)
@@ -183,7 +185,7 @@ class _Lexer:
                         if inner.context == "group" and inner.depth == depth + 1:
                             inner.parenthetical = True  # the group's own first command; ";" inside still separates
                     cmd = self._new("sep", ")", depth)
-                    cmd.parenthetical = aside
+                    cmd.parenthetical = aside or after_word  # "sftp(1)/scp(1)": no command follows a call's ")"
                 continue
             if c == ")":  # unmatched: a stray closer ends the command (as in "a);id")
                 self.i += 1
