@@ -50,6 +50,8 @@ ATTACKS = [
     "create user name identified by pass123 temporary tablespace temp", "1 create table x (a int)",
     "1; set @x = 1", "1; set x = 1", "1' limit 1--", "1 limit ?", "1' limit @x--", "' limit (select 1)--",
     "select * from sys.dba_users", "1' union select name from sys.objects--", "sysusers where 1=1",
+    # the probes those documentation fixes must keep
+    "'--", "'#", "' -- -", "'-- abcd", "'+'", "x'+'y", "'abc'::int", "function(foo)::text", "version()::int",
     # catalogue column names with a catalogue
     "table_name FROM all_tables", "1' union select table_name from information_schema.tables--",
 ]
@@ -80,7 +82,18 @@ BENIGN = [
     "net: core: reduce recursion limit value", "Accept only offset channels",
     # quotes, connectives, parentheses and dashes in prose
     "Jones' and Smith's (eds.) work -- see", "He said 'no' or (select one) --", "O'Neil or (like me) --",
-    "Jones' or (maybe) not --", "'a', 'b'='c'", "'x', 'y'", "'key', 'value'",
+    "Jones' or (maybe) not --", "'a', 'b'='c'", "'x', 'y'", "'key', 'value'", "cats' or (like dogs) --",
+    "user's (select) -- list", "Mc'Donald or (someone) --",
+    # code snippets and notes that name SQL
+    "// TODO: read `users`.`id` from the cache", "see `db`.`table` in the docs", "/* select */ x",
+    "SQL: SELECT name FROM users WHERE id = ?", "Tip: use ORDER BY with LIMIT 10", "the `from` and `limit` options",
+    "It's a case when 1 then 2", "(optional) when ready then go", "and/or (optional)", "and price != (see list)",
+    "Don't DR/**/OP it", "a/**/b/**/c", "sys.conf and more", "mysql.cnf or my.cnf",
+    # documentation quoting symbols and comment markers (Python docstrings, /usr/share/doc)
+    "'# of frames cannot be negative'", '" -- " is omitted when lsof finds all the path name components',
+    "'-- this is a comment'", '"-" means the transformation is not supported.', '"+" identifies entries where',
+    "'and *other*", "'   or *sequence*.  When indexed by a Unicode ordinal",
+    "sym1='print-file-var-main.c'::this_version_id", "'abc'::text",
 ]
 
 

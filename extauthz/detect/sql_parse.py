@@ -87,6 +87,7 @@ DEEP_NESTING = 1 << 46  # the structure nests deeper than MAX_DEPTH (subqueries 
 UNCLOSED_GROUP = 1 << 58  # the value ends inside a "(" it opened ("and uid!=("): the application's text goes on in it
 LOGIC_GROUP = 1 << 59  # after the quote: AND/OR, then a group that opens with SELECT or a comparison word, then a comment
 SAME_COMPARE = 1 << 60  # a comparison of the same tokens on both sides: 1=1, '1'='1', a.b=a.b
+OPEN_PHRASE = 1 << 61  # the open literal at the end holds a phrase of 3+ words ('"-" means the file is stdin.')
 CASE_TAIL = 1 << 57  # the break-out goes on as the branches of a CASE: ") when 234 then", "' when 1 then sleep(5) end"
 
 FACT_NAMES = {
@@ -108,7 +109,7 @@ FACT_NAMES = {
     STRING_OPERAND: "string-operand", BREAKOUT_ARITHMETIC: "breakout-arithmetic", LEADING_XOR: "leading-xor",
     STACKED_SELECT: "stacked-select", LOGIC_SELECT: "logic-select", TEXT_MEASURE: "text-measure",
     NUMBER_WITH_MEASURE: "number-with-measure", DANGLING_OPERATOR: "dangling-operator", CASE_TAIL: "case-tail",
-    UNCLOSED_GROUP: "unclosed-group", LOGIC_GROUP: "logic-group", SAME_COMPARE: "same-compare",
+    UNCLOSED_GROUP: "unclosed-group", LOGIC_GROUP: "logic-group", SAME_COMPARE: "same-compare", OPEN_PHRASE: "open-phrase",
 }
 
 
@@ -164,6 +165,10 @@ _PRECEDENCE: dict[str, int] = {
 }
 _LOGIC_WORDS = frozenset({"or", "and", "xor", "||", "&&"})
 _EQUALITY = frozenset({"=", "==", "<=>", ">=", "<=", "like", "glob", "is"})
+# Types a text fails to convert to, so that the error message shows the text (PostgreSQL error-based).
+_FAILING_CASTS = (TYPES - frozenset({"char", "nchar", "varchar", "nvarchar", "varchar2", "nvarchar2", "text", "ntext",
+                                     "clob", "character"})) | frozenset({"int2", "int4", "int8", "float4", "float8",
+                                                                         "uuid", "inet", "regproc", "money"})
 # System schemas whose names are also ordinary words, directories or file names.
 _WORD_SCHEMAS = frozenset({"sys", "mysql", "master", "msdb", "tempdb", "dbo"})
 # Comparison words that open a group in payloads that test for them ("or(glob 1)", "and(regexp 1)").
@@ -371,8 +376,10 @@ class SqlContextParser:
             if toks[k].kind != T.LPAREN:
                 continue
             head = toks[k + 1]
-            if not (head.kind == T.STATEMENT and head.text == "select" or head.kind == T.OPERATOR and head.text in _GROUP_WORDS):
-                continue
+            operand = toks[k + 2] if k + 2 < end else None
+            if not (head.kind == T.STATEMENT and head.text == "select" or head.kind == T.OPERATOR and head.text in _GROUP_WORDS
+                    and operand is not None and operand.kind in (T.NUMBER, T.STRING, T.LPAREN)):
+                continue  # ("or (like dogs) --" is prose: the word compares a constant in payloads, "(glob 1)")
             depth = 0
             for m in range(k, end):
                 kind = toks[m].kind
@@ -642,6 +649,8 @@ class SqlContextParser:
         prec = _PRECEDENCE.get(op, 5)
         if op in _LOGIC_WORDS:
             rhs_start = self.p
+            if self._is(T.OPERATOR, "*"):
+                return None  # "and *other*": emphasis in text; SQL has no "*" operand after a connective
             rhs = self._expr(prec + 1, track=True)
             if rhs is None:
                 if at_breakout and self._word() == "select" and self._peek().kind == T.STATEMENT and (
@@ -837,9 +846,13 @@ class SqlContextParser:
                 elif op == "::":
                     self.facts |= CAST
                     last = self.toks[lhs_end - 1]
-                    if lhs & (CALLED | SUBQ) or last.kind in (T.RPAREN, T.STRING) or (
-                            last.kind == T.LITERAL and last.text in _SESSION_LITERALS):
-                        self.facts |= CAST_ERROR  # current_user::int: the error message names the user
+                    to = self.toks[rhs_start].text
+                    if (lhs & (CALLED | SUBQ) or last.kind == T.RPAREN) and (to in TYPES or to in _FAILING_CASTS) or (
+                            last.kind == T.STRING or last.kind == T.LITERAL and last.text in _SESSION_LITERALS) \
+                            and to in _FAILING_CASTS:
+                        # current_user::int: the error message names the user ("'main.c'::this_version_id"
+                        # is a debugger's scope operator, not a cast that fails)
+                        self.facts |= CAST_ERROR
                 elif op in ("*", "+", "-", "/", "div") and (
                         self._compare_group(lhs_start, lhs_end) or self._compare_group(rhs_start, self.p)):
                     self.facts |= BOOLEAN_NUMBER
@@ -908,7 +921,7 @@ class SqlContextParser:
                 # An open literal at the end: the application's quote closes it.
                 if self.p == self.n - 1:
                     self._open_string_end = True
-                    self.facts |= OPEN_STRING
+                    self.facts |= OPEN_STRING | (OPEN_PHRASE if len(t.text.split(None, 2)) > 2 else 0)
                     self.p += 1
                     return CONST
                 return None

@@ -65,10 +65,23 @@ def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
         if not toks or toks[0].flags & F_UNTERMINATED:
             continue  # never leaves the literal
         data = toks[0].text
+        if not data and len(toks) == 2 and toks[1].kind == T.COMMENT and _sentence(value[toks[1].start:toks[1].end]):
+            continue  # '"# of frames" cannot be negative', '" -- " is omitted when ...': a quoted comment marker in prose
         opening = bool(data.strip()) and data[-1:].isspace()
         token_data = len(data.split()) <= 1  # no blank inside (C speed: the data may be 8 KiB)
         readings.append((SqlContextParser(toks).read(quote, start=1), opening, token_data))
     return readings
+
+
+def _sentence(text: str) -> bool:
+    """Three or more words of letters: the text after a comment marker is prose, not a tool's "-- -" or "#x"."""
+    words = 0
+    for w in text[:200].split():
+        if w.strip("\"'`.,;:()").isalpha():
+            words += 1
+            if words >= 3:
+                return True
+    return False
 
 
 _QUOTE_CHARS = frozenset().union(*(chars for _, chars in _CONTEXTS))
@@ -200,7 +213,7 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
             return Severity.HIGH, "comparison"
         if f & P.CLOSE_PAREN and r.end == P.END_COMMENT:
             return Severity.HIGH, "comment-truncation"
-        if f & P.OPEN_STRING and r.end != P.END_JUNK and (
+        if f & P.OPEN_STRING and r.end != P.END_JUNK and not f & P.OPEN_PHRASE and (
                 f & P.BREAKOUT_ARITHMETIC and r.placed == 2 or f & P.CONCAT and f & P.CALL):
             # "x'+'y", "x'+char(65)+'": the literal joined to another one the application's own quote
             # closes ('x'+'y'): the concatenation probe (MSSQL "+", like "'||'" elsewhere)
