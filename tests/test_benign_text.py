@@ -55,7 +55,8 @@ FORM_VALUES = [
     "`code`", '{"a":1}', "key=value; other=thing", "${HOME}", "%USERPROFILE%", "&nbsp;", "&amp; co",
     "windows\\system32 folder", "C:\\Users\\bob\\Desktop", "~/Documents", "a|b|c", "<br> tag", "how to use <div>",
     # text about files and code
-    "/etc/hosts file", "../ means parent folder", "read GECOS entries from /etc/passwd programmatically",
+    "/etc/hosts file", "../ means parent folder", "curl hair products", "nc state", "bash party", "Fish & Chips",
+    "sh*t happens", "read GECOS entries from /etc/passwd programmatically",
     "File::Find for Raku", "more at <URL:https://www.x.org>",
 ]
 
@@ -104,6 +105,8 @@ GRAPHQL = [
     'query Search($q: String!) { search(query: $q, type: REPOSITORY, first: 20) { edges { node { ... on Repository '
     '{ nameWithOwner } } } } }',
     'query IntrospectionQuery { __schema { queryType { name } types { name kind } } }',
+    'query GetUser($id: ID!, $withPosts: Boolean!) { user(id: $id) { id name posts(first: 5) @include(if: $withPosts) '
+    '{ edges { node { title } } } avatar @skip(if: $lite) } }',
     'mutation { updateProduct(id: 42, data: {price: 19.99, description: "100% cotton, 5\' x 8\'"}) { id } }',
 ]
 

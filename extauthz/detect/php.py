@@ -340,6 +340,8 @@ def _calls(code: _Code) -> Hit | None:
                 # console.log("x"), str.format("a"), Math.log(2): a method call in JavaScript, Python,
                 # Java ...; PHP would read a bare constant glued by "." (PHP 8 stops there)
                 continue
+        if p >= 0 and tokens[p].text == "@" and _named_first_argument(code, j):
+            continue  # @include(if: $x), @skip(if: …): a GraphQL directive (PHP's constructs take no named arguments)
         args = _args_kind(code, j)
         if args == "plural":
             continue
@@ -373,6 +375,16 @@ def _calls(code: _Code) -> Hit | None:
             if sev >= Severity.HIGH:
                 return best
     return best
+
+
+def _named_first_argument(code: _Code, open_i: int) -> bool:
+    """The call's first argument is written `name:` (GraphQL's, and PHP 8's named arguments)."""
+    tokens = code.tokens
+    a = code.next[open_i + 1]
+    if a >= len(tokens) or tokens[a].kind != "ident":
+        return False
+    b = code.next[a + 1]
+    return b < len(tokens) and tokens[b].text == ":"
 
 
 def _in_text(code: _Code, p: int, open_i: int, args: str, tier: str) -> bool:

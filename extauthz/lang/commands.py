@@ -33,6 +33,7 @@ class CommandInfo:
     interpreter: bool
     recon: bool
     powershell: bool
+    english: bool = False  # also an English word ("curl hair", "bash party"): plain words after it are text
 
 
 class CommandTable:
@@ -44,7 +45,7 @@ class CommandTable:
             flags = flags.strip()
             self.by_name[name] = CommandInfo(
                 name=name, weak="w" in flags, wrapper="x" in flags, shell="s" in flags,
-                interpreter="i" in flags, recon="r" in flags, powershell="p" in flags)
+                interpreter="i" in flags, recon="r" in flags, powershell="p" in flags, english="e" in flags)
         self._by_len: dict[int, list[str]] = {}
         for name in self.by_name:
             self._by_len.setdefault(len(name), []).append(name)
