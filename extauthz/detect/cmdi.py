@@ -75,6 +75,7 @@ _CODE_OPTIONS = frozenset({"-c", "-e", "-r", "-i", "/c", "/k", "-command", "-enc
 _SHELL_ESCAPES = frozenset({"vi", "vim", "ex", "view", "gdb", "less", "more", "man", "ftp", "ed"})
 # cmd.exe variables that hold a command (%COMSPEC% /c whoami)
 _WINDOWS_VARIABLES = {"%comspec%": "cmd", "%comspec:~0%": "cmd"}
+_CHAIN_OPERATORS = frozenset({";", "|", "&", "&&", "||"})
 _DASHES = frozenset({"-", "--", "/", "&", "\u2013", "\u2014"})  # punctuation between words of text ("Go / Python")
 # Evasions are deliberate: a sentence or a parenthetical does not hide its words.
 _DELIBERATE = frozenset({"cmdi.obfuscated-command", "cmdi.reverse-shell", "cmdi.glob-path", "cmdi.alias"})
@@ -408,8 +409,10 @@ def _reads_as_sentence(r: Resolved) -> bool:
     Connectives no command takes as an argument (to, with, the, when) make a sentence even
     around options and paths it names ("Set CFLAGS to -g -O2 for build", "Mount /proc with
     -o compatible on HURD only")."""
-    if not r.args:
-        return False
+    if not r.args or r.cmd.context == "sep" and r.cmd.sep in _CHAIN_OPERATORS:
+        return False  # after ; | & && || a command is what an injection writes, words or not
+    if any(_looks_url(t.lower()) or _looks_ip(t.lower()) for t in r.args):
+        return False  # a fetch from an address is the payload, however many words pad it
     if _connected(r.args):
         return True  # "Call python with -S when checking …": a wrapper's too
     if r.wrapped_by:
@@ -430,14 +433,11 @@ def _reads_as_sentence(r: Resolved) -> bool:
 
 
 def _connected(args: list[str]) -> bool:
-    """Two connectives of English among the arguments, or one among mostly plain words."""
+    """Connectives of English among mostly plain words (the options and paths are named)."""
     connectives = rule_words("shell_prose.yaml", "connectives")
-    words = [t.strip(".,:;!?\"'()").lower() for t in args]
-    found = sum(1 for t in words if t in connectives)
-    if found >= 2:
-        return True
+    found = sum(1 for t in args if t.strip(".,:;!?\"'()").lower() in connectives)
     plain = sum(1 for t in args if _plain_word(t))
-    return found == 1 and plain > len(args) - plain
+    return found >= 1 and plain > len(args) - plain
 
 
 def _noun_head(word: str) -> bool:

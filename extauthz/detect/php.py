@@ -394,6 +394,21 @@ def _in_text(code: _Code, p: int, open_i: int, args: str, tier: str) -> bool:
     return k < len(tokens) and tokens[k].kind == "ident" and tokens[k].text.lower() not in keywords
 
 
+MAX_ASIDE = 24  # tokens in a parenthetical aside read after a variable
+
+
+def _aside_of_words(code: _Code, open_i: int) -> bool:
+    """A short "(…)" of plain words and punctuation (no variable, string or call): an aside in
+    text ("$HOME (Closes: #940578)"), read token by token over at most MAX_ASIDE tokens."""
+    close = code.partner[open_i]
+    hi = close if close > open_i else min(len(code.tokens), open_i + 1 + MAX_ASIDE)
+    if hi - open_i > MAX_ASIDE + 1:
+        return False
+    inner = code.tokens[open_i + 1:hi]
+    return any(t.kind == "ident" and t.text.isalpha() for t in inner) \
+        and not any(t.kind in _CODE or t.text == "(" for t in inner)
+
+
 def _one_literal(code: _Code, open_i: int) -> bool:
     """The call's only argument is one string (print("hello"), in a post about Python as
     much as in PHP): an output of that constant is harmless; probes print something
@@ -467,8 +482,7 @@ def _dynamic_calls(code: _Code) -> Hit | None:
                 return Hit(Severity.HIGH, "php.dynamic-call", prev.start, t.end, f"call through the string {name!r}")
             continue
         if prev.kind == "var":
-            if p + 2 == i and tokens[p + 1].text == " " and _args_kind(code, i) in ("words", "open") \
-                    and code.has_word(i + 1, code.partner[i] if code.partner[i] > i else i + 24):
+            if p + 2 == i and tokens[p + 1].text == " " and _aside_of_words(code, i):
                 # "below $HOME (Closes: #940578)": a variable named in text, one space, an aside of
                 # words ($f (16), $f\n(23) are calls)
                 aside = aside or Hit(Severity.MEDIUM, "php.dynamic-call", prev.start, t.end,
