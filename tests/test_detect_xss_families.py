@@ -137,6 +137,11 @@ FAMILIES = {
     # UTF-8 percent escapes spaced out ("% E3% B0% 80"), then narrowed by a legacy charset
     "spaced percent escapes": ["% E2% 88% 80% E3% B8% 80% E3% B0% 80script% E3% B8% 80confirm% 281% 29% E3% B0% 80/script",
                                "% 3Cscript% 3Ealert% 281% 29% 3C/script% 3E"],
+    # out of the attribute and the tag, an unknown element with an attribute of its own (styled all the same)
+    "breakout unknown element": ['"><x style="background:url(\'x\');color:red">XXX</x>', "'><foo title=\"x\" id=a>b</foo>"],
+    # references to references in a URL attribute, for a layer that decodes twice
+    "twice-encoded references": ['<a href="&#38;#106;&#38;#97;&#38;#118;&#38;#97;&#38;#115;&#38;#99;&#38;#114;&#38;#105;'
+                                 '&#38;#112;&#38;#116;&#38;#58;alert(1)">x</a>'],
     # mojibake the decode layer's NFKC changed further (¸ became a blank and a combining cedilla)
     "normalised mojibake": ["\u00e2\u02c6\u20ac\u00e3 \u0327\u20ac\u00e3\u00b0\u20acscript\u00e3 \u0327\u20acconfirm(1)"
                             "\u00e3\u00b0\u20ac/script\u00e3 \u0327\u20ac"],
@@ -187,7 +192,8 @@ LOOK_ALIKES = [
     '<input pattern="([a-z]+\\.)+[a-z]{2,}" value="example.com">', "parseInt('ff', 16)", "parseInt(x, 36)",
     "`${name} says hi`", "`${total/2}`", '<meta http-equiv="X-UA-Compatible" content="IE=edge">',
     '<meta http-equiv="X-UA-Compatible" content="IE=11">', "[x] online=yes", "it's a 'string'.split('')",
-    "don't'.reverse() that", "<wbr>long<wbr>word", "10% 20% 30% 40% 50% off", "% 3Cb% 3Ebold% 3C/b% 3E",
+    "don't'.reverse() that", "<wbr>long<wbr>word", '"><x>', 'say "hi"><foo bar="x">',
+    '<a href="https://example.com/?a=1&#38;b=2">x</a>', '<a href="&#38;#104;ttps://example.com/">x</a>', "10% 20% 30% 40% 50% off", "% 3Cb% 3Ebold% 3C/b% 3E",
 ]
 
 

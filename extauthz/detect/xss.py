@@ -538,8 +538,11 @@ def _breakout_markup(v: str, tags: list[HtmlTag], best: _Best) -> None:
     has words and blanks before them, and `a > b` has no element.
     The element must carry attributes or be followed by content: a bare `'"><b>` ends the value."""
     first = next((t for t in tags if not t.end_tag), None)
-    if first is None or first.start > _BREAKOUT_LEAD_MAX or first.name not in HTML_ELEMENTS:
+    if first is None or first.start > _BREAKOUT_LEAD_MAX:
         return
+    if first.name not in HTML_ELEMENTS and not (first.closed and first.name.isalpha() and any(
+            a.has_value and a.value.strip() and a.name.isalpha() for a in first.attrs)):
+        return  # an unknown element counts with a real attribute (`"><x style="...">`: browsers style it)
     if not first.attrs and (not first.closed or not v[first.end:].strip()):
         return  # `'"><b>` alone is a two-context probe (see _probe); markup needs attributes or content
     lead = v[:first.start]
