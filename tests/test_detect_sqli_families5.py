@@ -52,6 +52,8 @@ ATTACKS = [
     "select * from sys.dba_users", "1' union select name from sys.objects--", "sysusers where 1=1",
     # the probes those documentation fixes must keep
     "'--", "'#", "' -- -", "'-- abcd", "'+'", "x'+'y", "'abc'::int", "function(foo)::text", "version()::int",
+    # NULL as SQL's literal
+    "x' or null--", "admin' or null#", "some text here' or null--", "1' and null is null--",
     # catalogue column names with a catalogue
     "table_name FROM all_tables", "1' union select table_name from information_schema.tables--",
 ]
@@ -94,6 +96,9 @@ BENIGN = [
     "'-- this is a comment'", '"-" means the transformation is not supported.', '"+" identifies entries where',
     "'and *other*", "'   or *sequence*.  When indexed by a Unicode ordinal",
     "sym1='print-file-var-main.c'::this_version_id", "'abc'::text",
+    # "None" is a word, not SQL's NULL (the rule file's null was read by YAML as None); a NULL in prose
+    "cursor: CURSOR or None", "atom: ATOM or None", "focus: WINDOW or PointerRoot or None",
+    "the file descriptor `fd' or NULL if `fd' does not refer",
 ]
 
 
@@ -110,6 +115,11 @@ def test_session5_look_alikes_pass(value: str) -> None:
 @pytest.mark.parametrize("value", ["UN/**/ION", "or/**/der", "and x != y", "and (x = 1)"])
 def test_one_evasive_joint_or_a_bare_condition_is_only_suggestive(value: str) -> None:
     assert severity(value) is Severity.MEDIUM, analyse(value)
+
+
+def test_rule_words_that_yaml_reads_as_values_stay_words() -> None:
+    kinds = {t.text: t.kind for t in tokenize("null on none true")}
+    assert kinds == {"null": "L", "on": "k", "none": NAME, "true": "L"}
 
 
 def test_back_quoted_parts_read_as_one_qualified_name() -> None:

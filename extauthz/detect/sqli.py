@@ -161,7 +161,8 @@ def grade(r: ContextReading, opening: bool = False, token_data: bool = True) -> 
     if f & P.LOGIC_STRONG and (quoted or clean or f & P.CONST_COMPARE):
         return Severity.HIGH, "tautology"
     if not opening and (quoted or clean) and (
-            f & P.LOGIC_BOOL and (quoted or r.end == P.END_COMMENT or f & P.NUMERIC_OPERAND)
+            f & P.LOGIC_BOOL and (quoted and (token_data or r.end != P.END_JUNK) or r.end == P.END_COMMENT
+                                  or f & P.NUMERIC_OPERAND)
             or f & P.LOGIC_TEXT and quoted and clean
             or f & P.LOGIC_CALL and (quoted and token_data or r.end == P.END_COMMENT
                                      or f & P.LEADING_LOGIC and f & P.SYMBOLIC_LOGIC)
