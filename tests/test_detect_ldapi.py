@@ -26,3 +26,19 @@ def test_parameter_names_are_inspected_through_decode():
     from detect_helpers import request, rule_set
     from extauthz.detect.ldapi import LdapInjection
     assert rule_set(LdapInjection(), request("/x?x)(%7C(cn=1")) == {("ldapi.filter-breakout", "HIGH")}
+
+
+def test_a_wildcard_then_a_composite_filter():
+    """`*(|(mail=*))`: the application's (mail=…) becomes a match-all and a filter of the attacker's."""
+    from extauthz.config import parse_config
+    from extauthz.engine import Engine
+    from extauthz.request import Request
+    from urllib.parse import quote_plus
+
+    engine = Engine(parse_config(""))
+    for value in ("*(|(mail=*))", "*(|(objectClass=*))", "*(&(uid=admin)(userPassword=*))", " * ( | (cn=*))"):
+        v = engine.check(Request(path="/login", query="user=" + quote_plus(value)))
+        assert v.decision.value == "deny" and "ldapi.filter-breakout" in v.rules, value
+    for value in ("(|(cn=*))", "*(deprecated)", "* (see notes)", "*(|)", "5*(3+4)"):
+        v = engine.check(Request(path="/login", query="user=" + quote_plus(value)))
+        assert "ldapi.filter-breakout" not in v.rules, value

@@ -5,7 +5,10 @@ structural: a `)` that closes more than the value itself opened (so it closes
 the application's filter), followed by `(` and a filter component (an
 operator `&|!`, or an attribute assertion `attr=`, `attr>=`, `attr~=`,
 `attr:rule:=`). A whole filter passed as a parameter (`(&(a=b)(c=d))`) is
-balanced and is not an injection.
+balanced and is not an injection. A value that starts with a wildcard and then
+opens a composite filter (`*(|(mail=*))`, `*(&(uid=admin)(userPassword=*))`)
+is one too: the application's `(mail=` + value + `)` becomes a match-all
+followed by a filter of the attacker's.
 """
 from __future__ import annotations
 
@@ -64,16 +67,35 @@ def find_breakout(value: str) -> int:
     return -1
 
 
+def find_wildcard_composite(value: str) -> int:
+    """Offset of a leading `*` followed by a composite filter `(&(…`, `(|(…`, `(!(…`, or -1."""
+    s = value[:MAX_VALUE]
+    i = _skip(s, 0)
+    if s[i:i + 1] != "*":
+        return -1
+    j = _skip(s, i + 1)
+    if s[j:j + 1] != "(":
+        return -1
+    k = _skip(s, j + 1)
+    if s[k:k + 1] not in ("&", "|", "!"):
+        return -1
+    m = _skip(s, k + 1)
+    return i if s[m:m + 1] == "(" and _component(s, m + 1) else -1
+
+
 @register
 class LdapInjection(Detector):
     name = "ldapi"
-    triggers = (r"\)\s*[&|!]?\s*\(",)
+    triggers = (r"\)\s*[&|!]?\s*\(", r"^\s*\*\s*\(\s*[&|!]\s*\(")
     kinds = None
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
         at = find_breakout(inp.value)
+        detail = "closes the LDAP filter and opens a new component"
+        if at < 0:
+            at = find_wildcard_composite(inp.value)
+            detail = "a wildcard, then a composite filter of its own"
         if at < 0:
             return ()
         return (Finding("ldapi", "ldapi.filter-breakout", Severity.HIGH, inp.location,
-                        excerpt(inp.value, max(0, at - 16), at + 24, inp.location), inp.chain,
-                        detail="closes the LDAP filter and opens a new component"),)
+                        excerpt(inp.value, max(0, at - 16), at + 24, inp.location), inp.chain, detail=detail),)
