@@ -386,3 +386,15 @@ def test_searches_made_of_a_command_word_and_plain_words_do_not_block(value):
                                    ";curl http://1.2.3.4/x for the win and more"])
 def test_the_same_commands_as_command_lines_still_block(value):
     assert blocked(value), verdict(value)
+
+
+@pytest.mark.parametrize("value", [";who?mi", "|c?t x.txt", "&&una?e -a", "|w[h]oami", "$(w?oami)"])
+def test_a_command_word_globbed_inside_after_a_separator_is_read(value):
+    """The prefilter lets a globbed command word through after a separator, not only known names."""
+    assert blocked(value), verdict(value)
+
+
+@pytest.mark.parametrize("value", ["price: 5 & up*", "Defines Foo.call(*args) which invokes Foo.new(*args)",
+                                   "Tom & J?", "a; b? c"])
+def test_wildcards_at_a_words_end_or_start_are_text(value):
+    assert not blocked(value), verdict(value)

@@ -902,6 +902,9 @@ def _trigger_patterns() -> tuple[str, ...]:
         r"(?:^|[;&|\n(])\s*for[\s/]", r"(?:^|[;|&\n`(])[ \t]*\$[a-z_{]",
         r"\(\)\s*\{", r"\.[\\'\" \t]*(?:shell|system)[ \t'\"]",
         r"(?:[;|&\n\r`(]|\$\()[ \t]*/(?:usr/(?:local/)?)?s?bin/[a-z]",
+        # a command word globbed inside after a separator (`;c?t x`, `&&una?e -a`, `|w[h]oami`); a
+        # wildcard only at a word's end is text's (`yes & no?`, `5 & up*`), at its start code's (`(*args)`)
+        r"(?:[;|&\n\r`(]|\$\()[ \t]*[a-z0-9_]+[?*\[][a-z0-9_?*\[\]!-]*[a-z0-9_]",
         r"/(?:usr/(?:local/)?)?s?bin/[a-z0-9_.-]*[?*\[]", r"/(?:etc|proc|dev|root|bin|sbin|boot|usr|var|tmp)/[a-z0-9_.-]*[?*\[]",
     )
 
