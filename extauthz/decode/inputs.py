@@ -36,6 +36,16 @@ class Input(NamedTuple):
         return f"{self.kind}:{self.name}" if self.name else self.kind
 
 
+def leaf_name(name: str) -> str:
+    """Last component of an Input name (`$.a.file` → file, `x[page]` → page, `/order/note` → note), lower-case."""
+    leaf = name.rsplit(".", 1)[-1].rsplit("/", 1)[-1].lower()
+    if leaf.endswith("]") and "[" in leaf:
+        inner = leaf[leaf.rfind("[") + 1:-1]
+        if inner and not inner.isdigit():
+            return inner
+    return leaf
+
+
 def location_of(kind: str, name: str) -> str:
     """The location string of an Input of this kind and name."""
     return f"{kind}:{name}" if name else kind

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from extauthz.decode import Input
+from extauthz.decode.inputs import leaf_name
 from extauthz.finding import Finding, Severity
 from extauthz.rules import rule_lines, rule_yaml
 
@@ -40,8 +41,7 @@ _EXTRA_WORDS = ("or", "and", "xor", "not", "like", "rlike", "regexp", "union", "
 
 
 def is_secret_name(name: str) -> bool:
-    parts = [p for p in name.replace("[", ".").replace("]", ".").replace("/", ".").split(".") if p]
-    leaf = "".join(c for c in (parts[-1] if parts else "").lower() if c.isalnum())
+    leaf = "".join(c for c in leaf_name(name) if c.isalnum())
     return leaf in _NAMES or leaf.endswith(_NAME_ENDINGS)
 
 

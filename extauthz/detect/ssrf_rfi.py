@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from extauthz.decode import Input
+from extauthz.decode.inputs import leaf_name
 from extauthz.detect.base import Detector, from_mesh_workload, register
 from extauthz.detect.raw_markers import raw_markers
 from extauthz.detect.urlparts import (DANGEROUS_SCHEMES, FETCH_SCHEMES, INTERNAL_KINDS, KNOWN_SCHEMES,
@@ -63,16 +64,6 @@ def _inner_scheme(path: str) -> str:
     """The scheme a wrapped URL starts with (`https` of `url:https://x`), or ""."""
     head, colon, _ = path[:MAX_INNER_SCHEME].partition(":")
     return head if colon and head.isalnum() else ""
-
-
-def _leaf(name: str) -> str:
-    """Last component of an Input name (`$.a.file` → file, `x[page]` → page), lower-case."""
-    leaf = name.rsplit(".", 1)[-1].rsplit("/", 1)[-1].lower()
-    if leaf.endswith("]") and "[" in leaf:
-        inner = leaf[leaf.rfind("[") + 1:-1]
-        if inner and not inner.isdigit():
-            return inner if inner not in ("", "0") else leaf
-    return leaf
 
 
 def _internal_name_trigger() -> str:
@@ -124,7 +115,7 @@ class SsrfRfi(Detector):
         `url=127.0.0.1:6379/`:
         an internal host named without a scheme (the app prepends one). A lone name
         (`localhost` as a search word) counts only in a parameter that takes a URL."""
-        leaf = _leaf(inp.name)
+        leaf = leaf_name(inp.name)
         info = classify_host(bare.host)
         if info.ip_literal and info.kind is not HostKind.METADATA:
             # `url=127.0.0.1:6379/`, `target=0x7f000001/admin`: an address with a port or path in a
@@ -157,7 +148,7 @@ class SsrfRfi(Detector):
 
     def _judge(self, inp: Input, ref: UrlRef, whole: bool) -> Finding | None:
         is_path = inp.kind == "path"
-        leaf = _leaf(inp.name)
+        leaf = leaf_name(inp.name)
         hosts = ((ref.host,) if ref.host else ()) + ref.other_hosts
         infos = [classify_host(h) for h in hosts[:5]]
         internal = _worst_internal(infos)
@@ -174,13 +165,13 @@ class SsrfRfi(Detector):
             return self._f(inp, ref, "ssrf", "ssrf.internal-host", sev, f"{internal.kind.value} host {internal.name}{note}")
         if any(i.obfuscated and i.ip_literal for i in infos):
             return self._f(inp, ref, "ssrf", "ssrf.obfuscated-ip", Severity.HIGH, "IP address in an unusual spelling")
-        # `File::Find`, `URL::Encode`: a Perl, Ruby or C++ name whose first part spells a scheme
-        namespaced = ref.path[:1] == ":" and ref.path[1:2].isalpha()
-        # `<URL:https://example.org>` (RFC 1738's way to quote a URL in text): the `url:` prefix
-        # only matters around a dangerous scheme (`url:file:///etc/passwd`); the inner URL
-        # is found and judged on its own
-        namespaced = namespaced or (ref.scheme == "url" and _inner_scheme(ref.path) in FETCH_SCHEMES)
-        if ref.scheme in DANGEROUS_SCHEMES and not namespaced and (
+        # Not a URL of that scheme: `File::Find`, `URL::Encode` (a Perl, Ruby or C++ name whose
+        # first part spells a scheme), and `<URL:https://example.org>` (RFC 1738's way to quote a
+        # URL in text: the `url:` prefix only matters around a dangerous scheme,
+        # `url:file:///etc/passwd`; the inner URL is found and judged on its own)
+        not_a_url = (ref.path[:1] == ":" and ref.path[1:2].isalpha()) or (
+            ref.scheme == "url" and _inner_scheme(ref.path) in FETCH_SCHEMES)
+        if ref.scheme in DANGEROUS_SCHEMES and not not_a_url and (
                 ref.authority or ref.path[:1] in ("/", "\\") or ":" in ref.path):
             return self._f(inp, ref, "rfi", "rfi.dangerous-scheme", Severity.HIGH, f"{ref.scheme}: URL")
         if ref.confused:
