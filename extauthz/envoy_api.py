@@ -176,5 +176,59 @@ def _upstream_headers(v: Verdict, upstream: UpstreamHeaders) -> Iterable[pb.Head
         yield _header(upstream.decision, v.action.value)
 
 
+# ------------------------------------------------------------ CheckResponse bytes
+#
+# Building the response as protobuf objects and serializing it costs ≈ 10 µs,
+# on every check (mode off included). Almost every answer is an allow whose
+# bytes differ from the previous one's only in the event id: those are made
+# from a template per answer shape (action, score, service, hop, findings'
+# classes and rules, upstream headers) plus the event id's Struct entry, in
+# ≈ 1 µs. Denials and allows that carry the event id in an upstream header are
+# built in full. The tests parse both and compare them field by field.
+
+_TEMPLATES: dict[tuple, tuple[bytes, bytes]] = {}
+_TEMPLATE_CAP = 1024  # answer shapes kept; a config with more just rebuilds some
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _field(tag: bytes, data: bytes) -> bytes:
+    """A length-delimited protobuf field: its tag, the length, the bytes."""
+    return tag + _varint(len(data)) + data
+
+
+def _allow_template(v: Verdict, upstream: UpstreamHeaders | None) -> tuple[bytes, bytes]:
+    """The response without dynamic_metadata, and the metadata Struct's bytes without event_id."""
+    resp = to_response(v, upstream)
+    md = resp.dynamic_metadata
+    del md.fields["event_id"]
+    metadata = md.SerializeToString()
+    resp.ClearField("dynamic_metadata")
+    return resp.SerializeToString(), metadata
+
+
+def response_bytes(v: Verdict, upstream: UpstreamHeaders | None = None) -> bytes:
+    """`to_response(v, upstream).SerializeToString()`, the same message, from a template when it can."""
+    if v.denied or (upstream is not None and upstream.event_id and v.findings):
+        return to_response(v, upstream).SerializeToString()
+    key = (v.action, v.score, v.service, v.hop, upstream, (tuple(v.classes), tuple(v.rules)) if v.findings else ())
+    template = _TEMPLATES.get(key)
+    if template is None:
+        if len(_TEMPLATES) >= _TEMPLATE_CAP:
+            _TEMPLATES.clear()
+        template = _TEMPLATES[key] = _allow_template(v, upstream)
+    head, metadata = template
+    # Struct.fields entry {key: "event_id", value: Value{string_value: event_id}}
+    entry = _field(b"\x0a", b"\x0a\x08event_id" + _field(b"\x12", _field(b"\x1a", v.event_id.encode())))
+    return head + _field(b"\x22", metadata + entry)
+
+
 def parse_check_request(data: bytes) -> pb.CheckRequest:
     return pb.CheckRequest.FromString(data)
