@@ -65,26 +65,23 @@ def to_request(msg: pb.CheckRequest) -> Request:
     attrs = msg.attributes
     http = attrs.request.http
     bad: list[str] = []
-    headers: dict[str, list[str]] = {}
+    headers: dict[str, tuple[str, ...]] = {}
     pseudo: dict[str, str] = {}
-    if http.header_map.headers:  # encode_raw_headers: true keeps repeats and raw bytes
-        pairs: Iterable = ((hv.key, hv.raw_value or hv.value) for hv in http.header_map.headers)
-    else:
-        pairs = http.headers.items()
-    for name, raw in pairs:
-        name = name.lower()
+    # encode_raw_headers: true (our Envoy configs) keeps repeats and raw bytes; else the map
+    pairs = http.header_map.headers or [pb.HeaderValue(key=k, value=v) for k, v in http.headers.items()]
+    for hv in pairs:
+        name = hv.key.lower()
+        raw = hv.raw_value or hv.value
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = decode_text(raw, f"header:{name}", bad)
         if name[:1] == ":":
             pseudo[name] = text
+        elif name in headers:
+            headers[name] += (text,)  # a repeated header: rare, so a new tuple each time is fine
         else:
-            seen = headers.get(name)
-            if seen is None:
-                headers[name] = [text]
-            else:
-                seen.append(text)
+            headers[name] = (text,)
 
     target = decode_text(http.path, "path", bad) if http.path else pseudo.get(":path", "/")
     path, query = split_uri(target)
@@ -103,7 +100,7 @@ def to_request(msg: pb.CheckRequest) -> Request:
         method=(http.method or pseudo.get(":method", "")).upper(),
         path=path,
         query=query,
-        headers={k: tuple(v) for k, v in headers.items()},
+        headers=headers,
         body=body,
         body_truncated=truncated,
         body_size=size,
@@ -121,7 +118,7 @@ def to_request(msg: pb.CheckRequest) -> Request:
     )
 
 
-def _content_length(headers: dict[str, list[str]]) -> int:
+def _content_length(headers: dict[str, tuple[str, ...]]) -> int:
     value = (headers.get("content-length") or [""])[0].strip()
     return int(value) if value.isdigit() and len(value) < 19 else -1
 
