@@ -58,6 +58,9 @@ FORM_VALUES = [
     "/etc/hosts file", "../ means parent folder", "curl hair products", "nc state", "bash party", "Fish & Chips",
     "sh*t happens", "read GECOS entries from /etc/passwd programmatically",
     "File::Find for Raku", "more at <URL:https://www.x.org>",
+    # brackets, colons and FIRST/SKIP words around SQL words (bench/tool_corpus.py families)
+    "[x] done; [ ] select a size", "see [docs] or [faq]; (select one)", "[WIP] drop the old table format",
+    "time: 10:30 from: home", "Re: union meeting at 5:30 (room A)", "select first 10 results, skip 2",
 ]
 
 

@@ -1503,6 +1503,11 @@ class SqlContextParser:
             if self._expr(9) is None:
                 return False
             self._accept_word("percent")
+        for limit_word in ("first", "skip"):  # Firebird / Informix: SELECT FIRST 1 SKIP 0 col FROM ...
+            if self._word() == limit_word and self._is(T.NUMBER, k=1):
+                self.p += 2
+        while self._word() in _SELECT_MODIFIERS:
+            self.p += 1
         # select list
         n_items = 0
         before = self.facts

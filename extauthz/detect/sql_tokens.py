@@ -162,6 +162,9 @@ class SqlTokenizer:
             if quote == "`":
                 end, closed = self._scan_backtick(0)
                 kind = NAME
+            elif quote == "[":
+                end, closed = self._scan_bracket(0)
+                kind = NAME
             else:
                 end, closed = self._scan_string(0, quote)
                 kind = STRING
@@ -285,6 +288,18 @@ class SqlTokenizer:
         j = self.s.find("`", i)
         return (j + 1, True) if j >= 0 else (self.n, False)
 
+    def _scan_bracket(self, i: int) -> tuple[int, bool]:
+        """The end of a [name] whose body starts at i ("]]" is an escaped "]")."""
+        s, n = self.s, self.n
+        while True:
+            j = s.find("]", i)
+            if j < 0:
+                return n, False
+            if j + 1 < n and s[j + 1] == "]":
+                i = j + 2
+                continue
+            return j + 1, True
+
     def _number(self) -> None:
         s, n, start = self.s, self.n, self.i
         i = start
@@ -353,6 +368,13 @@ class SqlTokenizer:
                 self._emit(STRING, s[q + 1: end - 1 if closed else end], start, end, flags)
                 self.i = end
                 return
+        # Informix database:table ("sysmaster:sysdual"): one name, when a name goes on after the colon.
+        if i + 1 < n and s[i] == ":" and s[i + 1] in _ASCII_LETTERS and low and low[0] in _ASCII_LETTERS \
+                and WORD_KINDS.get(low, NAME) == NAME:
+            j = i + 1
+            while j < n and _is_word_char(s[j]):
+                j += 1
+            i = j
         # Qualified names: a.b, a..b (MSSQL default schema), a.`b`.
         while i + 1 < n and s[i] == "." and (_is_word_char(s[i + 1]) or s[i + 1] in ".`"):
             j = i + 1

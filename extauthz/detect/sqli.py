@@ -43,6 +43,7 @@ _CONTEXTS: tuple[tuple[str, frozenset[str]], ...] = (
     ("'", SINGLE_QUOTES),
     ('"', frozenset('"\u201c\u201d')),
     ("`", frozenset("`")),
+    ("[", frozenset("]")),  # SQL Server / Access [bracketed name]
 )
 
 
@@ -65,6 +66,8 @@ def read_contexts(value: str) -> list[tuple[ContextReading, bool, bool]]:
         if not toks or toks[0].flags & F_UNTERMINATED:
             continue  # never leaves the literal
         data = toks[0].text
+        if quote == "[" and ("[" in data or len(data.split()) > 1):
+            continue  # "see [docs] or ...", "a note] then": brackets in text, not one [name] closed early
         if not data and len(toks) == 2 and toks[1].kind == T.COMMENT and _sentence(value[toks[1].start:toks[1].end]):
             continue  # '"# of frames" cannot be negative', '" -- " is omitted when ...': a quoted comment marker in prose
         opening = bool(data.strip()) and data[-1:].isspace()
@@ -84,7 +87,7 @@ def _sentence(text: str) -> bool:
     return False
 
 
-_QUOTE_CHARS = frozenset().union(*(chars for _, chars in _CONTEXTS))
+_QUOTE_CHARS = frozenset().union(*(chars for quote, chars in _CONTEXTS if quote != "["))
 _CONTRACTIONS = ("s", "t", "d", "m", "ll", "re", "ve")
 def _mask_contractions(value: str) -> str:
     """The value with the apostrophes of English contractions and possessives ("user's", "don’t",

@@ -1,0 +1,480 @@
+"""Build an attack corpus from the payload data of real attack tools (sqlmap, wfuzz).
+
+    sudo apt-get install -y sqlmap wfuzz      # Debian packages; data only, nothing is run
+    python bench/tool_corpus.py --out /tmp/tools.jsonl.gz \\
+        [--fragments /tmp/tools-fragments.jsonl.gz]
+    extauthz eval /tmp/tools.jsonl.gz --split dev -j 1 --errors /tmp/tools-err.jsonl
+    extauthz eval /tmp/tools.jsonl.gz --split holdout -j 1     # the reported figure only
+
+Why: the shared corpora are what detection was tuned on; attacks from another source
+show where it does not generalise. Scanners are what a WAF meets most, and their
+payloads are generated from templates, not written by hand.
+
+sqlmap (/usr/share/sqlmap/data/xml): each <test> of payloads/*.xml is rendered the way
+sqlmap's checks send it: a <boundary> whose clause and where match the test, its prefix,
+a space (none before ';' or between brackets, as agent.prefixQuery does), the test's
+request payload, then the test's comment or else the boundary suffix. where=1 keeps an
+original value in front ("42 AND ..."), where=2 puts a negative number there, where=3
+replaces the value. Placeholders get deterministic values from a seeded generator:
+[RANDNUM*] four digits, [RANDSTR*] four letters, [SLEEPTIME] 5, [DELIMITER_*] sqlmap's
+q???q markers, [GENERIC_SQL_COMMENT] '-- xxxx', [ORIGVALUE] the original value. Besides
+the detection payload, the test's exploitation <vector> is rendered too, with
+[INFERENCE] and [QUERY] filled from queries.xml (the DBMS's inference template around
+its banner / current user / schema queries): that is what the bulk of an sqlmap run
+sends once a parameter is found injectable. Quoted literals are escaped per DBMS as
+sqlmap's unescaper does (MySQL 0x hex, PostgreSQL/Oracle CHR()||, SQL Server CHAR()+,
+SQLite CHAR(a,b)) for half of the payloads. UNION tests become ORDER BY probes and
+UNION ALL SELECT with NULL / number columns and one delimiter column. At most
+--per-test boundaries per test (seeded choice), duplicates removed.
+
+wfuzz (/usr/share/wfuzz/wordlist): Injections/*.txt, vulns/sql_inj.txt and (sampled)
+vulns/dirTraversal*.txt with {FILE} filled. The lines are wire text (wfuzz substitutes
+them raw into the URL: '%20' means a space), so in the query and the form body they are
+sent as they are with only characters that cannot be raw percent-encoded; the JSON
+member gets the line percent-decoded once (what an attacker would type; kept as it is when
+the decoded bytes are not UTF-8, e.g. overlong '%c0%af'). Each line is
+categorised by what it is (an XXE document in XML.txt is xxe, an LDAP filter in SQL.txt
+is ldapi; `categorise`). Lines that are not an attack on their own are *fragments* and
+are left out of --out: lines with no recognisable attack shape (no SQL condition or
+statement, markup, traversal or file name, command, entity; e.g. "'test", 'now()',
+'exec xp', '\\x27'), and after decoding 2 characters or fewer, only punctuation
+(`<>"'%;)(&+`), or one bare word or number ('select', '@variable', '0xfffffff',
+'prueba'); the whole of bad_chars.txt is single characters. --fragments writes them (labelled attack) to a
+separate file so they can be counted. The server-product path lists in vulns/ (cgis,
+iis, tomcat, ...) are left out: requesting /server-status is a probe, not a payload.
+
+Each payload becomes three requests: a query parameter, a form field and a JSON member
+of an endpoint that fits the category (/products?id= for sqli, /download?file= for lfi,
+...). Ids are `sqlmap:<sha1>.q|f|j` / `wfuzz:<sha1>.q|f|j`; the split (extauthz.corpus
+in_split) is made by template (sqlmap test title, wfuzz line), and ids are salted so all
+renderings of one template fall on the same side: holdout has templates never seen in dev.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import html
+import json
+import random
+import re
+import sys
+import urllib.parse
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from extauthz.corpus import in_split
+
+SQLMAP_XML = Path("/usr/share/sqlmap/data/xml")
+WFUZZ_LISTS = Path("/usr/share/wfuzz/wordlist")
+SEED = 20261124
+SLEEPTIME = "5"
+GENERIC_COMMENT = "-- [RANDSTR]"
+TRAVERSAL_FILES = ("etc/passwd", "etc/shadow", "boot.ini", "windows/win.ini", "etc/hosts",
+                   "proc/self/environ", "windows/system32/drivers/etc/hosts")
+UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One attack string, its category and the template it came from (the split key)."""
+    source: str      # "sqlmap" | "wfuzz"
+    text: str        # as the attacker means it (decoded)
+    category: str
+    template: str
+    wire: str | None = None  # wfuzz: the line as sent in a URL (may hold %xx)
+
+
+# ---------------------------------------------------------------- sqlmap
+
+@dataclass(frozen=True)
+class Boundary:
+    level: int
+    clause: frozenset[int]
+    where: frozenset[int]
+    ptype: int
+    prefix: str
+    suffix: str
+
+
+@dataclass(frozen=True)
+class SqlTest:
+    title: str
+    stype: int
+    clause: frozenset[int]
+    where: tuple[int, ...]
+    vector: str
+    payload: str
+    comment: str
+    dbms: str
+    char: str = ""
+
+
+def _ints(text: str | None) -> frozenset[int]:
+    """'1,2,3' or '1-8' (sqlmap writes both)."""
+    out: set[int] = set()
+    for part in (text or "0").split(","):
+        lo, _, hi = part.strip().partition("-")
+        if lo:
+            out.update(range(int(lo), int(hi or lo) + 1))
+    return frozenset(out)
+
+
+def _text(el: ET.Element, path: str) -> str:
+    found = el.find(path)
+    return (found.text or "") if found is not None else ""
+
+
+def load_boundaries(xml_text: str) -> list[Boundary]:
+    out = []
+    for b in ET.fromstring(xml_text).iter("boundary"):
+        out.append(Boundary(int(_text(b, "level") or 1), _ints(_text(b, "clause")), _ints(_text(b, "where")),
+                            int(_text(b, "ptype") or 1), _text(b, "prefix"), _text(b, "suffix")))
+    return out
+
+
+def load_tests(xml_text: str) -> list[SqlTest]:
+    out = []
+    for t in ET.fromstring(xml_text).iter("test"):
+        out.append(SqlTest(
+            title=_text(t, "title"), stype=int(_text(t, "stype") or 0), clause=_ints(_text(t, "clause")),
+            where=tuple(sorted(_ints(_text(t, "where")))), vector=_text(t, "vector"),
+            payload=_text(t, "request/payload"), comment=_text(t, "request/comment"),
+            dbms=_text(t, "details/dbms"), char=_text(t, "request/char")))
+    return out
+
+
+def load_queries(xml_text: str) -> dict[str, dict[str, list[str]]]:
+    """Per DBMS: its inference template and a few data queries (banner, user, schemas)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for d in ET.fromstring(xml_text).iter("dbms"):
+        inference = [e.get("query") for e in d.findall("inference") if e.get("query")]
+        queries = [e.get("query") for tag in ("banner", "current_user", "current_db", "hostname")
+                   for e in d.findall(tag) if e.get("query")]
+        for tag in ("dbs", "users", "tables"):
+            for e in d.findall(f"{tag}/blind"):
+                q = e.get("query") or ""
+                if q.count("%d") == 1 and "%s" not in q:
+                    queries.append(q.replace("%d", "0"))
+        out[d.get("value", "")] = {"inference": inference, "queries": queries}
+    return out
+
+
+class Filler:
+    """Deterministic stand-ins for sqlmap's random values."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.start = "q" + "".join(rng.choice("zqxjkvbp") for _ in range(3)) + "q"
+        self.stop = "q" + "".join(rng.choice("zqxjkvbp") for _ in range(3)) + "q"
+        self.marks = ["q" + c + "q" for c in rng.sample("abcdefghijklmnopqrstuvwxyz", 4)]
+
+    def randstr(self) -> str:
+        return "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
+
+    def fill(self, s: str, orig: str, inference: str = "", query: str = "") -> str:
+        s = s.replace("[GENERIC_SQL_COMMENT]", GENERIC_COMMENT)
+        fixed = {"[DELIMITER_START]": self.start, "[DELIMITER_STOP]": self.stop, "[SLEEPTIME]": SLEEPTIME,
+                 "[DELAYED]": SLEEPTIME, "[AT_REPLACE]": self.marks[0], "[SPACE_REPLACE]": self.marks[1],
+                 "[DOLLAR_REPLACE]": self.marks[2], "[HASH_REPLACE]": self.marks[3],
+                 "[INFERENCE]": inference, "[QUERY]": query, "[ORIGINAL]": orig,
+                 "[ORIGVALUE]": orig if orig.isdigit() else f"'{orig}'"}
+        for k, v in fixed.items():
+            s = s.replace(k, v)
+        for mark in sorted(set(re.findall(r"\[RANDNUM\d*\]", s))):
+            s = s.replace(mark, str(self.rng.randint(1000, 9999)))
+        for mark in sorted(set(re.findall(r"\[RANDSTR\d*\]", s))):
+            s = s.replace(mark, self.randstr())
+        return s
+
+
+_QUOTED = re.compile(r"'([A-Za-z0-9]{1,40})'")
+
+
+def escape_literals(sql: str, dbms: str) -> str:
+    """Quoted literals in the DBMS's no-quote spelling, as sqlmap's unescaper writes them."""
+    def one(m: re.Match[str]) -> str:
+        codes = [ord(c) for c in m.group(1)]
+        if dbms == "MySQL":
+            return "0x" + m.group(1).encode().hex()
+        if dbms in ("PostgreSQL", "Oracle"):
+            return "(" + "||".join(f"CHR({c})" for c in codes) + ")"
+        if dbms in ("Microsoft SQL Server", "Sybase"):
+            return "+".join(f"CHAR({c})" for c in codes)
+        if dbms == "SQLite":
+            return "CHAR(" + ",".join(str(c) for c in codes) + ")"
+        return m.group(0)
+    return _QUOTED.sub(one, sql)
+
+
+def bind(prefix: str, body: str, comment: str, suffix: str, where: int, stype: int, clause: frozenset[int]) -> str:
+    """prefix + payload + comment-or-suffix, spaced as agent.prefixQuery / suffixQuery do."""
+    if where == 3:
+        head = ""
+    elif stype == 4 or clause in (frozenset({2, 3}), frozenset({2}), frozenset({3})):
+        head = prefix
+    else:
+        head = prefix
+        if not (body.startswith(";") or (head and head[-1] in "()" and body[:1] in "()") or head.endswith("(")):
+            head += " "
+    out = head + body
+    if comment:
+        out += comment
+    elif suffix and where != 3:
+        if out[-1:].isalnum() and suffix[:1].isalnum():
+            out += " "
+        out += suffix
+    return re.sub(r";\W*;", ";", out)
+
+
+_CATEGORY_BY_STYPE = {1: "boolean", 2: "error", 3: "inline", 4: "stacked", 5: "time", 6: "union"}
+
+
+def _orig_value(ptype: int, rng: random.Random) -> str:
+    return str(rng.randint(1, 200)) if ptype == 1 else rng.choice(["books", "admin", "blue", "smith"])
+
+
+def _union_bodies(test: SqlTest, f: Filler, rng: random.Random, dbms: str) -> list[str]:
+    col_char = {"[CHAR]": "NULL", "NULL": "NULL"}.get(test.char, str(rng.randint(1000, 9999)))
+    bodies = [f"ORDER BY {rng.randint(1, 12)}"]
+    for count in rng.sample(range(1, 11), 2):
+        pos = rng.randrange(count)
+        marker = f"CONCAT('{f.start}','{f.randstr()}{f.randstr()}','{f.stop}')"
+        if dbms in ("PostgreSQL", "Oracle"):
+            marker = f"'{f.start}'||'{f.randstr()}'||'{f.stop}'"
+        elif dbms == "Microsoft SQL Server":
+            marker = f"'{f.start}'+'{f.randstr()}'+'{f.stop}'"
+        cols = ",".join(marker if i == pos else col_char for i in range(count))
+        tail = " FROM DUAL" if dbms == "Oracle" else ""
+        bodies.append(f"UNION ALL SELECT {cols}{tail}")
+    return bodies
+
+
+def sqlmap_payloads(xml_dir: Path = SQLMAP_XML, per_test: int = 3, seed: int = SEED) -> list[Payload]:
+    rng = random.Random(seed)
+    f = Filler(rng)
+    boundaries = load_boundaries((xml_dir / "boundaries.xml").read_text())
+    queries = load_queries((xml_dir / "queries.xml").read_text()) if (xml_dir / "queries.xml").exists() else {}
+    dbms_names = sorted(q for q in queries if queries[q]["inference"]) or ["MySQL"]
+    out: dict[str, Payload] = {}
+    for xml in sorted((xml_dir / "payloads").glob("*.xml")):
+        for test in load_tests(xml.read_text()):
+            fits = [b for b in boundaries
+                    if (test.clause == {0} or b.clause == {0} or test.clause & b.clause)
+                    and set(test.where) & b.where]
+            if test.where == (3,) or not fits:
+                fits = [Boundary(1, frozenset({0}), frozenset({3}), 1, "", "")]
+            chosen = rng.sample(fits, min(per_test, len(fits)))
+            dbms = test.dbms or rng.choice(dbms_names)
+            info = queries.get(dbms) or queries.get("MySQL") or {"inference": [], "queries": []}
+            for i, b in enumerate(chosen):
+                where = rng.choice([w for w in test.where if w in b.where] or list(test.where))
+                orig = _orig_value(b.ptype, rng)
+                bodies = []
+                if test.stype == 6:
+                    bodies = _union_bodies(test, f, rng, dbms)
+                else:
+                    if test.payload:
+                        bodies.append(f.fill(test.payload, orig))
+                    if i == 0 and test.vector and ("[INFERENCE]" in test.vector or "[QUERY]" in test.vector):
+                        query = rng.choice(info["queries"] or ["SELECT 1"])
+                        inference = ""
+                        if info["inference"]:
+                            inference = (info["inference"][0].replace("%s", query)
+                                         .replace("%d", str(rng.randint(1, 12)), 1)
+                                         .replace("%d", str(rng.choice((64, 96, 112))))
+                                         .replace("%c", rng.choice("eimr")))
+                        bodies.append(f.fill(test.vector, orig, inference, query))
+                for body in bodies:
+                    if rng.random() < 0.5:
+                        body = escape_literals(body, dbms)
+                    comment = f.fill(test.comment, orig) if test.comment else ""
+                    bound = bind(f.fill(b.prefix, orig), body, comment, f.fill(b.suffix, orig), where,
+                                 test.stype, test.clause)
+                    lead = orig if where == 1 else f"-{rng.randint(1000, 9999)}" if where == 2 else ""
+                    text = lead + bound
+                    out.setdefault(text, Payload("sqlmap", text, "sqli", f"{xml.stem}/{test.title}"))
+    return list(out.values())
+
+
+# ---------------------------------------------------------------- wfuzz
+
+_WORD = re.compile(r"[\w@.+\-]+")
+
+
+def unquote_once(line: str) -> str:
+    return urllib.parse.unquote(line, errors="replace")
+
+
+def json_value(line: str) -> str:
+    """The line percent-decoded once, or as it is when that is not UTF-8 (JSON cannot carry %c0%af)."""
+    try:
+        return urllib.parse.unquote_to_bytes(line).decode("utf-8")
+    except UnicodeDecodeError:
+        return line
+
+
+def is_fragment(line: str) -> bool:
+    """Not an attack on its own: tiny, only punctuation, or one bare word or number."""
+    text = html.unescape(unquote_once(line)).strip()
+    if len(text) <= 2:
+        return True
+    if not any(c.isalnum() for c in text):
+        return True
+    return _WORD.fullmatch(text) is not None
+
+
+_KINDS = (  # trusted data (the tool's own lists), so Python re is fine here
+    ("xxe", re.compile(r"<!ENTITY|<!DOCTYPE", re.I)),
+    ("rce", re.compile(r"<!--#exec|\$\(|`\w+`|[|;]\s*(?:id|ls|dir|cat|read|netstat|/bin/)\b"
+                       r"|/bin/(?:cat|ls|id|sh)\b|phpinfo\(", re.I)),
+    ("xss", re.compile(r"script|<img|<iframe|<xss|<xml|<html|alert|<p>|&lt;|&#0*60|&#x0*3c|\\x3c", re.I)),
+    ("ldapi", re.compile(r"\*\(\||\(\|\(|\(&\(", re.I)),
+    ("lfi", re.compile(r"\.\.[/\\]|%2e%2e|%c0%af|%5c\.\.|/etc/(?:passwd|shadow|hosts)|boot\.ini|win\.ini"
+                       r"|global\.asa|\.\.%|%c0%ae|%c0%2e|%25c0%25ae|%uff0e|etc/(?:passwd|shadow|hosts)|proc/self/environ", re.I)),
+    ("crlf", re.compile(r"%0d%0a[\w-]+:", re.I)),
+    ("sqli", re.compile(r"\b(?:or|and)\b\s*\(?\s*['\"\w]+(?:\(\))?\s*(?:=|like)|union\s+(?:all\s+)?select|select\s*(?:\*|top\b)"
+                        r"|;\s*select\b|exec\s+(?:master\.\.|xp_|sp_)|xp_cmdshell|order\s+by\s+\d|'\s*(?:--|#|;)"
+                        r"|utl_http|\bor\s+\(?exists", re.I)),
+    ("other", re.compile(r"%\d*\.?\d*x\||name\(\)|child::", re.I)),  # format string, XPath
+)
+
+
+def categorise(line: str) -> str | None:
+    """What the line is an attack on, or None when nothing in it says."""
+    text = re.sub(r"/\*.*?\*/", " ", unquote_once(line))  # SQL comments as whitespace
+    for cat, pattern in _KINDS:
+        if pattern.search(text) or pattern.search(line):
+            return cat
+    return None
+
+
+def wire_form(line: str) -> str:
+    """The line as wfuzz puts it in a URL: %xx kept, characters that cannot be raw encoded."""
+    out = []
+    for i, c in enumerate(line):
+        if c == "%" and re.fullmatch(r"[0-9A-Fa-f]{2}", line[i + 1:i + 3] or ""):
+            out.append(c)
+        elif c.isascii() and (c.isalnum() or c in "-._~!$'()*,;:@/?"):
+            out.append(c)
+        else:
+            out.append(urllib.parse.quote(c, safe=""))
+    return "".join(out)
+
+
+def wfuzz_lines(root: Path = WFUZZ_LISTS, traversal_sample: int = 300, seed: int = SEED) -> Iterator[tuple[str, str]]:
+    """(line, list name) from the injection lists."""
+    rng = random.Random(seed)
+    for path in sorted((root / "Injections").glob("*.txt")):
+        for line in path.read_text(errors="replace").splitlines():
+            yield line, path.name
+    sql = root / "vulns" / "sql_inj.txt"
+    if sql.exists():
+        for line in sql.read_text(errors="replace").splitlines():
+            yield line, sql.name
+    traversal = []
+    for path in sorted((root / "vulns").glob("dirTraversal*.txt")):
+        for line in path.read_text(errors="replace").splitlines():
+            if line and not line.startswith("#") and "{FILE}" in line:
+                traversal.append((line, path.name))
+    for line, name in rng.sample(traversal, min(traversal_sample, len(traversal))):
+        yield line.replace("{FILE}", rng.choice(TRAVERSAL_FILES)), name
+
+
+def wfuzz_payloads(root: Path = WFUZZ_LISTS, traversal_sample: int = 300, seed: int = SEED) -> tuple[list[Payload], list[Payload]]:
+    """(attacks, fragments), deduplicated by line."""
+    attacks: dict[str, Payload] = {}
+    fragments: dict[str, Payload] = {}
+    for line, _name in wfuzz_lines(root, traversal_sample, seed):
+        line = line.rstrip("\r\n")
+        if not line.strip() or line in attacks or line in fragments:
+            continue
+        category = categorise(line)
+        p = Payload("wfuzz", json_value(line), category or "other", line, wire_form(line))
+        (fragments if category is None or is_fragment(line) else attacks)[line] = p
+    return list(attacks.values()), list(fragments.values())
+
+
+# ---------------------------------------------------------------- requests
+
+_ENDPOINTS = {  # category -> (GET path, query parameter, form path, form field, JSON path, JSON member)
+    "sqli": ("/products", "id", "/login", "username", "/api/orders/search", "customer"),
+    "xss": ("/search", "q", "/comments", "comment", "/api/profile", "bio"),
+    "lfi": ("/download", "file", "/reports/render", "template", "/api/export", "path"),
+    "rce": ("/tools/ping", "host", "/admin/diagnostics", "target", "/api/jobs", "command"),
+    "xxe": ("/import", "data", "/import", "document", "/api/import", "xml"),
+    "ldapi": ("/directory", "user", "/directory/search", "filter", "/api/users/lookup", "name"),
+}
+
+
+def split_id(source: str, text: str, template: str, placement: str) -> str:
+    """`source:<sha1 of text>.<placement>`, salted until it lands on its template's side of the split."""
+    digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:16]
+    want = in_split(f"{source}-template:{template}", "holdout")
+    for salt in range(200):
+        rid = f"{source}:{digest}.{placement}" + (str(salt) if salt else "")
+        if in_split(rid, "holdout") == want:
+            return rid
+    raise AssertionError("no salt found")  # 200 tries at p=0.2/0.8 do not all fail
+
+
+def requests_for(p: Payload) -> list[dict]:
+    get_path, qname, form_path, field, json_path, member = _ENDPOINTS.get(p.category, _ENDPOINTS["xss"])
+    wire = p.wire if p.wire is not None else urllib.parse.quote(p.text, safe="-_.~()*,'=:")
+    form_value = p.wire if p.wire is not None else urllib.parse.quote_plus(p.text, safe="-_.~()*,'")
+    host = ["Host", "shop.example.com"]
+    agent = ["User-Agent", UA]
+    common = {"source": p.source, "label": "attack", "category": p.category}
+    return [
+        dict(common, id=split_id(p.source, p.text, p.template, "q"), method="GET",
+             uri=f"{get_path}?{qname}={wire}&lang=en", headers=[host, agent], body="", placement="query"),
+        dict(common, id=split_id(p.source, p.text, p.template, "f"), method="POST", uri=form_path,
+             headers=[host, agent, ["Content-Type", "application/x-www-form-urlencoded"]],
+             body=f"{field}={form_value}&submit=Send", placement="form"),
+        dict(common, id=split_id(p.source, p.text, p.template, "j"), method="POST", uri=json_path,
+             headers=[host, agent, ["Content-Type", "application/json"]],
+             body=json.dumps({"page": 1, member: p.text}), placement="json"),
+    ]
+
+
+def write(path: str, payloads: Iterable[Payload]) -> int:
+    n = 0
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for p in payloads:
+            for r in requests_for(p):
+                fh.write(json.dumps(r) + "\n")
+                n += 1
+    return n
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="/tmp/tools.jsonl.gz")
+    ap.add_argument("--fragments", help="also write the wfuzz lines that are not attacks on their own here")
+    ap.add_argument("--per-test", type=int, default=3, help="sqlmap boundaries per test")
+    ap.add_argument("--sqlmap", type=Path, default=SQLMAP_XML)
+    ap.add_argument("--wfuzz", type=Path, default=WFUZZ_LISTS)
+    args = ap.parse_args()
+    if not (args.sqlmap / "boundaries.xml").exists() or not (args.wfuzz / "Injections").is_dir():
+        print("sqlmap or wfuzz data not found (apt-get install sqlmap wfuzz)", file=sys.stderr)
+        return 1
+    sql = sqlmap_payloads(args.sqlmap, args.per_test)
+    attacks, fragments = wfuzz_payloads(args.wfuzz)
+    n = write(args.out, sql + attacks)
+    counts: dict[str, int] = {}
+    for p in sql + attacks:
+        counts[f"{p.source}/{p.category}"] = counts.get(f"{p.source}/{p.category}", 0) + 1
+    print(f"{n} requests ({len(sql)} sqlmap + {len(attacks)} wfuzz payloads x 3) in {args.out}: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if args.fragments:
+        m = write(args.fragments, fragments)
+        print(f"{m} requests ({len(fragments)} wfuzz fragments x 3) in {args.fragments}")
+    else:
+        print(f"{len(fragments)} wfuzz fragments left out (--fragments to write them)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Attack families that bench/tool_corpus.py (sqlmap templates, wfuzz lists) showed missed, with look-alikes."""
+from __future__ import annotations
+
+import pytest
+
+from extauthz.decode import Input
+from extauthz.detect.path_traversal import PathTraversal
+from extauthz.detect.pathnorm import resolve
+from extauthz.detect.sql_tokens import NAME, tokenize
+from extauthz.detect.sqli import analyse
+from extauthz.finding import Severity
+
+
+def blocks(value: str) -> bool:
+    v = analyse(value)
+    return v is not None and v.severity >= Severity.HIGH
+
+
+SQLI = [
+    # Informix database:table names (sqlmap's Informix payloads read sysmaster:sysdual)
+    "(SELECT COUNT(*) FROM SYSMASTER:SYSPAGHDR)",
+    "(SELECT (CASE WHEN (2537=2537) THEN 96 ELSE 2537 END) FROM SYSMASTER:SYSDUAL)",
+    "1 AND 3=(SELECT COUNT(*) FROM sysmaster:informix.systables)",
+    "x' AND 1=(SELECT 1 FROM sysmaster:sysdual)--",
+    # a value inside an SQL Server / Access [bracketed name] that closes it and goes on as SQL
+    "books]-(SELECT 0 WHERE 3087=3087 AND ELT(9342=9342,SLEEP(5)))|[books",
+    "books]-(SELECT 0 WHERE 6266=6266;CALL REGEXP_SUBSTRING(REPEAT(RIGHT(CHAR(1183),0),500000000),NULL))|[books",
+    "name] FROM users; DROP TABLE users--",
+    "col] = 1 UNION SELECT password FROM users--",
+    # Firebird / Informix SELECT FIRST n SKIP m
+    "(SELECT FIRST 1 SKIP 0 DISTINCT(RDB$USER) FROM RDB$USER_PRIVILEGES)",
+    "IIF((ASCII_VAL(SUBSTRING((SELECT FIRST 1 SKIP 0 DISTINCT(RDB$USER) FROM RDB$USER_PRIVILEGES) FROM 4 FOR 1))>112),"
+    "(SELECT COUNT(*) FROM RDB$FIELDS AS T1,RDB$TYPES AS T2,RDB$COLLATIONS AS T3),0)",
+    "1 AND (SELECT FIRST 1 name FROM users)='a'",
+]
+
+BENIGN = [
+    "note:this is fine, select:all", "time: 10:30 from: home", "Re: meeting at 5:30 (room A)",
+    "[link] (see notes) select the best", "[x] done; [ ] select a size", "see [1] and [2] for details",
+    "see [docs] or [faq]; (select one)", "[WIP] drop the old table format (follow-up)",
+    "the first 1 skip 2 select", "select first 10 results", "first 3 skip 1 then select",
+]
+
+
+@pytest.mark.parametrize("value", SQLI)
+def test_tool_sqli_families_block(value: str) -> None:
+    assert blocks(value), analyse(value)
+
+
+@pytest.mark.parametrize("value", BENIGN)
+def test_tool_sqli_look_alikes_pass(value: str) -> None:
+    assert not blocks(value), analyse(value)
+
+
+def test_informix_database_qualified_name_is_one_name() -> None:
+    toks = tokenize("from sysmaster:sysdual where")
+    assert [(t.kind, t.text) for t in toks[1:2]] == [(NAME, "sysmaster:sysdual")]
+    # a keyword before the colon, a digit after it, a bind parameter: not a qualified name
+    assert [t.text for t in tokenize("select:all")][:1] == ["select"]
+    assert "10" in [t.text for t in tokenize("at 10:30")]
+    assert [t.text for t in tokenize("where id = :id")][-1] == "id"
+
+
+def test_bracketed_name_context_needs_its_closing_bracket() -> None:
+    assert not blocks("books-(SELECT 0 WHERE 1=1 AND ELT(1=1,SLEEP(5)))|[books") or blocks(
+        "books]-(SELECT 0 WHERE 1=1 AND ELT(1=1,SLEEP(5)))|[books")
+    toks = tokenize("a]]b] or 1=1", "[")
+    assert toks[0].kind == NAME and toks[0].text == "a]]b"
+
+
+DET = PathTraversal()
+
+
+@pytest.mark.parametrize("value", [
+    "..%u2216..%u2216etc/passwd", "..\u2216..\u2216..\u2216etc/passwd", "..\uff3c..\uff3cwindows\uff3cwin.ini",
+    "..\ufe68..\ufe68boot.ini",
+])
+def test_backslash_lookalikes_separate_like_a_backslash(value: str) -> None:
+    findings = list(DET.scan_input(Input("query", "file", value)))
+    assert any(f.severity >= Severity.HIGH for f in findings), findings
+
+
+def test_backslash_lookalike_resolves_to_segments() -> None:
+    r = resolve("..\u2216..\u2216etc/passwd")
+    assert r.climb == 2 and r.segments == ("etc", "passwd")
+    assert resolve("set\u2216subset").climb == 0  # a set difference in text climbs nowhere
