@@ -7,7 +7,7 @@ from extauthz.decode import Input
 from extauthz.detect.path_traversal import PathTraversal
 from extauthz.detect.pathnorm import resolve
 from extauthz.detect.sql_tokens import NAME, tokenize
-from extauthz.detect.sqli import analyse
+from extauthz.detect.sqli import analyse, looks_binary
 from extauthz.finding import Severity
 
 
@@ -32,6 +32,13 @@ SQLI = [
     "IIF((ASCII_VAL(SUBSTRING((SELECT FIRST 1 SKIP 0 DISTINCT(RDB$USER) FROM RDB$USER_PRIVILEGES) FROM 4 FOR 1))>112),"
     "(SELECT COUNT(*) FROM RDB$FIELDS AS T1,RDB$TYPES AS T2,RDB$COLLATIONS AS T3),0)",
     "1 AND (SELECT FIRST 1 name FROM users)='a'",
+    # sqlmap --tamper=space2hash: "#" + random letters + newline as the blank (MySQL comment to end of line)
+    "admin')))#gLKY\nUNION#Oewz\nALL#ncIl\nSELECT#FSeR\nNULL,NULL,CONCAT('qxzzq','ilvEnZwW','qxppq')#",
+    "blue')#rILf\nAND#PgsP\n5366=5366#x\nAND#y\n('a'#z\nLIKE#w\n'a",
+    "1#abc\nAND#def\nSLEEP(5)",
+    # --tamper=space2mssqlblank: control characters \x01-\x1f as blanks (SQL Server reads them so)
+    "admin'))\x04OR\x02(SELECT\x055557\x03FROM\x0e(SELECT(SLEEP(5)))GxrS)\x08AND\x04(('uxJz'\x08LIKE\x08'uxJz",
+    "1\x01UNION\x02ALL\x03SELECT\x04NULL,NULL,password\x05FROM\x06users--",
 ]
 
 BENIGN = [
@@ -39,6 +46,8 @@ BENIGN = [
     "[link] (see notes) select the best", "[x] done; [ ] select a size", "see [1] and [2] for details",
     "see [docs] or [faq]; (select one)", "[WIP] drop the old table format (follow-up)",
     "the first 1 skip 2 select", "select first 10 results", "first 3 skip 1 then select",
+    "#include\nint main() { return 0; }", "#hashtag\nselect your size", "tags: #summer\n#beach\nand more",
+    "#todo\nupdate the docs and select a theme",
 ]
 
 
@@ -84,3 +93,17 @@ def test_backslash_lookalike_resolves_to_segments() -> None:
     r = resolve("..\u2216..\u2216etc/passwd")
     assert r.climb == 2 and r.segments == ("etc", "passwd")
     assert resolve("set\u2216subset").climb == 0  # a set difference in text climbs nowhere
+
+
+@pytest.mark.parametrize("value", [
+    "\x08\x96\x01\x12\x05hi\x1a\x03ab\x10\x01 or 1=1",  # protobuf: control characters side by side
+    "\x00\x01\x02 union select \x03\x04",
+])
+def test_binary_data_stays_binary(value: str) -> None:
+    assert looks_binary(value)
+
+
+def test_hash_comment_needs_letters_then_a_newline() -> None:
+    assert [t.kind for t in tokenize("a#Bltk\nb")] == [NAME, "c", NAME]
+    assert "c" not in [t.kind for t in tokenize("#include <stdio.h>")]
+    assert "c" not in [t.kind for t in tokenize("ITS#12\nx")]
