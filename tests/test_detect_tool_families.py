@@ -39,6 +39,8 @@ SQLI = [
     # --tamper=space2mssqlblank: control characters \x01-\x1f as blanks (SQL Server reads them so)
     "admin'))\x04OR\x02(SELECT\x055557\x03FROM\x0e(SELECT(SLEEP(5)))GxrS)\x08AND\x04(('uxJz'\x08LIKE\x08'uxJz",
     "1\x01UNION\x02ALL\x03SELECT\x04NULL,NULL,password\x05FROM\x06users--",
+    # sqlmap's "-- <random word>" comment after a blank tamper turned its blank into a line break
+    "admin'\nORDER\nBY\n7--\naPIP", "125\x0cORDER\rBY\n4--\nZplD", "196)--czyI\nORDER--tHCj\nBY--vkxN\n10----EWWv\nwBxu",
 ]
 
 BENIGN = [
@@ -48,6 +50,7 @@ BENIGN = [
     "the first 1 skip 2 select", "select first 10 results", "first 3 skip 1 then select",
     "#include\nint main() { return 0; }", "#hashtag\nselect your size", "tags: #summer\n#beach\nand more",
     "#todo\nupdate the docs and select a theme",
+    "see the docs --\nthanks", "it's fine --\nJohn", "sorted, order by price --\nthanks a lot",
 ]
 
 

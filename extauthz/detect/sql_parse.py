@@ -258,7 +258,8 @@ class SqlContextParser:
         facts = 0
         self.trailing_comment = False
         prev_code = False
-        for t in tokens:
+        last = len(tokens) - 1
+        for k, t in enumerate(tokens):
             if t.kind == T.COMMENT:
                 if t.flags & T.F_LINE_COMMENT or t.flags & T.F_UNTERMINATED:
                     self.trailing_comment = True  # provisional: only if no code follows
@@ -268,6 +269,8 @@ class SqlContextParser:
             if t.kind == T.NUL:
                 self.trailing_comment = True
                 break
+            if self.trailing_comment and k == last and t.kind == T.NAME and t.text.isalnum() and len(t.text) <= 16:
+                break  # "7--\naPIP": a tool's "-- <random word>" whose blank became a line break: still its comment
             if self.trailing_comment:
                 self.trailing_comment = False  # code after a line comment (newline): obfuscation
                 facts |= INLINE_COMMENT
