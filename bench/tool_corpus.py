@@ -1,6 +1,6 @@
-"""Build an attack corpus from the payload data of real attack tools (sqlmap, wfuzz).
+"""Build an attack corpus from the payload data of real attack tools (sqlmap, wfuzz, wapiti).
 
-    sudo apt-get install -y sqlmap wfuzz      # Debian packages; data only, nothing is run
+    sudo apt-get install -y sqlmap wfuzz wapiti   # Debian packages; their data only, nothing is run
     python bench/tool_corpus.py --out /tmp/tools.jsonl.gz \\
         [--tamper /tmp/tools-tamper.jsonl.gz] [--fragments /tmp/tools-fragments.jsonl.gz]
     extauthz eval /tmp/tools.jsonl.gz /tmp/tools-tamper.jsonl.gz --split dev -j 1 --errors /tmp/tools-err.jsonl
@@ -52,6 +52,15 @@ statement, markup, traversal or file name, command, entity; e.g. "'test", 'now()
 separate file so they can be counted. The server-product path lists in vulns/ (cgis,
 iis, tomcat, ...) are left out: requesting /server-status is a probe, not a payload.
 
+wapiti (/usr/lib/python3/dist-packages/wapitiCore/data/attacks, `apt-get install wapiti`; used
+when present): blindSQLPayloads.txt (sqli; its JavaScript busy loop for MongoDB is nosqli),
+execPayloads.txt (rce), fileHandlingPayloads.ini (lfi, rfi), xssPayloads.ini, xxePayloads.ini,
+and the two payloads its modules write in code (mod_sql's error probe, mod_crlf's header). Its
+placeholders are filled as its attack code does ([TIME] 7, [LF], [TAB], [VALUE] an original
+value, __XSS__ a taint id, [ATTR_SEP] a quote or a blank, ...). Bare words ('env', 'set',
+'index.php') are fragments. Its backup, buster, password and user lists are not payloads;
+mod_ssrf and mod_redirect send plain external URLs, which no WAF can tell from a link.
+
 Each payload becomes three requests: a query parameter, a form field and a JSON member
 of an endpoint that fits the category (/products?id= for sqli, /download?file= for lfi,
 ...). Ids are `sqlmap:<sha1>.q|f|j` / `wfuzz:<sha1>.q|f|j`; the split (extauthz.corpus
@@ -61,6 +70,7 @@ renderings of one template fall on the same side: holdout has templates never se
 from __future__ import annotations
 
 import argparse
+import configparser
 import gzip
 import hashlib
 import html
@@ -78,6 +88,7 @@ from extauthz.corpus import in_split
 
 SQLMAP_XML = Path("/usr/share/sqlmap/data/xml")
 WFUZZ_LISTS = Path("/usr/share/wfuzz/wordlist")
+WAPITI_ATTACKS = Path("/usr/lib/python3/dist-packages/wapitiCore/data/attacks")
 SEED = 20261124
 SLEEPTIME = "5"
 GENERIC_COMMENT = "-- [RANDSTR]"
@@ -508,6 +519,62 @@ def wfuzz_payloads(root: Path = WFUZZ_LISTS, traversal_sample: int = 300, seed: 
     return list(attacks.values()), list(fragments.values())
 
 
+# ---------------------------------------------------------------- wapiti
+
+_WAPITI_FILES = {  # payload file -> category of its lines
+    "blindSQLPayloads.txt": "sqli", "execPayloads.txt": "rce", "fileHandlingPayloads.ini": "lfi",
+    "xssPayloads.ini": "xss", "xxePayloads.ini": "xxe",
+}
+_WAPITI_IN_CODE = (  # payloads written in wapiti's attack modules, not in data files
+    ("[VALUE]\\xBF'\"(", "sqli"),  # mod_sql's error probe (a latin-1 0xBF, quotes, a bracket)
+    ("http://www.google.fr\r\nwapiti: 3.0.4 version", "crlf"),  # mod_crlf
+)
+
+
+def _wapiti_fill(line: str, rng: random.Random) -> str:
+    """wapiti's placeholders (attack.process_line, xss_utils, Attack.attack) with plausible values."""
+    sep = rng.choice(['"', "'", " "])
+    taint = "w" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(9))
+    for k, v in (("[TAB]", "\t"), ("[LF]", "\n"), ("[FF]", "\f"), ("[TIME]", "7"), ("[TIMEOUT]", ""),
+                 ("[EXTERNAL_ENDPOINT]", "https://wapiti3.ovh/"), ("[VALUE]", "report.pdf"), ("[DIRVALUE]", "docs"),
+                 ("[EXTVALUE]", "pdf"), ("[FILE_NAME]", "index.php"), ("[FILE_NOEXT]", "index"),
+                 ("[SESSION_ID]", taint), ("[PATH_ID]", str(rng.randint(1, 40))), ("[PARAM_AS_HEX]", "66696c65"),
+                 ("[ATTR_SEP]", sep), ("[VALUE_SEP]", "" if sep == " " else sep), ("__XSS__", taint),
+                 ("\\0", "\0"), ("\\xBF", "\xbf")):
+        line = line.replace(k, v)
+    return line
+
+
+def wapiti_payloads(root: Path = WAPITI_ATTACKS, seed: int = SEED) -> tuple[list[Payload], list[Payload]]:
+    """(attacks, fragments) from wapiti's payload files; the template is the raw line."""
+    rng = random.Random(seed + 2)
+    raw: list[tuple[str, str]] = []
+    for name, category in _WAPITI_FILES.items():
+        path = root / name
+        if not path.exists():
+            continue
+        if name.endswith(".ini"):
+            ini = configparser.ConfigParser(interpolation=None)
+            ini.read_string(path.read_text(errors="replace"))
+            raw += [(ini[sec]["payload"].strip(" \n"), category) for sec in ini.sections() if "payload" in ini[sec]]
+        else:
+            raw += [(line.strip(" \n"), category) for line in path.read_text(errors="replace").splitlines()]
+    raw += list(_WAPITI_IN_CODE)
+    attacks: dict[str, Payload] = {}
+    fragments: dict[str, Payload] = {}
+    for line, category in raw:
+        if not line or line in attacks or line in fragments:
+            continue
+        text = _wapiti_fill(line, rng)
+        if category == "lfi" and text.startswith("https://"):
+            category = "rfi"
+        elif category == "sqli" and "new Date()" in text:
+            category = "nosqli"  # a JavaScript busy loop for MongoDB's $where, in the blind SQL list
+        p = Payload("wapiti", text, category, line)
+        (fragments if is_fragment(text) else attacks)[line] = p
+    return list(attacks.values()), list(fragments.values())
+
+
 # ---------------------------------------------------------------- requests
 
 _ENDPOINTS = {  # category -> (GET path, query parameter, form path, form field, JSON path, JSON member)
@@ -517,6 +584,8 @@ _ENDPOINTS = {  # category -> (GET path, query parameter, form path, form field,
     "rce": ("/tools/ping", "host", "/admin/diagnostics", "target", "/api/jobs", "command"),
     "xxe": ("/import", "data", "/import", "document", "/api/import", "xml"),
     "ldapi": ("/directory", "user", "/directory/search", "filter", "/api/users/lookup", "name"),
+    "rfi": ("/download", "file", "/reports/render", "template", "/api/export", "path"),
+    "crlf": ("/redirect", "next", "/account/redirect", "url", "/api/links", "target"),
 }
 
 
@@ -570,17 +639,21 @@ def main() -> int:
     ap.add_argument("--per-test", type=int, default=3, help="sqlmap boundaries per test")
     ap.add_argument("--sqlmap", type=Path, default=SQLMAP_XML)
     ap.add_argument("--wfuzz", type=Path, default=WFUZZ_LISTS)
+    ap.add_argument("--wapiti", type=Path, default=WAPITI_ATTACKS, help="used when present (apt-get install wapiti)")
     args = ap.parse_args()
     if not (args.sqlmap / "boundaries.xml").exists() or not (args.wfuzz / "Injections").is_dir():
         print("sqlmap or wfuzz data not found (apt-get install sqlmap wfuzz)", file=sys.stderr)
         return 1
     sql = sqlmap_payloads(args.sqlmap, args.per_test)
     attacks, fragments = wfuzz_payloads(args.wfuzz)
+    if args.wapiti.is_dir():
+        more, more_fragments = wapiti_payloads(args.wapiti)
+        attacks, fragments = attacks + more, fragments + more_fragments
     n = write(args.out, sql + attacks)
     counts: dict[str, int] = {}
     for p in sql + attacks:
         counts[f"{p.source}/{p.category}"] = counts.get(f"{p.source}/{p.category}", 0) + 1
-    print(f"{n} requests ({len(sql)} sqlmap + {len(attacks)} wfuzz payloads x 3) in {args.out}: "
+    print(f"{n} requests ({len(sql)} sqlmap + {len(attacks)} wfuzz/wapiti payloads x 3) in {args.out}: "
           + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if args.tamper:
         tampered = tampered_payloads(sql)
@@ -588,9 +661,9 @@ def main() -> int:
         print(f"{m} requests ({len(tampered)} tampered sqlmap payloads; wire-only encodings without JSON) in {args.tamper}")
     if args.fragments:
         m = write(args.fragments, fragments)
-        print(f"{m} requests ({len(fragments)} wfuzz fragments x 3) in {args.fragments}")
+        print(f"{m} requests ({len(fragments)} wfuzz/wapiti fragments x 3) in {args.fragments}")
     else:
-        print(f"{len(fragments)} wfuzz fragments left out (--fragments to write them)")
+        print(f"{len(fragments)} wfuzz/wapiti fragments left out (--fragments to write them)")
     return 0
 
 

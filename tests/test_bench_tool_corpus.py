@@ -164,3 +164,20 @@ def test_tampers_rewrite_as_sqlmap_documents(tmp_path: Path) -> None:
     assert {p.source for p in tampered} >= {"sqlmap-space2comment", "sqlmap-charencode"}
     wire_only = [p for p in tampered if p.wire_only]
     assert wire_only and all(len(tc.requests_for(p)) == 2 for p in wire_only)  # no JSON for URL encodings
+
+
+def test_wapiti_placeholders_filled_and_bare_words_are_fragments(tmp_path: Path) -> None:
+    root = tmp_path / "attacks"
+    root.mkdir()
+    (root / "blindSQLPayloads.txt").write_text("' or sleep([TIME])#1\n[VALUE] waitfor delay '0:0:[TIME]'--1\n")
+    (root / "execPayloads.txt").write_text(";env;\nenv\na;sleep 60;[TIMEOUT]\n")
+    (root / "xssPayloads.ini").write_text(
+        "[a]\npayload = <SvG[LF]oNloAd=alert('__XSS__')>\ntag = svg\n"
+        "[b]\npayload = [ATTR_SEP]autofocus[TAB]onfocus=[VALUE_SEP]alert(`__XSS__`)\ntag = x\n")
+    attacks, fragments = tc.wapiti_payloads(root)
+    texts = {p.text: p.category for p in attacks}
+    assert "' or sleep(7)#1" in texts and "a;sleep 60;" in texts and ";env;" in texts
+    assert all("[" not in t.replace("[ODBC", "") and "__XSS__" not in t for t in texts)
+    assert any(t.startswith("<SvG\noNloAd=alert('w") for t in texts)
+    assert {p.text for p in fragments} == {"env"}
+    assert texts["' or sleep(7)#1"] == "sqli" and texts[";env;"] == "rce"
