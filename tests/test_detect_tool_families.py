@@ -110,3 +110,19 @@ def test_hash_comment_needs_letters_then_a_newline() -> None:
     assert [t.kind for t in tokenize("a#Bltk\nb")] == [NAME, "c", NAME]
     assert "c" not in [t.kind for t in tokenize("#include <stdio.h>")]
     assert "c" not in [t.kind for t in tokenize("ITS#12\nx")]
+
+
+@pytest.mark.parametrize("value", [
+    "142%2C%28%S%E%L%E%C%T%20%28%C%A%S%E%20%W%H%E%N%20%281=1%29%20%T%H%E%N%20%S%L%E%E%P%285%29%20%E%N%D%29%29",
+    "1%20%U%N%I%O%N%20%S%E%L%E%C%T%20password%20%F%R%O%M%20users",
+])
+def test_asp_percent_stripping_reaches_the_detector(value: str) -> None:
+    """--tamper=percentage: no SQL word is visible before the lenient decoding, so the prefilter must pass it."""
+    from extauthz.detect import REGISTRY, DetectorSet
+    found = DetectorSet([REGISTRY["sqli"]()]).scan(None, [Input("query", "id", value, (), value)])
+    assert any(f.severity >= Severity.HIGH for f in found), found
+
+
+@pytest.mark.parametrize("value", ["%s%s%s", "100%s%d%x done", "%A%B%C", "50%off%now%ok"])
+def test_format_strings_pass(value: str) -> None:
+    assert not blocks(value)

@@ -782,6 +782,7 @@ class SqlInjectionDetector(Detector):
         r"0x[0-9a-f]{16}",  # a long hex literal that may spell a statement (see _decode_hex_literals)
         r"(?:^|\W)(?:except|intersect)\W",  # set operations other than UNION ("except values(1,2)")
         r"\)\s*when\W",  # ") when 1 then": the branches of a CASE after the value closed its operand
+        r"%[a-z]%[a-z]%[a-z]",  # "%S%E%L%E%C%T": IIS/ASP drop a "%" before a non-hex pair (_decode_lenient_percent)
         # SQL-only functions and server names (see sql_only_name)
         r"(?:^|\W)(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_FUNCTIONS)) + r")\s*\(",
         r"(?:^|[^a-z0-9_$])(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_NAMES)) + r")(?:[^a-z0-9_$]|$)",
