@@ -32,6 +32,11 @@ SQLI = [
     "IIF((ASCII_VAL(SUBSTRING((SELECT FIRST 1 SKIP 0 DISTINCT(RDB$USER) FROM RDB$USER_PRIVILEGES) FROM 4 FOR 1))>112),"
     "(SELECT COUNT(*) FROM RDB$FIELDS AS T1,RDB$TYPES AS T2,RDB$COLLATIONS AS T3),0)",
     "1 AND (SELECT FIRST 1 name FROM users)='a'",
+    "(SELECT LIMIT 0 1 DISTINCT(user) FROM INFORMATION_SCHEMA.SYSTEM_USERS ORDER BY user)",  # HSQLDB
+    "1 AND (SELECT SKIP 0 LIMIT 1 USERNAME FROM SYSUSERS ORDER BY USERNAME)='a'",  # Informix
+    # a value between two concatenations the application's query completes ("'x'+<value>+'y'")
+    "smith+(SELECT 'pHHu' WHERE 7972=7972 AND 1328 IN (SELECT ('qxzzq'+(SELECT (CASE WHEN (1328=1328) THEN '1' ELSE "
+    "'0' END))+'qxppq')))+",
     # sqlmap --tamper=space2hash: "#" + random letters + newline as the blank (MySQL comment to end of line)
     "admin')))#gLKY\nUNION#Oewz\nALL#ncIl\nSELECT#FSeR\nNULL,NULL,CONCAT('qxzzq','ilvEnZwW','qxppq')#",
     "blue')#rILf\nAND#PgsP\n5366=5366#x\nAND#y\n('a'#z\nLIKE#w\n'a",
@@ -50,6 +55,7 @@ BENIGN = [
     "the first 1 skip 2 select", "select first 10 results", "first 3 skip 1 then select",
     "#include\nint main() { return 0; }", "#hashtag\nselect your size", "tags: #summer\n#beach\nand more",
     "#todo\nupdate the docs and select a theme",
+    "Google+", "I love C++", "version 2.0 -", "tea and cake +", "1 or 2 +", "select limit 10 items",
     "see the docs --\nthanks", "it's fine --\nJohn", "sorted, order by price --\nthanks a lot",
 ]
 
