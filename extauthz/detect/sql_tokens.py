@@ -476,7 +476,7 @@ class SqlTokenizer:
         s, n, i = self.s, self.n, self.i
         if i + 2 < n and s[i + 2] == "!":  # MySQL versioned comment: the content is code
             j = i + 3
-            while j < n and s[j] in _DIGITS:
+            while j < n and j < i + 8 and s[j] in _DIGITS:  # the version is five digits; more are code
                 j += 1
             self.versioned = True
             self.i = j
