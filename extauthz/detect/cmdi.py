@@ -57,7 +57,8 @@ from extauthz.lang.batch import find_statement
 from extauthz.lang.commands import (CommandInfo, command_table, is_bin_dir, path_list,
                                     split_command_word)
 from extauthz.lang.glob import has_magic
-from extauthz.lang.shell import Command, Script, Word, expand_braces, tokenize
+from extauthz.lang.markup import mask_tags
+from extauthz.lang.shell import Command, Redirect, Script, Word, expand_braces, tokenize
 from extauthz.rules import rule_words
 
 MAX_WRAPPER_HOPS = 3
@@ -205,6 +206,8 @@ def _arg_evidence(r: Resolved, source: str) -> _Evidence:
     for rd in r.cmd.redirects:
         target = rd.target.text if rd.target is not None else ""
         low = target.lower()
+        if _end_tag(rd, source):
+            continue
         if low.startswith(("/dev/tcp/", "/dev/udp/")):
             ev.note_strong("reverse-shell")
         elif rd.op in (">&", "<&") and target.isdigit():
@@ -673,7 +676,8 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
                                  f"program {r.word.text[:40]} run after {cmd.sep!r}"))
             elif cmd.context != "start" and ev.strong and not _reads_as_sentence(r):
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, f"unknown command with {ev.strong}"))
-            elif cmd.context == "subst" and cmd.sep in ("$(", "<(", ">(") and r.word.text.isalnum() and len(r.word.text) <= 16:
+            elif cmd.context == "subst" and cmd.sep in ("$(", "<(", ">(") and r.word.text.isalnum() and \
+                    len(r.word.text) <= 16 and not _markup_paren(source, cmd):
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, "command substitution"))
             continue
         name = info.name
@@ -860,6 +864,7 @@ def assess(value: str, kind: str = "query") -> Verdict | None:
 
 
 def _assess(value: str, kind: str) -> Verdict | None:
+    value = mask_tags(value)  # a rich-text document: its text is what a payload would be written in
     best = _fork_bomb(value) if "()" in value else None
     if "$((" in value or "$[" in value:
         probe = _arithmetic_probe(value)
@@ -911,6 +916,36 @@ def _trigger_patterns() -> tuple[str, ...]:
 
 def _hs_escape(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch == "_" else "\\" + ch for ch in name)
+
+
+def _end_tag(rd: Redirect, source: str) -> bool:
+    """`Query strings</a>`, `type</span>`: an HTML end tag after a word of text, not a
+    redirect from a file named /a. The target is one name glued to `</` and closed by `>`
+    (a path to read has more to it: `cat</etc/passwd`)."""
+    w = rd.target
+    if rd.op != "<" or w is None or not w.text.startswith("/") or w.end >= len(source):
+        return False
+    name = w.text[1:]
+    return 0 < len(name) <= 16 and name.isalnum() and source[w.end:w.end + 1] == ">" and \
+        source[w.start - 1:w.start] == "<"
+
+
+def _markup_paren(source: str, cmd: Command) -> bool:
+    """`<div class="version">(e50aa6fba 2026-05-19)</div>`: a `>(` glued to a tag's end is
+    text in parentheses after markup, not process substitution (which opens a word:
+    `tee >(cmd)`, `diff <(a) <(b)`)."""
+    if cmd.sep == "$(":
+        return False
+    at = source.rfind(cmd.sep, max(0, cmd.start - 8), cmd.start + 2)
+    before = source[at - 1:at] if at > 0 else ""
+    return bool(before) and not before.isspace() and before not in ";|&" and \
+        _tag_before(source, at)
+
+
+def _tag_before(source: str, at: int) -> bool:
+    """A tag (`<name`) opens in the 256 characters before `at`."""
+    lt = source.rfind("<", max(0, at - 256), at)
+    return lt >= 0 and source[lt + 1:lt + 2].isalpha()
 
 
 @register

