@@ -421,13 +421,13 @@ def test_payloads_inside_markup_still_block(value):
     assert blocked(value, "json"), value
 
 
-@pytest.mark.parametrize("value", ["GSV 505", "NC 27601", "GCI 2024", "WGET 1.21", "IEX 2025-11"])
+@pytest.mark.parametrize("value", ["GSV 505", "NC 27601", "GCI 2024", "IEX 2025-11", "SG 4289 TH", "NC 8X699"])
 def test_an_upper_case_code_and_a_number_is_no_command_line(value):
     """Licence plates, state + zip, model and form numbers: reported, but they need company."""
     v = verdict(value)
     assert v is None or v.severity <= Severity.MEDIUM, (value, v)
 
 
-@pytest.mark.parametrize("value", ["gsv 505", "IEX 42", "; GCI 2024", "GCI 2024; id", "NC 10.0.0.1 4444", "WGET 1.21 -O x"])
+@pytest.mark.parametrize("value", ["gsv 505", "IEX 42", "; GCI 2024", "GCI 2024; id", "NC 10.0.0.1 4444", "WGET 1.21 -O x", "NC 10.0.0.1 443", "IWR 1-3"])
 def test_commands_with_numbers_that_are_no_code_still_block(value):
     assert blocked(value), (value, verdict(value))

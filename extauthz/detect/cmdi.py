@@ -374,16 +374,17 @@ def _foreign_case(r: Resolved) -> bool:
 
 
 def _upper_case_code(r: Resolved) -> bool:
-    """The whole value is an upper-case word and one number of three digits or more: a licence
-    plate, a state and zip code, a model or a form number (GSV 505, NC 27601, SH 2024), not a
-    command line; a number is no argument that makes a command do harm (`SLEEP 5`, with one
-    digit, stays a probe)."""
+    """The whole value is an upper-case word and one or two upper-case codes holding three digits
+    or more: a licence plate, a state and zip code, a model or a form number (GSV 505,
+    SG 4289 TH, NC 8X699, NC 27601), not a command line; such codes are no arguments that make
+    a command do harm (`SLEEP 5`, with one digit, stays a probe; an address has dots, an option
+    a dash first)."""
     t = r.word.text
-    if not (len(t) >= 2 and t.isalpha() and t.isupper() and len(r.args) == 1) \
+    if not (len(t) >= 2 and t.isalpha() and t.isupper() and 1 <= len(r.args) <= 2) \
             or r.obfuscated or r.wrapped_by or r.binary_path:
         return False
-    arg = r.args[0]
-    return arg[:1].isdigit() and all(c.isdigit() or c in ".-/" for c in arg) and sum(c.isdigit() for c in arg) >= 3
+    return all(a[:1].isalnum() and all(c.isdigit() or "A" <= c <= "Z" or c in "-/" for c in a) for a in r.args) \
+        and sum(c.isdigit() for a in r.args for c in a) >= 3
 
 
 def _plain_word(t: str) -> bool:
@@ -770,7 +771,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         trailing = len(cmds) == 1 and not r.args and source.rstrip(" \t")[-1:] in (";", "|", "&") \
             and (info.recon or not weak) and len(name) >= 2
         if not weak and len(cmds) == 1 and _upper_case_code(r):
-            consider(Verdict(Severity.MEDIUM, "cmdi.command-line", *span, f"{where}: an upper-case code and a number"))
+            consider(Verdict(Severity.MEDIUM, "cmdi.command-line", *span, f"{where}: upper-case codes (a plate, a zip, a model number)"))
         elif r.wrapped_by and (not weak or ev.weak or not r.args):
             consider(Verdict(Severity.HIGH, "cmdi.command-line", *span, f"{name} run through {r.wrapped_by}"))
         elif not weak and (ev.weak and (not info.interpreter or ev.weak >= 2 or payload_shaped)
