@@ -431,3 +431,16 @@ def test_an_upper_case_code_and_a_number_is_no_command_line(value):
 @pytest.mark.parametrize("value", ["gsv 505", "IEX 42", "; GCI 2024", "GCI 2024; id", "NC 10.0.0.1 4444", "WGET 1.21 -O x", "NC 10.0.0.1 443", "IWR 1-3"])
 def test_commands_with_numbers_that_are_no_code_still_block(value):
     assert blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["head & shoulders", "find & replace", "date & time", "yes & no?", "sort & filter",
+                                   "more & less", "top & bottom", "file & folder", "id & password"])
+def test_two_words_joined_by_an_ampersand_are_text(value):
+    """Search boxes and labels: an everyday-word command, ` & `, a word (at most MEDIUM)."""
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["cat & ls", "cat & id", "cat & whoami", "head & $(id)", "find & replace;id",
+                                   "& ping -n 30 127.0.0.1 &", "sort&uniq", "yes & no | sh"])
+def test_ampersand_chains_that_run_something_still_block(value):
+    assert blocked(value), (value, verdict(value))

@@ -656,10 +656,12 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             consider(Verdict(Severity.HIGH, "cmdi.alias", cmds[0].start, cmds[-1].end, "alias defined"))
     separators = sum(1 for c in cmds if c.context != "start")
     sentences = [False] * len(cmds)
+    word_pair = _word_pair(cmds, resolved, source)
     for idx, r in enumerate(resolved):
         cmd = cmds[idx]
         span = (cmd.start, max(cmd.end, cmd.start + 1))
-        cap, ceiling = "", Severity.MEDIUM
+        cap, ceiling = ("words joined by ' & ' (head & shoulders)", Severity.MEDIUM) if word_pair \
+            else ("", Severity.MEDIUM)
         for w in cmd.words:  # /etc/pa[s]swd anywhere is a spelled-out evasion
             if w.glob and ("[" in w.text or "?" in w.text) and _glob_allowed() and path_list().sensitive_glob(w.text):
                 consider(Verdict(Severity.HIGH, "cmdi.glob-path", w.start, w.end, "sensitive path written as a glob"))
@@ -792,13 +794,36 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         elif not weak and not info.interpreter and (r.args or info.recon):
             consider(Verdict(Severity.MEDIUM, "cmdi.command-line", *span, where))
     cap = ""
-    if (best is None or best.severity < Severity.HIGH) and separators >= 1:
+    if (best is None or best.severity < Severity.HIGH) and separators >= 1 and not word_pair:
         consider(_chain(cmds, resolved, source, sentences))
     if best is None or best.severity < Severity.HIGH:
         found = find_statement(source, lambda word: table.lookup(word) is not None)
         if found is not None:
             consider(Verdict(Severity.HIGH, "cmdi.windows-batch", *found))
     return best
+
+
+# Commands that tell an attacker something run alone (`x & ls`): never half of a word pair.
+_LEAK_ALONE = frozenset({"ls", "dir", "pwd", "env", "printenv", "set", "ps", "w", "who", "top", "history",
+                         "hostname", "users", "groups", "last", "netstat", "ifconfig", "ip"})
+
+
+def _word_pair(cmds: list[Command], resolved: list[Resolved | None], source: str) -> bool:
+    """Text that joins two words with a spaced `&` ("head & shoulders", "find & replace", "date &
+    time", "yes & no?"): the value is only letters, blanks and one ` & `, the word before it an
+    everyday-word command with nothing after it, the words after it no command, or one more
+    everyday word that reveals nothing run alone. Its findings are capped at MEDIUM."""
+    text = source.strip().rstrip("?!.")
+    if len(cmds) != 2 or cmds[1].sep != "&" or text.count("&") != 1 or " & " not in text \
+            or not all(c.isalpha() or c in " &'" for c in text):
+        return False
+    first, second = resolved
+    if first is None or first.info is None or not first.info.weak or first.args or first.obfuscated:
+        return False
+    if second is None or second.info is None:
+        return True
+    info = second.info
+    return info.weak and not info.recon and info.name not in _LEAK_ALONE and not second.obfuscated
 
 
 def _abbreviation(cmds: list[Command], resolved: list[Resolved | None], idx: int, source: str) -> bool:
