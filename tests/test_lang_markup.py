@@ -28,3 +28,19 @@ def test_length_and_text_outside_tags_are_kept(value):
     m = mask_tags(value)
     assert len(m) == len(value)
     assert all(c == d or d == " " for c, d in zip(value, m))
+
+
+def test_custom_and_svg_elements_and_character_references_of_a_document():
+    v = ('<rustdoc-toolbar></rustdoc-toolbar><svg><path d="M1 1"/></svg>'
+         'pub fn write(output: &amp;mut dyn Write)&nbsp;Copy&#160;path')
+    m = mask_tags(v)
+    assert len(m) == len(v) and "&" not in m and ";" not in m and "<" not in m
+    assert m.split() == ["pub", "fn", "write(output:", "mut", "dyn", "Write)", "Copy", "path"]
+    # outside a document, and for names that are no character reference, `&` and `;` stay
+    assert mask_tags("a &amp; b") == "a &amp; b"
+    assert "&id;" in mask_tags("<b>a</b><b>b</b>&id;") and ";id" in mask_tags("<p>x</p><p>y</p>&lt;;id")
+
+
+def test_placeholders_in_text_are_no_document():
+    v = "Move limits.h into <gcc-lib-dir>/include, and remove <gcc-lib-dir>/include-fixed."
+    assert mask_tags(v) == v
