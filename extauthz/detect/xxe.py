@@ -103,7 +103,10 @@ def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int
             s = low.find("schemalocation", s + 14)
     x = _xinclude_element(low)
     if x >= 0:
-        keep(("xxe.xinclude", Severity.HIGH, x, "XInclude"))
+        if not in_parameter and _sibling_includes(low, x):
+            keep(("xxe.xinclude", Severity.LOW, x, "XInclude of sibling XML files"))
+        else:
+            keep(("xxe.xinclude", Severity.HIGH, x, "XInclude"))
     return best
 
 
@@ -160,6 +163,26 @@ def _external_dtd(head: str, at: int, uses_entities: bool) -> tuple[str, Severit
     if not public and not uses_entities and sysid.endswith(".dtd") and not any(c in sysid for c in "/\\:%&") and ".." not in sysid:
         return ("xxe.external-dtd", Severity.LOW, at, "DOCTYPE names a DTD by a relative file name")
     return ("xxe.external-dtd", Severity.HIGH, at, "DOCTYPE loads an external DTD")
+
+
+def _sibling_includes(low: str, first: int) -> bool:
+    """Every XInclude of the document names a sibling XML file by a bare relative name
+    (`<xi:include href="64bit-core.xml"/>`, how gdb target descriptions and DocBook books
+    are split) and parses it as XML: no scheme, no directory, no climb, no `parse="text"`
+    (which reads any file as text). Bounded: the first MAX_DECLS includes."""
+    tag = first
+    n = 0
+    while tag >= 0 and n < MAX_DECLS:
+        n += 1
+        end = low.find(">", tag, tag + 1024)
+        elem = low[tag:end if end > 0 else tag + 1024]
+        h = elem.find("href")
+        href = _quoted_after(elem, h) if h >= 0 else ""
+        if "parse" in elem or not href.endswith(".xml") or any(c in href for c in "/\\:%&") or ".." in href:
+            return False
+        tag = low.find(":include", tag + 8, MAX_DOC)
+        tag = low.rfind("<", max(0, tag - 32), tag) if tag >= 0 else -1
+    return True
 
 
 def _xinclude_element(low: str) -> int:
