@@ -188,6 +188,6 @@ def test_mesh_address_space_in_an_east_west_call_needs_company():
 
 def test_remote_image_in_an_xml_attribute_is_no_include():
     assert rules("https://maven.apache.org/images/logo.png", name="/project/bannerLeft/src", kind="xml") == \
-        {("rfi.include-param", Severity.LOW)}
+        {("rfi.include-param", Severity.INFO)}
     assert ("rfi.include-param", Severity.HIGH) in rules("https://evil.example/x", name="src")
     assert max(s for _, s in rules("http://evil.example/shell.txt", name="/a/src", kind="xml")) >= Severity.HIGH

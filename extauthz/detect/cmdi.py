@@ -960,6 +960,7 @@ class CommandInjection(Detector):
         path_list()
         for key in ("glue", "verbs", "connectives"):
             rule_words("shell_prose.yaml", key)
+        mask_tags("<p>a</p><i>b</i>&amp;")  # markup's element and entity lists load here too
         _noun_endings()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:

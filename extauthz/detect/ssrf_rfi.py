@@ -193,7 +193,7 @@ class SsrfRfi(Detector):
             if inp.kind == "xml" and not ref.path.endswith(SCRIPT_EXTENSIONS):
                 # <bannerLeft><src>https://maven.apache.org/images/logo.png</src>: an element (or
                 # attribute) of an XML document, not a parameter a PHP include reads
-                return self._f(inp, ref, "rfi", "rfi.include-param", Severity.LOW,
+                return self._f(inp, ref, "rfi", "rfi.include-param", Severity.INFO,
                                f"remote URL in XML element {leaf!r}")
             return self._f(inp, ref, "rfi", "rfi.include-param", Severity.HIGH,
                            f"remote URL in include parameter {leaf!r}")

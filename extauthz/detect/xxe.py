@@ -104,7 +104,7 @@ def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int
     x = _xinclude_element(low)
     if x >= 0:
         if not in_parameter and _sibling_includes(low, x):
-            keep(("xxe.xinclude", Severity.LOW, x, "XInclude of sibling XML files"))
+            keep(("xxe.xinclude", Severity.INFO, x, "XInclude of sibling XML files"))
         else:
             keep(("xxe.xinclude", Severity.HIGH, x, "XInclude"))
     return best
@@ -159,9 +159,9 @@ def _external_dtd(head: str, at: int, uses_entities: bool) -> tuple[str, Severit
         hosts = _standard_hosts()
         if sysid.startswith(("http://", "https://")) and host and (
                 host in hosts or any(host.endswith("." + h) for h in hosts)):
-            return ("xxe.external-dtd", Severity.LOW, at, "DOCTYPE names a standard document type")
+            return ("xxe.external-dtd", Severity.INFO, at, "DOCTYPE names a standard document type")
     if not public and not uses_entities and sysid.endswith(".dtd") and not any(c in sysid for c in "/\\:%&") and ".." not in sysid:
-        return ("xxe.external-dtd", Severity.LOW, at, "DOCTYPE names a DTD by a relative file name")
+        return ("xxe.external-dtd", Severity.INFO, at, "DOCTYPE names a DTD by a relative file name")
     return ("xxe.external-dtd", Severity.HIGH, at, "DOCTYPE loads an external DTD")
 
 
@@ -225,6 +225,20 @@ class Xxe(Detector):
                 (body.find(b"<!", 0, MAX_DOC) < 0 and body.find(b"nclude", 0, MAX_DOC) < 0):
             return
         if any(i.kind in ("xml", "body", "multipart") for i in inputs):
-            return  # the decoder handed the body over as Inputs (a multipart body: its parts)
+            # the decoder handed the body over as Inputs (a multipart body: its parts), the
+            # DOCTYPE as one of its own: whether the document uses the entities of a DTD named
+            # by a relative file name is only seen in the whole body
+            for inp in inputs:
+                if inp.name.endswith("!doctype") and body.find(b"&", 0, MAX_DOC) >= 0:
+                    low = inp.value[:MAX_DOC].lower()
+                    head = low[low.find("<!doctype"):][:400].split("[", 1)[0].split(">", 1)[0]
+                    if head and _external_dtd(head, 0, False)[1] < Severity.HIGH and \
+                            _external_dtd(head, 0, True)[1] >= Severity.HIGH and \
+                            _uses_entities(body[:MAX_DOC].decode("utf-8", "replace").lower()):
+                        yield Finding("xxe", "xxe.external-dtd", Severity.HIGH, inp.location,
+                                      excerpt(inp.value, 0, 48, inp.location), inp.chain,
+                                      detail="DOCTYPE names a DTD whose entities the document uses")
+                        return
+            return
         text = body[:MAX_DOC].decode("utf-8", "replace")
         yield from self.scan_input(Input("body", "", text))

@@ -133,42 +133,81 @@ _SPAN_KEEP = frozenset(";|&$<>\n")  # separators, substitution or redirects insi
 
 
 def mask_code_spans(value: str) -> str:
-    """`value` with the backticks of its inline code spans blanked, when it is a markdown or
+    """`value` with the backticks of its code markup blanked, when it is a markdown or
     reStructuredText document (at least MIN_DOCUMENT characters, MIN_LINES lines and
-    MIN_SPANS spans). In such a document "type `python setup.py install`" quotes a command
-    as text; in shell the backticks would run it. A span opens after a blank, a line start
-    or an opening bracket/quote and closes before one, on one line, with no separator,
-    substitution or redirect inside (`` `curl x | sh` `` stays as it is: a command line)."""
-    if len(value) < MIN_DOCUMENT or value.count("\n") < MIN_LINES - 1 or value.count("`") < 2 * MIN_SPANS:
+    MIN_SPANS pieces of code markup). In such a document "type `python setup.py install`"
+    quotes a command as text, and "```bash" opens a code block; in shell the backticks
+    would run a command. Blanked (same length):
+    - fences: a run of three or more backticks opening a line, with its info string;
+    - inline spans (one or two backticks) on one line, opening after a blank, a line start,
+      an opening bracket or quote, `_` or `:` (reStructuredText labels and roles), closing
+      before a blank or punctuation, with no separator, substitution or redirect inside
+      (`` `curl x | sh` `` stays as it is: a command line) except reStructuredText's link
+      target (`` :ref:`Set <univ.Set>` ``, `` `text <url>`_ ``);
+    - GNU-style quotations (`find foo -print'), opened by a backtick, closed by an
+      apostrophe on the same line."""
+    if len(value) < MIN_DOCUMENT or value.count("\n") < MIN_LINES - 1 or value.count("`") < MIN_SPANS:
         return value
-    spans: list[tuple[int, int, int]] = []
+    out = list(value)
+    pieces = _fences(value, out)
     n = len(value)
     i = value.find("`")
-    while i >= 0 and len(spans) < 4096:
+    while i >= 0 and pieces < 4096:
+        if out[i] != "`":  # part of a fence already blanked
+            i = value.find("`", i + 1)
+            continue
         k = i
         while k < n and value[k] == "`":
             k += 1
         ticks = k - i
-        close = value.find("`" * ticks, k, k + MAX_SPAN)
+        line_end = value.find("\n", k, k + MAX_SPAN)
+        line_end = line_end if line_end >= 0 else min(n, k + MAX_SPAN)
+        close = value.find("`" * ticks, k, line_end)
         before = value[i - 1:i] if i > 0 else "\n"
-        if close < 0 or ticks > 2 or not (before.isspace() or before in "([{\"'*_:/"):
+        opens = before.isspace() or before in "([{\"'*_:/"
+        if ticks > 2 or not opens:
+            i = value.find("`", k)
+            continue
+        if close < 0:
+            quote = value.find("'", k, line_end)
+            if ticks == 1 and quote > k and not any(c in _SPAN_KEEP for c in value[k:quote]):
+                out[i] = " "  # `find foo -print': a GNU-style quotation
+                pieces += 1
             i = value.find("`", k)
             continue
         after = value[close + ticks:close + ticks + 1]
         inner = value[k:close]
-        if (value[close + ticks:close + ticks + 1] == "`" or not (after == "" or after.isspace() or after in ".,;:!?)]}\"'*_/-s")
-                or not inner.strip() or any(c in _SPAN_KEEP for c in inner)):
+        rst_link = (before == ":" or after == "_") and inner.endswith(">") and "<" in inner
+        keep = any(c in _SPAN_KEEP for c in (inner[:inner.rfind("<")] if rst_link else inner))
+        if (after == "`" or not (after == "" or after.isspace() or after in ".,;:!?)]}\"'*_/-s")
+                or not inner.strip() or keep):
             i = value.find("`", close + ticks)
             continue
-        spans.append((i, k, close))
+        for j in list(range(i, k)) + list(range(close, close + ticks)):
+            out[j] = " "
+        pieces += 1
         i = value.find("`", close + ticks)
-    if len(spans) < MIN_SPANS:
+    if pieces < MIN_SPANS:
         return value
-    out = list(value)
-    for start, inner_start, close in spans:
-        ticks = inner_start - start
-        for j in range(start, inner_start):
-            out[j] = " "
-        for j in range(close, close + ticks):
-            out[j] = " "
     return "".join(out)
+
+
+def _fences(value: str, out: list[str]) -> int:
+    """Blank the code fences (```bash, ~~~ is no shell) of a markdown document in `out`;
+    how many there were."""
+    count = 0
+    i = value.find("```")
+    while i >= 0 and count < 4096:
+        line_start = value.rfind("\n", 0, i) + 1
+        if value[line_start:i].strip(" ") == "" and i - line_start <= 3:
+            end = value.find("\n", i)
+            end = end if end >= 0 else len(value)
+            info = value[i:end].strip("`").strip()
+            if not info or (len(info) <= 32 and all(c.isalnum() or c in "+-_.{}=# " for c in info)):
+                for j in range(i, end):
+                    out[j] = " "
+                count += 1
+                i = value.find("```", end)
+                continue
+        i = value.find("```", i + 3)
+    return count
