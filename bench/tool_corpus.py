@@ -1,10 +1,10 @@
-"""Build an attack corpus from the payload data of real attack tools (sqlmap, wfuzz).
+"""Build an attack corpus from the payload data of real attack tools (sqlmap, wfuzz, wapiti).
 
-    sudo apt-get install -y sqlmap wfuzz      # Debian packages; data only, nothing is run
+    sudo apt-get install -y sqlmap wfuzz wapiti   # Debian packages; their data only, nothing is run
     python bench/tool_corpus.py --out /tmp/tools.jsonl.gz \\
-        [--fragments /tmp/tools-fragments.jsonl.gz]
-    extauthz eval /tmp/tools.jsonl.gz --split dev -j 1 --errors /tmp/tools-err.jsonl
-    extauthz eval /tmp/tools.jsonl.gz --split holdout -j 1     # the reported figure only
+        [--tamper /tmp/tools-tamper.jsonl.gz] [--fragments /tmp/tools-fragments.jsonl.gz]
+    extauthz eval /tmp/tools.jsonl.gz /tmp/tools-tamper.jsonl.gz --split dev -j 1 --errors /tmp/tools-err.jsonl
+    extauthz eval /tmp/tools.jsonl.gz /tmp/tools-tamper.jsonl.gz --split holdout -j 1   # the reported figure only
 
 Why: the shared corpora are what detection was tuned on; attacks from another source
 show where it does not generalise. Scanners are what a WAF meets most, and their
@@ -27,6 +27,15 @@ SQLite CHAR(a,b)) for half of the payloads. UNION tests become ORDER BY probes a
 UNION ALL SELECT with NULL / number columns and one delimiter column. At most
 --per-test boundaries per test (seeded choice), duplicates removed.
 
+--tamper writes a second file: sqlmap payloads rewritten as its --tamper scripts do, the
+evasions its users reach for against a WAF (our own code after each script's documented
+before/after; see _tampers): blanks as comments, control characters, '#x\n' or '--x\n';
+keyword case, comments and MySQL versioned comments; BETWEEN/GREATEST/LIKE for '>' and '=';
+&& and ||; and URL-level encodings (charencode, chardoubleencode, %u, ASP's %S%E%L, overlong
+UTF-8, fullwidth or NUL-prefixed apostrophes, a trailing %00) which only a query or a form
+carries, so those get no JSON request. Up to 60 payloads per script; the source names the
+script (`sqlmap-space2hash`), so per-script figures can be read from --errors ids.
+
 wfuzz (/usr/share/wfuzz/wordlist): Injections/*.txt, vulns/sql_inj.txt and (sampled)
 vulns/dirTraversal*.txt with {FILE} filled. The lines are wire text (wfuzz substitutes
 them raw into the URL: '%20' means a space), so in the query and the form body they are
@@ -43,6 +52,15 @@ statement, markup, traversal or file name, command, entity; e.g. "'test", 'now()
 separate file so they can be counted. The server-product path lists in vulns/ (cgis,
 iis, tomcat, ...) are left out: requesting /server-status is a probe, not a payload.
 
+wapiti (/usr/lib/python3/dist-packages/wapitiCore/data/attacks, `apt-get install wapiti`; used
+when present): blindSQLPayloads.txt (sqli; its JavaScript busy loop for MongoDB is nosqli),
+execPayloads.txt (rce), fileHandlingPayloads.ini (lfi, rfi), xssPayloads.ini, xxePayloads.ini,
+and the two payloads its modules write in code (mod_sql's error probe, mod_crlf's header). Its
+placeholders are filled as its attack code does ([TIME] 7, [LF], [TAB], [VALUE] an original
+value, __XSS__ a taint id, [ATTR_SEP] a quote or a blank, ...). Bare words ('env', 'set',
+'index.php') are fragments. Its backup, buster, password and user lists are not payloads;
+mod_ssrf and mod_redirect send plain external URLs, which no WAF can tell from a link.
+
 Each payload becomes three requests: a query parameter, a form field and a JSON member
 of an endpoint that fits the category (/products?id= for sqli, /download?file= for lfi,
 ...). Ids are `sqlmap:<sha1>.q|f|j` / `wfuzz:<sha1>.q|f|j`; the split (extauthz.corpus
@@ -52,6 +70,7 @@ renderings of one template fall on the same side: holdout has templates never se
 from __future__ import annotations
 
 import argparse
+import configparser
 import gzip
 import hashlib
 import html
@@ -69,6 +88,7 @@ from extauthz.corpus import in_split
 
 SQLMAP_XML = Path("/usr/share/sqlmap/data/xml")
 WFUZZ_LISTS = Path("/usr/share/wfuzz/wordlist")
+WAPITI_ATTACKS = Path("/usr/lib/python3/dist-packages/wapitiCore/data/attacks")
 SEED = 20261124
 SLEEPTIME = "5"
 GENERIC_COMMENT = "-- [RANDSTR]"
@@ -85,6 +105,7 @@ class Payload:
     category: str
     template: str
     wire: str | None = None  # wfuzz: the line as sent in a URL (may hold %xx)
+    wire_only: bool = False  # an encoding only a URL carries (sqlmap tampers such as charencode): no JSON request
 
 
 # ---------------------------------------------------------------- sqlmap
@@ -299,6 +320,107 @@ def sqlmap_payloads(xml_dir: Path = SQLMAP_XML, per_test: int = 3, seed: int = S
     return list(out.values())
 
 
+# ---------------------------------------------------------------- sqlmap --tamper
+
+# Upper-case words of a rendered payload are its SQL keywords and function names (sqlmap
+# writes them so); quoted literals and the delimiters are lower or mixed case.
+_KEYWORD = re.compile(r"\b[A-Z][A-Z_]{1,}\b")
+_SIMPLE = r"(?:[\w.]+(?:\(\))?)"
+
+
+def _blanks(text: str, make) -> str:
+    return re.sub(" ", lambda _m: make(), text)
+
+
+def _versioned(text: str, rng: random.Random, version: str | None) -> str:
+    """modsecurityversioned: what follows the first blank, up to a trailing comment, in /*!NNNNN ... */."""
+    body, comment = text, ""
+    for marker in ("-- ", "#", "--"):
+        k = text.rfind(marker)
+        if k > 0 and (marker != "--" or k == len(text) - 2):
+            body, comment = text[:k], text[k:]
+            break
+    head, sep, rest = body.partition(" ")
+    if not sep:
+        return text
+    return f"{head} /*!{version or rng.randint(30000, 50000)}{rest}*/{comment}"
+
+
+def _url_all(text: str, fmt: str) -> str:
+    return "".join(fmt % ord(c) if ord(c) < 128 else urllib.parse.quote(c) for c in text)
+
+
+def _overlong(text: str) -> str:
+    """overlongutf8: characters other than letters and digits as two-byte overlong UTF-8."""
+    return "".join(c if c.isalnum() or ord(c) > 127 else f"%{0xc0 | (ord(c) >> 6):02X}%{0x80 | (ord(c) & 0x3f):02X}"
+                   for c in text)
+
+
+def _tampers(rng: random.Random, f: "Filler") -> dict[str, tuple]:
+    """name -> (function(text) -> text, wire_only). Our own rendering of what each sqlmap tamper
+    script does (their docstrings give the before/after); wire_only: the result is URL text."""
+    return {
+        "space2comment": (lambda t: t.replace(" ", "/**/"), False),
+        "space2randomblank": (lambda t: _blanks(t, lambda: rng.choice("\t\n\x0c\r")), False),
+        "space2mssqlblank": (lambda t: _blanks(t, lambda: rng.choice("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0b\x0c\x0e\x0f")), False),
+        "space2hash": (lambda t: _blanks(t, lambda: "#" + f.randstr() + "\n"), False),
+        "space2dash": (lambda t: _blanks(t, lambda: "--" + f.randstr() + "\n"), False),
+        "multiplespaces": (lambda t: _blanks(t, lambda: " " * rng.randint(1, 4)), False),
+        "randomcase": (lambda t: _KEYWORD.sub(lambda m: "".join(rng.choice((c.lower(), c)) for c in m.group(0)), t), False),
+        "lowercase": (lambda t: _KEYWORD.sub(lambda m: m.group(0).lower(), t), False),
+        "randomcomments": (lambda t: _KEYWORD.sub(
+            lambda m: m.group(0) if len(m.group(0)) < 3 else (lambda w, k: w[:k] + "/**/" + w[k:])(
+                m.group(0), rng.randint(1, len(m.group(0)) - 1)), t), False),
+        "versionedkeywords": (lambda t: re.sub(r"\b([A-Z][A-Z_]{1,})\b(?!\s*\()", r"/*!\1*/", t), False),
+        "halfversionedmorekeywords": (lambda t: re.sub(r" ([A-Z][A-Z_]{1,})\b", r"/*!0\1", t), False),
+        "modsecurityversioned": (lambda t: _versioned(t, rng, None), False),
+        "modsecurityzeroversioned": (lambda t: _versioned(t, rng, "00000"), False),
+        "between": (lambda t: re.sub(rf"({_SIMPLE})\s*=\s*({_SIMPLE})", r"\1 BETWEEN \2 AND \2",
+                                     re.sub(rf"({_SIMPLE})\s*>\s*({_SIMPLE})", r"\1 NOT BETWEEN 0 AND \2", t)), False),
+        "greatest": (lambda t: re.sub(rf"({_SIMPLE})\s*>\s*({_SIMPLE})", r"GREATEST(\1,\2+1)=\1", t), False),
+        "equaltolike": (lambda t: re.sub(r"\s*=\s*", " LIKE ", t), False),
+        "symboliclogical": (lambda t: t.replace(" AND ", " && ").replace(" OR ", " || "), False),
+        "commentbeforeparentheses": (lambda t: re.sub(r"\b(\w+)\(", r"\1/**/(", t), False),
+        "informationschemacomment": (lambda t: re.sub(r"(?i)information_schema\.", "INFORMATION_SCHEMA/**/.", t), False),
+        "0eunion": (lambda t: re.sub(r"(\d+)\s+UNION\b", r"\1e0UNION", t), False),
+        "sleep2getlock": (lambda t: re.sub(r"(?<![.\w])SLEEP\((\d+)\)", lambda m: f"GET_LOCK('{f.randstr()}',{m.group(1)})", t), False),
+        "charencode": (lambda t: _url_all(t, "%%%02X"), True),
+        "chardoubleencode": (lambda t: _url_all(t, "%%25%02X"), True),
+        "charunicodeencode": (lambda t: _url_all(t, "%%u%04X"), True),
+        "percentage": (lambda t: "".join("%" + c if c.isalpha() else urllib.parse.quote(c, safe="") for c in t), True),
+        "apostrophemask": (lambda t: urllib.parse.quote(t, safe="-_.~()*,=:").replace("%27", "%EF%BC%87"), True),
+        "apostrophenullencode": (lambda t: urllib.parse.quote(t, safe="-_.~()*,=:").replace("%27", "%00%27"), True),
+        "overlongutf8": (_overlong, True),
+        "appendnullbyte": (lambda t: urllib.parse.quote(t, safe="-_.~()*,'=:") + "%00", True),
+    }
+
+
+def tampered_payloads(base: list[Payload], per_tamper: int = 60, seed: int = SEED) -> list[Payload]:
+    """sqlmap payloads as `--tamper=<name>` sends them: a seeded sample per tamper script, only
+    where the script changes the payload. Source `sqlmap-<tamper>`; the template stays the sqlmap
+    test, so the split keeps each test on one side whatever the tamper."""
+    rng = random.Random(seed + 1)
+    f = Filler(rng)
+    out: dict[tuple[str, str], Payload] = {}
+    for name, (fn, wire_only) in _tampers(rng, f).items():
+        taken = 0
+        for p in rng.sample(base, len(base)):
+            if taken >= per_tamper:
+                break
+            if name.startswith("apostrophe") and "'" not in p.text:
+                continue
+            text = fn(p.text)
+            if text == p.text or (name, text) in out:
+                continue
+            if wire_only:
+                out[(name, text)] = Payload(f"sqlmap-{name}", urllib.parse.unquote(text, errors="replace"), "sqli",
+                                            p.template, text, wire_only=True)
+            else:
+                out[(name, text)] = Payload(f"sqlmap-{name}", text, "sqli", p.template)
+            taken += 1
+    return list(out.values())
+
+
 # ---------------------------------------------------------------- wfuzz
 
 _WORD = re.compile(r"[\w@.+\-]+")
@@ -397,6 +519,62 @@ def wfuzz_payloads(root: Path = WFUZZ_LISTS, traversal_sample: int = 300, seed: 
     return list(attacks.values()), list(fragments.values())
 
 
+# ---------------------------------------------------------------- wapiti
+
+_WAPITI_FILES = {  # payload file -> category of its lines
+    "blindSQLPayloads.txt": "sqli", "execPayloads.txt": "rce", "fileHandlingPayloads.ini": "lfi",
+    "xssPayloads.ini": "xss", "xxePayloads.ini": "xxe",
+}
+_WAPITI_IN_CODE = (  # payloads written in wapiti's attack modules, not in data files
+    ("[VALUE]\\xBF'\"(", "sqli"),  # mod_sql's error probe (a latin-1 0xBF, quotes, a bracket)
+    ("http://www.google.fr\r\nwapiti: 3.0.4 version", "crlf"),  # mod_crlf
+)
+
+
+def _wapiti_fill(line: str, rng: random.Random) -> str:
+    """wapiti's placeholders (attack.process_line, xss_utils, Attack.attack) with plausible values."""
+    sep = rng.choice(['"', "'", " "])
+    taint = "w" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(9))
+    for k, v in (("[TAB]", "\t"), ("[LF]", "\n"), ("[FF]", "\f"), ("[TIME]", "7"), ("[TIMEOUT]", ""),
+                 ("[EXTERNAL_ENDPOINT]", "https://wapiti3.ovh/"), ("[VALUE]", "report.pdf"), ("[DIRVALUE]", "docs"),
+                 ("[EXTVALUE]", "pdf"), ("[FILE_NAME]", "index.php"), ("[FILE_NOEXT]", "index"),
+                 ("[SESSION_ID]", taint), ("[PATH_ID]", str(rng.randint(1, 40))), ("[PARAM_AS_HEX]", "66696c65"),
+                 ("[ATTR_SEP]", sep), ("[VALUE_SEP]", "" if sep == " " else sep), ("__XSS__", taint),
+                 ("\\0", "\0"), ("\\xBF", "\xbf")):
+        line = line.replace(k, v)
+    return line
+
+
+def wapiti_payloads(root: Path = WAPITI_ATTACKS, seed: int = SEED) -> tuple[list[Payload], list[Payload]]:
+    """(attacks, fragments) from wapiti's payload files; the template is the raw line."""
+    rng = random.Random(seed + 2)
+    raw: list[tuple[str, str]] = []
+    for name, category in _WAPITI_FILES.items():
+        path = root / name
+        if not path.exists():
+            continue
+        if name.endswith(".ini"):
+            ini = configparser.ConfigParser(interpolation=None)
+            ini.read_string(path.read_text(errors="replace"))
+            raw += [(ini[sec]["payload"].strip(" \n"), category) for sec in ini.sections() if "payload" in ini[sec]]
+        else:
+            raw += [(line.strip(" \n"), category) for line in path.read_text(errors="replace").splitlines()]
+    raw += list(_WAPITI_IN_CODE)
+    attacks: dict[str, Payload] = {}
+    fragments: dict[str, Payload] = {}
+    for line, category in raw:
+        if not line or line in attacks or line in fragments:
+            continue
+        text = _wapiti_fill(line, rng)
+        if category == "lfi" and text.startswith("https://"):
+            category = "rfi"
+        elif category == "sqli" and "new Date()" in text:
+            category = "nosqli"  # a JavaScript busy loop for MongoDB's $where, in the blind SQL list
+        p = Payload("wapiti", text, category, line)
+        (fragments if is_fragment(text) else attacks)[line] = p
+    return list(attacks.values()), list(fragments.values())
+
+
 # ---------------------------------------------------------------- requests
 
 _ENDPOINTS = {  # category -> (GET path, query parameter, form path, form field, JSON path, JSON member)
@@ -406,13 +584,15 @@ _ENDPOINTS = {  # category -> (GET path, query parameter, form path, form field,
     "rce": ("/tools/ping", "host", "/admin/diagnostics", "target", "/api/jobs", "command"),
     "xxe": ("/import", "data", "/import", "document", "/api/import", "xml"),
     "ldapi": ("/directory", "user", "/directory/search", "filter", "/api/users/lookup", "name"),
+    "rfi": ("/download", "file", "/reports/render", "template", "/api/export", "path"),
+    "crlf": ("/redirect", "next", "/account/redirect", "url", "/api/links", "target"),
 }
 
 
 def split_id(source: str, text: str, template: str, placement: str) -> str:
     """`source:<sha1 of text>.<placement>`, salted until it lands on its template's side of the split."""
     digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:16]
-    want = in_split(f"{source}-template:{template}", "holdout")
+    want = in_split(f"{source.split('-')[0]}-template:{template}", "holdout")
     for salt in range(200):
         rid = f"{source}:{digest}.{placement}" + (str(salt) if salt else "")
         if in_split(rid, "holdout") == want:
@@ -427,16 +607,18 @@ def requests_for(p: Payload) -> list[dict]:
     host = ["Host", "shop.example.com"]
     agent = ["User-Agent", UA]
     common = {"source": p.source, "label": "attack", "category": p.category}
-    return [
+    out = [
         dict(common, id=split_id(p.source, p.text, p.template, "q"), method="GET",
              uri=f"{get_path}?{qname}={wire}&lang=en", headers=[host, agent], body="", placement="query"),
         dict(common, id=split_id(p.source, p.text, p.template, "f"), method="POST", uri=form_path,
              headers=[host, agent, ["Content-Type", "application/x-www-form-urlencoded"]],
              body=f"{field}={form_value}&submit=Send", placement="form"),
-        dict(common, id=split_id(p.source, p.text, p.template, "j"), method="POST", uri=json_path,
-             headers=[host, agent, ["Content-Type", "application/json"]],
-             body=json.dumps({"page": 1, member: p.text}), placement="json"),
     ]
+    if not p.wire_only:
+        out.append(dict(common, id=split_id(p.source, p.text, p.template, "j"), method="POST", uri=json_path,
+                        headers=[host, agent, ["Content-Type", "application/json"]],
+                        body=json.dumps({"page": 1, member: p.text}), placement="json"))
+    return out
 
 
 def write(path: str, payloads: Iterable[Payload]) -> int:
@@ -453,26 +635,35 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="/tmp/tools.jsonl.gz")
     ap.add_argument("--fragments", help="also write the wfuzz lines that are not attacks on their own here")
+    ap.add_argument("--tamper", help="also write sqlmap payloads rewritten by its tamper scripts here")
     ap.add_argument("--per-test", type=int, default=3, help="sqlmap boundaries per test")
     ap.add_argument("--sqlmap", type=Path, default=SQLMAP_XML)
     ap.add_argument("--wfuzz", type=Path, default=WFUZZ_LISTS)
+    ap.add_argument("--wapiti", type=Path, default=WAPITI_ATTACKS, help="used when present (apt-get install wapiti)")
     args = ap.parse_args()
     if not (args.sqlmap / "boundaries.xml").exists() or not (args.wfuzz / "Injections").is_dir():
         print("sqlmap or wfuzz data not found (apt-get install sqlmap wfuzz)", file=sys.stderr)
         return 1
     sql = sqlmap_payloads(args.sqlmap, args.per_test)
     attacks, fragments = wfuzz_payloads(args.wfuzz)
+    if args.wapiti.is_dir():
+        more, more_fragments = wapiti_payloads(args.wapiti)
+        attacks, fragments = attacks + more, fragments + more_fragments
     n = write(args.out, sql + attacks)
     counts: dict[str, int] = {}
     for p in sql + attacks:
         counts[f"{p.source}/{p.category}"] = counts.get(f"{p.source}/{p.category}", 0) + 1
-    print(f"{n} requests ({len(sql)} sqlmap + {len(attacks)} wfuzz payloads x 3) in {args.out}: "
+    print(f"{n} requests ({len(sql)} sqlmap + {len(attacks)} wfuzz/wapiti payloads x 3) in {args.out}: "
           + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if args.tamper:
+        tampered = tampered_payloads(sql)
+        m = write(args.tamper, tampered)
+        print(f"{m} requests ({len(tampered)} tampered sqlmap payloads; wire-only encodings without JSON) in {args.tamper}")
     if args.fragments:
         m = write(args.fragments, fragments)
-        print(f"{m} requests ({len(fragments)} wfuzz fragments x 3) in {args.fragments}")
+        print(f"{m} requests ({len(fragments)} wfuzz/wapiti fragments x 3) in {args.fragments}")
     else:
-        print(f"{len(fragments)} wfuzz fragments left out (--fragments to write them)")
+        print(f"{len(fragments)} wfuzz/wapiti fragments left out (--fragments to write them)")
     return 0
 
 

@@ -144,3 +144,40 @@ def test_corpus_file_reads_and_splits_by_template(tmp_path: Path) -> None:
         for r in tc.requests_for(p):
             by_template.setdefault(p.template, set()).add(in_split(r["id"], "holdout"))
     assert all(len(sides) == 1 for sides in by_template.values())  # no template on both sides
+
+
+def test_tampers_rewrite_as_sqlmap_documents(tmp_path: Path) -> None:
+    import random
+    rng = random.Random(1)
+    tampers = tc._tampers(rng, tc.Filler(rng))
+    assert tampers["space2comment"][0]("SELECT id FROM users") == "SELECT/**/id/**/FROM/**/users"
+    assert tampers["between"][0]("1 AND A > B--") == "1 AND A NOT BETWEEN 0 AND B--"
+    assert tampers["between"][0]("1 AND A = B--") == "1 AND A BETWEEN B AND B--"
+    assert tampers["equaltolike"][0]("SELECT * FROM users WHERE id=1") == "SELECT * FROM users WHERE id LIKE 1"
+    assert tampers["symboliclogical"][0]("1 AND '1'='1") == "1 && '1'='1"
+    assert tampers["percentage"][0]("SELECT 1") == "%S%E%L%E%C%T%201"
+    assert tampers["charunicodeencode"][0]("AB") == "%u0041%u0042" and tampers["charunicodeencode"][1]
+    assert tampers["modsecurityzeroversioned"][0]("1 AND 2>1--") == "1 /*!00000AND 2>1*/--"
+    assert tampers["sleep2getlock"][0]("AND SLEEP(5) OR DBMS_LOCK.SLEEP(5)").count("GET_LOCK") == 1
+    sql, _ = _fixture(tmp_path)
+    tampered = tc.tampered_payloads(tc.sqlmap_payloads(sql, per_test=2), per_tamper=2)
+    assert {p.source for p in tampered} >= {"sqlmap-space2comment", "sqlmap-charencode"}
+    wire_only = [p for p in tampered if p.wire_only]
+    assert wire_only and all(len(tc.requests_for(p)) == 2 for p in wire_only)  # no JSON for URL encodings
+
+
+def test_wapiti_placeholders_filled_and_bare_words_are_fragments(tmp_path: Path) -> None:
+    root = tmp_path / "attacks"
+    root.mkdir()
+    (root / "blindSQLPayloads.txt").write_text("' or sleep([TIME])#1\n[VALUE] waitfor delay '0:0:[TIME]'--1\n")
+    (root / "execPayloads.txt").write_text(";env;\nenv\na;sleep 60;[TIMEOUT]\n")
+    (root / "xssPayloads.ini").write_text(
+        "[a]\npayload = <SvG[LF]oNloAd=alert('__XSS__')>\ntag = svg\n"
+        "[b]\npayload = [ATTR_SEP]autofocus[TAB]onfocus=[VALUE_SEP]alert(`__XSS__`)\ntag = x\n")
+    attacks, fragments = tc.wapiti_payloads(root)
+    texts = {p.text: p.category for p in attacks}
+    assert "' or sleep(7)#1" in texts and "a;sleep 60;" in texts and ";env;" in texts
+    assert all("[" not in t.replace("[ODBC", "") and "__XSS__" not in t for t in texts)
+    assert any(t.startswith("<SvG\noNloAd=alert('w") for t in texts)
+    assert {p.text for p in fragments} == {"env"}
+    assert texts["' or sleep(7)#1"] == "sqli" and texts[";env;"] == "rce"

@@ -7,7 +7,7 @@ from extauthz.decode import Input
 from extauthz.detect.path_traversal import PathTraversal
 from extauthz.detect.pathnorm import resolve
 from extauthz.detect.sql_tokens import NAME, tokenize
-from extauthz.detect.sqli import analyse
+from extauthz.detect.sqli import analyse, looks_binary
 from extauthz.finding import Severity
 
 
@@ -32,6 +32,23 @@ SQLI = [
     "IIF((ASCII_VAL(SUBSTRING((SELECT FIRST 1 SKIP 0 DISTINCT(RDB$USER) FROM RDB$USER_PRIVILEGES) FROM 4 FOR 1))>112),"
     "(SELECT COUNT(*) FROM RDB$FIELDS AS T1,RDB$TYPES AS T2,RDB$COLLATIONS AS T3),0)",
     "1 AND (SELECT FIRST 1 name FROM users)='a'",
+    "(SELECT LIMIT 0 1 DISTINCT(user) FROM INFORMATION_SCHEMA.SYSTEM_USERS ORDER BY user)",  # HSQLDB
+    "1 AND (SELECT SKIP 0 LIMIT 1 USERNAME FROM SYSUSERS ORDER BY USERNAME)='a'",  # Informix
+    # sqlmap --tamper=modsecurityversioned: MySQL reads five version digits, the rest is code ("/*!30274" "6561")
+    "blue',(SELECT /*!340173847 FROM (SELECT EXP(~(SELECT * FROM (SELECT CONCAT('qxzzq',(SELECT DISTINCT(grantee) "
+    "FROM INFORMATION_SCHEMA.USER_PRIVILEGES LIMIT 0,1),'qxppq','x'))x)))s)*/-- fBxy",
+    # a value between two concatenations the application's query completes ("'x'+<value>+'y'")
+    "smith+(SELECT 'pHHu' WHERE 7972=7972 AND 1328 IN (SELECT ('qxzzq'+(SELECT (CASE WHEN (1328=1328) THEN '1' ELSE "
+    "'0' END))+'qxppq')))+",
+    # sqlmap --tamper=space2hash: "#" + random letters + newline as the blank (MySQL comment to end of line)
+    "admin')))#gLKY\nUNION#Oewz\nALL#ncIl\nSELECT#FSeR\nNULL,NULL,CONCAT('qxzzq','ilvEnZwW','qxppq')#",
+    "blue')#rILf\nAND#PgsP\n5366=5366#x\nAND#y\n('a'#z\nLIKE#w\n'a",
+    "1#abc\nAND#def\nSLEEP(5)",
+    # --tamper=space2mssqlblank: control characters \x01-\x1f as blanks (SQL Server reads them so)
+    "admin'))\x04OR\x02(SELECT\x055557\x03FROM\x0e(SELECT(SLEEP(5)))GxrS)\x08AND\x04(('uxJz'\x08LIKE\x08'uxJz",
+    "1\x01UNION\x02ALL\x03SELECT\x04NULL,NULL,password\x05FROM\x06users--",
+    # sqlmap's "-- <random word>" comment after a blank tamper turned its blank into a line break
+    "admin'\nORDER\nBY\n7--\naPIP", "125\x0cORDER\rBY\n4--\nZplD", "196)--czyI\nORDER--tHCj\nBY--vkxN\n10----EWWv\nwBxu",
 ]
 
 BENIGN = [
@@ -39,6 +56,10 @@ BENIGN = [
     "[link] (see notes) select the best", "[x] done; [ ] select a size", "see [1] and [2] for details",
     "see [docs] or [faq]; (select one)", "[WIP] drop the old table format (follow-up)",
     "the first 1 skip 2 select", "select first 10 results", "first 3 skip 1 then select",
+    "#include\nint main() { return 0; }", "#hashtag\nselect your size", "tags: #summer\n#beach\nand more",
+    "#todo\nupdate the docs and select a theme",
+    "Google+", "I love C++", "version 2.0 -", "tea and cake +", "1 or 2 +", "select limit 10 items",
+    "see the docs --\nthanks", "it's fine --\nJohn", "sorted, order by price --\nthanks a lot",
 ]
 
 
@@ -84,3 +105,33 @@ def test_backslash_lookalike_resolves_to_segments() -> None:
     r = resolve("..\u2216..\u2216etc/passwd")
     assert r.climb == 2 and r.segments == ("etc", "passwd")
     assert resolve("set\u2216subset").climb == 0  # a set difference in text climbs nowhere
+
+
+@pytest.mark.parametrize("value", [
+    "\x08\x96\x01\x12\x05hi\x1a\x03ab\x10\x01 or 1=1",  # protobuf: control characters side by side
+    "\x00\x01\x02 union select \x03\x04",
+])
+def test_binary_data_stays_binary(value: str) -> None:
+    assert looks_binary(value)
+
+
+def test_hash_comment_needs_letters_then_a_newline() -> None:
+    assert [t.kind for t in tokenize("a#Bltk\nb")] == [NAME, "c", NAME]
+    assert "c" not in [t.kind for t in tokenize("#include <stdio.h>")]
+    assert "c" not in [t.kind for t in tokenize("ITS#12\nx")]
+
+
+@pytest.mark.parametrize("value", [
+    "142%2C%28%S%E%L%E%C%T%20%28%C%A%S%E%20%W%H%E%N%20%281=1%29%20%T%H%E%N%20%S%L%E%E%P%285%29%20%E%N%D%29%29",
+    "1%20%U%N%I%O%N%20%S%E%L%E%C%T%20password%20%F%R%O%M%20users",
+])
+def test_asp_percent_stripping_reaches_the_detector(value: str) -> None:
+    """--tamper=percentage: no SQL word is visible before the lenient decoding, so the prefilter must pass it."""
+    from extauthz.detect import REGISTRY, DetectorSet
+    found = DetectorSet([REGISTRY["sqli"]()]).scan(None, [Input("query", "id", value, (), value)])
+    assert any(f.severity >= Severity.HIGH for f in found), found
+
+
+@pytest.mark.parametrize("value", ["%s%s%s", "100%s%d%x done", "%A%B%C", "50%off%now%ok"])
+def test_format_strings_pass(value: str) -> None:
+    assert not blocks(value)

@@ -225,6 +225,10 @@ def _nested(method: Callable[..., _R]) -> Callable[..., _R]:
     return nested
 
 
+# A value that ends with one of these sits inside a concatenation or sum the application's query completes.
+_CONCAT_TAIL = frozenset({"+", "||", "-"})
+
+
 class ContextReading(NamedTuple):
     """The result of reading one value in one context."""
 
@@ -258,7 +262,8 @@ class SqlContextParser:
         facts = 0
         self.trailing_comment = False
         prev_code = False
-        for t in tokens:
+        last = len(tokens) - 1
+        for k, t in enumerate(tokens):
             if t.kind == T.COMMENT:
                 if t.flags & T.F_LINE_COMMENT or t.flags & T.F_UNTERMINATED:
                     self.trailing_comment = True  # provisional: only if no code follows
@@ -268,6 +273,8 @@ class SqlContextParser:
             if t.kind == T.NUL:
                 self.trailing_comment = True
                 break
+            if self.trailing_comment and k == last and t.kind == T.NAME and t.text.isalnum() and len(t.text) <= 16:
+                break  # "7--\naPIP": a tool's "-- <random word>" whose blank became a line break: still its comment
             if self.trailing_comment:
                 self.trailing_comment = False  # code after a line comment (newline): obfuscation
                 facts |= INLINE_COMMENT
@@ -361,6 +368,9 @@ class SqlContextParser:
             end = END_COMMENT if self.trailing_comment else END_CLEAN
         elif getattr(self, "_open_string_end", False):
             end = END_OPEN_STRING
+        elif self.p == self.n - 1 and self.p > start and self.toks[self.p].text in _CONCAT_TAIL \
+                and self.toks[self.p].kind in (T.OPERATOR, T.LOGIC) and not self.trailing_comment:
+            end = END_CLEAN  # "x+(SELECT ...)+": the application's expression goes on after the value's operator
         breakout = self.toks[start].start if start < self.n else (self.toks[-1].end if self.toks else 0)
         stop = self.toks[self.p].start if self.p < self.n else (self.toks[-1].end if self.toks else 0)
         return ContextReading(context, self.facts, end, breakout, stop, self.p - operand_end,
@@ -1503,9 +1513,10 @@ class SqlContextParser:
             if self._expr(9) is None:
                 return False
             self._accept_word("percent")
-        for limit_word in ("first", "skip"):  # Firebird / Informix: SELECT FIRST 1 SKIP 0 col FROM ...
-            if self._word() == limit_word and self._is(T.NUMBER, k=1):
-                self.p += 2
+        for _ in range(3):  # row limits before the list: Firebird/Informix FIRST 1 SKIP 0, HSQLDB LIMIT 0 1
+            if self._word() not in ("first", "skip", "limit") or not self._is(T.NUMBER, k=1):
+                break
+            self.p += 3 if self._word() == "limit" and self._is(T.NUMBER, k=2) else 2
         while self._word() in _SELECT_MODIFIERS:
             self.p += 1
         # select list

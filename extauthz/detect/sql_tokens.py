@@ -231,6 +231,11 @@ class SqlTokenizer:
             if i + 1 < n and s[i + 1] in ">-" and self._json_hash_operator(i):
                 self._operator()
                 return
+            if i + 1 < n and s[i + 1] in _ASCII_LETTERS and self._random_comment(i + 1):
+                # "#Bltk\n" between keywords: MySQL's comment to the end of the line, used as a blank
+                # (sqlmap's space2hash); a directive or tag has a blank or more text before the newline
+                self._line_comment(i, "#")
+                return
             if i + 1 < n and (s[i + 1] in _DIGITS or s[i + 1] in _ASCII_LETTERS or s[i + 1] in "![{"):
                 # "#9788", "ITS#12", "#include", "#ifdef", "#!/bin/sh", "#![no_std]", "#[derive]",
                 # "#{var}": a number sign, directive, shebang or attribute in text;
@@ -471,7 +476,7 @@ class SqlTokenizer:
         s, n, i = self.s, self.n, self.i
         if i + 2 < n and s[i + 2] == "!":  # MySQL versioned comment: the content is code
             j = i + 3
-            while j < n and s[j] in _DIGITS:
+            while j < n and j < i + 8 and s[j] in _DIGITS:  # the version is five digits; more are code
                 j += 1
             self.versioned = True
             self.i = j

@@ -672,11 +672,30 @@ def _strip_block_comments(value: str) -> str:
 
 
 def looks_binary(value: str) -> bool:
-    """Binary data decoded as text (protobuf, images): not a place for SQL."""
+    """Binary data decoded as text (protobuf, images): not a place for SQL. Text whose blanks are
+    control characters, one at a time between printable characters ("OR\x02(SELECT\x055557"; SQL
+    Server reads \x01-\x1f as white space, sqlmap's space2mssqlblank), is text: binary data has
+    runs of them (tags and lengths side by side), NULs and undecodable bytes."""
     if value.isprintable() and "\ufffd" not in value:
         return False
     controls = sum(1 for c in value[:4096] if (c < "\x20" and c not in "\t\n\r") or c == "\ufffd")
-    return controls >= 3 and (controls > 8 or controls * 5 > len(value)) and controls * 20 > min(len(value), 4096)
+    binary = controls >= 3 and (controls > 8 or controls * 5 > len(value)) and controls * 20 > min(len(value), 4096)
+    return binary and not _control_blanks(value[:4096])
+
+
+def _control_blanks(value: str) -> bool:
+    """Every control character stands alone between two printable ASCII characters."""
+    if "\x00" in value or "\ufffd" in value:
+        return False
+    prev_control = True  # a control character first in the value is not between two others
+    for c in value:
+        control = c < "\x20" or c == "\x7f"
+        if control and prev_control:
+            return False
+        if not control and not (" " <= c <= "~") and not c.isprintable():
+            return False
+        prev_control = control
+    return not prev_control
 
 
 _PROBE_CHARS = "\"'(),."
@@ -763,6 +782,7 @@ class SqlInjectionDetector(Detector):
         r"0x[0-9a-f]{16}",  # a long hex literal that may spell a statement (see _decode_hex_literals)
         r"(?:^|\W)(?:except|intersect)\W",  # set operations other than UNION ("except values(1,2)")
         r"\)\s*when\W",  # ") when 1 then": the branches of a CASE after the value closed its operand
+        r"%[a-z]%[a-z]%[a-z]",  # "%S%E%L%E%C%T": IIS/ASP drop a "%" before a non-hex pair (_decode_lenient_percent)
         # SQL-only functions and server names (see sql_only_name)
         r"(?:^|\W)(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_FUNCTIONS)) + r")\s*\(",
         r"(?:^|[^a-z0-9_$])(?:" + "|".join(_escape(w) for w in sorted(SQL_ONLY_NAMES)) + r")(?:[^a-z0-9_$]|$)",
