@@ -129,7 +129,7 @@ def instrument(service: CheckService, meter: Meter) -> list:
     patches = [
         patched(envoy_api, "parse_check_request", meter.wrap("adapter.parse", envoy_api.parse_check_request)),
         patched(envoy_api, "to_request", meter.wrap("adapter.parse", envoy_api.to_request)),
-        patched(envoy_api, "to_response", meter.wrap("adapter.response", envoy_api.to_response)),
+        patched(envoy_api, "response_bytes", meter.wrap("adapter.response", envoy_api.response_bytes)),
         patched(engine_mod, "extract", meter.wrap("decode", engine_mod.extract)),
     ]
     for stage in eng.stages:

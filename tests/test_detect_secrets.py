@@ -63,3 +63,13 @@ def test_the_same_soup_elsewhere_is_judged_as_before():
     soup = "R`1e8|rC;P]mE]6W"
     assert login(soup) == "allow"
     assert login(soup, field="comment") == "deny"
+
+
+def test_two_letter_command_counts_only_where_a_shell_reads_a_command():
+    # letters of a password: `dd(` is a syntax error, `rm+` the word "rm+", `)su` follows a closing bracket
+    for value in ("z5hKzaivb]\\O}^&dd(3", "e:9!BhEKH&rm+Q", "Les+d\\O*2S5.ZV&@Mpi)su", "Qx7&wc(WVn6Rf"):
+        assert is_soup(value), value
+    # a command a shell would run: after a separator or at the start, before the end or a separator
+    for value in ("Qx7&wc|Vn6R", "aHa2{3>NHf>]<Ie|id", "Z9!x;ls", "ls;Z9!xQ", "A1!b$(id)", "A1!b`id`", "Q1!;id$IFS",
+                  "Q1!;/bin/id"):
+        assert not is_soup(value), value

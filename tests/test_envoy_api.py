@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from extauthz import envoy_api
 from extauthz._wire import ext_authz_pb2 as pb
 from extauthz.config import UpstreamHeaders
@@ -116,3 +118,26 @@ def test_wire_roundtrip_through_bytes():
     data = check_request(path=b"/x", method="GET").SerializeToString()
     assert envoy_api.to_request(envoy_api.parse_check_request(data)).path == "/x"
     assert isinstance(Request(), Request)
+
+
+@pytest.mark.parametrize("decision,action,findings,upstream", [
+    (Decision.ALLOW, Action.ALLOW, [], None),
+    (Decision.ALLOW, Action.ALLOW, [], UpstreamHeaders(score="x-waf-score")),
+    (Decision.ALLOW, Action.MONITOR, [Finding("xss", "xss.x", Severity.HIGH, "query:q"),
+                                      Finding("sqli", "sqli.y", Severity.LOW, "query:r")],
+     UpstreamHeaders(score="x-s", decision="x-d")),
+    (Decision.ALLOW, Action.MONITOR, [Finding("xss", "xss.x", Severity.HIGH, "query:q")],
+     UpstreamHeaders(event_id="x-e")),
+    (Decision.ALLOW, Action.OFF, [], None),
+    (Decision.DENY, Action.DENY, [Finding("sqli", "sqli.x", Severity.HIGH, "query:q")], None),
+    (Decision.DENY, Action.ACTOR_BLOCKED, [], UpstreamHeaders(score="x-s")),
+])
+def test_response_bytes_is_the_same_message_as_to_response(decision, action, findings, upstream):
+    """The template path (allows) and the full path (denials) both equal the object-built message,
+    for successive event ids and services (a template must not leak one answer's fields into another)."""
+    for i, service in enumerate(["shop", "shöp", "s" * 300, "shop"]):
+        v = Verdict(decision, action, 3 + i, 8, tuple(findings), f"ev{i:0{i * 40 + 1}d}", service, "shop", "block",
+                    Hop.SIDECAR_INBOUND if i % 2 else Hop.EDGE, 403, "r")
+        got = pb.CheckResponse.FromString(envoy_api.response_bytes(v, upstream))
+        assert got == envoy_api.to_response(v, upstream)
+        assert got.dynamic_metadata["event_id"] == v.event_id

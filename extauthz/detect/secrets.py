@@ -79,25 +79,37 @@ def is_soup(value: str) -> bool:
     if classes < 3:
         return False
     words = attack_words()
-    run: list[str] = []
-    for c in value + " ":
+    start = 0
+    for i, c in enumerate(value + " "):
         if c.isalpha():
-            run.append(c)
             continue
-        if len(run) >= 2 and _is_attack_word("".join(run), words):
+        if i - start >= 2 and _is_attack_word(value, start, i, words):
             return False
-        run = []
+        start = i + 1
     return True
 
 
-def _is_attack_word(run: str, words: frozenset[str]) -> bool:
-    """Two-letter commands (`id`, `ls`, PowerShell's `ni`) count as typed, in lower case (a
-    shell is case-sensitive, and `sC` or `IP` in a password is chance); SQL's short words
+# A two-letter command counts only where a shell would run it: at the start or after what
+# ends a command or opens one (`;id`, `|ls`, `$(id)`, `{id,}`, `/bin/id`, `\id`, `"id"`), and
+# followed by the end or what ends a word (`id;`, `id|`, `id)`, `id>`, `id$IFS`, `id''`, `id#`).
+# `&dd(` (a syntax error), `rm+` (the word is `rm+`), `)su` are letters of a password.
+_BEFORE_COMMAND = frozenset(";&|(`\n'\"/{\\")
+_AFTER_COMMAND = frozenset(";&|)<>`'\"$\\ \t\n#")  # `id#`: not a comment to a shell, but what attackers type
+
+
+def _is_attack_word(value: str, start: int, end: int, words: frozenset[str]) -> bool:
+    """Is value[start:end], a run of letters, a word an attack needs? Two-letter commands (`id`,
+    `ls`, PowerShell's `ni`) count as typed, in lower case (a shell is case-sensitive, and `sC`
+    or `IP` in a password is chance) and where a shell reads a command; SQL's short words
     (`OR`, `IN`) in any case, and longer words in any case."""
+    run = value[start:end]
     low = run.lower()
     if low not in words:
         return False
-    return len(run) > 2 or low in _SQL_SHORT or run.islower()
+    if len(run) > 2 or low in _SQL_SHORT:
+        return True
+    return run.islower() and (start == 0 or value[start - 1] in _BEFORE_COMMAND) \
+        and (end == len(value) or value[end] in _AFTER_COMMAND)
 
 
 def relax_generated_secrets(findings: list[Finding], inputs: Sequence[Input]) -> list[Finding]:

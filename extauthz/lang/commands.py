@@ -36,6 +36,10 @@ class CommandInfo:
     english: bool = False  # also an English word ("curl hair", "bash party"): plain words after it are text
 
 
+# two-letter commands that do ship with a version number in their name
+VERSIONED_SHORT = frozenset({"nc"})
+
+
 class CommandTable:
     def __init__(self, lines: tuple[str, ...], subcommand_lines: tuple[str, ...] = ()) -> None:
         self.by_name: dict[str, CommandInfo] = {}
@@ -69,8 +73,11 @@ class CommandTable:
             if name.endswith(suffix):
                 return self.by_name.get(name[: -len(suffix)])
         stripped = name.rstrip("0123456789.")
-        if stripped and stripped != name and len(name) - len(stripped) <= 5:
-            return self.by_name.get(stripped)  # python3.10, gcc7.4, php7
+        # python3.10, gcc7.4, php7, nc6; a two-letter stem with a number glued on is rather a
+        # code (SG8 8UR is a postcode, ps2 a console, tr8 a product) than a versioned binary
+        if stripped and stripped != name and len(name) - len(stripped) <= 5 \
+                and (len(stripped) >= 3 or stripped in VERSIONED_SHORT):
+            return self.by_name.get(stripped)
         return None
 
     def glob_known(self, pattern: str) -> bool:

@@ -54,7 +54,7 @@ class CheckService:
             verdict = engine.check(request)
         try:
             upstream = engine.decider_for(request.service).policy.upstream_headers
-            out = envoy_api.to_response(verdict, upstream).SerializeToString()
+            out = envoy_api.response_bytes(verdict, upstream)
         except Exception as exc:
             verdict = engine.failure_verdict(request, None, exc, kind="response")
             out = envoy_api.to_response(verdict).SerializeToString()
