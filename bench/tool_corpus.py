@@ -2,7 +2,8 @@
 
     sudo apt-get install -y sqlmap wfuzz wapiti   # Debian packages; their data only, nothing is run
     python bench/tool_corpus.py --out /tmp/tools.jsonl.gz \\
-        [--tamper /tmp/tools-tamper.jsonl.gz] [--fragments /tmp/tools-fragments.jsonl.gz]
+        [--tamper /tmp/tools-tamper.jsonl.gz] [--fragments /tmp/tools-fragments.jsonl.gz] \\
+        [--agents /tmp/tools-agents.jsonl.gz]
     extauthz eval /tmp/tools.jsonl.gz /tmp/tools-tamper.jsonl.gz --split dev -j 1 --errors /tmp/tools-err.jsonl
     extauthz eval /tmp/tools.jsonl.gz /tmp/tools-tamper.jsonl.gz --split holdout -j 1   # the reported figure only
 
@@ -35,6 +36,9 @@ keyword case, comments and MySQL versioned comments; BETWEEN/GREATEST/LIKE for '
 UTF-8, fullwidth or NUL-prefixed apostrophes, a trailing %00) which only a query or a form
 carries, so those get no JSON request. Up to 60 payloads per script; the source names the
 script (`sqlmap-space2hash`), so per-script figures can be read from --errors ids.
+
+--agents writes a benign corpus: each User-Agent of sqlmap's --random-agent list
+(data/txt/user-agents.txt, 4,254 real browser and crawler strings) in an ordinary GET.
 
 wfuzz (/usr/share/wfuzz/wordlist): Injections/*.txt, vulns/sql_inj.txt and (sampled)
 vulns/dirTraversal*.txt with {FILE} filled. The lines are wire text (wfuzz substitutes
@@ -87,6 +91,7 @@ from typing import Iterable, Iterator
 from extauthz.corpus import in_split
 
 SQLMAP_XML = Path("/usr/share/sqlmap/data/xml")
+SQLMAP_AGENTS = Path("/usr/share/sqlmap/data/txt/user-agents.txt")
 WFUZZ_LISTS = Path("/usr/share/wfuzz/wordlist")
 WAPITI_ATTACKS = Path("/usr/lib/python3/dist-packages/wapitiCore/data/attacks")
 SEED = 20261124
@@ -631,11 +636,24 @@ def write(path: str, payloads: Iterable[Payload]) -> int:
     return n
 
 
+def agent_requests(path: Path = SQLMAP_AGENTS) -> Iterator[dict]:
+    """Benign: each User-Agent of sqlmap's --random-agent list (real browsers and crawlers, many
+    from the 2000s) in an ordinary GET: the false positives header readers would meet."""
+    for line in path.read_text(errors="replace").splitlines():
+        agent = line.strip()
+        if agent and not agent.startswith("#"):
+            digest = hashlib.sha1(agent.encode("utf-8", "replace")).hexdigest()[:16]
+            yield {"id": f"agent:{digest}", "source": "sqlmap-agents", "label": "benign", "category": "benign",
+                   "method": "GET", "uri": "/products?id=42&lang=en", "body": "",
+                   "headers": [["Host", "shop.example.com"], ["User-Agent", agent], ["Accept", "text/html"]]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="/tmp/tools.jsonl.gz")
     ap.add_argument("--fragments", help="also write the wfuzz lines that are not attacks on their own here")
     ap.add_argument("--tamper", help="also write sqlmap payloads rewritten by its tamper scripts here")
+    ap.add_argument("--agents", help="also write a benign corpus of sqlmap's User-Agent list here")
     ap.add_argument("--per-test", type=int, default=3, help="sqlmap boundaries per test")
     ap.add_argument("--sqlmap", type=Path, default=SQLMAP_XML)
     ap.add_argument("--wfuzz", type=Path, default=WFUZZ_LISTS)
@@ -659,6 +677,10 @@ def main() -> int:
         tampered = tampered_payloads(sql)
         m = write(args.tamper, tampered)
         print(f"{m} requests ({len(tampered)} tampered sqlmap payloads; wire-only encodings without JSON) in {args.tamper}")
+    if args.agents and SQLMAP_AGENTS.exists():
+        with gzip.open(args.agents, "wt", encoding="utf-8") as fh:
+            m = sum(fh.write(json.dumps(r) + "\n") > 0 for r in agent_requests())
+        print(f"{m} benign requests (sqlmap's User-Agent list) in {args.agents}")
     if args.fragments:
         m = write(args.fragments, fragments)
         print(f"{m} requests ({len(fragments)} wfuzz/wapiti fragments x 3) in {args.fragments}")

@@ -138,3 +138,15 @@ def test_calls_between_mesh_workloads(doc):
     caller = Peer("10.244.1.5", 40000, "spiffe://cluster.local/ns/prod/sa/checkout")
     request = json_body(doc, hop=Hop.SIDECAR_INBOUND, service="orders", source=caller)
     assert decide(request)[0] == "allow", decide(request)[1]
+
+
+USER_AGENTS = [  # old browsers named their UI language in the product comment (sqlmap's --random-agent list)
+    "Opera/9.02 (Windows; U; nl)", "Opera/9.20 (X11; Linux i686; U; tr)", "Opera/9.00 (Windows NT 5.1; U; id)",
+    "Opera/9.80 (X11; Linux i686; U; tr-TR) Presto/2.2.15 Version/10.10",
+]
+
+
+@pytest.mark.parametrize("agent", USER_AGENTS)
+def test_user_agents_of_real_browsers(agent):
+    request = Request(method="GET", path="/products", query="id=42", headers={"user-agent": (agent,)})
+    assert decide(request)[0] == "allow", decide(request)[1]

@@ -135,3 +135,15 @@ def test_asp_percent_stripping_reaches_the_detector(value: str) -> None:
 @pytest.mark.parametrize("value", ["%s%s%s", "100%s%d%x done", "%A%B%C", "50%off%now%ok"])
 def test_format_strings_pass(value: str) -> None:
     assert not blocks(value)
+
+
+def test_user_agent_language_items_are_no_commands() -> None:
+    from extauthz.detect.cmdi import assess, user_agent_locales
+    for ua in ("Opera/9.02 (Windows; U; nl)", "Opera/9.20 (X11; Linux i686; U; tr)",
+               "Opera/9.80 (X11; Linux i686; U; tr-TR) Presto/2.2.15 Version/10.10", "Opera/9.00 (Windows NT 5.1; U; id)"):
+        masked = user_agent_locales(ua)
+        assert len(masked) == len(ua) and assess(masked, "header") is None, ua
+    # only an item that is nothing but a code: a command line in a comment stays one
+    for ua in ("Mozilla/5.0 (X11; nl /etc/passwd)", "Mozilla/5.0; nl /etc/passwd", "x (a; cat /etc/passwd)"):
+        v = assess(user_agent_locales(ua), "header")
+        assert v is not None and v.severity >= Severity.HIGH, ua

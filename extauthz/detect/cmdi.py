@@ -57,9 +57,9 @@ from extauthz.lang.batch import find_statement
 from extauthz.lang.commands import (CommandInfo, command_table, is_bin_dir, path_list,
                                     split_command_word)
 from extauthz.lang.glob import has_magic
-from extauthz.lang.markup import mask_tags
+from extauthz.lang.markup import mask_code_spans, mask_tags
 from extauthz.lang.shell import Command, Redirect, Script, Word, expand_braces, tokenize
-from extauthz.rules import rule_words
+from extauthz.rules import rule_lines, rule_words
 
 MAX_WRAPPER_HOPS = 3
 MAX_REREAD = 1024  # longest value also read with `+` as a space and `\\n` as a line break
@@ -905,7 +905,9 @@ def assess(value: str, kind: str = "query") -> Verdict | None:
 
 
 def _assess(value: str, kind: str) -> Verdict | None:
-    value = mask_tags(value)  # a rich-text document: its text is what a payload would be written in
+    # a rich-text or markdown document: its text is what a payload would be written in,
+    # and `code` in it quotes a command (extauthz.lang.markup)
+    value = mask_code_spans(mask_tags(value))
     best = _fork_bomb(value) if "()" in value else None
     if "$((" in value or "$[" in value:
         probe = _arithmetic_probe(value)
@@ -923,6 +925,35 @@ def _assess(value: str, kind: str) -> Verdict | None:
 
 
 # ---------------------------------------------------------------- detector
+
+
+_LANGUAGE_CODES = frozenset(w for line in rule_lines("language_codes.txt") for w in line.split())
+MAX_UA_COMMENTS = 16
+
+
+def user_agent_locales(value: str) -> str:
+    """A User-Agent with the language items of its product comments blanked ("Opera/9.02 (Windows;
+    U; nl)", "(X11; U; tr-TR)"): a locale, not a subshell running nl or tr. Same length, so the
+    offsets of what is left still point into the value. Only items that are nothing but a code."""
+    out: list[str] | None = None
+    start = 0
+    for _ in range(MAX_UA_COMMENTS):
+        i = value.find("(", start)
+        j = value.find(")", i + 1) if i >= 0 else -1
+        if j < 0:
+            break
+        pos = i + 1
+        for item in value[i + 1:j].split(";"):
+            code = item.strip()
+            if len(code) == 5 and code[2] in "-_" and code[3:].isalpha():
+                code = code[:2]
+            if len(code) == 2 and code.isalpha() and code.islower() and code in _LANGUAGE_CODES:
+                if out is None:
+                    out = list(value)
+                out[pos:pos + len(item)] = " " * len(item)
+            pos += len(item) + 1
+        start = j + 1
+    return value if out is None else "".join(out)
 
 
 def _trigger_patterns() -> tuple[str, ...]:
@@ -999,10 +1030,14 @@ class CommandInjection(Detector):
         path_list()
         for key in ("glue", "verbs", "connectives"):
             rule_words("shell_prose.yaml", key)
+        mask_tags("<p>a</p><i>b</i>&amp;")  # markup's element and entity lists load here too
         _noun_endings()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:
-        v = assess(inp.value, inp.kind)
+        value = inp.value
+        if inp.kind == "header" and inp.name == "user-agent" and "(" in value:
+            value = user_agent_locales(value)
+        v = assess(value, inp.kind)
         if v is None or v.severity < Severity.MEDIUM:
             return ()
         return (Finding("rce", v.rule, v.severity, inp.location,
