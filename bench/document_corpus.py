@@ -13,7 +13,7 @@ that a blocking WAF must let through.
 
 Sources (all files already on the machine, read-only; test-data directories
 are skipped because they hold deliberately odd inputs, e.g. parser torture
-tests):
+tests, and so are attack tools' data, e.g. sqlmap's payload XML):
 - markdown: the long descriptions of installed Python packages (the body of
   `*.dist-info/METADATA`, markdown or reStructuredText), READMEs and `*.md`/
   `*.rst` under /usr/share/doc; posted as a JSON member
@@ -58,7 +58,8 @@ PER_DIRECTORY = 40           # files taken from one directory, so no one package
 PER_TREE = 300               # files taken from one documentation tree or package
 PER_SOURCE = 3000
 DEFAULT_ROOTS = ("/usr", "/opt", "/root", "/var/lib")
-SKIP_DIRS = {"test", "tests", "testdata", "test_data", "xmltestdata", "__pycache__", ".git", ".cache", "node_modules"}
+SKIP_DIRS = {"test", "tests", "testdata", "test_data", "xmltestdata", "__pycache__", ".git", ".cache", "node_modules",
+             "sqlmap", "wfuzz"}  # attack tools' payload data (bench/tool_corpus.py's sources) is no benign document
 HOST = ["Host", "docs.example.com"]
 BOUNDARY = "----extauthzDocBoundary7MA4YWxkTrZu0gW"
 

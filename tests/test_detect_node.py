@@ -117,7 +117,10 @@ def test_constructor_prototype_as_json_text_blocks():
 
 
 @pytest.mark.parametrize("value", ["better `child_process`", "use child_process to spawn workers",
-                                   "shim for require.main.filename() that works", "a child_process wrapper"])
+                                   "shim for require.main.filename() that works", "a child_process wrapper",
+                                   # the documentation page about the module, linked from a nav list
+                                   '<li><a href="child_process.html" class="nav-child_process">Child processes</a>',
+                                   "see [Child processes](child_process.md#spawn) for details"])
 def test_module_names_in_text_pass(value):
     h = node(value)
     assert h is None or h.severity < Severity.HIGH, (value, h)
@@ -127,6 +130,7 @@ def test_module_names_in_text_pass(value):
     "child_process", "'child_process'", "import { exec } from \"child_process\"", "child_process.exec('id')",
     "import('node:child_process')", "require(`child_process`).execSync('id')", "x=[child_process]",
     "require.main.require('child_process')", "global.process.mainModule.require('child_process')",
+    "child_process.exec('cat child_process.html')", "require('child_process.html')",
 ])
 def test_module_names_used_by_code_block(value):
     h = node(value)

@@ -69,9 +69,11 @@ def test_scheme_spelled_by_a_module_name_or_a_quoted_url_is_not_one():
     """`File::Find` (Perl), `URL::Encode`, and RFC 1738's `<URL:https://...>` quoting in
     text; the `url:` prefix still counts around a dangerous scheme."""
     for v in ("File::Find for Raku", "Moo extension for File::ConfigDir", "XS implementation of URL::Encode",
-              "more at:\n<URL:https://www.x.org>\n", "see URL:http://example.com/docs"):
+              "more at:\n<URL:https://www.x.org>\n", "see URL:http://example.com/docs",
+              # reStructuredText's literal-block marker after a word
+              "Add this to your startup file::\n\n    eval x", "* zip::\n\n    wfuzz -z list", "the URL::\n\n  x"):
         assert not any(r == "rfi.dangerous-scheme" for r, _ in rules(v)), v
-    for v in ("url:file:///etc/passwd", "URL:jar:http://evil.co/b.zip!a", "file:/etc/passwd"):
+    for v in ("url:file:///etc/passwd", "URL:jar:http://evil.co/b.zip!a", "file:/etc/passwd", "file::/etc/passwd"):
         assert ("rfi.dangerous-scheme", Severity.HIGH) in rules(v), v
 
 
@@ -182,3 +184,10 @@ def test_mesh_address_space_in_an_east_west_call_needs_company():
     for value in ("http://127.0.0.1:15000/quitquitquit", "http://169.254.169.254/latest/meta-data/",
                   "gopher://10.0.0.9:6379/_FLUSHALL", "redis://cache.prod.svc:6379/0", "http://0x0a000001/admin"):
         assert verdict(value, Hop.SIDECAR_INBOUND).decision.value == "deny", value
+
+
+def test_remote_image_in_an_xml_attribute_is_no_include():
+    assert rules("https://maven.apache.org/images/logo.png", name="/project/bannerLeft/src", kind="xml") == \
+        {("rfi.include-param", Severity.INFO)}
+    assert ("rfi.include-param", Severity.HIGH) in rules("https://evil.example/x", name="src")
+    assert max(s for _, s in rules("http://evil.example/shell.txt", name="/a/src", kind="xml")) >= Severity.HIGH

@@ -94,7 +94,7 @@ def test_standard_document_types_are_no_fetch():
                 '<!DOCTYPE beans PUBLIC "-//SPRING//DTD BEAN//EN" "http://www.springframework.org/dtd/spring-beans.dtd">',
                 '<!DOCTYPE feature SYSTEM "gdb-target.dtd">\n<feature name="org.gnu.gdb.i386.core"/>',
                 "<!DOCTYPE log4j:configuration SYSTEM 'log4j.dtd'>"):
-        assert judge_xml(doc)[1] is Severity.LOW, doc
+        assert judge_xml(doc)[1] is Severity.INFO, doc
 
 
 def test_external_dtds_an_attacker_controls_still_block():
@@ -112,3 +112,14 @@ def test_external_dtds_an_attacker_controls_still_block():
     doc = ('<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" '
            '[<!ENTITY x SYSTEM "file:///etc/passwd">]><svg>&x;</svg>')
     assert judge_xml(doc)[:2] == ("xxe.external-entity", Severity.CRITICAL)
+
+
+def test_xinclude_of_sibling_xml_files_in_a_document_is_weak():
+    doc = '<target>\n  <xi:include href="64bit-core.xml"/>\n  <xi:include href="64bit-sse.xml"/>\n</target>'
+    assert judge_xml(doc)[:2] == ("xxe.xinclude", Severity.INFO)
+    assert judge_xml(doc, in_parameter=True)[1] is Severity.HIGH  # a probe in a parameter value
+    for doc in ('<r><xi:include href="a.xml"/><xi:include href="/etc/passwd" parse="text"/></r>',
+                '<r><xi:include href="config.php" parse="text"/></r>', '<r><xi:include href="a.xml" parse="text"/></r>',
+                '<r><xi:include href="file:///etc/x.xml"/></r>', '<r><xi:include href="../../x.xml"/></r>',
+                '<r><xi:include href="http://evil.example/x.xml"/></r>'):
+        assert judge_xml(doc)[1] is Severity.HIGH, doc

@@ -57,7 +57,7 @@ from extauthz.lang.batch import find_statement
 from extauthz.lang.commands import (CommandInfo, command_table, is_bin_dir, path_list,
                                     split_command_word)
 from extauthz.lang.glob import has_magic
-from extauthz.lang.markup import mask_tags
+from extauthz.lang.markup import mask_code_spans, mask_tags
 from extauthz.lang.shell import Command, Redirect, Script, Word, expand_braces, tokenize
 from extauthz.rules import rule_lines, rule_words
 
@@ -864,7 +864,9 @@ def assess(value: str, kind: str = "query") -> Verdict | None:
 
 
 def _assess(value: str, kind: str) -> Verdict | None:
-    value = mask_tags(value)  # a rich-text document: its text is what a payload would be written in
+    # a rich-text or markdown document: its text is what a payload would be written in,
+    # and `code` in it quotes a command (extauthz.lang.markup)
+    value = mask_code_spans(mask_tags(value))
     best = _fork_bomb(value) if "()" in value else None
     if "$((" in value or "$[" in value:
         probe = _arithmetic_probe(value)
@@ -987,6 +989,7 @@ class CommandInjection(Detector):
         path_list()
         for key in ("glue", "verbs", "connectives"):
             rule_words("shell_prose.yaml", key)
+        mask_tags("<p>a</p><i>b</i>&amp;")  # markup's element and entity lists load here too
         _noun_endings()
 
     def scan_input(self, inp: Input) -> Iterable[Finding]:

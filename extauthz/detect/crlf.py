@@ -155,7 +155,7 @@ class Crlf(Detector):
             if _document_before(value, pos):
                 # a paragraph of a multi-line document, then markup: what READMEs, XML files and
                 # rich-text HTML hold; a split response has headers (or nothing) before the blank line
-                return self._f(inp, "crlf.response-splitting", Severity.LOW, pos, j + 16,
+                return self._f(inp, "crlf.response-splitting", Severity.INFO, pos, j + 16,
                                "blank line then markup, inside a document")
             return self._f(inp, "crlf.response-splitting", Severity.HIGH, pos, j + 16, "blank line then markup")
         header = _header_after(value, j)

@@ -74,6 +74,9 @@ def _child_process(low: str, squashed: str) -> Hit | None:
     return None
 
 
+# a page named after a module (Node's own docs: child_process.html, child_process.md)
+_PAGE_SUFFIXES = tuple(f".{ext}{end}" for ext in ("html", "htm", "md", "markdown", "rst", "txt")
+                       for end in ('"', "'", "#", ")", " ", "\n", "<", ">", "?"))
 _CODE_BEFORE = frozenset("([{,=:+;")
 _CODE_AFTER = frozenset(".)[]},;:")
 
@@ -90,6 +93,8 @@ def _in_code(low: str, start: int, end: int) -> bool:
     while j < len(low) and low[j] in " \t'\"`":
         j += 1
     word_before = low[max(0, i - 5):i + 1]
+    if low.startswith(_PAGE_SUFFIXES, end):
+        return False  # `href="child_process.html"`: the documentation page about the module
     return (i >= 0 and low[i] in _CODE_BEFORE or word_before.endswith((" from", "import", "node")) 
             or j < len(low) and low[j] in _CODE_AFTER)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from extauthz.decode import Input
+from extauthz.decode.inputs import leaf_name
 from extauthz.detect.base import Detector, register
 from extauthz.detect.literals import hyperscan_literal
 from extauthz.detect.pathnorm import ResolvedPath, path_tokens, resolve, strip_once
@@ -113,6 +114,15 @@ def _link_target(value: str, tok: str) -> bool:
     return name.endswith(_LINK_ATTRIBUTES) and "<" in value[max(0, start - 512):start]
 
 
+def _link_attribute(inp: Input) -> bool:
+    """An XML document's URL attribute (`<use xlink:href="../icons.svg#a"/>`, `<img src=...>`),
+    which the XML decoder hands over as an Input of its own: a link, resolved like one."""
+    if inp.kind != "xml" and not (inp.kind == "multipart" and "/@" in inp.name):
+        return False
+    leaf = leaf_name(inp.name)
+    return leaf[:1] == "@" and leaf[1:].rsplit(":", 1)[-1] in _LINK_ATTRIBUTES
+
+
 def _weaker(sev: Severity) -> Severity:
     return Severity.MEDIUM if sev >= Severity.HIGH else Severity.LOW
 
@@ -171,10 +181,10 @@ class PathTraversal(Detector):
             # `'.' and '..' entries`, `"../../" workaround`: text about paths (_named_in_prose);
             # a lone `..` inside longer text climbs to nothing (`the trunk)..`)
             lone = "/" not in tok and "\\" not in tok and inp.value.strip() != tok
-            if not is_path and not r.nul and (lone or _link_target(inp.value, tok)):
+            if not is_path and not r.nul and (lone or _link_target(inp.value, tok) or _link_attribute(inp)):
                 # `.. note::` in reStructuredText; `href="../../std/index.html"`, `[doc](../cli/x.md)`:
                 # a relative link is resolved by the browser against the page's URL, it reads no file
-                return self._finding(inp, tok, "lfi.traversal", Severity.LOW,
+                return self._finding(inp, tok, "lfi.traversal", Severity.INFO,
                                      f"climbs {r.climb} level(s): a relative link or a lone '..' in text")
             sev = Severity.MEDIUM if not is_path and not r.nul and _named_in_prose(inp.value, tok) else Severity.HIGH
             return self._finding(inp, tok, "lfi.traversal", sev, f"climbs {r.climb} level(s) above {where}")

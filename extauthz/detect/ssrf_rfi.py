@@ -166,10 +166,11 @@ class SsrfRfi(Detector):
         if any(i.obfuscated and i.ip_literal for i in infos):
             return self._f(inp, ref, "ssrf", "ssrf.obfuscated-ip", Severity.HIGH, "IP address in an unusual spelling")
         # Not a URL of that scheme: `File::Find`, `URL::Encode` (a Perl, Ruby or C++ name whose
-        # first part spells a scheme), and `<URL:https://example.org>` (RFC 1738's way to quote a
+        # first part spells a scheme), "startup file::" (reStructuredText's literal-block marker
+        # ending a sentence), and `<URL:https://example.org>` (RFC 1738's way to quote a
         # URL in text: the `url:` prefix only matters around a dangerous scheme,
         # `url:file:///etc/passwd`; the inner URL is found and judged on its own)
-        not_a_url = (ref.path[:1] == ":" and ref.path[1:2].isalpha()) or (
+        not_a_url = (ref.path[:1] == ":" and (ref.path[1:2].isalpha() or ref.path[1:2].strip() == "")) or (
             ref.scheme == "url" and _inner_scheme(ref.path) in FETCH_SCHEMES)
         if ref.scheme in DANGEROUS_SCHEMES and not not_a_url and (
                 ref.authority or ref.path[:1] in ("/", "\\") or ":" in ref.path):
@@ -189,6 +190,11 @@ class SsrfRfi(Detector):
         if ref.authority and infos and infos[0].ip_literal:
             return self._f(inp, ref, "rfi", "rfi.ip-host", Severity.HIGH, "remote URL to an IP address")
         if ref.authority and leaf in INCLUDE_PARAMS:
+            if inp.kind == "xml" and not ref.path.endswith(SCRIPT_EXTENSIONS):
+                # <bannerLeft><src>https://maven.apache.org/images/logo.png</src>: an element (or
+                # attribute) of an XML document, not a parameter a PHP include reads
+                return self._f(inp, ref, "rfi", "rfi.include-param", Severity.INFO,
+                               f"remote URL in XML element {leaf!r}")
             return self._f(inp, ref, "rfi", "rfi.include-param", Severity.HIGH,
                            f"remote URL in include parameter {leaf!r}")
         if ref.path.endswith(SCRIPT_EXTENSIONS):

@@ -103,7 +103,10 @@ def judge_xml(text: str, in_parameter: bool = False) -> tuple[str, Severity, int
             s = low.find("schemalocation", s + 14)
     x = _xinclude_element(low)
     if x >= 0:
-        keep(("xxe.xinclude", Severity.HIGH, x, "XInclude"))
+        if not in_parameter and _sibling_includes(low, x):
+            keep(("xxe.xinclude", Severity.INFO, x, "XInclude of sibling XML files"))
+        else:
+            keep(("xxe.xinclude", Severity.HIGH, x, "XInclude"))
     return best
 
 
@@ -156,10 +159,30 @@ def _external_dtd(head: str, at: int, uses_entities: bool) -> tuple[str, Severit
         hosts = _standard_hosts()
         if sysid.startswith(("http://", "https://")) and host and (
                 host in hosts or any(host.endswith("." + h) for h in hosts)):
-            return ("xxe.external-dtd", Severity.LOW, at, "DOCTYPE names a standard document type")
+            return ("xxe.external-dtd", Severity.INFO, at, "DOCTYPE names a standard document type")
     if not public and not uses_entities and sysid.endswith(".dtd") and not any(c in sysid for c in "/\\:%&") and ".." not in sysid:
-        return ("xxe.external-dtd", Severity.LOW, at, "DOCTYPE names a DTD by a relative file name")
+        return ("xxe.external-dtd", Severity.INFO, at, "DOCTYPE names a DTD by a relative file name")
     return ("xxe.external-dtd", Severity.HIGH, at, "DOCTYPE loads an external DTD")
+
+
+def _sibling_includes(low: str, first: int) -> bool:
+    """Every XInclude of the document names a sibling XML file by a bare relative name
+    (`<xi:include href="64bit-core.xml"/>`, how gdb target descriptions and DocBook books
+    are split) and parses it as XML: no scheme, no directory, no climb, no `parse="text"`
+    (which reads any file as text). Bounded: the first MAX_DECLS includes."""
+    tag = first
+    n = 0
+    while tag >= 0 and n < MAX_DECLS:
+        n += 1
+        end = low.find(">", tag, tag + 1024)
+        elem = low[tag:end if end > 0 else tag + 1024]
+        h = elem.find("href")
+        href = _quoted_after(elem, h) if h >= 0 else ""
+        if "parse" in elem or not href.endswith(".xml") or any(c in href for c in "/\\:%&") or ".." in href:
+            return False
+        tag = low.find(":include", tag + 8, MAX_DOC)
+        tag = low.rfind("<", max(0, tag - 32), tag) if tag >= 0 else -1
+    return True
 
 
 def _xinclude_element(low: str) -> int:
@@ -202,6 +225,20 @@ class Xxe(Detector):
                 (body.find(b"<!", 0, MAX_DOC) < 0 and body.find(b"nclude", 0, MAX_DOC) < 0):
             return
         if any(i.kind in ("xml", "body", "multipart") for i in inputs):
-            return  # the decoder handed the body over as Inputs (a multipart body: its parts)
+            # the decoder handed the body over as Inputs (a multipart body: its parts), the
+            # DOCTYPE as one of its own: whether the document uses the entities of a DTD named
+            # by a relative file name is only seen in the whole body
+            for inp in inputs:
+                if inp.name.endswith("!doctype") and body.find(b"&", 0, MAX_DOC) >= 0:
+                    low = inp.value[:MAX_DOC].lower()
+                    head = low[low.find("<!doctype"):][:400].split("[", 1)[0].split(">", 1)[0]
+                    if head and _external_dtd(head, 0, False)[1] < Severity.HIGH and \
+                            _external_dtd(head, 0, True)[1] >= Severity.HIGH and \
+                            _uses_entities(body[:MAX_DOC].decode("utf-8", "replace").lower()):
+                        yield Finding("xxe", "xxe.external-dtd", Severity.HIGH, inp.location,
+                                      excerpt(inp.value, 0, 48, inp.location), inp.chain,
+                                      detail="DOCTYPE names a DTD whose entities the document uses")
+                        return
+            return
         text = body[:MAX_DOC].decode("utf-8", "replace")
         yield from self.scan_input(Input("body", "", text))
