@@ -7,6 +7,9 @@
     extauthz eval /tmp/tools.jsonl.gz /tmp/tools-tamper.jsonl.gz --split dev -j 1 --errors /tmp/tools-err.jsonl
     extauthz eval /tmp/tools.jsonl.gz /tmp/tools-tamper.jsonl.gz --split holdout -j 1   # the reported figure only
 
+The corpus follows the installed packages' data: README's figures are for Debian 12's sqlmap
+1.7.2-1, wfuzz 3.1.0-2 and wapiti 3.0.4+dfsg-2 (same versions: byte-identical files).
+
 Why: the shared corpora are what detection was tuned on; attacks from another source
 show where it does not generalise. Scanners are what a WAF meets most, and their
 payloads are generated from templates, not written by hand.

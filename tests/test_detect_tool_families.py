@@ -37,6 +37,8 @@ SQLI = [
     # sqlmap --tamper=modsecurityversioned: MySQL reads five version digits, the rest is code ("/*!30274" "6561")
     "blue',(SELECT /*!340173847 FROM (SELECT EXP(~(SELECT * FROM (SELECT CONCAT('qxzzq',(SELECT DISTINCT(grantee) "
     "FROM INFORMATION_SCHEMA.USER_PRIVILEGES LIMIT 0,1),'qxppq','x'))x)))s)*/-- fBxy",
+    # --tamper=between on a boolean used as a number ("(8362=9139)*9139")
+    "(1274 BETWEEN 1274 AND 1274)*106", "(1274 NOT BETWEEN 0 AND 1274)*106",
     # a value between two concatenations the application's query completes ("'x'+<value>+'y'")
     "smith+(SELECT 'pHHu' WHERE 7972=7972 AND 1328 IN (SELECT ('qxzzq'+(SELECT (CASE WHEN (1328=1328) THEN '1' ELSE "
     "'0' END))+'qxppq')))+",
@@ -58,6 +60,7 @@ BENIGN = [
     "the first 1 skip 2 select", "select first 10 results", "first 3 skip 1 then select",
     "#include\nint main() { return 0; }", "#hashtag\nselect your size", "tags: #summer\n#beach\nand more",
     "#todo\nupdate the docs and select a theme",
+    "(5 between 1 and 10)*2 apples", "pages (10 between 5 and 20) - 3 more",
     "Google+", "I love C++", "version 2.0 -", "tea and cake +", "1 or 2 +", "select limit 10 items",
     "see the docs --\nthanks", "it's fine --\nJohn", "sorted, order by price --\nthanks a lot",
 ]

@@ -875,12 +875,16 @@ class SqlContextParser:
             self.depth -= 1
 
     def _compare_group(self, a: int, b: int) -> bool:
-        """Tokens a..b are "( number <comparison> number )"."""
-        if b - a != 5:
-            return False
+        """Tokens a..b are "( number <comparison> number )", or "( number [NOT] BETWEEN number AND number )"
+        (sqlmap's between tamper writes "(1274=1274)*106" so)."""
         t = self.toks
-        return (t[a].kind == T.LPAREN and t[b - 1].kind == T.RPAREN and t[a + 1].kind == T.NUMBER
-                and t[a + 3].kind == T.NUMBER and t[a + 2].kind == T.OPERATOR and t[a + 2].text in _COMPARISON)
+        if b - a < 5 or b - a > 8 or t[a].kind != T.LPAREN or t[b - 1].kind != T.RPAREN or t[a + 1].kind != T.NUMBER:
+            return False
+        if b - a == 5:
+            return t[a + 3].kind == T.NUMBER and t[a + 2].kind == T.OPERATOR and t[a + 2].text in _COMPARISON
+        k = a + 2 + (b - a - 7)  # BETWEEN, after an optional NOT
+        return (b - a in (7, 8) and (b - a == 7 or t[a + 2].kind == T.NOT) and t[k].text == "between"
+                and t[k + 1].kind == T.NUMBER and t[k + 2].text == "and" and t[k + 3].kind == T.NUMBER)
 
     def _plain_text_literal(self, start: int) -> bool:
         """The operand at `start`..p is one quoted word or phrase: "deep learning" is not a truth value."""
