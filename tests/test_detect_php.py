@@ -302,3 +302,23 @@ def test_graphql_directives_are_not_php_calls():
     for payload in ('@include($_GET[1])', '@include("http://evil/x.txt")'):
         assert any(f.rule == "php.function-call" and f.severity.name == "HIGH"
                    for f in det.scan_input(Input("query", "q", payload))), payload
+
+
+DOC = "This library parses configuration files. It has a small API that is easy to use.\n" * 3
+
+
+@pytest.mark.parametrize("example", [
+    "    >>> import lazr.uri\n    >>> print('VERSION:', lazr.uri.__version__)\n",
+    "    int* x = malloc(10 * sizeof(int));\n    if ((!strcmp(argv[arg_indx], \"-param\")))\n",
+    "    >>> list(list(ini)[0].items())\n",
+])
+def test_code_examples_of_a_document_need_company(example):
+    h = assess(DOC + example + DOC)
+    assert h is not None and h.severity == Severity.MEDIUM, h
+    assert assess(example.strip().split("\n")[-1].lstrip(" >")).severity >= Severity.HIGH  # alone it is a call
+
+
+def test_dangerous_calls_in_a_document_still_block():
+    for example in ("    >>> system('id')\n", "    print(1); eval($_GET['x']);\n", "<?php passthru('id'); ?>\n"):
+        h = assess(DOC + example + DOC)
+        assert h is not None and h.severity >= Severity.HIGH, (example, h)

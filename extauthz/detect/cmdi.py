@@ -57,7 +57,7 @@ from extauthz.lang.batch import find_statement
 from extauthz.lang.commands import (CommandInfo, command_table, is_bin_dir, path_list,
                                     split_command_word)
 from extauthz.lang.glob import has_magic
-from extauthz.lang.markup import mask_code_spans, mask_tags
+from extauthz.lang.markup import is_document, mask_code_spans, mask_tags
 from extauthz.lang.shell import Command, Redirect, Script, Word, expand_braces, tokenize
 from extauthz.rules import rule_lines, rule_words
 
@@ -66,6 +66,8 @@ MAX_REREAD = 1024  # longest value also read with `+` as a space and `\\n` as a 
 MAX_VARIABLES = 64
 MAX_GLOB_MATCHES = 16  # glob patterns matched against the vocabularies per value (all readings)
 _GLOB_BUDGET: ContextVar[list[int]] = ContextVar("cmdi_glob_budget")
+_IN_DOCUMENT: ContextVar[bool] = ContextVar("cmdi_in_document")  # set by assess: extauthz.lang.markup.is_document
+_DOCUMENT_LINE = "a line of a document's code example"
 _FROM_VARIABLE = "variable holding a command"
 
 # Variables every shell has that hold a command.
@@ -682,6 +684,11 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
         elif ev.strong and _foreign_case(r) and _reads_as_sentence(r):
             # "Puppet module for managing /etc/hosts file": the path is the path rules' business
             cap, ceiling = "a capitalised name opening a sentence", Severity.LOW
+        elif not ev.strong and cmd.context == "sep" and cmd.sep in ("\n", "\r", "\r\n") and _IN_DOCUMENT.get(False):
+            # `apt-get install valgrind`, `make -f build.mk` on a line of a README's code block:
+            # installation instructions quoted in a document; a separator, a substitution, a
+            # sensitive path or code handed to an interpreter on that line keeps its weight
+            cap = _DOCUMENT_LINE
         if info is None:
             if r.obfuscated == _FROM_VARIABLE and cmd.context != "start" and cmd.words[0].expansions:
                 # X=…;$X: whatever X holds, running a variable the value itself just set is the evasion
@@ -729,7 +736,7 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             sev = Severity.CRITICAL if cmd.context != "start" or not weak else Severity.HIGH
             consider(Verdict(sev, "cmdi.command-line", *span, f"{where} with {ev.strong}"))
             continue
-        if not cap and not subcommand and (_reads_as_sentence(r) or _before_aside(cmds, idx) and not ev.weak
+        if cap in ("", _DOCUMENT_LINE) and not subcommand and (_reads_as_sentence(r) or _before_aside(cmds, idx) and not ev.weak
                                                   and (r.args or _foreign_case(r))):
             cap, sentences[idx] = "its words read as a sentence", True
             # an everyday word opening a sentence ("file and the package …") is just text
@@ -898,9 +905,11 @@ def _glob_allowed() -> bool:
 def assess(value: str, kind: str = "query") -> Verdict | None:
     """The strongest command-injection reading of `value`, or None."""
     token = _GLOB_BUDGET.set([MAX_GLOB_MATCHES])
+    document = _IN_DOCUMENT.set(kind not in ("path", "header", "cookie") and is_document(value))
     try:
         return _assess(value, kind)
     finally:
+        _IN_DOCUMENT.reset(document)
         _GLOB_BUDGET.reset(token)
 
 

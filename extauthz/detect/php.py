@@ -38,6 +38,7 @@ from extauthz.detect.hits import Hit, finding
 from extauthz.detect.prefilter import Prefilter
 from extauthz.detect.raw_markers import screened
 from extauthz.finding import Finding, Severity
+from extauthz.lang.markup import is_document
 from extauthz.lang.php import Token, bracket_partners, prev_solid, tokenize
 from extauthz.request import Request
 from extauthz.rules import rule_lines
@@ -221,6 +222,8 @@ class _Code:
     whole reading is linear (a value of 8 KiB of `)(` or `select(` included).
     """
 
+    document = False  # the value is a document (extauthz.lang.markup.is_document)
+
     def __init__(self, tokens: list[Token]) -> None:
         n = len(tokens)
         self.tokens = tokens
@@ -370,9 +373,13 @@ def _calls(code: _Code) -> Hit | None:
         hit = Hit(sev, "php.function-call", t.start, tokens[j].end,
                   f"{t.text.lower()}() called" + (" with comments before (" if obfuscated else "")
                   + (" between words of text" if text else ""))
+        if code.document and tier != "danger" and hit.severity > Severity.MEDIUM:
+            # `print(match.encoding)`, `sizeof(int)`, `strcmp(argv[1], "-x")`: a code example of a
+            # document (Python, C); a dangerous function (system, eval, ...) keeps its weight
+            hit = Hit(Severity.MEDIUM, hit.rule, hit.start, hit.end, hit.detail + " in a document's code example")
         if best is None or hit.severity > best.severity:
             best = hit
-            if sev >= Severity.HIGH:
+            if hit.severity >= Severity.HIGH:
                 return best
     return best
 
@@ -603,8 +610,10 @@ def assess(value: str, code: bool = True) -> Hit | None:
             best = h
     if best is not None and best.severity >= Severity.HIGH:
         return best
+    document = code and is_document(value)
     for prefix, upto in (("", len(value)), *(_breakouts(value) if code else ())):
         reading = _Code(tokenize(prefix + value[:upto]) if prefix else tokenize(value))
+        reading.document = document
         for tcheck in ((_calls, _dynamic_calls, _concatenation, _variables) if code else (_calls,)):
             h = tcheck(reading)
             if h is not None and prefix:  # offsets back into the value

@@ -124,6 +124,27 @@ def _mask_entities(value: str) -> str:
     return "".join(out)
 
 
+MIN_DOCUMENT_WORDS = 24  # words of two or more letters in the first MAX_WORD_SCAN characters
+MAX_WORD_SCAN = 4096
+
+
+def is_document(value: str) -> bool:
+    """A document (a README, a page, a description): at least MIN_DOCUMENT characters over
+    MIN_LINES lines with MIN_DOCUMENT_WORDS words of text. Code examples in one are
+    quoted, not run: what would be an injection's call in a short value is documentation
+    here, unless it is dangerous on its own (the detectors decide which)."""
+    if len(value) < MIN_DOCUMENT or value.count("\n", 0, MAX_WORD_SCAN) < MIN_LINES - 1:
+        return False
+    words = 0
+    for w in value[:MAX_WORD_SCAN].split():
+        w = w.strip(".,;:!?()[]{}\"'`*_<>")
+        if len(w) >= 2 and w.isalpha():
+            words += 1
+            if words >= MIN_DOCUMENT_WORDS:
+                return True
+    return False
+
+
 # Markdown / reStructuredText code spans: `pip install x`, ``setup.py``.
 MIN_SPANS = 2
 MIN_LINES = 3
