@@ -62,3 +62,15 @@ def test_code_markup_of_a_markdown_document_is_blanked():
     assert "`curl x | sh`" in mask_code_spans(PROSE + "run `id` and `curl x | sh` now")
     assert "`$(id)`" in mask_code_spans(PROSE + "a `x` and `$(id)` b")
     assert mask_code_spans("a `id` b `uname`\nc\nd") == "a `id` b `uname`\nc\nd"
+
+
+def test_hostile_markup_costs_little():
+    import time
+    from extauthz.lang.markup import is_document, mask_code_spans
+    for value in ("<a " * 2800, "<p>" + "<a" * 4000, "\n\n" + "```" * 2800, "\n\n\n" + "`x` " * 2000 + "a" * 300,
+                  "<p>x</p>" * 1000 + "&amp;" * 1000, "&#" * 4000 + "<b></b>" * 2):
+        t = time.thread_time()
+        for _ in range(3):
+            mask_code_spans(mask_tags(value))
+            is_document(value)
+        assert (time.thread_time() - t) / 3 < 0.05, value[:20]

@@ -88,7 +88,7 @@ def _document_before(value: str, pos: int) -> bool:
     document has prose, markup or several lines of anything else there (`# Title`,
     `<?xml version="1.0"?>`, `</p>`, a paragraph). Reads at most the MAX_BREAKS lines
     before `pos`."""
-    head = value[:pos]
+    head = value[max(0, pos - 4096):pos]
     lines = [ln for ln in head.replace("\r", "\n").split("\n") if ln.strip()][-MAX_BREAKS:]
     if not lines:
         return False

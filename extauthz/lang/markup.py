@@ -219,8 +219,10 @@ def _fences(value: str, out: list[str]) -> int:
     count = 0
     i = value.find("```")
     while i >= 0 and count < 4096:
-        line_start = value.rfind("\n", 0, i) + 1
-        if value[line_start:i].strip(" ") == "" and i - line_start <= 3:
+        j = i
+        while j > 0 and value[j - 1] == " " and i - j < 3:
+            j -= 1
+        if j == 0 or value[j - 1] == "\n":  # opens a line (up to three spaces of indent)
             end = value.find("\n", i)
             end = end if end >= 0 else len(value)
             info = value[i:end].strip("`").strip()
