@@ -125,6 +125,9 @@ class ServicePolicy:
         default="block", metadata=doc("block: deny at the threshold; monitor: allow but record; off: allow, inspect nothing"))
     threshold: int = field(default=8, metadata=doc("score at which a request is denied (one HIGH finding = 8 points)", check=_positive))
     body_limit: int = field(default=131072, metadata=doc("bytes of body inspected; the rest is not, and a limit finding says so", check=_non_negative))
+    detect_budget_ms: float = field(default=0.0, metadata=doc(
+        "detector CPU budget for this service's requests, instead of limits.detect_budget_ms (0 = that); "
+        "for services that receive long documents (a wiki, a CMS, an issue tracker), e.g. 200", check=_non_negative))
     hop_modes: Mapping[str, Literal["block", "monitor", "off"]] = field(
         default_factory=dict, metadata=doc("mode per hop, overriding `mode`; e.g. {sidecar-outbound: monitor} blocks "
                                            "at the destination's sidecar and only records at the caller's", check=_hop_keys))

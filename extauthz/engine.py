@@ -78,8 +78,8 @@ class DetectionStage:
         pol = ctx.policy.policy
         extraction = extract(ctx.request, self.limits, pol.body_limit)
         ctx.inputs = extraction.inputs
-        found = extraction.findings + self.detectors_for(pol).scan(ctx.request, extraction.inputs,
-                                                                   self.limits.detect_budget_ms)
+        budget = pol.detect_budget_ms or self.limits.detect_budget_ms
+        found = extraction.findings + self.detectors_for(pol).scan(ctx.request, extraction.inputs, budget)
         ctx.findings.extend(relax_generated_secrets(found, extraction.inputs))
 
     def observe(self, ctx: CheckContext, verdict: Verdict) -> None:

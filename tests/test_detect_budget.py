@@ -152,3 +152,17 @@ def test_a_full_collection_does_not_use_up_the_budget():
     wall[0] = 2.0
     assert not b.spent()  # all that CPU went to the collection
     del junk
+
+
+def test_a_service_may_give_its_requests_a_larger_detector_budget():
+    """policy.detect_budget_ms: a wiki that receives long documents reads them whole; other services keep
+    limits.detect_budget_ms."""
+    from extauthz.config import parse_config
+    eng = Engine(parse_config("limits: {time_budget_ms: 60000, detect_budget_ms: 1.0}\n"
+                              "services: {wiki: {detect_budget_ms: 60000}}\n"))
+    costly = "q=" + COSTLY
+    shop = eng.check(req(costly))
+    wiki = eng.check(Request(method="GET", path="/s", query=costly, authority="wiki", hop=Hop.EDGE,
+                             service="wiki", source=Peer("10.9.0.7", 4444)))
+    assert "limit.detect-time" in rules(shop)
+    assert "limit.detect-time" not in rules(wiki) and {f.cls for f in wiki.findings} & {"sqli", "rce"}
