@@ -3,7 +3,9 @@
 Each request gets a decision (never the failure decision) within 20 ms of engine
 time, with the limit it hit recorded as a finding. Engine time is this thread's
 CPU time (time.thread_time), best of three, so a busy machine or a garbage
-collection of the test process does not fail a test. The engine is the one the
+collection of the test process does not fail a test; a case over 20 ms is judged
+against 20 ms times how much slower than the development machine a fixed piece of
+Python work runs right now (never less than 20 ms; tests/timing.py). The engine is the one the
 server builds: production limits (time budget included), the process runtime
 (in-memory actor store, behaviour profile learning).
 
@@ -33,6 +35,8 @@ from extauthz.config import Config
 from extauthz.engine import Engine
 from extauthz.request import Hop, Peer, Request
 from extauthz.runtime import build_runtime
+
+from timing import within
 
 BUDGET_S = 0.020
 MB = 1 << 20
@@ -143,7 +147,8 @@ def test_structural_case_is_decided_within_budget_with_the_limit_recorded(engine
     assert verdict.action.value != "failure", verdict.reason
     rules = {f.rule for f in verdict.findings}
     assert rules & ({rule} if isinstance(rule, str) else set(rule)), sorted(rules)
-    assert spent < BUDGET_S, f"{name}: {spent * 1000:.1f} ms of engine CPU time"
+    ok, why = within(spent, BUDGET_S)
+    assert ok, f"{name}: {why}"
 
 
 # ----------------------------------------------------------------- detector-targeted, 8 KiB
@@ -178,4 +183,5 @@ def test_8k_of_one_attack_token_is_decided_within_budget(engine, unit):
                         f"in {spent * 1000:.1f} ms: remove the entry")
         pytest.xfail(f"known: {known['detector']}: {known['issue']}")
     assert verdict.action.value != "failure", verdict.reason
-    assert spent < BUDGET_S, f"8 KiB of {unit!r}: {spent * 1000:.1f} ms of engine CPU time"
+    ok, why = within(spent, BUDGET_S)
+    assert ok, f"8 KiB of {unit!r}: {why}"
