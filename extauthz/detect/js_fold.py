@@ -243,13 +243,13 @@ class _Folder:
         while self.i < self.n:
             self.tick()
             start = self.stmt_start = self.i
-            self.pending = []
             t = self.t[self.i]
             if t.kind == IDENT and t.text in _STATEMENT_SKIP:
                 self.i += 1
                 continue
             if self.empty_statement(t):
                 continue
+            self.pending = []
             if t.kind == IDENT and t.text == "if" and self.punct("(", 1):
                 self.i += 1  # if(cond) statement: the condition is an expression, then a statement
             try:

@@ -156,6 +156,7 @@ def _line_end(s: str, i: int) -> int:
 
 
 _MULTI_PUNCT_START = frozenset(p[0] for p in _PUNCT_4 + _PUNCT_3 + _PUNCT_2)
+_MULTI_PUNCT_SECOND = frozenset(p[1] for p in _PUNCT_4 + _PUNCT_3 + _PUNCT_2)
 
 
 def _identifier(s: str, i: int) -> tuple[str, int]:
@@ -299,7 +300,7 @@ def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS, after: JsToken 
             add(_new(JsToken, (COMMENT, "<!--", i, j, newline)))
             i = j
             continue
-        if c in _MULTI_PUNCT_START:
+        if c in _MULTI_PUNCT_START and s[i + 1:i + 2] in _MULTI_PUNCT_SECOND:
             for table in (_PUNCT_4, _PUNCT_3, _PUNCT_2):
                 size = len(table[0])
                 if s[i:i + size] in table:
