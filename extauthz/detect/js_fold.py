@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from extauthz.detect.js_tokens import (COMMENT, IDENT, NUMBER, PUNCT, REGEX, STRING, TEMPLATE, JsToken,
+from extauthz.detect.js_tokens import (COMMENT, IDENT, NUMBER, OTHER, PUNCT, REGEX, STRING, TEMPLATE, JsToken,
                                        js_string_value, to_radix)
 from extauthz.rules import rule_yaml
 
@@ -54,6 +54,19 @@ _BINARY = {"??": 1, "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, 
            "<": 7, ">": 7, "<=": 7, ">=": 7, "in": 7, "instanceof": 7, "<<": 8, ">>": 8, ">>>": 8,
            "+": 9, "-": 9, "*": 10, "/": 10, "%": 10, "**": 11}
 _ASSIGN = frozenset({"=", "+=", "||=", "&&=", "??="})
+# Words unary() or primary() gives a meaning (a value, an operator, a refusal); any other word not
+# in the environment is an unknown name.
+_MEANINGFUL_WORDS = _STATEMENT_STOP | _STATEMENT_SKIP | RUNNERS | _GLOBAL_NAMES | frozenset(
+    {"if", "typeof", "void", "delete", "new", "await", "true", "false", "null", "undefined", "nan", "location",
+     "document", "string", "parseint", "name"})
+# Tokens that neither continue an expression after a name nor join it to another.
+_NOT_CONTINUING = frozenset({IDENT, NUMBER, STRING, REGEX, OTHER})
+_LITERALS = frozenset({STRING, NUMBER, REGEX, TEMPLATE})
+_REFUSED_WORDS = _STATEMENT_STOP | _STATEMENT_SKIP | frozenset({"if"})  # primary() raises _Junk at these
+_POSTFIX_PUNCT = frozenset({".", "?.", "[", "("})  # what may continue an operand (member, index, call)
+_NOT_LONE = object()
+# Punctuation an expression can start with (unary operators, groups, arrays, `.x` continuing the page's).
+_EXPRESSION_PUNCT = frozenset({"(", "[", ".", "!", "~", "+", "-", "++", "--"})
 
 
 class JsTrick(NamedTuple):
@@ -230,11 +243,13 @@ class _Folder:
         while self.i < self.n:
             self.tick()
             start = self.stmt_start = self.i
-            self.pending = []
             t = self.t[self.i]
             if t.kind == IDENT and t.text in _STATEMENT_SKIP:
                 self.i += 1
                 continue
+            if self.empty_statement(t):
+                continue
+            self.pending = []
             if t.kind == IDENT and t.text == "if" and self.punct("(", 1):
                 self.i += 1  # if(cond) statement: the condition is an expression, then a statement
             try:
@@ -246,6 +261,33 @@ class _Folder:
                 self.i += 1  # nothing read: skip the token
             elif self.i < self.n and self.t[self.i].kind == PUNCT and self.t[self.i].text in (";", "}", ")", "]"):
                 self.i += 1
+
+    def empty_statement(self, t: JsToken) -> bool:
+        """Step over a statement that reads nothing, exactly as seq() would (same steps, same
+        state), without descending through every level of the expression grammar: a token no
+        expression starts with (primary() refuses it), or an unknown name or a literal before a
+        token that neither continues nor joins it (a word of prose before the next word). Prose
+        read as code is mostly these, and descending for each of them was most of the cost of
+        folding it."""
+        i = self.i
+        if t.kind == OTHER or t.kind == PUNCT and t.text not in _EXPRESSION_PUNCT or (
+                t.kind == IDENT and t.text in _STATEMENT_STOP):
+            self.steps += 1  # unary()'s tick; then primary() refuses the token
+        elif not (i + 1 >= self.n or self.t[i + 1].kind in _NOT_CONTINUING
+                  and self.t[i + 1].text not in ("in", "instanceof")):
+            return False
+        elif t.kind == IDENT and t.text not in _MEANINGFUL_WORDS and t.text not in self.env:
+            self.steps += 2  # unary()'s and postfix()'s ticks
+            self.lvalue = (i, i + 1, [t.text])
+        elif t.kind in _LITERALS:
+            self.steps += 2
+            self.lvalue = (i, i + 1, None)
+        else:
+            return False
+        if self.steps > MAX_STEPS:
+            raise _Spent
+        self.i = i + 1
+        return True
 
     # ------------------------------------------------------------ expressions
 
@@ -399,7 +441,39 @@ class _Folder:
             finally:
                 self.depth -= 1
             return Text("undefined", 1) if t.text == "void" else None
-        return self.postfix()
+        if t.kind == OTHER or t.kind == IDENT and t.text in _REFUSED_WORDS or (
+                t.kind == PUNCT and t.text not in _EXPRESSION_PUNCT and not (t.text == "{" and self.i != self.stmt_start)):
+            raise _Junk  # what primary() refuses, refused without descending to it
+        v = self.lone_operand(t)
+        return self.postfix() if v is _NOT_LONE else v
+
+    def lone_operand(self, t: JsToken) -> Any:
+        """postfix() of a name or literal that no member, index or call follows: its value, with
+        postfix()'s tick and lvalue, without the two calls down to primary() (most operands of
+        text read as code are these); _NOT_LONE when something may follow or the word means more."""
+        nxt = self.t[self.i + 1] if self.i + 1 < self.n else None
+        if nxt is not None and (nxt.kind == PUNCT and nxt.text in _POSTFIX_PUNCT
+                                or nxt.kind == TEMPLATE and not nxt.newline_before):
+            return _NOT_LONE
+        k = t.kind
+        if k == IDENT:
+            if t.text in _MEANINGFUL_WORDS:
+                return _NOT_LONE
+            v, path = self.env.get(t.text), [t.text]
+        elif k == STRING:
+            v, path = Text(js_string_value(t.text)[:4096], 1), None
+        elif k == TEMPLATE:
+            v, path = (Text(t.text, 1) if "${" not in t.text else None), None
+        elif k == REGEX:
+            v, path = Rx(t.text), None
+        elif k == NUMBER:
+            v, path = _number(t.text), None
+        else:
+            return _NOT_LONE
+        self.tick()
+        self.lvalue = (self.i, self.i + 1, path)
+        self.i += 1
+        return v
 
     def postfix(self) -> Any:
         start = self.i

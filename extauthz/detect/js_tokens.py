@@ -141,19 +141,82 @@ def _regex_may_start(prev: JsToken | None) -> bool:
 
 
 def _line_end(s: str, i: int) -> int:
-    """Index of the line terminator ending a // comment (\n, \r, U+2028, U+2029 all end one)."""
-    ends = [j for j in (s.find("\n", i), s.find("\r", i), s.find("\u2028", i), s.find("\u2029", i)) if j >= 0]
-    return min(ends) if ends else len(s)
+    """Index of the line terminator ending a // comment (\n, \r, U+2028, U+2029 all end one).
+
+    The rarer terminators are looked for only before the first \n: a text without them is not
+    searched to its end once per comment."""
+    end = s.find("\n", i)
+    if end < 0:
+        end = len(s)
+    for terminator in ("\r", "\u2028", "\u2029"):
+        k = s.find(terminator, i, end)
+        if k >= 0:
+            end = k
+    return end
 
 
-def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken]:
+_MULTI_PUNCT_START = frozenset(p[0] for p in _PUNCT_4 + _PUNCT_3 + _PUNCT_2)
+_MULTI_PUNCT_SECOND = frozenset(p[1] for p in _PUNCT_4 + _PUNCT_3 + _PUNCT_2)
+
+
+def _identifier(s: str, i: int) -> tuple[str, int]:
+    """The identifier at s[i] with \\u escapes decoded and non-ASCII letters kept, and its end
+    ('' when s[i] starts none)."""
+    n = len(s)
+    j = i
+    chars: list[str] = []
+    while j < n:
+        d = s[j]
+        if d in _IDENT_PART or (d > "\x7f" and d.isalnum()):
+            chars.append(d)
+            j += 1
+        elif d == "\\":
+            ch, k = _unicode_escape(s, j)
+            if not ch:
+                break
+            chars.append(ch)
+            j = k
+        else:
+            break
+    return "".join(chars), j
+
+
+def _string_end(s: str, i: int) -> int:
+    """Index of the quote closing the string opened at s[i] (len(s) when unclosed); a backslash
+    escapes the character after it. Searched with str.find, not character by character: prose
+    read after an apostrophe is one long string."""
+    quote = s[i]
+    j = i + 1
+    close = s.find(quote, j)
+    while close >= 0:
+        escape = s.find("\\", j, close)
+        if escape < 0:
+            return close
+        j = escape + 2
+        if j > close:  # the quote was escaped: the next one (each part of s is searched once)
+            close = s.find(quote, j)
+    return len(s)
+
+
+# JsToken(...) without the NamedTuple's Python-level __new__: the tokenizer's hot loop makes one per token
+_new = tuple.__new__
+
+
+def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS, after: JsToken | None = None) -> list[JsToken]:
+    """The tokens of s from `start`, at most `limit`.
+
+    `after` continues a stream: the token that ended at `start`. The tokenizer's only state is
+    its last token (regex or division after it, `-->` at a stream's start, a comment keeps the
+    newline before it), so tokenize_js(s, t.end, k, t) for a token t of a stream gives exactly
+    the tokens the stream would have read next."""
     out: list[JsToken] = []
+    add = out.append
     n = len(s)
     i = start
-    newline = False
+    newline = after is not None and after.kind == COMMENT and after.newline_before
     while i < n and len(out) < limit:
         c = s[i]
-        if c in " \t\x0b\x0c\xa0\ufeff":
+        if c == " " or c in " \t\x0b\x0c\xa0\ufeff":
             i += 1
             continue
         if c in "\n\r\u2028\u2029":
@@ -165,29 +228,20 @@ def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken
             continue
         if c in _IDENT_START or c == "\\" or (c > "\x7f" and c.isalpha()):
             j = i
-            chars: list[str] = []
-            while j < n:
-                d = s[j]
-                if d in _IDENT_PART or (d > "\x7f" and d.isalnum()):
-                    chars.append(d)
-                    j += 1
-                elif d == "\\":
-                    ch, k = _unicode_escape(s, j)
-                    if not ch:
-                        break
-                    chars.append(ch)
-                    j = k
-                else:
-                    break
+            while j < n and s[j] in _IDENT_PART:
+                j += 1
+            if j < n and (s[j] == "\\" or s[j] > "\x7f"):
+                word, j = _identifier(s, i)  # escapes or non-ASCII letters: the careful reading
+            else:
+                word = s[i:j]
             if j == i:
-                out.append(JsToken(OTHER, c, i, i + 1, newline))
+                add(_new(JsToken, (OTHER, c, i, i + 1, newline)))
                 i += 1
             else:
-                word = "".join(chars)
                 # JavaScript is case-sensitive: "function (x)" declares a function, "Function(x)"
                 # builds one from a string. The keyword gets its own text.
                 text = FUNCTION_KEYWORD if word == "function" else word.lower()
-                out.append(JsToken(IDENT, text, i, j, newline))
+                add(_new(JsToken, (IDENT, text, i, j, newline)))
                 i = j
             newline = False
             continue
@@ -206,16 +260,14 @@ def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken
                 elif d not in _IDENT_PART:
                     break
                 j += 1
-            out.append(JsToken(NUMBER, s[i:j], i, j, newline))
+            add(_new(JsToken, (NUMBER, s[i:j], i, j, newline)))
             i = j
             newline = False
             continue
         if c in "'\"`":
-            j = i + 1
-            while j < n and s[j] != c:
-                j += 2 if s[j] == "\\" else 1
+            j = _string_end(s, i)
             end = min(j + 1, n)
-            out.append(JsToken(TEMPLATE if c == "`" else STRING, s[i + 1:min(j, n)], i, end, newline))
+            add(_new(JsToken, (TEMPLATE if c == "`" else STRING, s[i + 1:j], i, end, newline)))
             i = end
             newline = False
             continue
@@ -232,29 +284,34 @@ def tokenize_js(s: str, start: int = 0, limit: int = MAX_TOKENS) -> list[JsToken
             else:
                 j = s.find("*/", i + 2)
                 j = n if j < 0 else j + 2
-            out.append(JsToken(COMMENT, s[i:i + 2], i, j, newline))
+            add(_new(JsToken, (COMMENT, s[i:i + 2], i, j, newline)))
             i = j
             continue
-        if c == "/" and _regex_may_start(out[-1] if out else None):
+        if c == "/" and _regex_may_start(out[-1] if out else after):
             j = _regex_end(s, i)
             if j > 0:
-                out.append(JsToken(REGEX, s[i + 1:s.rfind("/", i, j)], i, j, newline))
+                add(_new(JsToken, (REGEX, s[i + 1:s.rfind("/", i, j)], i, j, newline)))
                 i = j
                 newline = False
                 continue
-        if c == "<" and s.startswith("<!--", i) or (c == "-" and s.startswith("-->", i) and (newline or not out)):
+        if c == "<" and s.startswith("<!--", i) or (c == "-" and s.startswith("-->", i) and (
+                newline or not out and after is None)):
             j = _line_end(s, i)
-            out.append(JsToken(COMMENT, "<!--", i, j, newline))
+            add(_new(JsToken, (COMMENT, "<!--", i, j, newline)))
             i = j
             continue
-        for table in (_PUNCT_4, _PUNCT_3, _PUNCT_2):
-            size = len(table[0])
-            if s[i:i + size] in table:
-                out.append(JsToken(PUNCT, s[i:i + size], i, i + size, newline))
-                i += size
-                break
+        if c in _MULTI_PUNCT_START and s[i + 1:i + 2] in _MULTI_PUNCT_SECOND:
+            for table in (_PUNCT_4, _PUNCT_3, _PUNCT_2):
+                size = len(table[0])
+                if s[i:i + size] in table:
+                    add(_new(JsToken, (PUNCT, s[i:i + size], i, i + size, newline)))
+                    i += size
+                    break
+            else:
+                add(_new(JsToken, (PUNCT, c, i, i + 1, newline)))
+                i += 1
         else:
-            out.append(JsToken(PUNCT if c in "{}()[];,<>+-*/%&|^!~?:=.@#" else OTHER, c, i, i + 1, newline))
+            add(_new(JsToken, (PUNCT if c in "{}()[];,<>+-*/%&|^!~?:=.@#" else OTHER, c, i, i + 1, newline)))
             i += 1
         newline = False
     return out
@@ -293,7 +350,8 @@ def read_js(tokens: list[JsToken], start: int = 0) -> JsReading:
         if t.kind == PUNCT and t.text == "(":
             parens.append(prev is not None and prev.kind == IDENT and prev.text in _CONTROL)
         control_close = t.kind == PUNCT and t.text == ")" and bool(parens) and parens.pop()
-        if not sink and t.kind == IDENT:
+        if not sink and t.kind == IDENT and (t.text in _SINK_HEADS or i + 1 < n and (
+                toks[i + 1].text in _SINK_FOLLOWERS or toks[i + 1].kind == TEMPLATE)):
             found = _sink_at(toks, i)
             if found:
                 sink, sink_index = found, where[i]
@@ -329,6 +387,11 @@ def _may_follow(prev: JsToken, t: JsToken, control_close: bool = False) -> bool:
                                                                "finally", "while", "extends")):
         return True
     return False
+
+
+# _sink_at finds nothing at a name outside _SINK_HEADS that none of these follows (no member
+# path, call or assignment starts there): read_js skips it, most names of text read as code.
+_SINK_FOLLOWERS = frozenset({".", "?.", "[", "(", "=", "+="})
 
 
 def _sink_at(toks: list[JsToken], i: int) -> str:
@@ -471,6 +534,8 @@ def fold_constant(toks: list[JsToken], j: int, stop: str) -> tuple[str, int, int
 
 _CODE_RUNNERS = frozenset({"eval", "alert", "prompt", "confirm", "function", "settimeout", "setinterval",
                            "execscript"})
+_SINK_HEADS = GLOBALS | _CODE_RUNNERS | frozenset(
+    {"location", "href", "src", "innerhtml", "outerhtml", "onerror", "onload", "srcdoc", "function"})
 
 
 def js_string_value(text: str) -> str:

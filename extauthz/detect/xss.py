@@ -37,6 +37,7 @@ from extauthz.detect.urlparts import percent_once
 from extauthz.detect.html_tokens import (HtmlAttr, HtmlTag, data_url_type, decode_entities, scan_attributes,
                                          scan_tags, url_scheme)
 from extauthz.detect.js_fold import fold_js
+from extauthz.detect.js_streams import TokenStreams
 from extauthz.detect.js_tokens import COMMENT, IDENT, PUNCT, read_js, tokenize_js
 from extauthz.detect.xss_variants import strip_filler, variants
 from extauthz.finding import Finding, Severity, excerpt
@@ -983,14 +984,9 @@ _BREAKOUT_STARTERS = frozenset({";", ")", "]", "}", ",", "+", "-", "*", "/", "%"
 
 
 def _js_contexts(v: str, best: _Best) -> None:
-    read: dict[int, list] = {}
-
-    def tokens_at(start: int) -> list:
-        """The tokens from `start`, read once (the readers below share starting points)."""
-        if start not in read:
-            read[start] = tokenize_js(v, start)
-        return read[start]
-
+    # the tokens from a start, read once (the readers below share starting points, and streams
+    # from different starts share the text they both cover)
+    tokens_at = TokenStreams(v).at
     # Inside a JS string: the value closes it and continues as code.
     k = v.find("${")
     if k >= 0:
