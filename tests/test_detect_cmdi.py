@@ -465,3 +465,15 @@ def test_install_lines_of_a_document_need_company(example):
 def test_payload_lines_in_a_document_still_block(example):
     assert blocked(DOC + example + DOC, "json"), example
     assert blocked(example.strip(), "json")
+
+
+@pytest.mark.parametrize("value", ["(?i)^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$", "(?s)<title>(.*?)</title>",
+                                   "(?s)<b>(.*?)</b>", "(?is:<p>.*</p>)", "(?m)^#(.*)$"])
+def test_regex_inline_flags_are_no_globbed_command(value):
+    """`(?i)`, `(?s)`: a validation pattern or log filter, not a subshell running `vi` or `ls`."""
+    assert not blocked(value), (value, verdict(value))
+
+
+@pytest.mark.parametrize("value", ["$(?s)", ";/???/?s", "(/???/?s)", ";c?t /etc/passwd"])
+def test_globbed_commands_in_shell_positions_still_block(value):
+    assert blocked(value), (value, verdict(value))

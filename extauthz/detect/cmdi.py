@@ -375,6 +375,21 @@ def _foreign_case(r: Resolved) -> bool:
         and not r.info.powershell
 
 
+_REGEX_FLAGS = frozenset("aiLmsux")
+
+
+def _regex_flag_group(word: Word, source: str) -> bool:
+    """`(?i)` or `(?s:` in a regular expression (a validation pattern, a log filter): `?` and one
+    to three flag letters right after `(` and right before `)` or `:`. A shell would expand the
+    glob against the current directory's file names, not run a command; the value is a regex."""
+    t = word.text
+    if not (2 <= len(t) <= 4 and t[0] == "?" and all(c in _REGEX_FLAGS for c in t[1:]) and word.start > 0
+            and source[word.start - 1] == "(" and source[word.end:word.end + 1] in (")", ":")):
+        return False
+    # `$(?s)`, `<(?s)`, `;(?s)`: a substitution or a subshell after a separator stays shell
+    return word.start < 2 or source[word.start - 2] not in "$<>;|&`\n"
+
+
 def _upper_case_code(r: Resolved) -> bool:
     """The whole value is an upper-case word and one or two upper-case codes holding three digits
     or more: a licence plate, a state and zip code, a model or a form number (GSV 505,
@@ -716,6 +731,8 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             own += 1  # the subcommand is not prose either
         # characters of the words outside this command: a payload has little around it
         payload_shaped = prose - own <= 1 and all_chars - _word_chars(cmd) <= 24
+        if r.obfuscated == "glob" and _regex_flag_group(r.word, source):
+            continue  # `(?i)`, `(?s)`: a regular expression's inline flags, not a subshell running `vi`, `ls`
         if r.obfuscated and (not weak or r.args or cmd.context != "start"
                              or r.obfuscated not in ("glob", "empty expansion") or _split_inside(r.word)):
             # "sh*t happens": a starred word opening text, with words after it and nothing a
