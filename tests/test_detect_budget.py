@@ -125,14 +125,27 @@ def test_costly_text_in_front_of_an_attack_in_the_same_value_does_not_hide_it():
     assert verdict.action.value == "deny"
 
 
-def test_a_long_harmless_text_cut_while_being_read_needs_company():
-    """Only the reading in progress was cut (nothing else was asked for): MEDIUM, not a block."""
+def test_a_long_text_cut_while_being_read_is_blocked_until_its_budget_fits():
+    """A long value is read in windows: when the budget runs out in an early one, the windows
+    after it were never read, and an attack padded behind harmless text would sit there."""
     essay = ("It's the user's input that isn't escaped, so the query's WHERE clause changes; "
              "that's why we don't concatenate strings. ") * 60
     verdict = engine(0.2).check(req("text=" + quote(essay, safe="")))
     limit = [f for f in verdict.findings if f.rule == "limit.detect-time"]
-    assert [f.severity.name for f in limit] == ["MEDIUM"], verdict.findings  # 7 KiB read in 0.2 ms: cut
-    assert verdict.action.value == "allow", verdict.findings
+    assert [f.severity.name for f in limit] == ["HIGH"], verdict.findings  # 7 KiB read in 0.2 ms: cut
+    assert verdict.action.value == "deny", verdict.findings
+    verdict = engine(1000).check(req("text=" + quote(essay, safe="")))
+    assert verdict.action.value == "allow", verdict.findings  # a service with a budget it fits in
+
+
+def test_an_attack_padded_behind_long_text_is_read():
+    """8 KiB of filler in front of a payload hid it from the readers' own limits (the SQL
+    tokenizer reads 8 KiB and 1024 tokens): windows bring every part of the value in reach."""
+    filler = "The delivery was on time and the parcel was fine, thanks to the team. " * 140
+    for payload in ("' union select username, password from users--", "; cat /etc/passwd #"):
+        verdict = engine(1000).check(req("text=" + quote(filler + payload, safe="")))
+        assert verdict.action.value == "deny", (payload, verdict.findings)
+        assert "limit.detect-time" not in {f.rule for f in verdict.findings}
 
 
 def test_a_full_collection_does_not_use_up_the_budget():
