@@ -39,6 +39,7 @@ import sys
 import urllib.parse
 import zlib
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -105,42 +106,38 @@ def _sentence(rng: random.Random, quotes: bool) -> str:
     return s[0].upper() + s[1:] + rng.choice((".", ".", ".", "?", "!", ";", ","))
 
 
-def _prose(rng: random.Random, n: int, quotes: bool = False) -> str:
+def _blocks(n: int, sep: str, block: Callable[[], str]) -> str:
+    """Blocks made by `block()` joined by `sep`, cut to n characters."""
     out: list[str] = []
     size = 0
     while size < n:
-        para = " ".join(_sentence(rng, quotes) for _ in range(rng.randint(2, 6)))
-        out.append(para)
-        size += len(para) + 2
-    return "\n\n".join(out)[:n]
+        b = block()
+        out.append(b)
+        size += len(b) + len(sep)
+    return sep.join(out)[:n]
+
+
+def _prose(rng: random.Random, n: int, quotes: bool = False) -> str:
+    return _blocks(n, "\n\n", lambda: " ".join(_sentence(rng, quotes) for _ in range(rng.randint(2, 6))))
+
+
+def _markdown_block(rng: random.Random) -> str:
+    kind = rng.randrange(4)
+    if kind == 0:
+        return "## " + " ".join(rng.choice(WORDS) for _ in range(4)).title()
+    if kind == 1:
+        return "- " + _sentence(rng, True) + "\n- " + _sentence(rng, False)
+    if kind == 2:
+        return f"Set `{rng.choice(WORDS)}_{rng.choice(WORDS)}` to `{rng.randint(1, 500)}` in the config file."
+    return _sentence(rng, True) + " " + _sentence(rng, False)
 
 
 def _markdown(rng: random.Random, n: int) -> str:
-    out: list[str] = []
-    size = 0
-    while size < n:
-        kind = rng.randrange(4)
-        if kind == 0:
-            block = "## " + " ".join(rng.choice(WORDS) for _ in range(4)).title()
-        elif kind == 1:
-            block = "- " + _sentence(rng, True) + "\n- " + _sentence(rng, False)
-        elif kind == 2:
-            block = f"Set `{rng.choice(WORDS)}_{rng.choice(WORDS)}` to `{rng.randint(1, 500)}` in the config file."
-        else:
-            block = _sentence(rng, True) + " " + _sentence(rng, False)
-        out.append(block)
-        size += len(block) + 2
-    return "\n\n".join(out)[:n]
+    return _blocks(n, "\n\n", lambda: _markdown_block(rng))
 
 
 def _csv(rng: random.Random, n: int) -> str:
-    rows: list[str] = []
-    size = 0
-    while size < n:
-        row = ",".join(str(rng.randint(0, 99999)) for _ in range(8))
-        rows.append(row)
-        size += len(row) + 1
-    return "\n".join(rows)[:n]
+    return _blocks(n, "\n", lambda: ",".join(str(rng.randint(0, 99999)) for _ in range(8)))
 
 
 def _blanks(rng: random.Random, n: int) -> str:
@@ -152,18 +149,16 @@ def _dense(rng: random.Random, n: int) -> str:
     return ",".join(rng.choice("abcdefgh0123456789") for _ in range(n // 2 + 1))[:n]
 
 
+def _html_block(rng: random.Random) -> str:
+    tag = rng.choice(("p", "p", "li", "h3", "blockquote"))
+    inner = _sentence(rng, False)
+    if rng.random() < 0.3:
+        inner = inner.replace(" ", " <b>", 1) + "</b>"
+    return f"<{tag}>{inner}</{tag}>"
+
+
 def _html(rng: random.Random, n: int) -> str:
-    out: list[str] = []
-    size = 0
-    while size < n:
-        tag = rng.choice(("p", "p", "li", "h3", "blockquote"))
-        inner = _sentence(rng, False)
-        if rng.random() < 0.3:
-            inner = inner.replace(" ", " <b>", 1) + "</b>"
-        block = f"<{tag}>{inner}</{tag}>"
-        out.append(block)
-        size += len(block) + 1
-    return "\n".join(out)[:n]
+    return _blocks(n, "\n", lambda: _html_block(rng))
 
 
 FILLERS = {
