@@ -185,7 +185,9 @@ def test_ntfs_stream_suffix_on_a_file_name():
 def test_relative_links_of_a_document_are_weak():
     for v in ('<nav><a class="logo" href="../../../../std/index.html"><img src="../../static.files/rust-logo.svg"></a>',
               "See [Building Node.js](../../../BUILDING.md) first.", "![diagram](../img/arch.png)",
-              "<svg><use xlink:href='../../icons.svg#x'/></svg>", "<form action=../../submit>"):
+              "<svg><use xlink:href='../../icons.svg#x'/></svg>", "<form action=../../submit>",
+              # a link whose path is also the tail of an earlier, longer one is still a link
+              '<a href="../../index.html">alloc</a> <a href="../index.html">map</a>'):
         assert rules(v) == {("lfi.traversal", Severity.INFO)}, v
     # a link to a system file is still a file read, and a bare climb in a parameter still blocks
     assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules('<img src="../../../../etc/passwd">')

@@ -94,6 +94,9 @@ def _named_in_prose(value: str, tok: str) -> bool:
 _LINK_ATTRIBUTES = ("href", "src", "srcset", "action", "poster", "background", "cite", "data")
 
 
+MAX_LINK_LOOKUPS = 16
+
+
 def _link_target(value: str, tok: str) -> bool:
     """The path is a link of a document: an HTML/SVG attribute that holds a URL
     (`href="../x.html"`, `xlink:href='../a.svg'`) or a markdown link (`[text](../x.md)`,
@@ -101,6 +104,11 @@ def _link_target(value: str, tok: str) -> bool:
     follows it; a file include reads a whole value as the name, never an attribute
     of markup inside it."""
     start = value.find(tok)
+    # the token itself, not the tail of a longer path ("../index.html" inside "../../index.html")
+    for _ in range(MAX_LINK_LOOKUPS):
+        if start <= 0 or value[start - 1] not in "./\\":
+            break
+        start = value.find(tok, start + 1)
     if start <= 0:
         return False
     before = value[max(0, start - 24):start]
