@@ -2,15 +2,15 @@
 from hypothesis import given, settings, strategies as st
 
 from extauthz.decode import Input
-from extauthz.detect.pipeline import WINDOW, WINDOW_OVERLAP, windowed, windows
+from extauthz.detect.pipeline import LEAD, WINDOW, WINDOW_OVERLAP, windowed, windows
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.text(alphabet="ab \n'<", min_size=WINDOW + 1, max_size=4 * WINDOW), st.data())
 def test_windows_cover_every_stretch_as_long_as_the_overlap(value, data):
     ws = windows(value)
-    assert ws[0] == value[:len(ws[0])] and value.endswith(ws[-1])
-    assert all(0 < len(w) <= WINDOW for w in ws)
+    assert ws[0] == value[:len(ws[0])] and ws[-1].endswith(value[-WINDOW_OVERLAP:])
+    assert all(0 < len(w) <= WINDOW + LEAD + 1 for w in ws)
     for _ in range(20):
         i = data.draw(st.integers(0, len(value) - WINDOW_OVERLAP))
         assert any(value[i:i + WINDOW_OVERLAP] in w for w in ws)
@@ -19,7 +19,7 @@ def test_windows_cover_every_stretch_as_long_as_the_overlap(value, data):
 def test_windows_are_linear_in_the_value():
     value = "word " * 20_000  # 100 KB
     ws = windows(value)
-    assert sum(map(len, ws)) <= len(value) * WINDOW / (WINDOW - WINDOW_OVERLAP) * 1.1
+    assert sum(map(len, ws)) <= len(value) * (WINDOW + LEAD) / (WINDOW - WINDOW_OVERLAP) * 1.1
 
 
 def test_windows_start_after_a_blank_so_words_stay_whole():
@@ -29,8 +29,37 @@ def test_windows_start_after_a_blank_so_words_stay_whole():
 
 def test_short_values_are_passed_through_untouched():
     inputs = [Input("query", "q", "x" * WINDOW), Input("json", "$.a", "y")]
-    assert windowed(inputs) is inputs
+    wanted = [{1}, {2}]
+    assert windowed(inputs, wanted) == (inputs, wanted) and windowed(inputs, wanted)[0] is inputs
     long = Input("json", "$.body", "z " * WINDOW, ("percent",), "raw", "value")
-    out = windowed([long, inputs[1]])
-    assert all(i.location == "json:$.body" and i.chain == ("percent",) for i in out[:-1])
-    assert out[-1] is inputs[1] and len(out) > 2
+    out, c = windowed([inputs[1], long], [{2}, {3, 4}])
+    assert out[0] is inputs[1] and c[0] == {2} and len(out) > 2
+    assert all(i.location == "json:$.body" and i.chain == ("percent",) for i in out[1:])
+    assert c[1:] == [{3, 4}] * (len(out) - 1)
+
+
+def test_later_windows_are_read_after_the_value_lead():
+    """What readers judge by a value's start stays the value's start: a later window opening
+    on `">` or `../` is not a value opening on them."""
+    head = "<!DOCTYPE html>\n<html><body>\n"
+    value = head + "".join(f'<p class="x"><a href="../../page{i}.html">page {i}</a></p>\n' for i in range(200))
+    ws = windows(value)
+    assert len(ws) > 2 and all(w.startswith(head) for w in ws)
+    for w in ws[1:]:  # the window itself starts at a line end or after a tag, not inside one
+        rest = w[len(head) - 1:]
+        assert rest[0] in "\n>", rest[:40]
+
+
+def test_windows_of_a_document_are_read_as_a_document():
+    """A 2 KiB window of a minified page may hold no line break: is_document judges the page."""
+    from extauthz.lang.markup import is_document, set_document_windows
+    page = ("Release notes of the team " * 12 + "\nThe team shipped the new search page this week.\n"
+            "Details below.\n" + "<p>The parcel service and the invoice team updated their pages.</p>" * 120)
+    assert is_document(page)
+    out, _ = windowed([Input("json", "$.page", page)], [set()])
+    late = out[-1].value
+    try:
+        assert late.count("\n") < 2 and is_document(late)
+    finally:
+        set_document_windows(None)
+    assert not is_document(late)  # on its own, one line of text and markup is no document

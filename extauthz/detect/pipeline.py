@@ -9,6 +9,7 @@ from extauthz.decode.anomalies import LIMITS
 from extauthz.detect.base import REGISTRY, Detector, set_scan_request
 from extauthz.detect.prefilter import Prefilter
 from extauthz.finding import Finding, Severity, Source
+from extauthz.lang.markup import is_document, set_document_windows
 from extauthz.request import Request
 
 
@@ -39,27 +40,29 @@ class DetectorSet:
         where detection stopped. 0 means no bound."""
         findings: list[Finding] = []
         whole = inputs
-        inputs = windowed(inputs)
         if len(inputs) > 1:
             # Shortest first: when a long, costly value uses up the budget, the short values
             # (where most injections sit) have been read already; padding one parameter
-            # does not hide an attack in another.
+            # does not hide an attack in another. (Windows of long values come last.)
             inputs = sorted(inputs, key=_value_length)
-        # the prefilter is linear in the input (bounded by the decode limits), outside the budget
+        # Half the budget, counted lazily (no CPU clock read on a cheap request): between half
+        # and all of budget_ms is spent, all of it when the thread is not kept waiting. It starts
+        # before the prefilter: a value dense with triggers ("&" × 64 KiB) costs the prefilter
+        # milliseconds, which are detection's too (the prefilter itself is linear and always ends).
+        budget = CpuBudget(budget_ms / 2000.0) if budget_ms > 0 else None
         candidates = self._prefilter.candidates_each([inp.value for inp in inputs])
         set_scan_request(request)
         try:
-            if budget_ms <= 0:
+            inputs, candidates = windowed(inputs, candidates)
+            if budget is None:
                 self._scan(request, inputs, whole, candidates, findings, _never)
                 return findings
-            # half the budget, counted lazily (no CPU clock read on a cheap request): between
-            # half and all of budget_ms is spent, all of it when the thread is not kept waiting
-            budget = CpuBudget(budget_ms / 2000.0)
             with bounded(budget):
                 self._scan(request, inputs, whole, candidates, findings, budget.spent)
             return findings
         finally:
             set_scan_request(None)
+            set_document_windows(None)
 
     def _scan(self, request: Request, inputs: Sequence[Input], whole: Sequence[Input], candidates: list[set[int]],
               findings: list[Finding], spent: Callable[[], bool]) -> None:
@@ -113,27 +116,41 @@ class DetectorSet:
 # it. A window is short enough for every reader to reach its end, and the windows overlap
 # by more than any payload is long, so a payload lies whole inside one window, at most
 # WINDOW - WINDOW_OVERLAP characters from its start. The cost stays linear in the value
-# (WINDOW / (WINDOW - WINDOW_OVERLAP) = 1.33 readings per character); each window gets its
-# own prefilter pass, so a detector reads only the windows holding its triggers.
+# (WINDOW / (WINDOW - WINDOW_OVERLAP) = 1.33 readings per character).
 WINDOW = 2048
 WINDOW_OVERLAP = 512
 _SNAP = 64  # a window edge moves back to just after a blank this close, so words stay whole
+_MARK_SNAP = 256  # or its start, to just after a line end or `>` this close (see _window_start)
+LEAD = 256  # characters of the value's start read before each later window (see windows)
 
 
-def windowed(inputs: Sequence[Input]) -> Sequence[Input]:
-    """`inputs`, with each value longer than WINDOW replaced by its windows (same location)."""
+def windowed(inputs: Sequence[Input], candidates: list[set[int]]) -> tuple[Sequence[Input], list[set[int]]]:
+    """`inputs` with each value longer than WINDOW replaced by its windows (same location),
+    each window with its value's prefilter candidates (one scan of the value, not one per
+    window: a value dense with triggers costs the prefilter per scan, not per byte). The
+    windows of a document are registered as such (extauthz.lang.markup.set_document_windows)
+    until the scan ends."""
     for inp in inputs:
         if len(inp.value) > WINDOW:
             break
     else:
-        return inputs  # the usual request: nothing to split, no copy
+        return inputs, candidates  # the usual request: nothing to split, no copy
     out: list[Input] = []
-    for inp in inputs:
+    wanted: list[set[int]] = []
+    documents: set[str] = set()
+    for inp, c in zip(inputs, candidates):
         if len(inp.value) <= WINDOW:
             out.append(inp)
+            wanted.append(c)
         else:
-            out.extend(inp._replace(value=w) for w in windows(inp.value))
-    return out
+            ws = windows(inp.value)
+            if is_document(inp.value):
+                documents.update(ws)
+            for w in ws:
+                out.append(inp._replace(value=w))
+                wanted.append(c)
+    set_document_windows(frozenset(documents) if documents else None)
+    return out, wanted
 
 
 def _after_blank(value: str, at: int, floor: int) -> int:
@@ -143,20 +160,36 @@ def _after_blank(value: str, at: int, floor: int) -> int:
     return b + 1 if b >= 0 else at
 
 
+def _window_start(value: str, at: int, floor: int) -> int:
+    """Where a window that should start near `at` starts: just after the last line end or `>`
+    within _MARK_SNAP before it (text, not the inside of a tag: a window that opened inside
+    `<a href="../../x.html">` read a relative link as a value climbing directories, and
+    `x"><li>` as an attribute breakout), else just after a blank (_after_blank)."""
+    lo = max(floor + 1, at - _MARK_SNAP)
+    b = max(value.rfind("\n", lo, at), value.rfind(">", lo, at))
+    return b + 1 if b >= 0 else _after_blank(value, at, floor)
+
+
 def windows(value: str) -> list[str]:
-    """Overlapping pieces of `value`, each at most WINDOW long, covering all of it; the first
-    is its head (a value's start means something to some readers: a URL, a path)."""
+    """Overlapping pieces of `value` covering all of it, the first its head (at most WINDOW
+    long). Every later window is read after the value's lead (its first LEAD characters, up to
+    a line end, `>` or blank), joined by the character the window follows in the value: what
+    the readers judge by a value's start (a URL, a path, a document's first lines, a
+    breakout `">` opening the value) stays the value's own start, not a cut in its middle."""
     n = len(value)
     out: list[str] = []
     start = 0
+    lead = ""
     while True:
         end = min(n, start + WINDOW)
         if end < n:
             end = _after_blank(value, end, start + WINDOW_OVERLAP + _SNAP)
-        out.append(value[start:end])
+        out.append(value[start:end] if not start else lead + value[start - 1:end])
         if end >= n:
             return out
-        start = _after_blank(value, end - WINDOW_OVERLAP, start)
+        if not start:
+            lead = value[:_window_start(value, LEAD, 0) - 1] if n > LEAD else ""
+        start = _window_start(value, end - WINDOW_OVERLAP, start)
 
 
 def _value_length(inp: Input) -> int:

@@ -13,6 +13,8 @@ it fails on the redirect. One pass, bounded by the value's length.
 """
 from __future__ import annotations
 
+import threading
+
 from functools import lru_cache
 
 from extauthz.rules import rule_words
@@ -128,11 +130,24 @@ MIN_DOCUMENT_WORDS = 24  # words of two or more letters in the first MAX_WORD_SC
 MAX_WORD_SCAN = 4096
 
 
+_windows = threading.local()
+
+
+def set_document_windows(windows: "frozenset[str] | None") -> None:
+    """The windows (extauthz.detect.pipeline.windows) of the values being read that are
+    documents as a whole: a 2 KiB window of a minified page may hold no line break, and
+    is_document must judge it as the page it comes from. None clears."""
+    _windows.current = windows
+
+
 def is_document(value: str) -> bool:
     """A document (a README, a page, a description): at least MIN_DOCUMENT characters over
     MIN_LINES lines with MIN_DOCUMENT_WORDS words of text. Code examples in one are
     quoted, not run: what would be an injection's call in a short value is documentation
     here, unless it is dangerous on its own (the detectors decide which)."""
+    windows = getattr(_windows, "current", None)
+    if windows and value in windows:
+        return True
     if len(value) < MIN_DOCUMENT or value.count("\n", 0, MAX_WORD_SCAN) < MIN_LINES - 1:
         return False
     words = 0
