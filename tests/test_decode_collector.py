@@ -3,7 +3,7 @@ import base64
 from hypothesis import given, settings, strategies as st
 
 from decode_helpers import collector
-from extauthz.decode.collector import Collector
+from extauthz.decode.collector import MAX_PIECES, Collector, _pieces
 from extauthz.decode.limits import DecodeLimits
 from extauthz.decode.wire import FORM
 from extauthz.finding import Severity, Source
@@ -38,12 +38,43 @@ def test_layer_limit():
     assert f.cls == "protocol" and f.location == "query:x"
 
 
-def test_long_value_head_and_tail_both_inspected():
-    c = collector(max_value_bytes=100)
-    c.add("form", "comment", "a" * 1000 + "' or 1=1--")
-    assert [len(i.value) for i in c.inputs] == [50, 50]
-    assert c.inputs[1].value.endswith("' or 1=1--")
+def test_long_value_inspected_whole_in_overlapping_pieces():
+    c = collector(max_value_bytes=200)
+    c.add("form", "comment", "a" * 500 + "' or 1=1--")
+    assert all(len(i.value) <= 200 for i in c.inputs) and len(c.inputs) > 2
+    assert c.inputs[-1].value.endswith("' or 1=1--")
     assert [f.rule for f in c.findings()] == ["limit.value-bytes"]
+
+
+def test_long_value_middle_is_inspected():
+    # 8 KiB of filler on both sides hid a payload in the middle when only a head and a tail were read
+    payload = "<script>alert(1)</script>"
+    c = collector(max_value_bytes=3000)
+    c.add("json", "$.body", "x " * 2000 + payload + " y" * 2000)
+    assert any(payload in i.value for i in c.inputs)
+
+
+def test_a_value_longer_than_its_pieces_reach_says_so():
+    c = collector(max_value_bytes=100)
+    c.add("form", "comment", "a" * 5000 + "' or 1=1--")
+    assert len(c.inputs) == MAX_PIECES and c.inputs[0].value == "a" * 100
+    assert c.inputs[-1].value.endswith("' or 1=1--")  # the tail is always read
+    assert [(f.rule, f.severity) for f in c.findings()] == [("limit.value-bytes", Severity.MEDIUM)]
+    c.add("form", "next", "' or 1=1--")  # extraction goes on with the other values
+    assert c.inputs[-1].value == "' or 1=1--"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="ab %4F1", min_size=65, max_size=400), st.integers(48, 96))
+def test_pieces_cover_the_whole_value(raw, size):
+    ps, whole = _pieces(raw, size)
+    assert len(ps) <= MAX_PIECES and raw.endswith(ps[-1])
+    if not whole:
+        return
+    assert all(len(p) <= size for p in ps) and raw.startswith(ps[0]) and raw.endswith(ps[-1])
+    overlap = size // 4 - 2  # less the at most two characters a cut moves to keep %XX whole
+    for i in range(len(raw) - overlap + 1):  # every stretch as long as the overlap lies whole in a piece
+        assert any(raw[i:i + overlap] in p for p in ps)
 
 
 def test_total_bytes_and_item_limits_stop_extraction():

@@ -50,7 +50,9 @@ LIMITS: dict[str, tuple[Severity, str]] = {
     "limit.inputs": (MEDIUM, "more values than limits.max_inputs; the rest was not inspected"),
     "limit.depth": (MEDIUM, "nesting deeper than limits.max_depth; deeper parts were not descended into"),
     "limit.layers": (MEDIUM, "more decoding layers than limits.max_layers; the rest were not undone"),
-    "limit.value-bytes": (LOW, "a value longer than limits.max_value_bytes; only its head and tail were inspected"),
+    "limit.value-bytes": (LOW, "a value longer than limits.max_value_bytes; inspected in overlapping pieces of that "
+                                "size, at most 4 (MEDIUM when the value is longer than those reach: 3 from its start and "
+                                "its tail were inspected, not the middle)"),
     "limit.total-bytes": (MEDIUM, "more value text than limits.max_total_bytes; the rest was not inspected"),
     "limit.time": (MEDIUM, "decoding used more CPU than limits.time_budget_ms; the rest was not inspected"),
     "limit.detect-time": (MEDIUM, "the detectors used more CPU than limits.detect_budget_ms; "

@@ -46,6 +46,33 @@ def _cut(text: str, at: int) -> int:
     return at
 
 
+PIECE_OVERLAP = 1024
+MAX_PIECES = 4  # at most 4 × max_value_bytes (64 KiB by default) of one value is read, its tail among them
+
+
+def _pieces(raw: str, size: int) -> tuple[list[str], bool]:
+    """A value longer than `size` as consecutive pieces of at most `size` that cover all of it,
+    each overlapping the one before by PIECE_OVERLAP (so a payload up to that long lies whole
+    in one piece), cut outside %XX escapes. Reading only a head and a tail let 8 KiB of
+    filler on either side hide whatever sat in the middle. At most MAX_PIECES: a longer
+    value is read as MAX_PIECES - 1 pieces from its start and one at its end, and its middle
+    is not (the caller reports limit.value-bytes as MEDIUM). Returns the pieces and whether
+    they cover the whole value."""
+    overlap = min(PIECE_OVERLAP, size // 4)
+    out: list[str] = []
+    n = len(raw)
+    start = 0
+    while True:
+        end = n if n - start <= size else _cut(raw, start + size)
+        if end < n and len(out) == MAX_PIECES - 1:
+            out.append(raw[_cut(raw, n - size):])  # the tail: where a payload after filler sits
+            return out, False
+        out.append(raw[start:end])
+        if end >= n:
+            return out, True
+        start = _cut(raw, end - overlap)
+
+
 class Collector:
     def __init__(self, limits: DecodeLimits, clock: Callable[[], float] = time.perf_counter,
                  cpu_clock: Callable[[], float] = time.thread_time) -> None:
@@ -147,18 +174,34 @@ class Collector:
             return
         n = len(raw)
         self._items += 1
-        self._bytes += n if n <= self._max_value else self._max_value  # what is inspected
+        pieces: tuple[str, ...] | list[str] = (raw,)
+        over = False
+        if n <= self._max_value:
+            self._bytes += n
+        else:
+            # every piece that fits in what is left of max_total_bytes; the rest is limit.total-bytes
+            pieces, whole = _pieces(raw, self._max_value)
+            for k, p in enumerate(pieces):
+                if self._bytes + len(p) > self._max_bytes:
+                    pieces, over = pieces[:k], True
+                    break
+                self._bytes += len(p)
+            if pieces:
+                # LOW: read whole, in pieces; MEDIUM: longer than MAX_PIECES reach, the rest unread
+                self.note("limit.value-bytes", location_of(kind, name),
+                          severity=None if whole else Severity.MEDIUM)
+            else:
+                self._bytes = self._max_bytes + 1
         if (self._items > self._max_items or self._bytes > self._max_bytes
                 or self._time_spent()):
             self._over(kind, name)
             return
-        if n <= self._max_value:
-            pieces: tuple[str, ...] = (raw,)
-        else:
-            self.note("limit.value-bytes", location_of(kind, name))
-            half = self._max_value // 2
-            pieces = (raw[:_cut(raw, half)], raw[_cut(raw, n - half):])
-        for v in pieces:
+        for k, v in enumerate(pieces):
+            if self.stopped:
+                return
+            if k and self._time_spent():
+                self._over(kind, name)
+                return
             ch = chain
             if wire is not None and ("%" in v or "+" in v):
                 v, ch = wire(self, kind, name, v, ch)
@@ -172,6 +215,9 @@ class Collector:
             if nest and (c == "{" or c == "[" or c == "<" or c in _SPACE) and self._nest(kind, name, v, ch, depth):
                 continue
             self.inputs.append(Input(kind, name, v, ch, raw, role))
+        if over:
+            self._bytes = self._max_bytes + 1
+            self._over(kind, name)
 
     def _peel(self, kind: str, name: str, v: str, raw: str, role: str, chain: tuple[str, ...],
               depth: int, nest: bool) -> None:

@@ -31,8 +31,9 @@ class DecodeLimits:
         "nesting depth of JSON/XML and of formats inside values (JSON in a parameter, ...); "
         "deeper structure is not descended into (limit.depth)"))
     max_value_bytes: int = field(default=16384, metadata=_doc(
-        "characters of one value inspected; a longer value is inspected as its first and last "
-        "halves of this size (limit.value-bytes)", minimum=16))
+        "characters of one value inspected as one piece; a longer value is inspected in "
+        "overlapping pieces of this size, at most 4 (64 KiB by default; of a longer value, 3 from "
+        "its start and its tail), all counted against max_total_bytes (limit.value-bytes)", minimum=16))
     max_total_bytes: int = field(default=1 << 20, metadata=_doc(
         "characters of all values of a request taken together (limit.total-bytes)", minimum=16))
     max_layers: int = field(default=6, metadata=_doc(
