@@ -140,3 +140,15 @@ def test_any_value_never_raises_bounded_and_deterministic(text, layers, max_valu
             assert len(inp.chain) <= layers + 2  # + the wire's plus and percent
     assert runs[0] == runs[1]
     assert len(runs[0][0]) <= 6  # ≤ 3 variants of each of head and tail
+
+
+def test_a_nul_cutting_a_file_name_from_its_extension_is_high():
+    """`shell.php\x00.jpg`: the upload/include truncation, in a JSON member as in a query."""
+    for v in ("shell.php\x00.jpg", "../../etc/passwd\x00.png", "report.pdf\x00.txt"):
+        c = collector()
+        c.add("json", "$.file", v)
+        assert [(f.rule, f.severity) for f in c.findings()] == [("decode.null-byte", Severity.HIGH)], v
+    for v in ("abc\x00", "x\x00y", "\x00\x01\x02\x03", "a\x00.toolongext", "\x00.jpg"):
+        c = collector()
+        c.add("json", "$.data", v)
+        assert [(f.rule, f.severity) for f in c.findings()] == [("decode.null-byte", Severity.MEDIUM)], v

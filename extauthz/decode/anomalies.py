@@ -36,7 +36,8 @@ ANOMALIES: dict[str, tuple[Severity, str]] = {
     # INFO: on the dev corpora it marks 4.9% of benign and 5.9% of attack
     # requests (latin-1 shops): no signal, but worth showing an analyst.
     "decode.invalid-utf8": (INFO, "bytes that are not UTF-8; decoded as latin-1"),
-    "decode.null-byte": (MEDIUM, "a NUL character in a text value (truncation tricks)"),
+    "decode.null-byte": (MEDIUM, "a NUL character in a text value (truncation tricks; HIGH between a file name "
+                                 "and an extension: `shell.php\\x00.jpg`)"),
     "decode.content-type-mismatch": (LOW, "the body is not what its content type says; parsed as what it is"),
     "decode.content-type-conflict": (MEDIUM, "several different content types for one body"),
     "decode.content-type-malformed": (LOW, "a content type that is not type/subtype with parameters"),

@@ -73,6 +73,29 @@ def _pieces(raw: str, size: int) -> tuple[list[str], bool]:
         start = _cut(raw, end - overlap)
 
 
+MAX_NUL_EXTENSION = 5
+
+
+def truncating_nul(v: str) -> bool:
+    """`shell.php\x00.jpg`, `../../etc/passwd\x00.png`: a NUL between a file name and the
+    extension a filter checks, which a C-string API then cuts off. The classic upload and
+    include evasion, whatever the carrier (a JSON member, a multipart filename): one or
+    two NULs, the first right after a name character and right before `.` and an extension
+    of 1 to MAX_NUL_EXTENSION letters or digits that ends the value or a word. A NUL in
+    binary-ish text (`\x00\x01\x02`, `abc\x00`) is not this shape."""
+    at = v.find("\x00")
+    if at <= 0 or v.count("\x00", 0, 4096) > 2 or v[at + 1:at + 2] != ".":
+        return False
+    j = at + 2
+    end = min(len(v), j + MAX_NUL_EXTENSION + 1)
+    while j < end and v[j].isalnum():
+        j += 1
+    if j == at + 2 or j - (at + 2) > MAX_NUL_EXTENSION or (j < len(v) and (v[j].isalnum() or v[j] == "_")):
+        return False
+    before = v[at - 1]
+    return before.isalnum() or before in "/._-"
+
+
 class Collector:
     def __init__(self, limits: DecodeLimits, clock: Callable[[], float] = time.perf_counter,
                  cpu_clock: Callable[[], float] = time.thread_time) -> None:
@@ -119,6 +142,12 @@ class Collector:
             out.append(Finding("protocol", rule, severity, location,
                                excerpt(sample, 0, None, location) if sample else "", (), Source.DECODER, detail))
         return out
+
+    def _null_byte(self, kind: str, name: str, v: str) -> None:
+        """decode.null-byte: MEDIUM (binary-ish JSON strings and parts carry NULs), HIGH
+        when the NUL cuts a file name from an extension (see truncating_nul)."""
+        self.note("decode.null-byte", location_of(kind, name), v,
+                  severity=Severity.HIGH if truncating_nul(v) else None)
 
     # ------------------------------------------------------------ limits
 
@@ -210,7 +239,7 @@ class Collector:
                 self._peel(kind, name, v, raw, role, ch, depth, nest)
                 continue
             if "\x00" in v:
-                self.note("decode.null-byte", location_of(kind, name), v)
+                self._null_byte(kind, name, v)
             c = v[:1]
             if nest and (c == "{" or c == "[" or c == "<" or c in _SPACE) and self._nest(kind, name, v, ch, depth):
                 continue
@@ -246,7 +275,7 @@ class Collector:
             chain = chain + (applied.name,)
             undone += 1
         if "\x00" in v:
-            self.note("decode.null-byte", location_of(kind, name), v)
+            self._null_byte(kind, name, v)
         for text, ch in before:
             self.inputs.append(Input(kind, name, text, ch, raw, role))
         c = v.lstrip()[:1]
