@@ -75,6 +75,10 @@ _WELL_KNOWN_VARIABLES = {"SHELL": "sh", "BASH": "bash", "COMSPEC": "cmd", "comsp
 _CODE_OPTIONS = frozenset({"-c", "-e", "-r", "-i", "/c", "/k", "-command", "-enc", "-encodedcommand",
                            "-exec", "-ex", "-eval", "-wrapper", "-m", "-x", "-nop", "-noprofile",
                            "-windowstyle", "-w", "-executionpolicy", "-ep"})
+# Modules that `python -m` turns into a shell, a server or a listener (everything else: a module by name)
+_RISKY_MODULES = frozenset({"pty", "http.server", "simplehttpserver", "cgihttpserver", "smtpd", "aiosmtpd",
+                            "pyftpdlib", "code", "idlelib.idle", "pdb", "timeit", "trace", "cprofile", "profile",
+                            "runpy", "webbrowser", "telnetlib", "xmlrpc.server", "socketserver"})
 _SHELL_ESCAPES = frozenset({"vi", "vim", "ex", "view", "gdb", "less", "more", "man", "ftp", "ed"})
 # cmd.exe variables that hold a command (%COMSPEC% /c whoami)
 _WINDOWS_VARIABLES = {"%comspec%": "cmd", "%comspec:~0%": "cmd"}
@@ -192,6 +196,12 @@ def _arg_evidence(r: Resolved, source: str) -> _Evidence:
         elif _is_option(t, windows):
             if info is not None and info.name in _NETCAT and low in ("-e", "-c"):
                 ev.note_strong("reverse-shell")
+            elif low == "-m" and info is not None and info.interpreter and i + 1 < len(r.args) \
+                    and r.args[i + 1].lower() not in _RISKY_MODULES and _IN_DOCUMENT.get(False):
+                # `python -m pip install x`, `python -m venv .venv` on a line of a README: a module
+                # run by name, as every install section says; a shell, a server or a listener by
+                # -m stays strong, and so does -m in a short value (`; python -m pip install evil`)
+                ev.note_weak("module run by -m")
             elif info is not None and (info.interpreter or info.shell) and low in _CODE_OPTIONS \
                     and (i + 1 < len(r.args) or low in ("-enc", "-encodedcommand")):
                 ev.note_strong("code run by " + low)
