@@ -31,6 +31,9 @@ def test_commands(value, rule):
     "\nSeriously, noop", "\nLet's go to the store (sale time!)\n", "Just to remind you that I need to copy those\n",
     "MAIL FROM:<a@b.com>", "This text is a way of list 3 things\n", "We need the list \"ASAP\"\n",
     "Shopping\nlist 3 items\nmilk", "Dear team,\nI will check later\nThanks",
+    # a line of a document opening with a word, then an IMAP-named verb and quotes or a colon
+    'See the notes.\nobjects check the <a href="internals.html">library internals</a>',
+    "The rules:\nplease list: the files \"a\" and \"b\"", "Notes\nI check (daily) the INBOX",
 ])
 def test_prose_passes(value):
     assert hit(value) is None, value
