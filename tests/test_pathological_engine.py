@@ -96,6 +96,10 @@ STRUCTURAL = {
                                "limit.inputs"),
     "deep percent layers": (req(query="q=" + "%2525252525252525252527" * 300), "limit.layers"),
     "path of 100k segments": (req(path="/a" * 100_000), "limit.value-bytes"),
+    # what the default body limit lets through: decoding and detection share one bound
+    "128 KiB form of %26 fields": (post(FORM, b"&".join(b"f%d=" % i + b"%26" * 5400 for i in range(8))),
+                                   "limit.detect-time"),
+    "128 KiB form of & runs": (post(FORM, b"f0=" + b"&" * 130_000), ("limit.detect-time", "limit.inputs")),
 }
 
 
