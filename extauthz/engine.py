@@ -51,6 +51,7 @@ class Stage(Protocol):
 
 
 BIG_REQUEST = 16384  # bytes of path, query and body above which decoding is timed
+BIG_HEADERS = 64  # or header names
 DECODE_FREE_MS = 2.0  # decoding CPU a request may spend before it shortens the detector budget
 
 
@@ -85,7 +86,8 @@ class DetectionStage:
         # can cost milliseconds: 128 KiB of `%26`) decoding's CPU beyond DECODE_FREE_MS comes
         # out of the detector budget, down to a quarter of it, so one request's engine time
         # stays near detect_budget_ms + DECODE_FREE_MS. Small requests read no CPU clock.
-        big = len(request.body) + len(request.query) + len(request.path) > BIG_REQUEST or len(request.headers) > 64
+        big = (len(request.body) + len(request.query) + len(request.path) > BIG_REQUEST
+               or len(request.headers) > BIG_HEADERS)
         t0 = time.thread_time() if big else 0.0
         extraction = extract(request, self.limits, pol.body_limit)
         ctx.inputs = extraction.inputs
@@ -94,7 +96,7 @@ class DetectionStage:
             over = (time.thread_time() - t0) * 1000.0 - DECODE_FREE_MS
             if over > 0:
                 budget = max(budget / 4, budget - over)
-        found = extraction.findings + self.detectors_for(pol).scan(ctx.request, extraction.inputs, budget)
+        found = extraction.findings + self.detectors_for(pol).scan(request, extraction.inputs, budget)
         ctx.findings.extend(relax_generated_secrets(found, extraction.inputs))
 
     def observe(self, ctx: CheckContext, verdict: Verdict) -> None:

@@ -22,9 +22,21 @@ def test_windows_are_linear_in_the_value():
     assert sum(map(len, ws)) <= len(value) * (WINDOW + LEAD) / (WINDOW - WINDOW_OVERLAP) * 1.1
 
 
+def _lead(value: str, marks: str) -> str:
+    """The value's lead as windows() cuts it: up to the last of `marks` within its first LEAD characters."""
+    return value[:max(value.rfind(m, 1, LEAD) for m in marks)]
+
+
 def test_windows_start_after_a_blank_so_words_stay_whole():
-    value = "alpha beta gamma delta " * 400
-    assert all(w.split(" ", 1)[0] in ("alpha", "beta", "gamma", "delta") for w in windows(value))
+    words = [f"w{i}" for i in range(3000)]
+    value = " ".join(words)  # no line end or `>`: windows start after a blank
+    lead = _lead(value, " ")
+    ws = windows(value)
+    assert len(ws) > 2
+    for w in ws[1:]:
+        assert w.startswith(lead) and w[len(lead)] == " ", w[len(lead):len(lead) + 20]
+        assert value.find(w[len(lead):]) > 0  # after the lead: the value from just before the window on
+        assert w[len(lead) + 1:].split(" ", 1)[0] in words  # a whole word, not its tail
 
 
 def test_short_values_are_passed_through_untouched():
@@ -44,14 +56,14 @@ def test_later_windows_are_read_after_the_value_lead():
     head = "<!DOCTYPE html>\n<html><body>\n"
     value = head + "".join(f'<p class="x"><a href="../../page{i}.html">page {i}</a></p>\n' for i in range(200))
     ws = windows(value)
-    assert len(ws) > 2 and all(w.startswith(head) for w in ws)
+    lead = _lead(value, "\n>")
+    assert len(ws) > 2 and lead.startswith(head) and all(w.startswith(lead) for w in ws)
     for w in ws[1:]:  # the window itself starts at a line end or after a tag, not inside one
-        rest = w[len(head) - 1:]
-        assert rest[0] in "\n>", rest[:40]
+        assert w[len(lead)] in "\n>" and value.find(w[len(lead):]) > 0, w[len(lead):len(lead) + 40]
 
 
 def test_windows_of_a_document_are_read_as_a_document():
-    """A 2 KiB window of a minified page may hold no line break: is_document judges the page."""
+    """A window of a minified page may hold no line break: is_document judges the page."""
     from extauthz.lang.markup import is_document, set_document_windows
     page = ("Release notes of the team " * 12 + "\nThe team shipped the new search page this week.\n"
             "Details below.\n" + "<p>The parcel service and the invoice team updated their pages.</p>" * 120)

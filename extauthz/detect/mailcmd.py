@@ -7,8 +7,9 @@ Only lines that follow a line break inside the value count (the first line is
 the application's own field), and a line must have the exact shape of a
 protocol command: MAIL FROM:<…>, RCPT TO:<…>, EHLO host, DATA or QUIT alone;
 an IMAP tag (a counter like A001, or a single letter) then a command with
-IMAP-looking arguments (A001 SELECT INBOX, d store 2 +FLAGS (\\Deleted)); RETR 1, TOP 1 2, APOP user digest. Prose that
-mentions these words ("data not found.", "Seriously, noop") does not match.
+IMAP-looking arguments (A001 SELECT INBOX, d store 2 +FLAGS (\\Deleted));
+RETR 1, TOP 1 2, APOP user digest. Prose that mentions these words ("data not
+found.", "Seriously, noop") does not match.
 """
 from __future__ import annotations
 
@@ -59,12 +60,13 @@ def _imap(line: str) -> bool:
     tag, command, args = words[0], words[1].lower(), " ".join(words[2:])
     if command not in IMAP_COMMANDS:
         return False
-    if not (any(c.isdigit() for c in tag) or len(tag) == 1 and tag.lower() not in "ai"):
+    counter = any(c.isdigit() for c in tag)
+    if not (counter or len(tag) == 1 and tag.lower() not in "ai"):
         # a client's tag is a counter (A001, a1) or a single letter (d); a word is the start of
         # a sentence ("objects check the <a href=...>", "Please list: ...") in a document
         return False
     imapish = any(c in args for c in "(\\{\"*:+") or "inbox" in args.lower() or args.upper() == args and args
-    return any(c.isdigit() for c in tag) or bool(imapish)
+    return counter or bool(imapish)
 
 
 def _pop3(line: str) -> bool:

@@ -135,7 +135,7 @@ _windows = threading.local()
 
 def set_document_windows(windows: "frozenset[str] | None") -> None:
     """The windows (extauthz.detect.pipeline.windows) of the values being read that are
-    documents as a whole: a 2 KiB window of a minified page may hold no line break, and
+    documents as a whole: a window of a minified page may hold no line break, and
     is_document must judge it as the page it comes from. None clears."""
     _windows.current = windows
 
