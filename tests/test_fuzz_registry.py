@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from extauthz.budget import request_cpu
 from extauthz.decode import LAYERS, PARSERS, Input
 from extauthz.decode.anomalies import ANOMALIES, LIMITS
+from extauthz.decode.collector import MAX_PIECES
 from extauthz.decode.parsers import Where
 from extauthz.detect import REGISTRY, DetectorSet
 from extauthz.finding import EXCERPT_MAX, REDACTED, Finding, Severity, is_secret_location
@@ -201,8 +202,8 @@ def test_parser_never_raises_respects_limits_and_is_deterministic(name, text, ma
     again = _parse(name, text, max_inputs, max_depth)
     assert (ok, inputs, rules) == again[:3], "not deterministic"
     # each counted value yields at most three Inputs (fully decoded, before html, before base64)
-    # per piece, and a value over max_value_bytes is inspected as two pieces (head and tail)
-    assert len(inputs) <= 6 * max_inputs, len(inputs)
+    # per piece, and a value over max_value_bytes is inspected in at most MAX_PIECES pieces
+    assert len(inputs) <= 3 * MAX_PIECES * max_inputs, len(inputs)
     for inp in inputs:
         assert len(inp.value) <= NFKC_GROWTH * 256, (inp.location, len(inp.value))
         assert inp.kind in KINDS, inp
