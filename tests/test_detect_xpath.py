@@ -37,6 +37,20 @@ def test_sql_tautologies_are_left_to_sqli_and_text_passes():
         assert judge_xpath(v) is None, v
 
 
+def test_names_that_end_like_node_tests_are_no_xpath():
+    """`gettext()`, `getposition()`, `grandparent::` are functions and names of other languages."""
+    for v in ("Perl's access to the gettext() family of functions", "call getposition() and get_last() first",
+              "Foo::grandparent::bar", "use $node() here"):
+        assert judge_xpath(v) is None, v
+    assert rule("the text() node test") == ("xpath.expression", "MEDIUM")
+
+
+def test_a_quote_a_page_before_the_xpath_syntax_is_no_probe():
+    text = "GNU dbm ('gdbm') is a library of database functions. " + "More prose about it. " * 20
+    assert rule(text + "Select the node() of the tree.") == ("xpath.expression", "MEDIUM")
+    assert rule(text + "x' and count(/*)=1 and '1'='1") == ("xpath.blind", "HIGH")
+
+
 def test_through_decode():
     assert rule_set(DET, request("/search?q=345%27)%5d|//*|/a%5bcontains(a,%27b")) == {("xpath.union", "HIGH")}
     assert not rule_set(DET, request("/search?q=c%2B%2B%3A%3Aiterator"))

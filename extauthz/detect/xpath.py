@@ -45,17 +45,24 @@ def _skip(s: str, i: int) -> int:
     return i
 
 
+def _word_start(low: str, at: int) -> bool:
+    """`at` starts a name: `text()` is a node test, `gettext()` a function of some language."""
+    return at == 0 or not (low[at - 1].isalnum() or low[at - 1] in "_-.$")
+
+
 def _xpath_only(low: str) -> int:
     """Offset of the first XPath-only construct, or -1."""
     best = -1
     for needle in AXES + NODE_TESTS:
         at = low.find(needle)
+        while at >= 0 and not _word_start(low, at):
+            at = low.find(needle, at + 1)
         if at >= 0 and (best < 0 or at < best):
             best = at
     for fn in PATH_FUNCTIONS:
         at = low.find(fn)
         while at >= 0:
-            if (at == 0 or not (low[at - 1].isalnum() or low[at - 1] in "_-.")) and \
+            if _word_start(low, at) and \
                     low[_skip(low, at + len(fn)):_skip(low, at + len(fn)) + 1] == "/":
                 if best < 0 or at < best:
                     best = at
@@ -87,10 +94,14 @@ def _union(low: str) -> int:
     return -1
 
 
+BREAKOUT_REACH = 256  # a probe's quote breakout and its XPath-only syntax are one short payload
+
+
 def _breakout(low: str, before: int) -> int:
-    """A quote followed by `and`/`or`/`]`/`)` before offset `before`, or -1."""
+    """A quote followed by `and`/`or`/`]`/`)` at most BREAKOUT_REACH before offset `before`, or -1
+    (in a long text, `('gdbm')` a page before `node()` is no probe)."""
     for q in _QUOTES:
-        at = low.find(q)
+        at = low.find(q, max(0, before - BREAKOUT_REACH))
         while 0 <= at < before:
             j = _skip(low, at + 1)
             nxt = low[j:j + 1]
