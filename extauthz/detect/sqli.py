@@ -31,6 +31,7 @@ from extauthz.budget import check_spent
 from extauthz.decode import Input
 from extauthz.detect import sql_parse as P
 from extauthz.detect.base import Detector, register
+from extauthz.detect.pieces import changed_pieces
 from extauthz.detect.recent import RecentResults
 from extauthz.detect.sql_parse import ContextReading, SqlContextParser
 from extauthz.detect import sql_tokens as T
@@ -414,9 +415,12 @@ def _system_leaf(name: str) -> str | None:
     return None
 
 
-def variants(value: str, stripped: str | None = None) -> list[str]:
+def variants(value: str, stripped: str | None = None, originals: dict[str, str] | None = None) -> list[str]:
     """The value, and the forms a lenient stack may turn it into before SQL sees it
     (`stripped`: the value without its /* */ comments, when the caller has made it already).
+    On a long value, "+" as a blank and comments removed are the stretches around what they
+    changed (extauthz.detect.pieces), each entered in `originals` with the stretch of the value
+    it stands for.
 
     - the values of a query string nested in the value ("name=value", a Referer URL):
       each one is a parameter the application behind may read;
@@ -434,7 +438,7 @@ def variants(value: str, stripped: str | None = None) -> list[str]:
         if "+" in nested:
             out.append(nested.replace("+", " "))  # "pay=and+x+=+'": the nested form value, its blanks encoded
     if "+" in value:
-        out.append(value.replace("+", " "))
+        _add_form(out, value, value.replace("+", " "), originals)
     inner = _quoted_literal_content(value)
     if inner is not None:
         out.append(inner)
@@ -442,7 +446,7 @@ def variants(value: str, stripped: str | None = None) -> list[str]:
         if stripped is None:
             stripped = _strip_block_comments(value)
         if stripped != value:
-            out.append(stripped)
+            _add_form(out, value, stripped, originals)
     for decoded in (_decode_hex_escapes(value), _decode_lenient_percent(value), _drop_exponent_glue(value),
                     _undo_mojibake(value), _undo_compat_acute(value), _decode_hex_literals(value)):
         if decoded is not None and decoded != value:
@@ -450,6 +454,19 @@ def variants(value: str, stripped: str | None = None) -> list[str]:
             if "+" in decoded:
                 out.append(decoded.replace("+", " "))
     return out
+
+
+def _add_form(out: list[str], value: str, form: str, originals: dict[str, str] | None) -> None:
+    """`form`, or on a long value the stretches of it around what it changed (extauthz.detect.pieces:
+    a README's "C++" and "a + b" are not worth a second reading of the whole document)."""
+    pieces = changed_pieces(value, form)
+    if pieces is None:
+        out.append(form)
+        return
+    for piece, original in pieces:
+        out.append(piece)
+        if originals is not None:
+            originals.setdefault(piece, original)
 
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -723,10 +740,12 @@ def analyse(value: str) -> SqliVerdict | None:
         return SqliVerdict(Severity.HIGH, "tool-probe", SqlContextParser(tokenize(value)).read("bare"), value)
     best: SqliVerdict | None = None
     stripped = _strip_block_comments(value) if "/*" in value else None
-    forms = variants(value, stripped)
+    originals: dict[str, str] = {}
+    forms = variants(value, stripped, originals)
     hex_text = _decode_hex_literals(value) if "0x" in value or "0X" in value else None
     for form in forms:
         check_spent()
+        plain: dict[str, int] | None = None  # a stretch's findings without the form's change (see variants)
         for r, opening, token_data in _readings(form):
             g = grade(r, opening, token_data)
             if g is None and form == hex_text and r.facts & P.STATEMENT:
@@ -734,6 +753,11 @@ def analyse(value: str) -> SqliVerdict | None:
                 # with EXEC(@x) past a filter, even when the value is cut off after it
                 g = Severity.HIGH, "hex-statement"
             if g is not None and (best is None or g[0] > best.severity):
+                if form in originals:
+                    if plain is None:
+                        plain = _grades(originals[form])
+                    if plain.get(g[1], -1) >= g[0]:
+                        continue  # found so without the form's change too: not what the form revealed
                 best = SqliVerdict(g[0], g[1], r, form)
         if best is not None and best.severity >= Severity.HIGH:
             break
@@ -751,6 +775,16 @@ def analyse(value: str) -> SqliVerdict | None:
         if best is None:
             return statement_after_quote(value) or call_head(value)
     return best
+
+
+def _grades(text: str) -> dict[str, int]:
+    """Each rule the readings of `text` grade, with its highest severity."""
+    out: dict[str, int] = {}
+    for r in _readings(text):
+        g = grade(*r)
+        if g is not None and g[0] > out.get(g[1], -1):
+            out[g[1]] = g[0]
+    return out
 
 
 def _escape(word: str) -> str:

@@ -118,7 +118,7 @@ class _Best:
 def analyse(value: str, depth: int = 0) -> XssVerdict | None:
     """The most severe XSS reading of `value`, or None."""
     best = _Best()
-    for form, lenient in variants(value):
+    for form, lenient, original in variants(value):
         check_spent()  # each form of a long value costs up to a few ms
         if lenient and best.v is not None and best.v.severity >= Severity.HIGH:
             break  # lenient forms add at most HIGH
@@ -126,10 +126,21 @@ def analyse(value: str, depth: int = 0) -> XssVerdict | None:
         best.cap = Severity.HIGH if lenient else Severity.CRITICAL
         _read(form, best, depth)
         if best.v is not before and best.v is not None:
-            best.v = best.v._replace(form=form)
+            if original is not None and _found_anyway(original, best.v, best.cap, depth):
+                best.v = before  # found so without the form's change too: not what the form revealed
+            else:
+                best.v = best.v._replace(form=form)
         if best.done:
             break
     return best.v
+
+
+def _found_anyway(text: str, found: XssVerdict, cap: Severity, depth: int) -> bool:
+    """Does `text` (a stretch of the value, without the form's change) read as `found` does?"""
+    own = _Best()
+    own.cap = cap
+    _read(text, own, depth)
+    return own.v is not None and own.v.rule == found.rule and own.v.severity >= found.severity
 
 
 _JSFUCK = frozenset("[]()!+ \t\n")

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from extauthz.detect.js_tokens import js_string_value
+from extauthz.detect.pieces import PIECE_MIN, changed_pieces
 
 MAX_TEXT = 8192
 MAX_ESCAPED = 2048  # characters of escaped markup (&lt;...&gt;) read unescaped
@@ -50,6 +51,8 @@ _NUL_NAMES = ("[null]", "[nul]", "[0x00]", "[\\x00]", "[%00]", "\\\\0", "\\0", "
 class Form(NamedTuple):
     text: str
     lenient: bool  # read by a specific parser, filter or charset only: findings capped at HIGH
+    # a stretch of a long value's form: the stretch of the value it stands for (extauthz.detect.pieces)
+    original: str | None = None
 
 
 def variants(value: str) -> list[Form]:
@@ -71,6 +74,21 @@ def variants(value: str) -> list[Form]:
         except (UnicodeError, ValueError):
             pass
     _lenient(value, v, low, out)
+    if len(v) >= PIECE_MIN and len(out) > 1:
+        return _around_changes(v, out)
+    return out
+
+
+def _around_changes(v: str, forms: list[Form]) -> list[Form]:
+    """A long value's other forms as the stretches around what each changed (extauthz.detect.pieces):
+    a document's bullets, typographic quotes and [1] references are not worth reading it again."""
+    out = [forms[0]]
+    seen = {v}
+    for f in forms[1:]:
+        for text, original in changed_pieces(v, f.text) or ((f.text, None),):
+            if text not in seen:
+                seen.add(text)
+                out.append(Form(text, f.lenient, original))
     return out
 
 
