@@ -53,7 +53,8 @@ class DetectorSet:
         candidates = self._prefilter.candidates_each([inp.value for inp in inputs])
         set_scan_request(request)
         try:
-            inputs, candidates = windowed(inputs, candidates)
+            inputs, candidates = windowed(inputs, candidates, self._prefilter.candidates,
+                                          budget.spent if budget is not None else _never)
             if budget is None:
                 self._scan(request, inputs, whole, candidates, findings, _never)
                 return findings
@@ -127,10 +128,15 @@ _MARK_SNAP = 256  # or its start, to just after a line end or `>` this close (se
 LEAD = 256  # characters of the value's start read before each later window (see windows)
 
 
-def windowed(inputs: Sequence[Input], candidates: list[set[int]]) -> tuple[Sequence[Input], list[set[int]]]:
+def windowed(inputs: Sequence[Input], candidates: list[set[int]],
+             rescan: Callable[[str], set[int]] | None = None,
+             spent: Callable[[], bool] | None = None) -> tuple[Sequence[Input], list[set[int]]]:
     """`inputs` with each value longer than WINDOW replaced by its windows (same location),
-    each window with its value's prefilter candidates (one scan of the value, not one per
-    window: a value dense with triggers costs the prefilter per scan, not per byte). The
+    each window with its value's prefilter candidates, narrowed by `rescan` (the prefilter
+    on the windows themselves) when given: a detector runs on the windows holding its
+    triggers, not on every window of a value one of whose windows does (a document's code
+    sample wakes cmdi for that window only), until `spent` says the detector budget is gone
+    (a value dense with triggers costs the prefilter far more per byte than text does). The
     windows of a document are registered as such (extauthz.lang.markup.set_document_windows)
     until the scan ends."""
     for inp in inputs:
@@ -149,9 +155,12 @@ def windowed(inputs: Sequence[Input], candidates: list[set[int]]) -> tuple[Seque
             ws = windows(inp.value)
             if is_document(inp.value):
                 documents.update(ws)
-            for w in ws:
+            # within the value's own candidates: a lead joined to a window may form a trigger
+            # the value does not hold
+            own = [c if rescan is None or spent is not None and spent() else rescan(w) for w in ws]
+            for w, mine in zip(ws, own):
                 out.append(inp._replace(value=w))
-                wanted.append(c)
+                wanted.append(mine & c)
     set_document_windows(frozenset(documents) if documents else None)
     return out, wanted
 
