@@ -2,6 +2,7 @@
 
     python bench/prose_corpus.py [--out /tmp/prose.jsonl.gz]
     python bench/prose_corpus.py --source changelogs --out /tmp/changelogs.jsonl.gz
+    python bench/prose_corpus.py --source articles --out /tmp/articles.jsonl.gz
     extauthz eval /tmp/prose.jsonl.gz --split dev      # tune on dev, report holdout
 
 Why: the shared corpora's benign values are mostly short words, numbers and
@@ -20,6 +21,14 @@ commit message field holds. Text about code is harder than descriptions: some
 entries quote real attack strings from security fixes, so read its flagged
 lines before calling them false positives.
 
+`--source articles` joins the long descriptions (as dpkg's status file holds them)
+into texts of 2, 4, 6, 8 and 12 KiB, the length of a blog post, a review or a wiki
+page: what a long text field holds. Each text on its own is a description the
+prose corpus already has; together they bring weak signals from different
+paragraphs into one value (a path in one, a command name in another), which the
+scoring must not take for one payload (extauthz.detect.pipeline.apart). Seeded:
+the same package lists give the same articles.
+
 Each text becomes one request, placed in turn in a query parameter, a form
 field and a JSON member (the three places user text arrives). Every request is
 benign; the corpus format is ../shared/corpus/README.md's. Ids are stable
@@ -33,6 +42,7 @@ import glob
 import gzip
 import hashlib
 import json
+import random
 import subprocess
 import sys
 import urllib.parse
@@ -110,9 +120,26 @@ def changelog_entries() -> set[str]:
     return out
 
 
+ARTICLE_SIZES = (2048, 4096, 6144, 8192, 12288)
+ARTICLES = 3000
+
+
+def articles(texts: list[str], count: int = ARTICLES) -> list[str]:
+    """`count` texts of ARTICLE_SIZES characters, each long descriptions joined by blank lines."""
+    rng = random.Random(2026)
+    out = []
+    for _ in range(count):
+        size = rng.choice(ARTICLE_SIZES)
+        parts: list[str] = []
+        while sum(map(len, parts)) < size:
+            parts.append(rng.choice(texts))
+        out.append("\n\n".join(parts)[:size])
+    return out
+
+
 def request(text: str, i: int) -> dict:
     host = ["Host", "shop.example.com"]
-    if i % 3 == 0:
+    if i % 3 == 0 and len(text) <= MAX_TEXT:
         r = {"method": "GET", "uri": "/search?q=" + urllib.parse.quote_plus(text), "headers": [host], "body": ""}
     elif i % 3 == 1:
         r = {"method": "POST", "uri": "/comments", "body": "author=alice&comment=" + urllib.parse.quote_plus(text),
@@ -127,10 +154,13 @@ def request(text: str, i: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="/tmp/prose.jsonl.gz")
-    ap.add_argument("--source", choices=("descriptions", "changelogs"), default="descriptions")
+    ap.add_argument("--source", choices=("descriptions", "changelogs", "articles"), default="descriptions")
     args = ap.parse_args()
     if args.source == "changelogs":
         texts = sorted(changelog_entries())
+    elif args.source == "articles":
+        texts = sorted(long_descriptions())
+        texts = articles(texts) if texts else []
     else:
         texts = sorted(short_descriptions() | long_descriptions())
     if not texts:

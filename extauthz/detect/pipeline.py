@@ -1,6 +1,7 @@
 """DetectorSet: the enabled detectors of a policy, compiled for fast scanning."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Mapping, Sequence
 
 from extauthz.budget import BudgetSpent, CpuBudget, bounded
@@ -53,23 +54,30 @@ class DetectorSet:
         candidates = self._prefilter.candidates_each([inp.value for inp in inputs])
         set_scan_request(request)
         try:
-            inputs, candidates = windowed(inputs, candidates, self._prefilter.candidates,
+            groups: list[int] = []
+            sources = inputs
+            inputs, candidates = windowed(inputs, candidates, self._prefilter.candidates, groups,
                                           budget.spent if budget is not None else _never)
+            values = [sources[j].value for j in groups] if groups else [inp.value for inp in inputs]
             if budget is None:
-                self._scan(request, inputs, whole, candidates, findings, _never)
+                self._scan(request, inputs, whole, candidates, findings, _never, values)
                 return findings
             with bounded(budget):
-                self._scan(request, inputs, whole, candidates, findings, budget.spent)
+                self._scan(request, inputs, whole, candidates, findings, budget.spent, values)
             return findings
         finally:
             set_scan_request(None)
             set_document_windows(None)
 
     def _scan(self, request: Request, inputs: Sequence[Input], whole: Sequence[Input], candidates: list[set[int]],
-              findings: list[Finding], spent: Callable[[], bool]) -> None:
-        """`inputs` are what the detectors read value by value (long values as windows);
-        `whole` the request's Inputs as extracted, for the request-level checks."""
-        self._scan_inputs(inputs, candidates, findings, spent)
+              findings: list[Finding], spent: Callable[[], bool], values: list[str]) -> None:
+        """`inputs` are what the detectors read value by value (long values as windows, `values`
+        the whole value each is, or is a window of); `whole` the request's Inputs as extracted,
+        for the request-level checks."""
+        at: list[int] = []
+        self._scan_inputs(inputs, candidates, findings, spent, at)
+        if findings:
+            apart(findings, at, values)
         # The request-level checks run even when the budget is spent on the values: each
         # reads a bounded head of the request (raw_markers.MAX_TARGET, MAX_BODY), and the
         # protocol anomalies they find need no value read to the end.
@@ -80,7 +88,9 @@ class DetectorSet:
                 pass
 
     def _scan_inputs(self, inputs: Sequence[Input], candidates: list[set[int]], findings: list[Finding],
-                     spent: Callable[[], bool]) -> None:
+                     spent: Callable[[], bool], at: list[int]) -> None:
+        """Each detector on each Input it is triggered by; `at` gets, for every finding, the
+        position of the Input it was found in."""
         detectors = self.detectors
         for k, (inp, wanted) in enumerate(zip(inputs, candidates)):
             for i in wanted:
@@ -90,6 +100,7 @@ class DetectorSet:
                         findings.extend(d.scan_input(inp))
                     except BudgetSpent:  # cut short inside the detector (see extauthz.budget.check_spent)
                         pass
+                    at.extend([k] * (len(findings) - len(at)))
                     if spent():
                         findings.append(_budget_spent(f"{inp.location} ({d.name})",
                                                       self._unread(inputs, candidates, k, i)))
@@ -129,7 +140,7 @@ LEAD = 256  # characters of the value's start read before each later window (see
 
 
 def windowed(inputs: Sequence[Input], candidates: list[set[int]],
-             rescan: Callable[[str], set[int]] | None = None,
+             rescan: Callable[[str], set[int]] | None = None, groups: list[int] | None = None,
              spent: Callable[[], bool] | None = None) -> tuple[Sequence[Input], list[set[int]]]:
     """`inputs` with each value longer than WINDOW replaced by its windows (same location),
     each window with its value's prefilter candidates, narrowed by `rescan` (the prefilter
@@ -138,7 +149,9 @@ def windowed(inputs: Sequence[Input], candidates: list[set[int]],
     sample wakes cmdi for that window only), until `spent` says the detector budget is gone
     (a value dense with triggers costs the prefilter far more per byte than text does). The
     windows of a document are registered as such (extauthz.lang.markup.set_document_windows)
-    until the scan ends."""
+    until the scan ends. `groups`, when given
+    and some value is split, gets for each Input returned the position in `inputs` of the value
+    it is (a window of)."""
     for inp in inputs:
         if len(inp.value) > WINDOW:
             break
@@ -147,10 +160,12 @@ def windowed(inputs: Sequence[Input], candidates: list[set[int]],
     out: list[Input] = []
     wanted: list[set[int]] = []
     documents: set[str] = set()
-    for inp, c in zip(inputs, candidates):
+    for j, (inp, c) in enumerate(zip(inputs, candidates)):
         if len(inp.value) <= WINDOW:
             out.append(inp)
             wanted.append(c)
+            if groups is not None:
+                groups.append(j)
         else:
             ws = windows(inp.value)
             if is_document(inp.value):
@@ -161,8 +176,84 @@ def windowed(inputs: Sequence[Input], candidates: list[set[int]],
             for w, mine in zip(ws, own):
                 out.append(inp._replace(value=w))
                 wanted.append(mine & c)
+            if groups is not None:
+                groups.extend([j] * len(ws))
     set_document_windows(frozenset(documents) if documents else None)
     return out, wanted
+
+
+NEAR = 256  # weak findings of a long value this close (between their matches) are one payload's
+APART_MIN = 1024  # values at least this long have their weak findings counted by where they lie
+
+
+def apart(findings: list[Finding], at: list[int], sources: list[str]) -> None:
+    """Weak signals need company nearby. Findings below HIGH block only together: a MEDIUM
+    command-like line and a MEDIUM file path in one short parameter are one payload's two
+    halves. In a long text they are usually two coincidences a page apart: joined package
+    descriptions were blocked for mentioning /etc/passwd in one paragraph and "grep is a
+    utility" in another. So in a value of APART_MIN characters or more, weak findings count
+    together only where they lie within NEAR characters of each other (the match each was
+    cut around: its excerpt, found in the value): the value's weak findings count from the
+    cluster where they add up most (and still join the request's other values' findings);
+    the others, of rules not in that cluster, are kept as INFO. HIGH and CRITICAL findings,
+    and findings that cannot be placed (a redacted secret), count as before.
+
+    `at[n]`: the position of the Input finding n was found in; `sources[k]`: the whole value
+    that Input k is (a window of)."""
+    placed: dict[int, list[tuple[int, int]]] = {}  # value (its first Input) -> (position, finding index)
+    first: dict[int, int] = {}
+    for n, (f, k) in enumerate(zip(findings, at)):
+        if Severity.INFO < f.severity < Severity.HIGH and f.source is Source.DETECTOR and len(sources[k]) >= APART_MIN:
+            where = _place(sources[k], f.excerpt)
+            if where >= 0:
+                key = first.setdefault(id(sources[k]), k)
+                placed.setdefault(key, []).append((where, n))
+    for spots in placed.values():
+        if len(spots) < 2:
+            continue
+        spots.sort()
+        clusters: list[list[int]] = [[spots[0][1]]]
+        for (p, n), (q, _) in zip(spots[1:], spots):
+            if p - q <= NEAR:
+                clusters[-1].append(n)
+            else:
+                clusters.append([n])
+        if len(clusters) < 2:
+            continue
+        top = max(clusters, key=lambda ns: _weak_points(findings, ns))
+        counted = {findings[n].rule for n in top}
+        for ns in clusters:
+            if ns is top:
+                continue
+            for n in ns:
+                f = findings[n]
+                if f.rule not in counted:
+                    findings[n] = replace(f, severity=Severity.INFO, detail=(f.detail + "; " if f.detail else "")
+                                          + f"{f.severity.name.lower()}, not counted: the value's other weak "
+                                          "signals lie elsewhere in it")
+
+
+def _place(value: str, excerpt: str) -> int:
+    """Where in `value` the text of a finding's excerpt (see extauthz.finding.excerpt) lies: the
+    middle of its match, -1 when it cannot be told (redacted, escaped beyond recovery)."""
+    text = excerpt.removeprefix("\u2026").removesuffix("\u2026")
+    if len(text) < 8:
+        return -1
+    k = value.find(text)
+    if k < 0 and "\\" in text:
+        try:
+            text = text.encode("ascii").decode("unicode_escape")
+        except (UnicodeError, ValueError):
+            return -1
+        k = value.find(text)
+    return k + len(text) // 2 if k >= 0 else -1
+
+
+def _weak_points(findings: list[Finding], ns: list[int]) -> int:
+    best: dict[str, int] = {}
+    for n in ns:
+        best[findings[n].rule] = max(best.get(findings[n].rule, 0), int(findings[n].severity))
+    return sum(best.values())
 
 
 def _after_blank(value: str, at: int, floor: int) -> int:
