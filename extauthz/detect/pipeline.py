@@ -56,9 +56,8 @@ class DetectorSet:
         try:
             groups: list[int] = []
             sources = inputs
-            inputs, candidates = windowed(inputs, candidates, self._prefilter.candidates, groups,
-                                          budget.spent if budget is not None else _never)
-            values = [sources[j].value for j in groups] if groups else [inp.value for inp in inputs]
+            inputs, candidates = windowed(inputs, candidates, groups)
+            values = _Values(sources, groups, inputs) if groups else None
             if budget is None:
                 self._scan(request, inputs, whole, candidates, findings, _never, values)
                 return findings
@@ -70,14 +69,14 @@ class DetectorSet:
             set_document_windows(None)
 
     def _scan(self, request: Request, inputs: Sequence[Input], whole: Sequence[Input], candidates: list[set[int]],
-              findings: list[Finding], spent: Callable[[], bool], values: list[str]) -> None:
+              findings: list[Finding], spent: Callable[[], bool], values: "_Values | None") -> None:
         """`inputs` are what the detectors read value by value (long values as windows, `values`
         the whole value each is, or is a window of); `whole` the request's Inputs as extracted,
         for the request-level checks."""
         at: list[int] = []
-        self._scan_inputs(inputs, candidates, findings, spent, at)
+        self._scan_inputs(inputs, candidates, findings, spent, at, values)
         if findings:
-            apart(findings, at, values)
+            apart(findings, at, values.each() if values is not None else [inp.value for inp in inputs])
         # The request-level checks run even when the budget is spent on the values: each
         # reads a bounded head of the request (raw_markers.MAX_TARGET, MAX_BODY), and the
         # protocol anomalies they find need no value read to the end.
@@ -88,11 +87,16 @@ class DetectorSet:
                 pass
 
     def _scan_inputs(self, inputs: Sequence[Input], candidates: list[set[int]], findings: list[Finding],
-                     spent: Callable[[], bool], at: list[int]) -> None:
+                     spent: Callable[[], bool], at: list[int], values: "_Values | None") -> None:
         """Each detector on each Input it is triggered by; `at` gets, for every finding, the
-        position of the Input it was found in."""
+        position of the Input it was found in. A window of a long value runs the detectors its
+        own text triggers, among its value's: a document with one shell line wakes cmdi for that
+        window only (screened when its turn comes, so that a value dense with triggers spends
+        the budget after the short values are read, not before)."""
         detectors = self.detectors
         for k, (inp, wanted) in enumerate(zip(inputs, candidates)):
+            if values is not None and values.window(k):
+                wanted = candidates[k] = wanted & self._prefilter.candidates(inp.value)
             for i in wanted:
                 d = detectors[i]
                 if d.kinds is None or inp.kind in d.kinds:
@@ -100,7 +104,8 @@ class DetectorSet:
                         findings.extend(d.scan_input(inp))
                     except BudgetSpent:  # cut short inside the detector (see extauthz.budget.check_spent)
                         pass
-                    at.extend([k] * (len(findings) - len(at)))
+                    if len(findings) > len(at):
+                        at.extend([k] * (len(findings) - len(at)))
                     if spent():
                         findings.append(_budget_spent(f"{inp.location} ({d.name})",
                                                       self._unread(inputs, candidates, k, i)))
@@ -140,16 +145,11 @@ LEAD = 256  # characters of the value's start read before each later window (see
 
 
 def windowed(inputs: Sequence[Input], candidates: list[set[int]],
-             rescan: Callable[[str], set[int]] | None = None, groups: list[int] | None = None,
-             spent: Callable[[], bool] | None = None) -> tuple[Sequence[Input], list[set[int]]]:
+             groups: list[int] | None = None) -> tuple[Sequence[Input], list[set[int]]]:
     """`inputs` with each value longer than WINDOW replaced by its windows (same location),
-    each window with its value's prefilter candidates, narrowed by `rescan` (the prefilter
-    on the windows themselves) when given: a detector runs on the windows holding its
-    triggers, not on every window of a value one of whose windows does (a document's code
-    sample wakes cmdi for that window only), until `spent` says the detector budget is gone
-    (a value dense with triggers costs the prefilter far more per byte than text does). The
-    windows of a document are registered as such (extauthz.lang.markup.set_document_windows)
-    until the scan ends. `groups`, when given
+    each window with its value's prefilter candidates (narrowed to its own when it is read:
+    DetectorSet._scan_inputs). The windows of a document are registered as such
+    (extauthz.lang.markup.set_document_windows) until the scan ends. `groups`, when given
     and some value is split, gets for each Input returned the position in `inputs` of the value
     it is (a window of)."""
     for inp in inputs:
@@ -170,12 +170,9 @@ def windowed(inputs: Sequence[Input], candidates: list[set[int]],
             ws = windows(inp.value)
             if is_document(inp.value):
                 documents.update(ws)
-            # within the value's own candidates: a lead joined to a window may form a trigger
-            # the value does not hold
-            own = [c if rescan is None or spent is not None and spent() else rescan(w) for w in ws]
-            for w, mine in zip(ws, own):
+            for w in ws:
                 out.append(inp._replace(value=w))
-                wanted.append(mine & c)
+                wanted.append(c)
             if groups is not None:
                 groups.extend([j] * len(ws))
     set_document_windows(frozenset(documents) if documents else None)
@@ -293,6 +290,23 @@ def windows(value: str) -> list[str]:
         if not start:
             lead = value[:_window_start(value, LEAD, 0) - 1] if n > LEAD else ""
         start = _window_start(value, end - WINDOW_OVERLAP, start)
+
+
+class _Values:
+    """For a request with values read as windows: the whole value each Input read is, or is a
+    window of."""
+
+    __slots__ = ("sources", "groups", "inputs")
+
+    def __init__(self, sources: Sequence[Input], groups: list[int], inputs: Sequence[Input]) -> None:
+        self.sources, self.groups, self.inputs = sources, groups, inputs
+
+    def window(self, k: int) -> bool:
+        """Is Input k a window of a longer value?"""
+        return self.inputs[k] is not self.sources[self.groups[k]]
+
+    def each(self) -> list[str]:
+        return [self.sources[j].value for j in self.groups]
 
 
 def _value_length(inp: Input) -> int:
