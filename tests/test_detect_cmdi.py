@@ -484,3 +484,11 @@ def test_globbed_commands_in_shell_positions_still_block(value):
 def test_a_module_run_by_name_outside_a_document_keeps_its_weight():
     for v in ("; python -m pip install evil", "| python3 -m pip install x", "python3 -m http.server 8000"):
         assert blocked(v), (v, verdict(v))
+
+
+def test_a_list_of_data_files_in_parentheses_is_no_subshell():
+    """`(/etc/passwd and /etc/group)`: a data file is no command; the path rules weigh the paths."""
+    v = assess("This package provides the user database files\n(/etc/passwd and /etc/group), containing ids.")
+    assert v is None or v.rule != "cmdi.shell-syntax"
+    assert assess("a && ./run /etc/shadow").rule == "cmdi.shell-syntax"  # an unknown program still counts
+    assert assess("a | (cat /etc/shadow)").severity >= Severity.HIGH

@@ -322,3 +322,11 @@ def test_dangerous_calls_in_a_document_still_block():
     for example in ("    >>> system('id')\n", "    print(1); eval($_GET['x']);\n", "<?php passthru('id'); ?>\n"):
         h = assess(DOC + example + DOC)
         assert h is not None and h.severity >= Severity.HIGH, (example, h)
+
+
+def test_manual_page_references_are_no_calls():
+    """`systemd.exec(5)`, `system(3)`, `crontab(5)`: a manual page and its section named in text."""
+    for value in ("See systemd.exec(5) for details on this option.", "as system(3) does", "exec(3p)",
+                  "the crontab(5) format", "SSL_read(3ssl) returns"):
+        assert hit(value) is None, value
+    assert hit("exec($cmd)").severity >= Severity.HIGH and hit("system('id')").severity >= Severity.HIGH

@@ -722,7 +722,10 @@ def _judge(script: Script, kind: str, quoted_mode: bool, nested: int = 0) -> Ver
             elif r.binary_path and cmd.context != "start" and _program_name(r.word.text):
                 consider(Verdict(Severity.HIGH, "cmdi.chained-command", *span,
                                  f"program {r.word.text[:40]} run after {cmd.sep!r}"))
-            elif cmd.context != "start" and ev.strong and not _reads_as_sentence(r):
+            elif cmd.context != "start" and ev.strong and not _reads_as_sentence(r) and \
+                    not path_list().sensitive(r.word.text.lower()):
+                # (not "(/etc/passwd and /etc/group)": a data file is no command, but a list of files
+                # named in text; the path rules weigh the paths)
                 consider(Verdict(Severity.MEDIUM, "cmdi.shell-syntax", *span, f"unknown command with {ev.strong}"))
             elif cmd.context == "subst" and cmd.sep in ("$(", "<(", ">(") and r.word.text.isalnum() and \
                     len(r.word.text) <= 16 and not _markup_paren(source, cmd):

@@ -291,7 +291,8 @@ class _Code:
 
 
 def _args_kind(code: _Code, open_i: int) -> str:
-    """'empty', 'php' ($var, string, nested call), 'plural' ((s)), 'words' or 'open'."""
+    """'empty', 'php' ($var, string, nested call), 'plural' ((s), or a manual section (5)), 'words' or
+    'open'."""
     tokens = code.tokens
     close = code.partner[open_i]
     if close < 0:
@@ -304,9 +305,17 @@ def _args_kind(code: _Code, open_i: int) -> str:
     first = code.next[lo]
     if count == 1 and tokens[first].kind == "ident" and tokens[first].text in PLURAL_ARGS:
         return "plural"
+    if count == 1 and _man_section(tokens[first]):
+        return "plural"  # systemd.exec(5), system(3), crontab(5), ssl(3ssl): a manual page named in text
     if code.has_code(lo, close) or code.has_known_call(lo, close):
         return "php"
     return "words"
+
+
+def _man_section(t: Token) -> bool:
+    """A manual section number (`5`, `3p`, `3ssl`): no call runs anything with that alone."""
+    return t.kind == "number" and len(t.text) <= 6 and t.text[0] in "123456789" and \
+        (len(t.text) == 1 or t.text[1:].isalpha())
 
 
 def _has_var_or_string(tokens: list[Token], lo: int, hi: int) -> bool:
