@@ -305,11 +305,16 @@ def _args_kind(code: _Code, open_i: int) -> str:
     first = code.next[lo]
     if count == 1 and tokens[first].kind == "ident" and tokens[first].text in PLURAL_ARGS:
         return "plural"
-    if count == 1 and _man_section(tokens[first]):
+    if count == 1 and _man_section(tokens[first]) and \
+            tokens[prev_solid(tokens, open_i - 1)].text.lower() not in _DELAYS:
         return "plural"  # systemd.exec(5), system(3), crontab(5), ssl(3ssl): a manual page named in text
     if code.has_code(lo, close) or code.has_known_call(lo, close):
         return "php"
     return "words"
+
+
+# Functions a number is all a probe hands (`;sleep(5);`): their section-like argument is the payload.
+_DELAYS = frozenset({"sleep", "usleep", "time_nanosleep", "time_sleep_until", "set_time_limit"})
 
 
 def _man_section(t: Token) -> bool:
