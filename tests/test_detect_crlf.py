@@ -47,6 +47,9 @@ def test_path_and_names():
                                  "a%0Ab=1")) == {("crlf.name", "HIGH")}
     assert not rule_set(DET, request("/x?parameter=test%0d%0a"))
     assert ("crlf.parameter", Severity.HIGH) in rules("test\rnext=more")
+    # a line of code quoted in a text field is no parameter line
+    assert "crlf.parameter" not in {r for r, _ in rules("the grammar reads:\n greet = Word(alphas) + ','\n")}
+    assert "crlf.parameter" not in {r for r, _ in rules("then\ntotal = price * 2")}
 
 
 @settings(max_examples=300, deadline=None)

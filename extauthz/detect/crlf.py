@@ -164,7 +164,9 @@ class Crlf(Detector):
             return self._f(inp, "crlf.header", Severity.HIGH if header[1] else Severity.MEDIUM, pos, j + 16,
                            f"header value carries another header line ({header[0]})")
         if header is None:
-            if inp.kind == "query" and "=" in line[:MAX_NAME] and line.split("=", 1)[0].strip().isidentifier():
+            if inp.kind == "query" and "=" in line[:MAX_NAME] and line.split("=", 1)[0].isidentifier():
+                # `x%0d%0aadmin=1`: a name glued to its `=` at the line's start; an indented
+                # `greet = Word(alphas)` is a line of code quoted in text
                 return self._f(inp, "crlf.parameter", Severity.HIGH, pos, j + 16,
                                "line break followed by another parameter")
             return None
