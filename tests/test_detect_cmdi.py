@@ -492,3 +492,14 @@ def test_a_list_of_data_files_in_parentheses_is_no_subshell():
     assert v is None or v.rule != "cmdi.shell-syntax"
     assert assess("a && ./run /etc/shadow").rule == "cmdi.shell-syntax"  # an unknown program still counts
     assert assess("a | (cat /etc/shadow)").severity >= Severity.HIGH
+
+
+def test_words_of_letters_skip_the_argument_checks_only_while_no_entry_is_one():
+    """cmdi skips prose's arguments (words of letters) because no sensitive path is a bare word;
+    a rule file naming one would turn that off rather than miss it."""
+    from extauthz.lang.commands import PathList, path_list
+    assert path_list().words_safe
+    assert not PathList(("/etc/passwd", "shadow")).words_safe and not PathList(("secrets/",)).words_safe
+    assert PathList(("/etc/passwd", "/proc/")).words_safe
+    v = assess("; cat /etc/passwd and the other words of a sentence here")
+    assert v is not None and v.severity >= Severity.HIGH

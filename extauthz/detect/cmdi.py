@@ -182,7 +182,10 @@ def _arg_evidence(r: Resolved, source: str) -> _Evidence:
     paths = path_list()
     info = r.info
     windows = info is not None and (info.name in _WINDOWS_STYLE or info.powershell)
+    words_safe = paths.words_safe and not windows
     for i, (t, w) in enumerate(zip(r.args, r.arg_words)):
+        if words_safe and t.isalpha():
+            continue  # a word of letters is no option, path, file, address or escape (prose's arguments)
         if windows and not w.expansions and w.end <= len(source):
             t = source[w.start:w.end]  # backslashes are path separators in cmd.exe
         low = t.lower()

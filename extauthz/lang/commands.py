@@ -145,6 +145,9 @@ class PathList:
         self._prefix_tuple = tuple(self.prefixes)
         self._prefix_set = frozenset(self.prefixes)
         self._exact_tuple = tuple(sorted(self.exact))
+        # no entry is a bare word of letters: such a word is never sensitive (cmdi skips the
+        # words of prose on that)
+        self.words_safe = not any(e.rstrip("/").isalpha() for e in (*self.exact, *self.prefixes))
 
     def sensitive(self, text: str) -> bool:
         t = text.lower().replace("\\\\", "\\")
