@@ -74,6 +74,9 @@ def test_costly_input_is_decided_within_budget_with_the_limit_recorded():
     assert "limit.detect-time" in rules(verdict)
     ok, why = within(spent, 0.020)
     assert ok, why
+    detail = next(f.detail for f in verdict.findings if f.rule == "limit.detect-time")
+    # the security log says which knob a service that receives long text turns
+    assert "service policy's detect_budget_ms" in detail and "long text" in detail
 
 
 def test_without_a_tight_budget_the_same_input_is_read_whole():

@@ -326,4 +326,5 @@ def _budget_spent(location: str, unread: int) -> Finding:
     if unread:
         severity = Severity.HIGH
         text += f"; {unread} triggered reading{'s' if unread != 1 else ''} not done"
+    text += " (a service that receives long text needs a budget of its own)"
     return Finding("protocol", "limit.detect-time", severity, location, "", (), Source.DECODER, text)
