@@ -194,3 +194,28 @@ def test_relative_links_of_a_document_are_weak():
     assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules("[x](../../../../etc/shadow)")
     for v in ("../../../../x/index.html", 'title="../../../x"', "href=../../../x", "see (../../../x)"):
         assert max(sev for _, sev in rules(v)) >= Severity.HIGH, v
+
+
+def test_a_relative_link_after_many_longer_ones_is_still_a_link():
+    """A generated API page (rustdoc) links `../../../core/x.html` dozens of times before its first
+    `../../core/x.html`: the shorter link is found where its quote opens it, not past a lookup cap."""
+    from extauthz.detect.path_traversal import PathTraversal
+    page = ("<div>" + '<a href="../../../core/option/enum.Option.html">x</a> ' * 40
+            + '<a class="enum" href="../../core/option/enum.Option.html" title="e">y</a></div>')
+    found = list(PathTraversal().scan_input(Input("form", "content", page)))
+    assert found and all(f.severity <= Severity.INFO for f in found if f.rule == "lfi.traversal")
+    bare = list(PathTraversal().scan_input(Input("form", "content", "x ../../../../tmp/a.sh")))
+    assert any(f.rule == "lfi.traversal" and f.severity >= Severity.MEDIUM for f in bare)
+
+
+def test_meta_refresh_urls_and_sphinx_roles_are_links():
+    """`url=../../cli/pip_wheel/` in a refresh, `:doc:`../reference/x`` in reStructuredText: links
+    resolved against the page, like href; a sensitive target stays critical."""
+    for text in (".. meta::\n   :http-equiv=refresh: 3; url=../../cli/pip_wheel/\n\nThis page has moved\n",
+                 '<meta http-equiv="refresh" content="0; url=../../guide/index.html">',
+                 "This is covered in :doc:`../reference/build-system/index`.\n\nMore text.",
+                 "Get it with :download:`../../examples/demo.zip` first."):
+        found = [f for f in DET.scan_input(Input("json", "t", text)) if f.rule == "lfi.traversal"]
+        assert found and all(f.severity == Severity.INFO for f in found), text
+    assert ("lfi.traversal.restricted-file", Severity.CRITICAL) in rules("x :download:`../../../../etc/passwd` y")
+    assert any(s >= Severity.MEDIUM for r, s in rules("url=../../../../tmp/x then") if r == "lfi.traversal")

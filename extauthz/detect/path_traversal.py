@@ -103,8 +103,11 @@ def _link_target(value: str, tok: str) -> bool:
     `![img](../a.png)`). A relative URL climbs within the site, resolved by whoever
     follows it; a file include reads a whole value as the name, never an attribute
     of markup inside it."""
-    start = value.find(tok)
-    # the token itself, not the tail of a longer path ("../index.html" inside "../../index.html")
+    # the token itself, not the tail of a longer path ("../index.html" inside "../../index.html"):
+    # where a quote, `(` or `=` opens it (a page that links "../../../x.html" a hundred times
+    # before its first "../../x.html" is found at C speed, not past a lookup cap)
+    opened = [k + 1 for k in (value.find(q + tok) for q in "\"'(=") if k >= 0]
+    start = min(opened) if opened else value.find(tok)
     for _ in range(MAX_LINK_LOOKUPS):
         if start <= 0 or value[start - 1] not in "./\\":
             break
@@ -114,12 +117,26 @@ def _link_target(value: str, tok: str) -> bool:
     before = value[max(0, start - 24):start]
     if before.endswith("]("):
         return "[" in value[max(0, start - 512):start]
+    low = before.lower()
+    if low.endswith("url=") and "refresh" in value[max(0, start - 64):start].lower():
+        return True  # <meta http-equiv="refresh" content="3; url=../../cli/">, reST's `.. meta::` too
+    if before.endswith("`") and _role_before(before[:-1]):
+        return True  # Sphinx's :doc:`../reference/x`, :download:`../a.zip`
     quoted = before[-1:] in "\"'"
     name_end = len(before) - (2 if quoted else 1)
     if name_end < 0 or before[name_end:name_end + 1] != "=":
         return False
     name = before[:name_end].rstrip().lower()
     return name.endswith(_LINK_ATTRIBUTES) and "<" in value[max(0, start - 512):start]
+
+
+def _role_before(text: str) -> bool:
+    """`text` ends with a reStructuredText role (`:doc:`, `:ref:`, `:download:`, `:py:mod:`)."""
+    if not text.endswith(":"):
+        return False
+    name = text[:-1].rsplit(":", 2)
+    role = name[-1]
+    return len(name) >= 2 and 2 <= len(role) <= 16 and role.isalpha() and role.islower()
 
 
 def _link_attribute(inp: Input) -> bool:
