@@ -291,8 +291,8 @@ class _Code:
 
 
 def _args_kind(code: _Code, open_i: int) -> str:
-    """'empty', 'php' ($var, string, nested call), 'plural' ((s), or a manual section (5)), 'words' or
-    'open'."""
+    """'empty', 'php' ($var, string, nested call), 'plural' ((s)), 'section' (a manual section: (5),
+    (3p)), 'words' or 'open'."""
     tokens = code.tokens
     close = code.partner[open_i]
     if close < 0:
@@ -305,9 +305,8 @@ def _args_kind(code: _Code, open_i: int) -> str:
     first = code.next[lo]
     if count == 1 and tokens[first].kind == "ident" and tokens[first].text in PLURAL_ARGS:
         return "plural"
-    if count == 1 and _man_section(tokens[first]) and \
-            tokens[prev_solid(tokens, open_i - 1)].text.lower() not in _DELAYS:
-        return "plural"  # systemd.exec(5), system(3), crontab(5), ssl(3ssl): a manual page named in text
+    if count == 1 and _man_section(tokens[first]):
+        return "section"
     if code.has_code(lo, close) or code.has_known_call(lo, close):
         return "php"
     return "words"
@@ -363,6 +362,10 @@ def _calls(code: _Code) -> Hit | None:
         if args == "plural":
             continue
         low = t.text.lower()
+        if args == "section":
+            if low not in _DELAYS:
+                continue  # systemd.exec(5), system(3), crontab(5), ssl(3ssl): a manual page named in text
+            args = "words"  # sleep(5): the number is the probe
         code_args = args in ("php", "empty")
         sev = Severity.MEDIUM
         if obfuscated:

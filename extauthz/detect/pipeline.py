@@ -197,14 +197,12 @@ def apart(findings: list[Finding], at: list[int], sources: list[str]) -> None:
 
     `at[n]`: the position of the Input finding n was found in; `sources[k]`: the whole value
     that Input k is (a window of)."""
-    placed: dict[int, list[tuple[int, int]]] = {}  # value (its first Input) -> (position, finding index)
-    first: dict[int, int] = {}
+    placed: dict[int, list[tuple[int, int]]] = {}  # id of the value -> (position, finding index)
     for n, (f, k) in enumerate(zip(findings, at)):
         if Severity.INFO < f.severity < Severity.HIGH and f.source is Source.DETECTOR and len(sources[k]) >= APART_MIN:
             where = _place(sources[k], f.excerpt)
             if where >= 0:
-                key = first.setdefault(id(sources[k]), k)
-                placed.setdefault(key, []).append((where, n))
+                placed.setdefault(id(sources[k]), []).append((where, n))
     for spots in placed.values():
         if len(spots) < 2:
             continue
