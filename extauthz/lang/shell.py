@@ -26,6 +26,15 @@ MAX_WORDS = 1024
 
 # Characters that end an unquoted word.
 _METACHARS = frozenset(" \t\n\r;&|<>()")
+# Characters that end a run of plain characters inside a word (metacharacters, quotes,
+# escapes, expansions, globs, braces, carets). _Lexer marks them once per source with
+# str.translate, so a run's end is one str.find instead of a loop over its characters.
+_RUN_STOPS = "".join(sorted(_METACHARS)) + "'\"\\`${*?[^"
+_RUN_MARK = "\x00"
+_MARKS = {ord(ch): _RUN_MARK for ch in _RUN_STOPS} | {ord(_RUN_MARK): "\x01"}
+# The same without the blanks, and with "#" (a comment where a word starts): what ends
+# a stretch of plain words that _Lexer._plain_words reads in one go.
+_WORDS_MARKS = {k: v for k, v in _MARKS.items() if chr(k) not in " \t"} | {ord("#"): _RUN_MARK}
 _BRACE_BREAKERS = frozenset(" \t\n;|&<>")  # a brace expansion is one word
 _MAX_BRACE = 256
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
@@ -123,6 +132,8 @@ class _Lexer:
     def __init__(self, src: str) -> None:
         self.s = src
         self.n = len(src)
+        self.marks = src.translate(_MARKS)  # _RUN_MARK where src has a run stop
+        self.words_marks = src.translate(_WORDS_MARKS)
         self.i = 0
         self.script = Script(src)
         self.words = 0
@@ -216,6 +227,11 @@ class _Lexer:
                 nl = s.find("\n", self.i)
                 self.i = n if nl < 0 else nl
                 continue
+            if pending_redirect is None and self.words_marks[self.i] != _RUN_MARK:
+                at = self._plain_words(cmd)
+                if at > self.i:
+                    self.i = at
+                    continue
             w = self.read_word(depth)
             if w is None:  # no progress possible: skip one character
                 self.i += 1
@@ -262,6 +278,39 @@ class _Lexer:
                 return
         cmd.words.append(w)
 
+    def _plain_words(self, cmd: Command) -> int:
+        """Add the words of plain characters between blanks from self.i, as read_word would
+        read them one at a time (prose is mostly such words); return where reading goes on.
+
+        A word glued to what ends the stretch (a quote, `$`, a redirection) is left
+        for read_word to read whole, and so is everything after an assignment."""
+        s, n, start = self.s, self.n, self.i
+        end = self.words_marks.find(_RUN_MARK, start)
+        if end < 0:
+            end = n
+        seg = s[start:end]
+        parts = (seg.replace("\t", " ") if "\t" in seg else seg).split(" ")
+        glued = end < n and (s[end] not in _METACHARS or s[end] == "<" or s[end] == ">")
+        last = len(parts) - 1
+        words = cmd.words
+        pos = start
+        for k, part in enumerate(parts):
+            if part:
+                if k == last and glued:
+                    return pos
+                w = Word(part, pos, pos + len(part), pieces=[("l", part)])
+                if words:
+                    self.words += 1
+                    if self.words > MAX_WORDS:
+                        raise _Budget
+                    words.append(w)
+                else:
+                    self._add_word(cmd, w, None)
+                    if not words:  # an assignment: a "}" after it may close a group
+                        return pos + len(part)
+            pos += len(part) + 1
+        return end
+
     def _redirect(self, cmd: Command) -> Redirect:
         s, n = self.s, self.n
         start = self.i
@@ -303,6 +352,17 @@ class _Lexer:
         """Read one word at self.i; None when nothing could be consumed."""
         s, n = self.s, self.n
         start = self.i
+        marks = self.marks
+        if marks[start] != _RUN_MARK:
+            # the common word: plain characters up to a metacharacter or the end
+            j = marks.find(_RUN_MARK, start + 1)
+            if j < 0:
+                j = n
+            c = s[j] if j < n else " "
+            if c in _METACHARS and not ((c == "<" or c == ">") and s.startswith("()", j + 1)):
+                self.i = j
+                text = s[start:j]
+                return Word(text, start, j, pieces=[("l", text)])
         w = Word(start=start)
         pieces = w.pieces
         while self.i < n:
@@ -378,15 +438,16 @@ class _Lexer:
             elif c == "^" and pieces and self.i + 1 < n and s[self.i + 1] not in _METACHARS:
                 w.carets = True
             # a run of plain characters
-            j = self.i + 1
-            while j < n and s[j] not in _METACHARS and s[j] not in "'\"\\`${*?[^":
-                j += 1
+            j = marks.find(_RUN_MARK, self.i + 1)
+            if j < 0:
+                j = n
             _literal(pieces, s[self.i:j])
             self.i = j
         if self.i == start:
             return None
         w.end = self.i
-        w.text = "".join(t for k, t in pieces if k != "x")
+        w.text = (pieces[0][1] if len(pieces) == 1 and pieces[0][0] != "x"
+                  else "".join(t for k, t in pieces if k != "x"))
         w.whole_quoted = len(pieces) == 1 and pieces[0][0] == "q"
         w.broken = len(pieces) >= 2 and bool(w.text) and any(k != "l" for k, _ in pieces)
         return w
