@@ -1,4 +1,5 @@
 import base64
+from urllib.parse import quote_plus, unquote_plus
 
 from hypothesis import given, settings, strategies as st
 
@@ -152,3 +153,18 @@ def test_a_nul_cutting_a_file_name_from_its_extension_is_high():
         c = collector()
         c.add("json", "$.data", v)
         assert [(f.rule, f.severity) for f in c.findings()] == [("decode.null-byte", Severity.MEDIUM)], v
+
+
+def test_pieces_start_after_a_tag_a_line_or_a_blank():
+    """A piece that starts inside a tag shows its attributes without their element: the
+    `href="../../core/x.html"` of a page read as a climb. Pieces start after a tag end or
+    a line break within reach (as sent or percent-encoded), else after a blank."""
+    row = '<li><a class="enum" href="../../core/option/enum.Option.html" title="enum core">Option</a></li>\n'
+    for raw in (row * 400, quote_plus(row * 400)):
+        ps, whole = _pieces(raw, 16384)
+        assert whole and len(ps) > 1
+        for p in ps[1:]:
+            # after a tag end: the next tag or the link's text; after a line break: the next row
+            assert unquote_plus(p).startswith(("<", "Option")), p[:40]
+    words = "word " * 5000
+    assert all(p.startswith("word") for p in _pieces(words, 4096)[0])

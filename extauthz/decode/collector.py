@@ -48,6 +48,24 @@ def _cut(text: str, at: int) -> int:
 
 PIECE_OVERLAP = 1024
 MAX_PIECES = 4  # at most 4 × max_value_bytes (64 KiB by default) of one value is read, its tail among them
+PIECE_SNAP = 256  # how far (at most size // 8) a piece's start moves to begin after a tag, a line or a blank
+# What a piece best starts after, as sent or percent-encoded: the end of a tag, a line
+# break; else a blank. A piece that starts inside a tag (`"enum" href="../../x.html"`)
+# shows its attributes without the element they belong to.
+_BOUNDARIES = (">", "%3E", "%3e", "\n", "%0A", "%0a")
+_BLANKS = (" ", "+", "%20")
+
+
+def _piece_start(raw: str, lo: int, hi: int, last: bool = True) -> int:
+    """Where a piece starts in raw[lo:hi]: after its last (or first) tag end or line break,
+    else after its last (or first) blank, else at hi (last) or lo (first), never inside a
+    %XX escape."""
+    lo = max(lo, 0)
+    for marks in (_BOUNDARIES, _BLANKS):
+        found = [k + len(m) for m in marks for k in ((raw.rfind if last else raw.find)(m, lo, hi),) if k >= 0]
+        if found:
+            return max(found) if last else min(found)
+    return _cut(raw, hi if last else lo)
 
 
 def _pieces(raw: str, size: int) -> tuple[list[str], bool]:
@@ -59,18 +77,20 @@ def _pieces(raw: str, size: int) -> tuple[list[str], bool]:
     is not (the caller reports limit.value-bytes as MEDIUM). Returns the pieces and whether
     they cover the whole value."""
     overlap = min(PIECE_OVERLAP, size // 4)
+    snap = min(PIECE_SNAP, size // 8)
     out: list[str] = []
     n = len(raw)
     start = 0
     while True:
         end = n if n - start <= size else _cut(raw, start + size)
         if end < n and len(out) == MAX_PIECES - 1:
-            out.append(raw[_cut(raw, n - size):])  # the tail: where a payload after filler sits
+            # the tail: where a payload after filler sits
+            out.append(raw[_piece_start(raw, n - size, n - size + snap, last=False):])
             return out, False
         out.append(raw[start:end])
         if end >= n:
             return out, True
-        start = _cut(raw, end - overlap)
+        start = _piece_start(raw, end - overlap - snap, end - overlap)
 
 
 MAX_NUL_EXTENSION = 5
