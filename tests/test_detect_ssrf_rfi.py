@@ -77,6 +77,23 @@ def test_scheme_spelled_by_a_module_name_or_a_quoted_url_is_not_one():
         assert ("rfi.dangerous-scheme", Severity.HIGH) in rules(v), v
 
 
+def test_a_local_project_file_url_in_a_long_text_is_weak():
+    """`Compiling app v0.1.0 (file:///projects/app)` in a pasted build log: a file: URL of
+    an ordinary local path, in text, needs company (MEDIUM); the URL as the value, a
+    sensitive or system path, a climb, a host, or a short value stay HIGH."""
+    log = "   Compiling no_type_annotations v0.1.0 (file:///projects/no_type_annotations)\n" + (
+        "error[E0284]: type annotations needed for the value of this expression here\n" * 20)
+    assert ("rfi.dangerous-scheme", Severity.MEDIUM) in rules(log, "body", "json")
+    assert ("rfi.dangerous-scheme", Severity.HIGH) not in rules(log, "body", "json")
+    for url in ("file:///etc/passwd", "file:///etc/app.conf", "file:///var/www/html/x", "file://evil.example/share",
+                "file:///srv/../etc/passwd", "file:///C:/Windows/win.ini", "file:///proc/self/environ",
+                "file:///home/u/.ssh/id_rsa"):
+        text = log.replace("file:///projects/no_type_annotations", url)
+        assert ("rfi.dangerous-scheme", Severity.HIGH) in rules(text, "body", "json"), url
+    assert ("rfi.dangerous-scheme", Severity.HIGH) in rules("see (file:///projects/app) here", "q")  # short
+    assert ("rfi.dangerous-scheme", Severity.HIGH) in rules("file:///projects/app" + " " * 1100, "url")  # the value
+
+
 def test_ad_urls_ending_in_question_mark_are_weak_and_referers_are_ignored():
     assert rules("http://ad.doubleclick.net/ad/N5043.Yahoo/B3311270;sz=1x1;ord=123?") == \
         {("rfi.trailing-question", Severity.MEDIUM)}

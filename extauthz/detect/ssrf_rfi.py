@@ -25,6 +25,7 @@ from extauthz.detect.raw_markers import raw_markers
 from extauthz.detect.urlparts import (DANGEROUS_SCHEMES, FETCH_SCHEMES, INTERNAL_KINDS, KNOWN_SCHEMES,
                                       BareHost, HostInfo, HostKind, UrlRef, bare_host, classify_host, find_urls)
 from extauthz.finding import Finding, Severity, excerpt
+from extauthz.lang.commands import path_list
 from extauthz.request import Request
 from extauthz.rules import rule_yaml
 
@@ -79,6 +80,33 @@ def _scheme_trigger() -> str:
     alt = "|".join(n.replace(".", r"\.").replace("+", r"\+") for n in names)
     return rf"(?:^|[^a-z0-9+.\-])(?:{alt})\s*:"
 
+
+
+TEXT_VALUE = 1024  # a value this long that only mentions a URL is text (a page, a build log)
+_SYSTEM_DIRS = ("/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/var", "/run", "/tmp", "/usr/local/etc")
+
+
+def _local_file_in_text(value: str, ref: UrlRef) -> bool:
+    """`file:///projects/app` in a build log or a page: a file: URL of this machine's own
+    files, inside a long text, to no sensitive or system path. What a payload sends
+    (the URL as the value: `url=file:///etc/passwd`, an entity's SYSTEM
+    `file:///etc/passwd`, `file://attacker/share`) stays HIGH."""
+    if ref.scheme != "file" or len(value) < TEXT_VALUE:
+        return False
+    raw = value[ref.start:ref.end]
+    rest = raw[5:]
+    if rest.startswith("///"):
+        path = rest[2:]
+    elif rest[:12].lower() == "//localhost/":
+        path = rest[11:]
+    elif rest[:1] == "/" and rest[1:2] != "/":
+        path = rest
+    else:
+        return False  # a host: file://server/share
+    low = path.lower().rstrip(").,;:'\"")
+    if ".." in low or "%" in low or "\\" in low or low[2:3] == ":" or low.startswith(_SYSTEM_DIRS):
+        return False
+    return not path_list().sensitive(low)
 
 @register
 class SsrfRfi(Detector):
@@ -174,6 +202,9 @@ class SsrfRfi(Detector):
             ref.scheme == "url" and _inner_scheme(ref.path) in FETCH_SCHEMES)
         if ref.scheme in DANGEROUS_SCHEMES and not not_a_url and (
                 ref.authority or ref.path[:1] in ("/", "\\") or ":" in ref.path):
+            if not whole and _local_file_in_text(inp.value, ref):
+                return self._f(inp, ref, "rfi", "rfi.dangerous-scheme", Severity.MEDIUM,
+                               "file: URL of an ordinary local path, in text")
             return self._f(inp, ref, "rfi", "rfi.dangerous-scheme", Severity.HIGH, f"{ref.scheme}: URL")
         if ref.confused:
             return self._f(inp, ref, "rfi", "rfi.url-confusion", Severity.HIGH,
