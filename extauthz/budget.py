@@ -59,6 +59,16 @@ class CpuBudget:
         self._cpu_deadline = -1.0
         self._collected = 0.0  # collection time when the CPU budget started
 
+    def shorten(self, seconds: float) -> None:
+        """Make the budget `seconds` (if that is less), as if it had been created so."""
+        cut = self._budget - seconds
+        if cut <= 0:
+            return
+        self._budget = seconds
+        self._deadline -= cut
+        if self._cpu_deadline >= 0:
+            self._cpu_deadline -= cut
+
     def spent(self) -> bool:
         """True once this thread has used the budget's CPU time (since about its creation)."""
         return self._clock() > self._deadline and self._late()

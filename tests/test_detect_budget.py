@@ -11,8 +11,8 @@ import pytest
 
 from extauthz.budget import BudgetSpent, CpuBudget, bounded, check_spent
 from extauthz.config import Config
-from extauthz.decode import DecodeLimits
-from extauthz.engine import Engine
+from extauthz.decode import DecodeLimits, Input
+from extauthz.engine import Engine, detect_budget, reads_as_text
 from extauthz.request import Hop, Peer, Request
 
 from timing import within
@@ -27,8 +27,10 @@ def req(query: str, n: int = 1) -> Request:
                    service="shop", source=Peer(f"10.9.0.{n}", 4444))
 
 
-def engine(budget_ms: float) -> Engine:
-    return Engine(Config(limits=DecodeLimits(time_budget_ms=60_000, detect_budget_ms=budget_ms)))
+def engine(budget_ms: float, per_kib_ms: float = 0.0) -> Engine:
+    """An engine whose detector budget is `budget_ms` (with no long-text allowance unless asked)."""
+    return Engine(Config(limits=DecodeLimits(time_budget_ms=60_000, detect_budget_ms=budget_ms,
+                                             detect_budget_per_kib_ms=per_kib_ms)))
 
 
 def cpu_of(eng: Engine, request: Request):
@@ -139,6 +141,8 @@ def test_a_long_text_cut_while_being_read_is_blocked_until_its_budget_fits():
     assert verdict.action.value == "deny", verdict.findings
     verdict = engine(1000).check(req("text=" + quote(essay, safe="")))
     assert verdict.action.value == "allow", verdict.findings  # a service with a budget it fits in
+    verdict = engine(0.2, per_kib_ms=50.0).check(req("text=" + quote(essay, safe=""), 2))
+    assert verdict.action.value == "allow", verdict.findings  # or the long-text allowance
 
 
 def test_an_attack_padded_behind_long_text_is_read():
@@ -185,3 +189,89 @@ def test_a_service_may_give_its_requests_a_larger_detector_budget():
                              service="wiki", source=Peer("10.9.0.7", 4444)))
     assert "limit.detect-time" in rules(shop)
     assert "limit.detect-time" not in rules(wiki) and {f.cls for f in wiki.findings} & {"sqli", "rce"}
+
+
+# ----------------------------------------------------------------- the long-text allowance
+
+ESSAY = ("It's the user's input that isn't escaped, so the query's WHERE clause changes; "
+         "that's why we don't concatenate strings. ") * 60
+
+
+def test_text_reads_as_text_and_syntax_does_not():
+    assert reads_as_text(ESSAY)
+    assert reads_as_text("Line one of a changelog.\nFixed a crash (in the parser) when a file was empty.\n" * 40)
+    for unit in ("'%'+'`id`'", "((((", "${jndi:", "*)(", "&#x3c;", "`", ";", "<a ", "QUFB", "/etc/passwd",
+                 "() { :; };", "<!ENTITY ", "\n", "\r\n", " \t"):
+        assert not reads_as_text((unit * 2000)[:8192]), unit
+    html = '<div class="note"><p>Install it with <code>pip install x</code>, then <a href="/docs">read</a>.</p></div>\n'
+    assert reads_as_text(html * 60)  # rich text: the words between its tags
+    for markup in ("<b>x</b>", "<a <a ", '<img src=x onerror="alert(1)">', "<p>a;b|c$(d)</p> "):
+        assert not reads_as_text((markup * 2000)[:8192]), markup
+
+
+def test_the_allowance_grows_with_long_text_and_stops_at_its_cap():
+    limits = DecodeLimits()  # 10 ms, 6 ms per KiB beyond the first, at most 80 ms
+    short = [Input("query", "q", "hello world")]
+    assert detect_budget(10.0, short, limits) == 10.0
+    text = Input("json", "$.body", ESSAY[:6144])
+    assert detect_budget(10.0, [text] + short, limits) == pytest.approx(10.0 + 6.0 * 5)
+    assert detect_budget(10.0, [Input("json", "$.body", ESSAY * 4)], limits) == 80.0
+    assert detect_budget(200.0, [text], limits) == 200.0  # a service's larger budget stays
+    costly = Input("query", "q", (COSTLY_UNIT * 1000)[:8192])
+    assert detect_budget(10.0, [costly], limits) == 10.0  # syntax-dense: hostile or code, not text
+    assert detect_budget(10.0, [text], DecodeLimits(detect_budget_per_kib_ms=0)) == 10.0
+
+
+def test_a_long_comment_is_read_whole_with_the_default_budget():
+    """With the default limits a 14 KiB text fits (about 23 ms of detection here): the
+    allowance pays for what text costs the detectors, where the fixed 10 ms cut it and
+    denied it (fail-closed)."""
+    eng = Engine(Config(limits=DecodeLimits(time_budget_ms=60_000)))
+    verdict = eng.check(req("text=" + quote(ESSAY * 2, safe="")))
+    assert "limit.detect-time" not in rules(verdict), verdict.findings
+    assert verdict.action.value == "allow", verdict.findings
+    padded = eng.check(req("text=" + quote(ESSAY * 2 + "'; cat /etc/passwd #", safe=""), 2))
+    assert padded.action.value == "deny", padded.findings
+
+
+def test_a_high_finding_withdraws_the_allowance():
+    """Sorted shortest first, the attack is found before the text is read: the budget then
+    falls back to its base (here almost nothing), and the text is left unread."""
+    from extauthz.detect import DetectorSet
+    ds = DetectorSet.from_toggles({})
+    inputs = [Input("query", "id", "1' union select password from users--"), Input("json", "$.body", ESSAY)]
+    kept = ds.scan(Request(), inputs, budget_ms=1000.0)
+    assert "limit.detect-time" not in {f.rule for f in kept}
+    cut = ds.scan(Request(), inputs, budget_ms=1000.0, base_ms=0.001)
+    assert {"sqli.union", "limit.detect-time"} <= {f.rule for f in cut}, cut
+    clean = ds.scan(Request(), inputs[1:], budget_ms=1000.0, base_ms=0.001)
+    assert "limit.detect-time" not in {f.rule for f in clean}  # text that reads clean keeps it all
+
+
+def test_shorten_moves_both_deadlines():
+    wall, cpu = [0.0], [0.0]
+    b = CpuBudget(0.010, clock=lambda: wall[0], cpu_clock=lambda: cpu[0])
+    b.shorten(0.002)
+    wall[0] = cpu[0] = 0.003
+    assert not b.spent()  # the CPU budget starts now: 2 ms of it
+    wall[0] = cpu[0] = 0.0055
+    assert b.spent()
+    b2 = CpuBudget(0.010, clock=lambda: wall[0], cpu_clock=lambda: cpu[0])
+    b2.shorten(0.050)  # never longer
+    wall[0] = cpu[0] = 0.0055 + 0.0105
+    assert not b2.spent()
+    wall[0] = cpu[0] = 0.0055 + 0.0105 + 0.0105
+    assert b2.spent()
+
+
+def test_a_generated_password_does_not_withdraw_the_allowance():
+    """A generated password's symbols can read as code (HIGH, then relaxed to MEDIUM by
+    extauthz.detect.secrets): that is no attack found, and the long text beside it keeps
+    its allowance."""
+    eng = Engine(Config(limits=DecodeLimits(time_budget_ms=60_000)))
+    body = "username=alice&password=" + quote("R`1e8|rC;P]mE]6W", safe="") + "&bio=" + quote(ESSAY * 2, safe="")
+    verdict = eng.check(Request(method="POST", path="/signup", body=body.encode(), authority="shop.example.com",
+                                headers={"content-type": ("application/x-www-form-urlencoded",)}, hop=Hop.EDGE,
+                                service="shop", source=Peer("10.9.0.8", 4444)))
+    assert "limit.detect-time" not in rules(verdict), verdict.findings
+    assert verdict.action.value == "allow", verdict.findings

@@ -56,8 +56,9 @@ LIMITS: dict[str, tuple[Severity, str]] = {
                                 "its tail were inspected, not the middle)"),
     "limit.total-bytes": (MEDIUM, "more value text than limits.max_total_bytes; the rest was not inspected"),
     "limit.time": (MEDIUM, "decoding used more CPU than limits.time_budget_ms; the rest was not inspected"),
-    "limit.detect-time": (MEDIUM, "the detectors used more CPU than the detector budget (limits.detect_budget_ms, "
-                                  "or the service policy's detect_budget_ms); the remaining values were not inspected"),
+    "limit.detect-time": (MEDIUM, "the detectors used more CPU than the detector budget (limits.detect_budget_ms "
+                                  "with its long-text allowance, or the service policy's detect_budget_ms); the "
+                                  "remaining values were not inspected"),
     "limit.body": (MEDIUM, "a body longer than the policy's body_limit; the rest was not inspected"),
     "limit.body-truncated": (LOW, "Envoy forwarded only part of the body (max_request_bytes)"),
 }

@@ -48,3 +48,12 @@ class DecodeLimits:
         "it when the thread is kept waiting), checked between detector calls and inside the costly "
         "ones; once spent, the remaining values are not inspected (limit.detect-time). Ordinary "
         "requests take well under a millisecond", minimum=0.1))
+    detect_budget_per_kib_ms: float = field(default=6.0, metadata=_doc(
+        "added to the detector budget per KiB of long text beyond the first (values of 1 KiB "
+        "or more of words and blanks with little code or markup syntax), up to "
+        "detect_budget_max_ms: text costs the detectors 3-6 ms per KiB, so a 6 KiB comment "
+        "is read whole instead of denied by the budget. Withdrawn as soon as a detector finds "
+        "something high or critical (the request is blocked anyway). 0 = a fixed budget", minimum=0))
+    detect_budget_max_ms: float = field(default=80.0, metadata=_doc(
+        "the most detect_budget_per_kib_ms may raise the detector budget to (a service "
+        "policy's larger detect_budget_ms still applies)", minimum=0.1))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
 from extauthz.budget import BudgetSpent, CpuBudget, bounded
 from extauthz.decode import Input
@@ -32,13 +32,18 @@ class DetectorSet:
     def names(self) -> list[str]:
         return [d.name for d in self.detectors]
 
-    def scan(self, request: Request, inputs: Sequence[Input], budget_ms: float = 0.0) -> list[Finding]:
+    def scan(self, request: Request, inputs: Sequence[Input], budget_ms: float = 0.0,
+             base_ms: float = 0.0, spare: Collection[str] = ()) -> list[Finding]:
         """Every detector on every Input it is triggered by, then the request-level checks.
 
         `budget_ms` > 0 bounds the detectors' CPU time on the values (checked between
         detector calls, and inside the costly ones through extauthz.budget.check_spent):
         once it is spent, the remaining values are skipped and limit.detect-time says
-        where detection stopped. 0 means no bound."""
+        where detection stopped. 0 means no bound. `base_ms` (0 < base_ms < budget_ms):
+        the budget falls back to it once a detector finds something high or critical
+        (the request is blocked anyway; what the long-text allowance of
+        extauthz.engine.detect_budget added is for text that reads clean), except at
+        the locations in `spare`, whose high findings the engine relaxes later."""
         findings: list[Finding] = []
         whole = inputs
         if len(inputs) > 1:
@@ -59,22 +64,30 @@ class DetectorSet:
             inputs, candidates = windowed(inputs, candidates, groups)
             values = _Values(sources, groups, inputs) if groups else None
             if budget is None:
-                self._scan(request, inputs, whole, candidates, findings, _never, values)
+                self._scan(request, inputs, whole, candidates, findings, _never, values, None)
                 return findings
+            high = None
+            if 0 < base_ms < budget_ms:
+                def high(found: Sequence[Finding], seconds: float = base_ms / 2000.0) -> bool:
+                    if any(f.severity >= Severity.HIGH and f.location not in spare for f in found):
+                        budget.shorten(seconds)
+                        return True
+                    return False
             with bounded(budget):
-                self._scan(request, inputs, whole, candidates, findings, budget.spent, values)
+                self._scan(request, inputs, whole, candidates, findings, budget.spent, values, high)
             return findings
         finally:
             set_scan_request(None)
             set_document_windows(None)
 
     def _scan(self, request: Request, inputs: Sequence[Input], whole: Sequence[Input], candidates: list[set[int]],
-              findings: list[Finding], spent: Callable[[], bool], values: "_Values | None") -> None:
+              findings: list[Finding], spent: Callable[[], bool], values: "_Values | None",
+              high: "Callable[[Sequence[Finding]], bool] | None") -> None:
         """`inputs` are what the detectors read value by value (long values as windows, `values`
         the whole value each is, or is a window of); `whole` the request's Inputs as extracted,
-        for the request-level checks."""
+        for the request-level checks. `high` is shown new findings until it returns True."""
         at: list[int] = []
-        self._scan_inputs(inputs, candidates, findings, spent, at, values)
+        self._scan_inputs(inputs, candidates, findings, spent, at, values, high)
         if findings:
             apart(findings, at, values.each() if values is not None else [inp.value for inp in inputs])
         # The request-level checks run even when the budget is spent on the values: each
@@ -87,7 +100,8 @@ class DetectorSet:
                 pass
 
     def _scan_inputs(self, inputs: Sequence[Input], candidates: list[set[int]], findings: list[Finding],
-                     spent: Callable[[], bool], at: list[int], values: "_Values | None") -> None:
+                     spent: Callable[[], bool], at: list[int], values: "_Values | None",
+                     high: "Callable[[Sequence[Finding]], bool] | None" = None) -> None:
         """Each detector on each Input it is triggered by; `at` gets, for every finding, the
         position of the Input it was found in. A window of a long value runs the detectors its
         own text triggers, among its value's: a document with one shell line wakes cmdi for that
@@ -105,6 +119,8 @@ class DetectorSet:
                     except BudgetSpent:  # cut short inside the detector (see extauthz.budget.check_spent)
                         pass
                     if len(findings) > len(at):
+                        if high is not None and high(findings[len(at):]):
+                            high = None
                         at.extend([k] * (len(findings) - len(at)))
                     if spent():
                         findings.append(_budget_spent(f"{inp.location} ({d.name})",

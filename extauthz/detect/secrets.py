@@ -112,16 +112,22 @@ def _is_attack_word(value: str, start: int, end: int, words: frozenset[str]) -> 
         and (end == len(value) or value[end] in _AFTER_COMMAND)
 
 
-def relax_generated_secrets(findings: list[Finding], inputs: Sequence[Input]) -> list[Finding]:
-    """`findings` with HIGH findings located in a soup value of a secret-named parameter made MEDIUM."""
-    if not any(f.severity is Severity.HIGH for f in findings):
-        return findings
+def generated_secrets(inputs: Sequence[Input]) -> set[str]:
+    """Locations of secret-named parameters whose every Input is soup (a generated password):
+    HIGH findings there are made MEDIUM (relax_generated_secrets)."""
     verdicts: dict[str, bool] = {}  # location -> every Input read there is soup (base64 of a payload is not)
     for inp in inputs:
         if inp.role == "value" and is_secret_name(inp.name):
             loc = inp.location
             verdicts[loc] = verdicts.get(loc, True) and is_soup(inp.value)
-    soup = {loc for loc, ok in verdicts.items() if ok}
+    return {loc for loc, ok in verdicts.items() if ok}
+
+
+def relax_generated_secrets(findings: list[Finding], inputs: Sequence[Input]) -> list[Finding]:
+    """`findings` with HIGH findings located in a soup value of a secret-named parameter made MEDIUM."""
+    if not any(f.severity is Severity.HIGH for f in findings):
+        return findings
+    soup = generated_secrets(inputs)
     if not soup:
         return findings
     return [replace(f, severity=Severity.MEDIUM, detail=f"{f.detail} (in a generated-password-like value)")
