@@ -48,16 +48,23 @@ class CpuBudget:
     __slots__ = ("_budget", "_clock", "_cpu_clock", "_deadline", "_cpu_deadline", "_collected")
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter,
-                 cpu_clock: Callable[[], float] = time.thread_time) -> None:
+                 cpu_clock: Callable[[], float] = time.thread_time, eager: bool = False) -> None:
         """Between `seconds` and twice that of CPU time (see _late). No system call
         here: a request that ends before the wall clock passes `seconds` never
-        reads the CPU clock."""
+        reads the CPU clock. `eager`: exactly `seconds` of CPU time from now,
+        however long the thread waits (the CPU clock is read here: for work known
+        to be long, where one system call is nothing)."""
         self._budget = seconds
         self._clock = clock
         self._cpu_clock = cpu_clock
-        self._deadline = clock() + seconds
-        self._cpu_deadline = -1.0
-        self._collected = 0.0  # collection time when the CPU budget started
+        if eager:
+            self._cpu_deadline = cpu_clock() + seconds
+            self._collected = collection_time()
+            self._deadline = clock() + min(seconds, 0.001)
+        else:
+            self._deadline = clock() + seconds
+            self._cpu_deadline = -1.0
+            self._collected = 0.0  # collection time when the CPU budget started
 
     def shorten(self, seconds: float) -> None:
         """Make the budget `seconds` (if that is less), as if it had been created so."""

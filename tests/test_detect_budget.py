@@ -275,3 +275,27 @@ def test_a_generated_password_does_not_withdraw_the_allowance():
                                 service="shop", source=Peer("10.9.0.8", 4444)))
     assert "limit.detect-time" not in rules(verdict), verdict.findings
     assert verdict.action.value == "allow", verdict.findings
+
+
+def test_an_eager_budget_is_cpu_time_from_its_start_however_long_the_thread_waits():
+    """The long-text allowance counts CPU time at once: a thread kept waiting (wall time
+    passing, CPU time not) neither loses its budget nor gets more."""
+    wall, cpu = [100.0], [5.0]
+    b = CpuBudget(0.040, clock=lambda: wall[0], cpu_clock=lambda: cpu[0], eager=True)
+    wall[0], cpu[0] = 100.5, 5.030  # half a second waiting, 30 ms of work
+    assert not b.spent()
+    wall[0], cpu[0] = 100.6, 5.041
+    assert b.spent()
+    lazy = CpuBudget(0.020, clock=lambda: wall[0], cpu_clock=lambda: cpu[0])  # the default's half
+    wall[0], cpu[0] = 101.0, 5.045  # the wall deadline passed while waiting: 20 ms of CPU from now
+    assert not lazy.spent()
+    cpu[0], wall[0] = 5.066, 101.002
+    assert lazy.spent()  # 25 ms of CPU in all: a waiting thread gets between half and all of 40
+    b2 = CpuBudget(0.040, clock=lambda: wall[0], cpu_clock=lambda: cpu[0], eager=True)
+    b2.shorten(0.010)  # a high finding: back to the base, counted from the same start
+    cpu[0] = 5.075
+    wall[0] += 0.002
+    assert not b2.spent()
+    cpu[0] = 5.077
+    wall[0] += 0.002
+    assert b2.spent()

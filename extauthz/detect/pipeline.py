@@ -55,7 +55,12 @@ class DetectorSet:
         # and all of budget_ms is spent, all of it when the thread is not kept waiting. It starts
         # before the prefilter: a value dense with triggers ("&" × 64 KiB) costs the prefilter
         # milliseconds, which are detection's too (the prefilter itself is linear and always ends).
-        budget = CpuBudget(budget_ms / 2000.0) if budget_ms > 0 else None
+        # A budget with a long-text allowance (base_ms below it) is the thread's CPU time from
+        # here, counted at once: such a request is long anyway, and waiting for the CPU (Envoy
+        # and extauthz share the cores) must not halve what its text earned.
+        extended = 0 < base_ms < budget_ms
+        budget = (CpuBudget(budget_ms / 1000.0, eager=True) if extended
+                  else CpuBudget(budget_ms / 2000.0) if budget_ms > 0 else None)
         candidates = self._prefilter.candidates_each([inp.value for inp in inputs])
         set_scan_request(request)
         try:
@@ -67,8 +72,8 @@ class DetectorSet:
                 self._scan(request, inputs, whole, candidates, findings, _never, values, None)
                 return findings
             high = None
-            if 0 < base_ms < budget_ms:
-                def high(found: Sequence[Finding], seconds: float = base_ms / 2000.0) -> bool:
+            if extended:
+                def high(found: Sequence[Finding], seconds: float = base_ms / 1000.0) -> bool:
                     if any(f.severity >= Severity.HIGH and f.location not in spare for f in found):
                         budget.shorten(seconds)
                         return True
