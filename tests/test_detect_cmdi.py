@@ -503,3 +503,20 @@ def test_words_of_letters_skip_the_argument_checks_only_while_no_entry_is_one():
     assert PathList(("/etc/passwd", "/proc/")).words_safe
     v = assess("; cat /etc/passwd and the other words of a sentence here")
     assert v is not None and v.severity >= Severity.HIGH
+
+
+def test_markdown_emphasis_in_a_document_is_no_glob():
+    """`**A word of caution:**` opening a line of a README matched `qwinsta` as a glob
+    (`**a`): stars at a word's edges around letters are emphasis in a document. Globs that
+    spell a command (wh*mi, c?t, /???/c?t) and any glob outside a document keep theirs."""
+    doc = ("# Title\n\nSome intro text about the tool and what it does for you.\n\n"
+           "**A word of caution:** Statistics is not a foolproof tool. If a test fails, look again.\n\n"
+           "*SYSTEM REQUIREMENTS*\n\nBeing written in Python it runs anywhere. See `pip install x` and "
+           "`x --help` for more.\n\n**To start using Cargo**, learn more at [The Cargo Book].\n")
+    v = assess(doc, "json")
+    assert v is None or v.rule != "cmdi.obfuscated-command", v
+    for payload in ("x;wh*mi", ";c?t /etc/passwd", "\n*hoami\n", "a;*ami"):
+        v = assess(payload, "query")
+        assert v is not None and v.rule == "cmdi.obfuscated-command", payload
+    v = assess(doc + "\n;wh*mi\n", "json")
+    assert v is not None and v.rule == "cmdi.obfuscated-command", v

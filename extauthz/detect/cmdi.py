@@ -260,13 +260,27 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     # "[powerpc*]") names no command: it expands to whatever the directory holds; /???/c?t, wh*mi
     # and /*/id spell one out
     if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
-            and (directory or _glob_literal(base)) and (table.glob_known(base) or _glob_allowed()):
+            and (directory or _glob_literal(base)) and not (not directory and _emphasis(base))\
+            and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
     bin_path = bool(directory) and is_bin_dir(directory)
     if bin_path and has_magic(directory):
         why = why or "globbed directory"
     return info, why, bin_path
+
+
+def _emphasis(word: str) -> bool:
+    """`**Note:**`, `*SYSTEM`, `**c.**`, `*not*` in a markdown or reST document: emphasis,
+    stars at a word's edges around letters, not a glob spelling a command (`wh*mi`, `c?t`,
+    `/???/c?t` keep theirs; outside documents nothing changes)."""
+    if not _IN_DOCUMENT.get(False):
+        return False
+    core = word.lstrip("*")
+    if len(word) - len(core) > 3 or not core[:1].isalpha():
+        return False
+    core = core.rstrip(".,:;!?)").rstrip("*").rstrip(".,:;!?)")
+    return "*" not in core and "?" not in core and "[" not in core
 
 
 def _glob_literal(pattern: str) -> bool:
