@@ -141,8 +141,8 @@ def test_a_long_text_cut_while_being_read_is_blocked_until_its_budget_fits():
     assert verdict.action.value == "deny", verdict.findings
     verdict = engine(1000).check(req("text=" + quote(essay, safe="")))
     assert verdict.action.value == "allow", verdict.findings  # a service with a budget it fits in
-    verdict = engine(0.2, per_kib_ms=50.0).check(req("text=" + quote(essay, safe=""), 2))
-    assert verdict.action.value == "allow", verdict.findings  # or the long-text allowance
+    verdict = engine(0.2, per_kib_ms=50.0).check(req("text=" + quote(writing(7200), safe=""), 2))
+    assert verdict.action.value == "allow", verdict.findings  # or the long-text allowance of varied text
 
 
 def test_an_attack_padded_behind_long_text_is_read():
@@ -197,14 +197,38 @@ ESSAY = ("It's the user's input that isn't escaped, so the query's WHERE clause 
          "that's why we don't concatenate strings. ") * 60
 
 
+def writing(size: int, seed: int = 7) -> str:
+    """Varied text of about `size` characters (one sentence repeated is a repetition, which
+    earns no allowance): sentences of words drawn from a technical vocabulary."""
+    import random
+    rnd = random.Random(seed)
+    words = ("the", "user's", "input", "isn't", "escaped", "so", "query", "changes", "server", "request",
+             "we", "don't", "concatenate", "strings", "parameter", "database", "review", "release", "notes",
+             "fixed", "a", "crash", "when", "file", "was", "empty", "(in", "parser)", "version", "support",
+             "for", "Python", "added", "option", "default", "value", "config", "install", "with", "pip")
+    out: list[str] = []
+    n = 0
+    while n < size:
+        sentence = " ".join(rnd.choice(words) for _ in range(rnd.randint(6, 16))).capitalize() + rnd.choice(".;.,.")
+        out.append(sentence)
+        n += len(sentence) + 1
+    return " ".join(out)
+
+
 def test_text_reads_as_text_and_syntax_does_not():
-    assert reads_as_text(ESSAY)
-    assert reads_as_text("Line one of a changelog.\nFixed a crash (in the parser) when a file was empty.\n" * 40)
+    import unicodedata
+    assert reads_as_text(writing(7000))
+    assert reads_as_text("\n".join(f"Line {i} of a changelog: fixed a crash (in the parser) when file {i * 7} "
+                                    f"was empty." for i in range(60)))
+    # a repetition is no writing: one sentence, or a unit NFKC spells as words (`ﷺ` is four)
+    assert not reads_as_text(ESSAY)
+    assert not reads_as_text(unicodedata.normalize("NFKC", "\ufdfa<" * 1000))
     for unit in ("'%'+'`id`'", "((((", "${jndi:", "*)(", "&#x3c;", "`", ";", "<a ", "QUFB", "/etc/passwd",
                  "() { :; };", "<!ENTITY ", "\n", "\r\n", " \t"):
         assert not reads_as_text((unit * 2000)[:8192]), unit
     html = '<div class="note"><p>Install it with <code>pip install x</code>, then <a href="/docs">read</a>.</p></div>\n'
-    assert reads_as_text(html * 60)  # rich text: the words between its tags
+    rich = "".join(html.replace("x", f"x{i}").replace("read", w) for i, w in enumerate(writing(6000).split()[:60]))
+    assert reads_as_text(rich)  # rich text: the words between its tags
     for markup in ("<b>x</b>", "<a <a ", '<img src=x onerror="alert(1)">', "<p>a;b|c$(d)</p> "):
         assert not reads_as_text((markup * 2000)[:8192]), markup
 
@@ -213,9 +237,11 @@ def test_the_allowance_grows_with_long_text_and_stops_at_its_cap():
     limits = DecodeLimits()  # 10 ms, 6 ms per KiB beyond the first, at most 80 ms
     short = [Input("query", "q", "hello world")]
     assert detect_budget(10.0, short, limits) == 10.0
-    text = Input("json", "$.body", ESSAY[:6144])
+    text = Input("json", "$.body", writing(7000)[:6144])
     assert detect_budget(10.0, [text] + short, limits) == pytest.approx(10.0 + 6.0 * 5)
-    assert detect_budget(10.0, [Input("json", "$.body", ESSAY * 4)], limits) == 80.0
+    assert detect_budget(10.0, [Input("json", "$.body", writing(30000))], limits) == 80.0
+    escaped = Input("query", "q", text.value, ("percent", "js"))
+    assert detect_budget(10.0, [escaped], limits) == 10.0  # text is not sent JavaScript-escaped
     assert detect_budget(200.0, [text], limits) == 200.0  # a service's larger budget stays
     costly = Input("query", "q", (COSTLY_UNIT * 1000)[:8192])
     assert detect_budget(10.0, [costly], limits) == 10.0  # syntax-dense: hostile or code, not text
@@ -223,14 +249,14 @@ def test_the_allowance_grows_with_long_text_and_stops_at_its_cap():
 
 
 def test_a_long_comment_is_read_whole_with_the_default_budget():
-    """With the default limits a 14 KiB text fits (about 23 ms of detection here): the
-    allowance pays for what text costs the detectors, where the fixed 10 ms cut it and
-    denied it (fail-closed)."""
+    """With the default limits a 12 KiB text fits: the allowance pays for what text costs
+    the detectors, where the fixed 10 ms cut it and denied it (fail-closed)."""
     eng = Engine(Config(limits=DecodeLimits(time_budget_ms=60_000)))
-    verdict = eng.check(req("text=" + quote(ESSAY * 2, safe="")))
+    text = writing(12000)
+    verdict = eng.check(req("text=" + quote(text, safe="")))
     assert "limit.detect-time" not in rules(verdict), verdict.findings
     assert verdict.action.value == "allow", verdict.findings
-    padded = eng.check(req("text=" + quote(ESSAY * 2 + "'; cat /etc/passwd #", safe=""), 2))
+    padded = eng.check(req("text=" + quote(text + "'; cat /etc/passwd #", safe=""), 2))
     assert padded.action.value == "deny", padded.findings
 
 
@@ -239,7 +265,7 @@ def test_a_high_finding_withdraws_the_allowance():
     falls back to its base (here almost nothing), and the text is left unread."""
     from extauthz.detect import DetectorSet
     ds = DetectorSet.from_toggles({})
-    inputs = [Input("query", "id", "1' union select password from users--"), Input("json", "$.body", ESSAY)]
+    inputs = [Input("query", "id", "1' union select password from users--"), Input("json", "$.body", writing(7000))]
     kept = ds.scan(Request(), inputs, budget_ms=1000.0)
     assert "limit.detect-time" not in {f.rule for f in kept}
     cut = ds.scan(Request(), inputs, budget_ms=1000.0, base_ms=0.001)
@@ -269,7 +295,7 @@ def test_a_generated_password_does_not_withdraw_the_allowance():
     extauthz.detect.secrets): that is no attack found, and the long text beside it keeps
     its allowance."""
     eng = Engine(Config(limits=DecodeLimits(time_budget_ms=60_000)))
-    body = "username=alice&password=" + quote("R`1e8|rC;P]mE]6W", safe="") + "&bio=" + quote(ESSAY * 2, safe="")
+    body = "username=alice&password=" + quote("R`1e8|rC;P]mE]6W", safe="") + "&bio=" + quote(writing(12000), safe="")
     verdict = eng.check(Request(method="POST", path="/signup", body=body.encode(), authority="shop.example.com",
                                 headers={"content-type": ("application/x-www-form-urlencoded",)}, hop=Hop.EDGE,
                                 service="shop", source=Peer("10.9.0.8", 4444)))

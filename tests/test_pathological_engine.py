@@ -163,6 +163,7 @@ TOKENS_8K = [
     "http://", "file://", "<!DOCTYPE x [", "<!ENTITY ", "$ne", "__proto__[", "*)(", ")(uid=*", "%0d%0a", "() { :; };",
     "<?php ", "eval(", "Runtime.getRuntime()", "require('", "<!--#", "&#x3c;", "\\u003c", "QUFB", "%c0%af",
     "'%'+'`id`'",  # every SQL reading costly: bounded by limits.detect_budget_ms
+    "\ufdfa<", "\ufdfa\\u003c",  # NFKC spells the ligature as four words: no long text, no allowance
 ]
 
 

@@ -50,7 +50,7 @@ class DecodeLimits:
         "requests take well under a millisecond", minimum=0.1))
     detect_budget_per_kib_ms: float = field(default=6.0, metadata=_doc(
         "added to the detector budget per KiB of long text beyond the first (values of 1 KiB "
-        "or more of words and blanks with little code or markup syntax), up to "
+        "or more of varied words with little code or markup syntax), up to "
         "detect_budget_max_ms: text costs the detectors 3-6 ms per KiB, so a 6 KiB comment "
         "is read whole instead of denied by the budget. Withdrawn as soon as a detector finds "
         "something high or critical (the request is blocked anyway). 0 = a fixed budget", minimum=0))
