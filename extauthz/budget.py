@@ -45,18 +45,22 @@ def collection_time() -> float:
 
 
 class CpuBudget:
-    __slots__ = ("_budget", "_clock", "_cpu_clock", "_deadline", "_cpu_deadline", "_collected")
+    __slots__ = ("_budget", "_clock", "_cpu_clock", "_deadline", "_cpu_deadline", "_collected", "_wall_end")
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter,
-                 cpu_clock: Callable[[], float] = time.thread_time, eager: bool = False) -> None:
+                 cpu_clock: Callable[[], float] = time.thread_time, eager: bool = False,
+                 wall: float = 0.0) -> None:
         """Between `seconds` and twice that of CPU time (see _late). No system call
         here: a request that ends before the wall clock passes `seconds` never
         reads the CPU clock. `eager`: exactly `seconds` of CPU time from now,
         however long the thread waits (the CPU clock is read here: for work known
-        to be long, where one system call is nothing)."""
+        to be long, where one system call is nothing). `wall` > 0: spent, too, once
+        that much wall time has passed (a thread that waits long for the CPU must
+        still answer before the proxy's timeout)."""
         self._budget = seconds
         self._clock = clock
         self._cpu_clock = cpu_clock
+        self._wall_end = clock() + wall if wall > 0 else float("inf")
         if eager:
             self._cpu_deadline = cpu_clock() + seconds
             self._collected = collection_time()
@@ -87,6 +91,8 @@ class CpuBudget:
         wall time so far bounds the CPU time so far, so at most twice the
         budget is ever spent); later calls read the CPU clock at most once a
         millisecond of wall time."""
+        if self._clock() > self._wall_end:
+            return True
         cpu = self._cpu_clock()
         if self._cpu_deadline < 0:
             self._cpu_deadline = cpu + self._budget

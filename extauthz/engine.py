@@ -102,7 +102,8 @@ class DetectionStage:
                 base = min(base, budget)
         # high findings in a generated password (relaxed below) do not withdraw the allowance
         spare = generated_secrets(extraction.inputs) if budget > base else ()
-        found = extraction.findings + self.detectors_for(pol).scan(request, extraction.inputs, budget, base, spare)
+        found = extraction.findings + self.detectors_for(pol).scan(request, extraction.inputs, budget, base, spare,
+                                                                   self.limits.detect_wall_max_ms)
         ctx.findings.extend(relax_generated_secrets(found, extraction.inputs))
 
     def observe(self, ctx: CheckContext, verdict: Verdict) -> None:

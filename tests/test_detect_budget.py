@@ -325,3 +325,18 @@ def test_an_eager_budget_is_cpu_time_from_its_start_however_long_the_thread_wait
     cpu[0] = 5.077
     wall[0] += 0.002
     assert b2.spent()
+
+
+def test_a_long_texts_budget_also_ends_at_its_wall_time():
+    """Four long checks in one process share the interpreter: each thread's CPU time grows at a
+    quarter of the wall clock's pace, and 80 ms of CPU would take 320 ms, past Envoy's 250 ms
+    timeout (a 503 for the client, and CPU spent on a request nobody waits for). A budget
+    raised by the long-text allowance also ends at limits.detect_wall_max_ms of wall time: a
+    clean limit.detect-time."""
+    wall, cpu = [100.0], [5.0]
+    b = CpuBudget(0.080, clock=lambda: wall[0], cpu_clock=lambda: cpu[0], eager=True, wall=0.200)
+    wall[0], cpu[0] = 100.190, 5.0475  # a quarter of the pace
+    assert not b.spent()
+    wall[0], cpu[0] = 100.201, 5.050
+    assert b.spent()
+    assert DecodeLimits().detect_wall_max_ms == 200.0  # below the shipped configs' 250 ms timeout

@@ -54,6 +54,11 @@ class DecodeLimits:
         "detect_budget_max_ms: text costs the detectors 3-6 ms per KiB, so a 6 KiB comment "
         "is read whole instead of denied by the budget. Withdrawn as soon as a detector finds "
         "something high or critical (the request is blocked anyway). 0 = a fixed budget", minimum=0))
+    detect_wall_max_ms: float = field(default=200.0, metadata=_doc(
+        "wall time after which a budget raised by the long-text allowance is spent too, however "
+        "little CPU the check got (other checks held the interpreter): keep it below your Envoy's "
+        "ext_authz timeout (250 ms in the shipped configs), so that a busy process answers with "
+        "limit.detect-time instead of the proxy timing out while extauthz reads on", minimum=1))
     detect_budget_max_ms: float = field(default=80.0, metadata=_doc(
         "the most detect_budget_per_kib_ms may raise the detector budget to (a service "
         "policy's larger detect_budget_ms still applies)", minimum=0.1))

@@ -33,7 +33,7 @@ class DetectorSet:
         return [d.name for d in self.detectors]
 
     def scan(self, request: Request, inputs: Sequence[Input], budget_ms: float = 0.0,
-             base_ms: float = 0.0, spare: Collection[str] = ()) -> list[Finding]:
+             base_ms: float = 0.0, spare: Collection[str] = (), wall_ms: float = 0.0) -> list[Finding]:
         """Every detector on every Input it is triggered by, then the request-level checks.
 
         `budget_ms` > 0 bounds the detectors' CPU time on the values (checked between
@@ -43,7 +43,8 @@ class DetectorSet:
         the budget falls back to it once a detector finds something high or critical
         (the request is blocked anyway; what the long-text allowance of
         extauthz.engine.detect_budget added is for text that reads clean), except at
-        the locations in `spare`, whose high findings the engine relaxes later."""
+        the locations in `spare`, whose high findings the engine relaxes later. Such an
+        extended budget is also spent after `wall_ms` of wall time (> 0)."""
         findings: list[Finding] = []
         whole = inputs
         if len(inputs) > 1:
@@ -57,9 +58,12 @@ class DetectorSet:
         # milliseconds, which are detection's too (the prefilter itself is linear and always ends).
         # A budget with a long-text allowance (base_ms below it) is the thread's CPU time from
         # here, counted at once: such a request is long anyway, and waiting for the CPU (Envoy
-        # and extauthz share the cores) must not halve what its text earned.
+        # and extauthz share the cores) must not halve what its text earned. Nor may it read on
+        # past the proxy's patience while other checks hold the interpreter: after wall_ms it is
+        # spent (limits.detect_wall_max_ms: a clean limit.detect-time, not Envoy's timeout and
+        # CPU spent on a request nobody waits for).
         extended = 0 < base_ms < budget_ms
-        budget = (CpuBudget(budget_ms / 1000.0, eager=True) if extended
+        budget = (CpuBudget(budget_ms / 1000.0, eager=True, wall=wall_ms / 1000.0) if extended
                   else CpuBudget(budget_ms / 2000.0) if budget_ms > 0 else None)
         candidates = self._prefilter.candidates_each([inp.value for inp in inputs])
         set_scan_request(request)
