@@ -78,6 +78,8 @@ def envoy_config(listen: int, admin: int, extauthz: int | None) -> dict:
                 "transport_api_version": "V3",
                 "grpc_service": {"envoy_grpc": {"cluster_name": "extauthz"}, "timeout": "1s"},
                 "failure_mode_allow": False,
+                # as envoy/edge.yaml: an ext_authz error or timeout is a 503, told apart from a deny (403)
+                "status_on_error": {"code": "ServiceUnavailable"},
                 "with_request_body": {"max_request_bytes": 131072, "allow_partial_message": True, "pack_as_bytes": True},
                 "encode_raw_headers": True,
             }})
