@@ -61,8 +61,9 @@ def _piece_start(raw: str, lo: int, hi: int, last: bool = True) -> int:
     else after its last (or first) blank, else at hi (last) or lo (first), never inside a
     %XX escape."""
     lo = max(lo, 0)
+    find = raw.rfind if last else raw.find
     for marks in (_BOUNDARIES, _BLANKS):
-        found = [k + len(m) for m in marks for k in ((raw.rfind if last else raw.find)(m, lo, hi),) if k >= 0]
+        found = [k + len(m) for m in marks if (k := find(m, lo, hi)) >= 0]
         if found:
             return max(found) if last else min(found)
     return _cut(raw, hi if last else lo)

@@ -260,7 +260,7 @@ def _lookup(text: str, w: Word) -> tuple[CommandInfo | None, str, bool]:
     # "[powerpc*]") names no command: it expands to whatever the directory holds; /???/c?t, wh*mi
     # and /*/id spell one out
     if info is None and (w.glob or (w.expansions and not w.quoted)) and has_magic(base) \
-            and (directory or _glob_literal(base)) and not (not directory and _emphasis(base))\
+            and (directory or _glob_literal(base) and not _emphasis(base)) \
             and (table.glob_known(base) or _glob_allowed()):
         info = table.match_glob(base)
         why = "glob"
