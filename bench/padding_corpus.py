@@ -228,6 +228,58 @@ def build(seed: int) -> list[dict]:
     return records
 
 
+def payloads_from(paths: list[str], per_category: int, seed: int) -> list[tuple[str, str, str]]:
+    """(record id, category, value) of attack records in `paths` that the engine blocks alone: the
+    value is that of the Input its first HIGH or CRITICAL finding is at, as decoded (at most
+    512 characters: the windows' overlap, see extauthz.detect.pipeline), up to `per_category`
+    records of a category from each file, chosen at random."""
+    from extauthz.config import Config
+    from extauthz.corpus import read_corpus
+    from extauthz.decode import extract
+    from extauthz.engine import Engine
+    from extauthz.finding import Severity, Source
+    config = Config()
+    engine = Engine(config)
+    found: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for path in paths:
+        for rec in read_corpus(path):
+            if rec.label != "attack":
+                continue
+            verdict = engine.check(rec.request)
+            if verdict.decision.value != "deny":
+                continue
+            high = next((f for f in verdict.findings if f.severity >= Severity.HIGH and f.source is Source.DETECTOR), None)
+            if high is None:
+                continue
+            inputs = extract(rec.request, config.limits, config.defaults.body_limit).inputs
+            value = next((i.value for i in inputs if i.location == high.location), "")
+            if 0 < len(value) <= 512 and "\x00" not in value:
+                found.setdefault((path, rec.category), []).append((rec.id, rec.category, value))
+    rng = random.Random(seed)
+    out = []
+    for key in sorted(found):
+        got = found[key]
+        out.extend(rng.sample(got, min(per_category, len(got))))
+    return out
+
+
+def build_from(payloads: list[tuple[str, str, str]], seed: int) -> list[dict]:
+    """Each payload in the middle and at the end of 3 and 9 KiB of prose, prose with quotes,
+    markdown, HTML and CSV, in a JSON member; a payload's records are on its source record's
+    side of the split (extauthz.corpus.in_split)."""
+    fillers = {(name, size): FILLERS[name](random.Random(f"{seed}:{name}:{size}"), size)
+               for name in ("prose", "prose-quotes", "markdown", "html", "csv") for size in SIZES[:2]}
+    records: list[dict] = []
+    for source_id, category, payload in payloads:
+        side = "holdout" if in_split(source_id, "holdout") else "dev"
+        for (name, size), filler in fillers.items():
+            for position in ("middle", "end"):
+                rid = _salted(f"padx:{source_id}:{name}:{size // 1024}k:{position}", side)
+                records.append(_record(rid, "attack", category, "json", _place(filler, payload, position)))
+    random.Random(seed).shuffle(records)
+    return records
+
+
 def _check_alone() -> list[str]:
     """The payloads the engine does not block when sent alone (those would measure nothing)."""
     from extauthz.config import Config
@@ -248,7 +300,18 @@ def main() -> int:
     ap.add_argument("--out", default="/tmp/padding.jsonl.gz")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--check", action="store_true", help="only list the payloads not blocked when sent alone")
+    ap.add_argument("--from", dest="sources", action="append", default=[], metavar="CORPUS",
+                    help="instead of the built-in payloads: attack values of this corpus that are blocked alone "
+                         "(repeatable), hidden in long text")
+    ap.add_argument("--per-category", type=int, default=150, help="with --from: values taken per category")
     args = ap.parse_args()
+    if args.sources:
+        records = build_from(payloads_from(args.sources, args.per_category, args.seed), args.seed)
+        with gzip.open(args.out, "wt", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        print(f"{args.out}: {len(records)} attack requests from {', '.join(args.sources)}")
+        return 0
     if args.check:
         missed = _check_alone()
         print("\n".join(missed) if missed else f"all {len(PAYLOADS)} payloads are blocked alone (json and form)")
