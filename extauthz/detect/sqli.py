@@ -332,6 +332,86 @@ def statement_after_quote(value: str) -> SqliVerdict | None:
     return SqliVerdict(Severity.MEDIUM, "statement-fragment", reading, value)
 
 
+# An injection inside a long text (a comment, a description) begins where the payload closes the
+# application's literal, which is rarely the value's start: the text before it may hold quotes of
+# its own, and windows of a long value (extauthz.detect.pipeline) start mid-text, in prose the
+# readings from the start stop at. So a value this long is also read from each place where SQL
+# may go on from a closed literal or operand: a quote, a number or a ")" followed by ";", a set
+# operation, a condition or a clause (at most EMBED_READINGS places, EMBED_SPAN characters and
+# EMBED_TOKENS tokens each). Only readings that grade HIGH or above in the strict sense count: a
+# quote's reading as if the quote followed a blank (see grade), a tautology only with a constant
+# comparison, a call or a subquery, a stacked query only with a statement keyword after its ";"
+# (_strict), and after a number or ")" anything short of CRITICAL only where the SQL ends the
+# query or comments the rest away. Prose quotes a word and goes on with "and"; it does not go on
+# with UNION SELECT, "or 1=1" or "; DROP TABLE".
+EMBED_MIN = 128
+EMBED_SPAN = 512
+EMBED_TOKENS = 96
+EMBED_READINGS = 64
+_EMBED_QUOTES = {"'": "'", "\u2018": "'", "\u2019": "'", '"': '"'}
+_EMBED_STATEMENTS = "|".join(sorted(_LEADING_STATEMENTS - {"union"}))
+_EMBED_GATE = re2.compile(
+    # a quote, then what continues a closed literal (";" only before a statement: code ends its strings with "';")
+    r"(?i)(['\"\x{2018}\x{2019}])\s*\)*\s*(?:;\s*(?:" + _EMBED_STATEMENTS + r")\b|union\b|select\b|and\b|or\b"
+    r"|xor\b|having\b|order\s+by\b|group\s+by\b|procedure\b|into\b|where\b|limit\b|waitfor\b)"
+    # a number (not a character reference's: "&#60;"), then a set operation, a condition or a statement
+    r"|(?:^|[^a-z0-9_.$#&])([0-9]+\)*\s*(?:;\s*(?:" + _EMBED_STATEMENTS + r")|\s(?:union|and|or|xor|having|procedure"
+    r"|waitfor))\b)"
+    # a ")" closing an operand, then the same
+    r"|(\))\s*(?:;\s*(?:" + _EMBED_STATEMENTS + r")|union|and|or|xor|having|procedure|waitfor)\b")
+
+
+def _strict(rule: str, r: ContextReading, toks: list[SqlToken]) -> bool:
+    """Whether an inside reading's grade stands: a tautology needs a constant comparison, a
+    call or a subquery ("' or 'a'='a", not '" and not "x" as it used to be'), a stacked query
+    a statement keyword right after its ";" (JavaScript ends its strings with "';" then "if (").
+    """
+    if rule == "tautology":
+        return bool(r.facts & (P.CONST_COMPARE | P.SUBQUERY | P.CALL))
+    if rule == "stacked-query":
+        after = False
+        for t in toks[1:]:
+            if t.kind == T.SEMICOLON:
+                after = True
+            elif after and t.kind != T.COMMENT:
+                return t.text.lower() in _LEADING_STATEMENTS
+        return False
+    return True
+
+
+def embedded(value: str) -> SqliVerdict | None:
+    """The most severe strict reading of `value` from a place inside it where an injection may
+    begin (see EMBED_MIN), or None."""
+    best: SqliVerdict | None = None
+    for k, m in enumerate(_EMBED_GATE.finditer(value)):
+        if k >= EMBED_READINGS:
+            break
+        check_spent()
+        if m.start(1) >= 0:
+            at = m.start()
+            quote = _EMBED_QUOTES[value[at]]
+            form = value[at:at + EMBED_SPAN]
+            toks = tokenize(form, quote, EMBED_TOKENS)
+            if not toks or toks[0].flags & F_UNTERMINATED:
+                continue
+            r = SqlContextParser(toks).read(quote, start=1)
+            g = grade(r, True, False)
+        else:
+            form = value[max(m.start(2), m.start(3)):][:EMBED_SPAN]
+            toks = tokenize(form, None, EMBED_TOKENS)
+            r = SqlContextParser(toks).read("bare")
+            g = grade(r)
+            if g is not None and g[0] < Severity.CRITICAL and r.end == P.END_JUNK:
+                continue  # "chapters 2 and 3 = 5 pages": a number's condition must end the query or comment it away
+        if g is None or g[0] < Severity.HIGH or not _strict(g[1], r, toks):
+            continue
+        if best is None or g[0] > best.severity:
+            best = SqliVerdict(g[0], g[1], r, form)
+            if g[0] >= Severity.CRITICAL:
+                break
+    return best
+
+
 # Call heads worth a MEDIUM: functions SQL engines know, less the math and aggregate names every
 # language has (rand(, floor(, count(, pow(: the PHP detector already weighs those, and one piece of
 # evidence must not count twice).
@@ -772,6 +852,10 @@ def analyse(value: str) -> SqliVerdict | None:
         glued = comment_glued_keywords(value)
         if glued is not None and (best is None or glued.severity > best.severity):
             return glued
+        if len(value) >= EMBED_MIN:
+            inner = embedded(value)
+            if inner is not None:
+                return inner
         if best is None:
             return statement_after_quote(value) or call_head(value)
     return best
