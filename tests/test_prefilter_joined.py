@@ -7,6 +7,8 @@ detector's triggers, on attack and benign values in any grouping.
 """
 from __future__ import annotations
 
+import functools
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -99,3 +101,39 @@ def test_the_joined_database_is_cached_like_the_single_match_one(tmp_path, monke
     prefilter._CACHE.clear()
     assert Prefilter([_Anchored()]).candidates_each(["cmd"]) == [{0}]
     assert len(list(tmp_path.glob("hs-*.db"))) == 2
+
+
+def test_word_classes_are_widened_outside_character_classes_only() -> None:
+    w = prefilter.widened
+    assert w("(?:^|\\W)or\\W") == "(?:^|[^a-z0-9_])or[^a-z0-9_]"
+    assert w("json_\\w+\\s*\\(") == "json_[a-z0-9_\\x{80}-\\x{10ffff}]+\\s*\\("
+    assert w("[\\w.\\W]x\\\\w") == "[\\w.\\W]x\\\\w"  # inside a class, and an escaped backslash, as written
+    assert anchored_at_separator("^\\w$") == "(?:^|\\x1f)[a-z0-9_\\x{80}-\\x{10ffff}](?:$|\\n?\\x1f)"
+
+
+@functools.lru_cache(maxsize=2)
+def _database(patterns: tuple[str, ...]):
+    import hyperscan
+    db = hyperscan.Database()
+    db.compile(expressions=[p.encode() for p in patterns], ids=list(range(len(patterns))),
+               elements=len(patterns), flags=[prefilter._FLAGS] * len(patterns))
+    return db
+
+
+def _matches(patterns: tuple[str, ...], value: str) -> set[int]:
+    hits: set[int] = set()
+    _database(patterns).scan(value.encode("utf-8", "surrogatepass"), match_event_handler=lambda i, *_: hits.add(i))
+    return hits
+
+
+WORDY = tuple(sorted({p for d in ALL.detectors for p in d.triggers or () if "\\w" in p or "\\W" in p}))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(SAMPLES + ["Ñandú or sleep(1)", "éselect", "json_ñ(", "x_schema (", "é union é"])
+                | value_text() | hostile_text(), min_size=1, max_size=4).map(" ".join))
+def test_widened_triggers_match_wherever_the_unicode_ones_do(value: str) -> None:
+    """The word-class triggers (sqli's), compiled as written with UCP and widened: every trigger
+    the first matches, the second matches too (a superset: a detector call more, never a miss)."""
+    assert WORDY, "the triggers with \\w or \\W moved: update this test"
+    assert _matches(WORDY, value) <= _matches(tuple(prefilter.widened(p) for p in WORDY), value)
