@@ -59,6 +59,7 @@ class DecodeLimits:
         "little CPU the check got (other checks held the interpreter): keep it below your Envoy's "
         "ext_authz timeout (250 ms in the shipped configs), so that a busy process answers with "
         "limit.detect-time instead of the proxy timing out while extauthz reads on", minimum=1))
-    detect_budget_max_ms: float = field(default=80.0, metadata=_doc(
+    detect_budget_max_ms: float = field(default=120.0, metadata=_doc(
         "the most detect_budget_per_kib_ms may raise the detector budget to (a service "
-        "policy's larger detect_budget_ms still applies)", minimum=0.1))
+        "policy's larger detect_budget_ms still applies); keep it well below detect_wall_max_ms",
+        minimum=0.1))
