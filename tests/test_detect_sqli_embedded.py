@@ -60,3 +60,11 @@ def test_the_inside_readings_are_bounded() -> None:
     sqli.embedded(value)
     assert time.thread_time() - t0 < 1.0
     assert sum(1 for _ in sqli._EMBED_GATE.finditer(value)) > sqli.EMBED_READINGS
+
+
+def test_lone_surrogates_and_astral_characters_keep_their_places() -> None:
+    """RE2 reads UTF-8: a lone surrogate (a JSON "\\udcff" decoded alone) cannot be encoded and once
+    made the engine fail; an emoji before the payload must not move where it is read from."""
+    for filler in ("\udcff" * 3 + PROSE, "\U0001F600" * 70 + PROSE):
+        v = analyse(filler + "' UNION SELECT card_number, cvv FROM payments-- " + PROSE)
+        assert v is not None and v.severity >= Severity.HIGH and v.form.startswith("' UNION SELECT")

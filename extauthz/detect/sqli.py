@@ -22,6 +22,7 @@ read as SQL past its first word or quote, so it never reaches the graded facts.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -349,6 +350,7 @@ EMBED_SPAN = 512
 EMBED_TOKENS = 96
 EMBED_READINGS = 64
 _EMBED_QUOTES = {"'": "'", "\u2018": "'", "\u2019": "'", '"': '"'}
+_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
 _EMBED_STATEMENTS = "|".join(sorted(_LEADING_STATEMENTS - {"union"}))
 _EMBED_GATE = re2.compile(
     # a quote, then what continues a closed literal (";" only before a statement: code ends its strings with "';")
@@ -383,9 +385,11 @@ def embedded(value: str) -> SqliVerdict | None:
     """The most severe strict reading of `value` from a place inside it where an injection may
     begin (see EMBED_MIN), or None."""
     best: SqliVerdict | None = None
-    for k, m in enumerate(_EMBED_GATE.finditer(value)):
-        if k >= EMBED_READINGS:
-            break
+    try:
+        places = list(itertools.islice(_EMBED_GATE.finditer(value), EMBED_READINGS))
+    except UnicodeEncodeError:  # RE2 reads UTF-8: a lone surrogate (a JSON "\udcff") as U+FFFD, same offsets
+        places = list(itertools.islice(_EMBED_GATE.finditer(value.translate(_SURROGATES)), EMBED_READINGS))
+    for m in places:
         check_spent()
         if m.start(1) >= 0:
             at = m.start()
