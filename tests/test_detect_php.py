@@ -259,6 +259,24 @@ def test_calls_in_code_still_block(value):
     assert h is not None and h.severity >= Severity.HIGH, (value, h)
 
 
+@pytest.mark.parametrize("value", [
+    'it can be used to save it to a file (in that case to "foo").',
+    "the output goes to a file (see the 'logging' section) when set",
+])
+def test_an_aside_that_quotes_a_word_is_no_call(value):
+    """Two names side by side are no PHP arguments (`new Foo`, `as`, `instanceof` are keywords):
+    "file (in that case to "foo")" is text that quotes a word, not file() given a string."""
+    h = hit(value)
+    assert h is None or h.severity < Severity.HIGH, (value, h)
+
+
+@pytest.mark.parametrize("value", ['file("/etc/passwd")', 'a file ("/etc/passwd")', "system(cat '/etc/passwd')",
+                                   "include(new Foo('x'))", "system(echo 'id')"])
+def test_arguments_that_are_code_still_block(value):
+    h = hit(value)
+    assert h is not None and h.severity >= Severity.HIGH, (value, h)
+
+
 def test_a_call_in_text_stays_visible():
     h = hit("Common UNIX Printing System(tm) - core library")
     assert h is not None and h.severity == Severity.MEDIUM and "text" in h.detail

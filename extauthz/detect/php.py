@@ -307,9 +307,23 @@ def _args_kind(code: _Code, open_i: int) -> str:
         return "plural"
     if count == 1 and _man_section(tokens[first]):
         return "section"
+    if count >= 3 and _opens_with_words(code, first, close):
+        return "words"  # "a file (in that case to "foo")": an aside in text, whatever it quotes
     if code.has_code(lo, close) or code.has_known_call(lo, close):
         return "php"
     return "words"
+
+
+def _opens_with_words(code: _Code, k: int, close: int) -> bool:
+    """The two solid tokens from k are words and neither a PHP keyword: PHP never writes two
+    names side by side (`new Foo`, `instanceof`, `as` are keywords), so such arguments are no call's."""
+    tokens, keywords = code.tokens, vocabulary().keywords
+    for _ in range(2):
+        if k >= close or tokens[k].kind != "ident" or not tokens[k].text.isalpha() \
+                or tokens[k].text.lower() in keywords:
+            return False
+        k = code.next[k + 1]
+    return True
 
 
 # Functions a number is all a probe hands (`;sleep(5);`): their section-like argument is the payload.
