@@ -305,23 +305,21 @@ def main() -> int:
                          "(repeatable), hidden in long text")
     ap.add_argument("--per-category", type=int, default=150, help="with --from: values taken per category")
     args = ap.parse_args()
-    if args.sources:
-        records = build_from(payloads_from(args.sources, args.per_category, args.seed), args.seed)
-        with gzip.open(args.out, "wt", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        print(f"{args.out}: {len(records)} attack requests from {', '.join(args.sources)}")
-        return 0
-    if args.check:
+    if args.check and not args.sources:
         missed = _check_alone()
         print("\n".join(missed) if missed else f"all {len(PAYLOADS)} payloads are blocked alone (json and form)")
         return 1 if missed else 0
-    records = build(args.seed)
+    if args.sources:
+        records = build_from(payloads_from(args.sources, args.per_category, args.seed), args.seed)
+        what = f"attack requests from {', '.join(args.sources)}"
+    else:
+        records = build(args.seed)
+        attacks = sum(r["label"] == "attack" for r in records)
+        what = f"requests ({attacks} attack, {len(records) - attacks} benign)"
     with gzip.open(args.out, "wt", encoding="utf-8") as f:
         for r in records:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    attacks = sum(r["label"] == "attack" for r in records)
-    print(f"{args.out}: {len(records)} requests ({attacks} attack, {len(records) - attacks} benign)")
+    print(f"{args.out}: {len(records)} {what}")
     return 0
 
 

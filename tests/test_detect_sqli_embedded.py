@@ -53,13 +53,23 @@ def test_prose_with_quotes_numbers_and_connectives_passes(text: str) -> None:
     assert v is None or v.severity < Severity.HIGH, (text, v)
 
 
-def test_the_inside_readings_are_bounded() -> None:
+def test_the_inside_readings_are_bounded(monkeypatch) -> None:
     # every place looks like a break-out; only EMBED_READINGS of them are read, each a bounded span
     value = ("' or x " * 4000)[:24000]
+    assert sum(1 for _ in sqli._EMBED_GATE.finditer(value)) > sqli.EMBED_READINGS
+    reads: list[tuple[int, int]] = []
+    tokenize = sqli.tokenize
+
+    def counted(text, quote=None, limit=sqli.T.MAX_TOKENS):
+        reads.append((len(text), limit))
+        return tokenize(text, quote, limit)
+
+    monkeypatch.setattr(sqli, "tokenize", counted)
     t0 = time.thread_time()
     sqli.embedded(value)
     assert time.thread_time() - t0 < 1.0
-    assert sum(1 for _ in sqli._EMBED_GATE.finditer(value)) > sqli.EMBED_READINGS
+    assert 0 < len(reads) <= sqli.EMBED_READINGS
+    assert all(n <= sqli.EMBED_SPAN and limit <= sqli.EMBED_TOKENS for n, limit in reads)
 
 
 def test_lone_surrogates_and_astral_characters_keep_their_places() -> None:

@@ -401,7 +401,8 @@ def embedded(value: str) -> SqliVerdict | None:
             r = SqlContextParser(toks).read(quote, start=1)
             g = grade(r, True, False)
         else:
-            form = value[max(m.start(2), m.start(3)):][:EMBED_SPAN]
+            at = max(m.start(2), m.start(3))
+            form = value[at:at + EMBED_SPAN]
             toks = tokenize(form, None, EMBED_TOKENS)
             r = SqlContextParser(toks).read("bare")
             g = grade(r)
